@@ -1,0 +1,47 @@
+/** Listener registry with typed event payloads. Emitting with no listener costs one property read. */
+export type Listener<T> = (payload: T) => void;
+
+export class EventHub<Events extends object> {
+  private readonly listeners = new Map<keyof Events, Listener<never>[]>();
+
+  /** Subscribes to an event; returns a function that unsubscribes. */
+  on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
+    const list = this.listeners.get(event);
+    if (list) list.push(listener);
+    else this.listeners.set(event, [listener]);
+    return () => {
+      this.off(event, listener);
+    };
+  }
+
+  off<K extends keyof Events>(event: K, listener: Listener<Events[K]>): void {
+    const list = this.listeners.get(event);
+    if (!list) return;
+    const index = list.indexOf(listener);
+    if (index >= 0) list.splice(index, 1);
+    if (list.length === 0) this.listeners.delete(event);
+  }
+
+  has(event: keyof Events): boolean {
+    return this.listeners.has(event);
+  }
+
+  /**
+   * Calls every listener of `event`. A listener that throws does not stop the others nor the
+   * operation that emitted; its error is reported as a process warning so it is not lost.
+   */
+  emit<K extends keyof Events>(event: K, payload: Events[K]): void {
+    const list = this.listeners.get(event);
+    if (!list) return;
+    for (const listener of list.slice()) {
+      try {
+        (listener as Listener<Events[K]>)(payload);
+      } catch (error) {
+        process.emitWarning(
+          `A listener of "${String(event)}" threw: ${error instanceof Error ? error.message : String(error)}`,
+          { code: 'INFRA_LISTENER_ERROR', detail: error instanceof Error ? error.stack : undefined },
+        );
+      }
+    }
+  }
+}

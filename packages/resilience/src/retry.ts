@@ -1,0 +1,143 @@
+import { ResilienceError, abortError } from './errors.js';
+import { EventHub } from './events.js';
+import { contextFor, type ExecuteOptions, type Policy, type PolicyContext, type PolicyFn } from './policy.js';
+import { retryAfterMs } from './retry-after.js';
+import { sleep } from './sleep.js';
+import { integer, nonNegative, oneOf, optionalFn, positive } from './validate.js';
+
+export type Jitter = 'full' | 'decorrelated' | 'none';
+
+export interface RetryOptions {
+  /** Attempts in all, the first included. @default 3 */
+  maxAttempts?: number;
+  /** Gives up instead of waiting past this many ms since the first attempt. @default Infinity */
+  maxElapsedMs?: number;
+  /** Base delay before the first retry (ms). @default 100 */
+  initialDelayMs?: number;
+  /** Upper bound of a computed backoff delay (ms). @default 30_000 */
+  maxDelayMs?: number;
+  /** Growth factor of the exponential backoff. @default 2 */
+  factor?: number;
+  /**
+   * `full`: uniform in [0, exponential delay]; `decorrelated`: uniform in
+   * [initialDelay, 3 × previous delay]; `none`: the exponential delay itself.
+   * @default 'full'
+   */
+  jitter?: Jitter;
+  /**
+   * Decides whether to retry after `error` on 1-based `attempt`. By default every error is retried
+   * except those marked `isRetryable: false`, caller aborts, and refusals of a circuit breaker or
+   * bulkhead (retrying them only adds load).
+   */
+  shouldRetry?: (error: unknown, attempt: number) => boolean;
+  /**
+   * Waits as long as the error asks (`retryAfterMs`, `Retry-After`, `retry-after-ms`) instead of
+   * the computed backoff. @default true
+   */
+  respectRetryAfter?: boolean;
+  /** Random source in [0, 1), for tests. @default Math.random */
+  random?: () => number;
+}
+
+export interface RetryEvents {
+  retry: { attempt: number; delayMs: number; error: unknown };
+  giveUp: { attempts: number; error: unknown };
+  success: { attempts: number };
+}
+
+export function defaultShouldRetry(error: unknown): boolean {
+  if (ResilienceError.isInstance(error)) {
+    return error.isRetryable && error.code !== 'CIRCUIT_OPEN' && error.code !== 'BULKHEAD_FULL';
+  }
+  return (error as { isRetryable?: unknown } | null)?.isRetryable !== false;
+}
+
+/** Runs a function again after failures, with exponential backoff and jitter. */
+export class RetryPolicy implements Policy {
+  private readonly events = new EventHub<RetryEvents>();
+  private readonly maxAttempts: number;
+  private readonly maxElapsedMs: number;
+  private readonly initialDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly factor: number;
+  private readonly jitter: Jitter;
+  private readonly shouldRetry: (error: unknown, attempt: number) => boolean;
+  private readonly respectRetryAfter: boolean;
+  private readonly random: () => number;
+
+  constructor(options: RetryOptions = {}) {
+    this.maxAttempts = integer('maxAttempts', options.maxAttempts ?? 3);
+    this.maxElapsedMs =
+      options.maxElapsedMs === undefined || options.maxElapsedMs === Infinity
+        ? Infinity
+        : nonNegative('maxElapsedMs', options.maxElapsedMs);
+    this.initialDelayMs = nonNegative('initialDelayMs', options.initialDelayMs ?? 100);
+    this.maxDelayMs = nonNegative('maxDelayMs', options.maxDelayMs ?? 30_000);
+    this.factor = positive('factor', options.factor ?? 2);
+    this.jitter = oneOf('jitter', options.jitter ?? 'full', ['full', 'decorrelated', 'none']);
+    this.shouldRetry = optionalFn('shouldRetry', options.shouldRetry) ?? defaultShouldRetry;
+    this.respectRetryAfter = options.respectRetryAfter ?? true;
+    this.random = optionalFn<() => number>('random', options.random) ?? Math.random;
+  }
+
+  on<K extends keyof RetryEvents>(event: K, listener: (payload: RetryEvents[K]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  onRetry(listener: (payload: RetryEvents['retry']) => void): () => void {
+    return this.events.on('retry', listener);
+  }
+
+  onGiveUp(listener: (payload: RetryEvents['giveUp']) => void): () => void {
+    return this.events.on('giveUp', listener);
+  }
+
+  execute<T>(fn: PolicyFn<T>, options?: ExecuteOptions): Promise<T> {
+    return this.run(fn, contextFor(options));
+  }
+
+  async run<T>(fn: PolicyFn<T>, context: PolicyContext): Promise<T> {
+    const { signal } = context;
+    const started = Date.now();
+    let previousDelay = this.initialDelayMs;
+    for (let attempt = 1; ; attempt++) {
+      if (signal.aborted) throw abortError(signal);
+      try {
+        const value = await fn(attempt === 1 ? context : { signal, attempt });
+        if (attempt > 1 && this.events.has('success')) this.events.emit('success', { attempts: attempt });
+        return value;
+      } catch (error) {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the signal may abort while fn runs
+        if (signal.aborted || attempt >= this.maxAttempts || !this.shouldRetry(error, attempt)) {
+          this.giveUp(attempt, error);
+        }
+        const asked = this.respectRetryAfter ? retryAfterMs(error) : undefined;
+        const delayMs = asked ?? this.backoff(attempt, previousDelay);
+        previousDelay = Math.max(delayMs, this.initialDelayMs);
+        if (Date.now() - started + delayMs > this.maxElapsedMs) this.giveUp(attempt, error);
+        if (this.events.has('retry')) this.events.emit('retry', { attempt, delayMs, error });
+        await sleep(delayMs, signal);
+      }
+    }
+  }
+
+  /** Delay before retry number `attempt` (1-based), in ms. */
+  backoff(attempt: number, previousDelay: number = this.initialDelayMs): number {
+    if (this.jitter === 'decorrelated') {
+      const upper = Math.min(this.maxDelayMs, previousDelay * 3);
+      return Math.min(this.maxDelayMs, this.initialDelayMs + this.random() * Math.max(0, upper - this.initialDelayMs));
+    }
+    const exponential = Math.min(this.maxDelayMs, this.initialDelayMs * this.factor ** (attempt - 1));
+    return this.jitter === 'full' ? this.random() * exponential : exponential;
+  }
+
+  private giveUp(attempts: number, error: unknown): never {
+    if (this.events.has('giveUp')) this.events.emit('giveUp', { attempts, error });
+    throw error;
+  }
+}
+
+/** Creates a {@link RetryPolicy}. */
+export function retry(options?: RetryOptions): RetryPolicy {
+  return new RetryPolicy(options);
+}

@@ -1,0 +1,29 @@
+import { runWithDeadline, type TimeoutStrategy } from './deadline.js';
+import { contextFor, type ExecuteOptions, type Policy, type PolicyContext, type PolicyFn } from './policy.js';
+import { oneOf, positive } from './validate.js';
+
+export type { TimeoutStrategy } from './deadline.js';
+
+/** Bounds a call's duration; see {@link TimeoutStrategy} for how the call is ended. */
+export class TimeoutPolicy implements Policy {
+  readonly timeoutMs: number;
+  readonly strategy: TimeoutStrategy;
+
+  constructor(timeoutMs: number, strategy: TimeoutStrategy = 'aggressive') {
+    this.timeoutMs = positive('timeoutMs', timeoutMs);
+    this.strategy = oneOf('strategy', strategy, ['aggressive', 'cooperative']);
+  }
+
+  execute<T>(fn: PolicyFn<T>, options?: ExecuteOptions): Promise<T> {
+    return this.run(fn, contextFor(options));
+  }
+
+  run<T>(fn: PolicyFn<T>, context: PolicyContext): Promise<T> {
+    return runWithDeadline(fn, context, this.timeoutMs, this.strategy, 'Operation');
+  }
+}
+
+/** Creates a {@link TimeoutPolicy}: `timeout(5000)` or `timeout(5000, 'cooperative')`. */
+export function timeout(timeoutMs: number, strategy?: TimeoutStrategy): TimeoutPolicy {
+  return new TimeoutPolicy(timeoutMs, strategy);
+}
