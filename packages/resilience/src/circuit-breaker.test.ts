@@ -144,7 +144,7 @@ describe('CircuitBreaker', () => {
     let started = 0;
     const calls = Array.from({ length: 50 }, () =>
       breaker.execute(() => gates[started++]?.promise ?? Promise.resolve('unexpected')).then(
-        (v) => ({ ok: true, v }),
+        (v): { ok: boolean; v?: string; code?: string } => ({ ok: true, v }),
         (e: unknown) => ({ ok: false, code: (e as { code?: string }).code }),
       ),
     );
@@ -196,10 +196,33 @@ describe('CircuitBreaker', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it('clears its timeout timer when the call settles', async () => {
+  it('times out each of many concurrent calls at its own deadline with one timer', async () => {
+    const breaker = new CircuitBreaker('svc', { timeout: 100, minimumThroughput: 1000 });
+    const outcomes: [number, string][] = [];
+    const start = Date.now();
+    for (let i = 0; i < 5; i++) {
+      void breaker
+        .execute(() => new Promise<never>(() => undefined))
+        .catch((e: unknown) => outcomes.push([Date.now() - start, (e as { code: string }).code]));
+      await vi.advanceTimersByTimeAsync(30);
+      expect(vi.getTimerCount()).toBe(1);
+    }
+    await vi.advanceTimersByTimeAsync(200);
+    expect(outcomes).toEqual([
+      [100, 'TIMEOUT'],
+      [130, 'TIMEOUT'],
+      [160, 'TIMEOUT'],
+      [190, 'TIMEOUT'],
+      [220, 'TIMEOUT'],
+    ]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('leaves no timer running once calls have settled and the last deadline passed', async () => {
     const breaker = new CircuitBreaker('svc', { timeout: 5000 });
     await breaker.execute(ok);
     await breaker.execute(fail).catch(() => undefined);
+    await vi.advanceTimersByTimeAsync(5000);
     expect(vi.getTimerCount()).toBe(0);
   });
 

@@ -2,7 +2,7 @@ import { CircuitOpenError, ResilienceError, abortError } from './errors.js';
 import { EventHub } from './events.js';
 import { createWindow, type OutcomeWindow, type SlidingWindowOptions } from './outcome-window.js';
 import { contextFor, type ExecuteOptions, type Policy, type PolicyContext, type PolicyFn } from './policy.js';
-import { runWithDeadline } from './deadline.js';
+import { DeadlineQueue } from './deadline.js';
 import { integer, nonEmptyString, nonNegative, optionalFn, ratio } from './validate.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open' | 'isolated';
@@ -19,8 +19,9 @@ export interface CircuitBreakerOptions {
    */
   minimumThroughput?: number;
   /**
-   * Window over which the failure rate is measured.
-   * @default { kind: 'time', durationMs: 10_000, buckets: 10 }
+   * Window over which the failure rate is measured: the last `size` calls, or the calls of the
+   * last `durationMs` (which reads the clock on every call).
+   * @default { kind: 'count', size: 100 }
    */
   slidingWindow?: SlidingWindowOptions;
   /** Also open after this many failures in a row, whatever the rate. Off when unset. */
@@ -108,6 +109,7 @@ export class CircuitBreaker implements Policy {
   private readonly consecutiveLimit: number;
   private readonly resetTimeout: number;
   private readonly timeoutMs: number;
+  private readonly deadlines: DeadlineQueue | undefined;
   private readonly maxProbes: number;
   private readonly isFailure: ((error: unknown) => boolean) | undefined;
   private readonly slowMs: number;
@@ -128,11 +130,12 @@ export class CircuitBreaker implements Policy {
     this.name = nonEmptyString('name', name);
     this.failureThreshold = ratio('failureThreshold', options.failureThreshold ?? 0.5);
     this.minimumThroughput = integer('minimumThroughput', options.minimumThroughput ?? 10);
-    this.window = createWindow(options.slidingWindow ?? { kind: 'time', durationMs: 10_000, buckets: 10 });
+    this.window = createWindow(options.slidingWindow ?? { kind: 'count', size: 100 });
     this.consecutiveLimit =
       options.consecutiveFailures === undefined ? 0 : integer('consecutiveFailures', options.consecutiveFailures);
     this.resetTimeout = nonNegative('resetTimeout', options.resetTimeout ?? 30_000);
     this.timeoutMs = nonNegative('timeout', options.timeout ?? 0);
+    this.deadlines = this.timeoutMs > 0 ? new DeadlineQueue(this.timeoutMs, `Circuit "${this.name}" call`) : undefined;
     this.maxProbes = integer('halfOpenMaxProbes', options.halfOpenMaxProbes ?? 1);
     this.isFailure = optionalFn('isFailure', options.isFailure);
     this.slowMs = options.slowCallDurationMs === undefined ? 0 : nonNegative('slowCallDurationMs', options.slowCallDurationMs);
@@ -155,16 +158,9 @@ export class CircuitBreaker implements Policy {
    * Runs `fn` under the breaker. `fn` receives `{ signal, attempt }`; the signal aborts on the
    * caller's abort and on this breaker's timeout.
    */
-  async execute<T>(fn: PolicyFn<T>, options?: BreakerExecuteOptions<T>): Promise<T> {
+  execute<T>(fn: PolicyFn<T>, options?: BreakerExecuteOptions<T>): Promise<T> {
     const fallback = options?.fallback;
-    if (!fallback) return this.run(fn, contextFor(options));
-    try {
-      return await this.run(fn, contextFor(options));
-    } catch (error) {
-      if (!this.fallsBack(error)) throw error;
-      this.counters.fallbacks++;
-      return await fallback(error);
-    }
+    return fallback ? this.executeWithFallback(fn, contextFor(options), fallback) : this.run(fn, contextFor(options));
   }
 
   /** Returns `fn` wrapped so that every call goes through this breaker. */
@@ -172,26 +168,32 @@ export class CircuitBreaker implements Policy {
     return (...args: A) => this.execute(() => fn(...args));
   }
 
-  async run<T>(fn: PolicyFn<T>, context: PolicyContext): Promise<T> {
-    const start = this.now();
-    const probe = this.admit(start);
+  run<T>(fn: PolicyFn<T>, context: PolicyContext): Promise<T> {
+    // The clock is read only when something needs a duration: listeners, slow-call detection.
+    const timed = this.slowMs > 0 || this.events.size > 0;
+    const start = timed ? this.now() : 0;
+    let probe = false;
+    if (this.current !== 'closed') {
+      try {
+        probe = this.admit(this.now());
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     const generation = this.generation;
-    if (context.signal.aborted) {
+    const { signal } = context;
+    if (signal.aborted) {
       if (probe) this.releaseProbe(generation);
-      throw abortError(context.signal);
+      return Promise.reject(abortError(signal));
     }
-    let value: T;
+    let pending: PromiseLike<T> | T;
     try {
-      value =
-        this.timeoutMs > 0
-          ? await runWithDeadline(fn, context, this.timeoutMs, 'aggressive', `Circuit "${this.name}" call`)
-          : await fn(context);
+      pending = this.deadlines ? this.deadlines.run(fn, context, 'aggressive') : fn(context);
     } catch (error) {
-      this.onError(error, start, probe, generation, context.signal);
-      throw error;
+      this.onError(error, start, probe, generation, signal);
+      return Promise.reject(error);
     }
-    this.onSuccess(start, probe, generation);
-    return value;
+    return this.settle(pending, timed, start, probe, generation, signal);
   }
 
   /** Opens the breaker now, as if the failure threshold had been reached. */
@@ -228,6 +230,39 @@ export class CircuitBreaker implements Policy {
     };
   }
 
+  private async executeWithFallback<T>(
+    fn: PolicyFn<T>,
+    context: PolicyContext,
+    fallback: (error: unknown) => T | PromiseLike<T>,
+  ): Promise<T> {
+    try {
+      return await this.run(fn, context);
+    } catch (error) {
+      if (!this.fallsBack(error)) throw error;
+      this.counters.fallbacks++;
+      return await fallback(error);
+    }
+  }
+
+  private async settle<T>(
+    pending: PromiseLike<T> | T,
+    timed: boolean,
+    start: number,
+    probe: boolean,
+    generation: number,
+    signal: AbortSignal,
+  ): Promise<T> {
+    let value: T;
+    try {
+      value = await pending;
+    } catch (error) {
+      this.onError(error, start, probe, generation, signal);
+      throw error;
+    }
+    this.onSuccess(timed, start, probe, generation);
+    return value;
+  }
+
   /** Admits or rejects a call; returns true when the call is a half-open probe. */
   private admit(now: number): boolean {
     switch (this.current) {
@@ -254,9 +289,9 @@ export class CircuitBreaker implements Policy {
     return new CircuitOpenError(this.name, retryAfterMs, state === 'isolated');
   }
 
-  private onSuccess(start: number, probe: boolean, generation: number): void {
-    const end = this.now();
-    const durationMs = end - start;
+  private onSuccess(timed: boolean, start: number, probe: boolean, generation: number): void {
+    const end = timed || this.window.usesClock ? this.now() : 0;
+    const durationMs = timed ? end - start : 0;
     const slow = this.slowMs > 0 && durationMs >= this.slowMs;
     this.counters.successes++;
     if (this.events.has('success')) this.events.emit('success', { name: this.name, durationMs, slow });
@@ -283,10 +318,10 @@ export class CircuitBreaker implements Policy {
       return;
     }
     if (!timedOut && this.isFailure && !this.isFailure(error)) {
-      this.onSuccess(start, probe, generation);
+      this.onSuccess(start !== 0, start, probe, generation);
       return;
     }
-    const durationMs = end - start;
+    const durationMs = start === 0 ? 0 : end - start;
     const slow = this.slowMs > 0 && durationMs >= this.slowMs;
     this.counters.failures++;
     if (timedOut) {

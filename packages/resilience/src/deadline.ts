@@ -10,64 +10,157 @@ import { neverAborted, type PolicyContext, type PolicyFn } from './policy.js';
  */
 export type TimeoutStrategy = 'aggressive' | 'cooperative';
 
-/** Runs `fn` with a signal that aborts on the caller's abort or after `timeoutMs`. */
-export function runWithDeadline<T>(
-  fn: PolicyFn<T>,
-  context: PolicyContext,
-  timeoutMs: number,
-  strategy: TimeoutStrategy,
-  what: string,
-): Promise<T> {
-  const controller = new AbortController();
-  const parent = context.signal;
-  const aggressive = strategy === 'aggressive';
+/**
+ * One call under a deadline, and the context handed to its function. The AbortController is
+ * created only if the function reads `signal`: most calls finish in time and never need one.
+ */
+class DeadlineCall implements PolicyContext {
+  prev: DeadlineCall | undefined = undefined;
+  next: DeadlineCall | undefined = undefined;
+  readonly deadline: number;
+  readonly attempt: number;
+  reason: unknown = undefined;
+  aborted = false;
+  /** Rejects the caller's promise at the deadline (aggressive strategy only). */
+  reject: ((error: unknown) => void) | undefined = undefined;
+  private controller: AbortController | undefined = undefined;
 
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    const cleanup = (): void => {
-      settled = true;
-      clearTimeout(timer);
-      if (parent !== neverAborted) parent.removeEventListener('abort', onParentAbort);
-    };
-    const fail = (error: unknown): void => {
-      if (settled) return;
-      cleanup();
-      reject(error);
-    };
-    const onParentAbort = (): void => {
-      controller.abort(parent.reason);
-      if (aggressive) fail(abortError(parent));
-    };
-    const timer = setTimeout(() => {
-      const error = new TimeoutError(timeoutMs, what);
-      controller.abort(error);
-      if (aggressive) fail(error);
-    }, timeoutMs);
-    if (parent !== neverAborted) parent.addEventListener('abort', onParentAbort, { once: true });
+  constructor(deadline: number, attempt: number) {
+    this.deadline = deadline;
+    this.attempt = attempt;
+  }
 
-    let pending: PromiseLike<T> | T;
-    try {
-      pending = fn({ signal: controller.signal, attempt: context.attempt });
-    } catch (error) {
-      fail(error);
-      return;
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
     }
-    Promise.resolve(pending).then(
-      (value) => {
-        if (settled) return;
-        cleanup();
-        resolve(value);
-      },
-      (error: unknown) => {
-        const reason: unknown = controller.signal.reason;
-        if (controller.signal.aborted && isResilienceError(reason, 'TIMEOUT') && error !== reason) {
-          fail(new TimeoutError(timeoutMs, what, error));
-        } else if (controller.signal.aborted && parent.aborted) {
-          fail(abortError(parent));
-        } else {
-          fail(error);
-        }
-      },
-    );
-  });
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+    this.reject?.(reason);
+  }
+}
+
+/**
+ * Deadlines of one duration, in the order they were set, which is also the order in which they
+ * expire: adding and removing are O(1), and one timer serves them all. The timer is re-armed for
+ * the next deadline when it fires, and unref'd while no call is waiting, so an idle queue never
+ * keeps the process alive and fires at most once more.
+ */
+export class DeadlineQueue {
+  readonly timeoutMs: number;
+  private readonly what: string;
+  private head: DeadlineCall | undefined = undefined;
+  private tail: DeadlineCall | undefined = undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined;
+
+  constructor(timeoutMs: number, what: string) {
+    this.timeoutMs = timeoutMs;
+    this.what = what;
+  }
+
+  /** Runs `fn` under this queue's deadline; see {@link TimeoutStrategy}. */
+  run<T>(fn: PolicyFn<T>, context: PolicyContext, strategy: TimeoutStrategy): Promise<T> {
+    const parent = context.signal;
+    const call = this.add(context.attempt);
+    let onParentAbort: (() => void) | undefined;
+    if (parent !== neverAborted) {
+      onParentAbort = () => {
+        call.abort(abortError(parent));
+      };
+      parent.addEventListener('abort', onParentAbort, { once: true });
+    }
+    const finish = (): void => {
+      this.remove(call);
+      if (onParentAbort) parent.removeEventListener('abort', onParentAbort);
+    };
+    // One promise per call, settled by whichever comes first: the function or (aggressive) the deadline.
+    return new Promise<T>((resolve, reject) => {
+      if (strategy === 'aggressive') {
+        call.reject = (error) => {
+          finish();
+          reject(error);
+        };
+      }
+      let pending: PromiseLike<T> | T;
+      try {
+        pending = fn(call);
+      } catch (error) {
+        finish();
+        reject(error);
+        return;
+      }
+      if (!isThenable(pending)) {
+        finish();
+        resolve(pending);
+        return;
+      }
+      pending.then(
+        (value) => {
+          finish();
+          resolve(value);
+        },
+        (error: unknown) => {
+          finish();
+          reject(this.explain(error, call, parent));
+        },
+      );
+    });
+  }
+
+  /** What a rejection means once the call may have been aborted by the deadline or the caller. */
+  private explain(error: unknown, call: DeadlineCall, parent: AbortSignal): unknown {
+    if (!call.aborted || error === call.reason) return error;
+    if (isResilienceError(call.reason, 'TIMEOUT')) return new TimeoutError(this.timeoutMs, this.what, error);
+    return parent.aborted ? abortError(parent) : error;
+  }
+
+  private add(attempt: number): DeadlineCall {
+    const call = new DeadlineCall(Date.now() + this.timeoutMs, attempt);
+    if (this.tail) {
+      this.tail.next = call;
+      call.prev = this.tail;
+    } else {
+      this.head = call;
+    }
+    this.tail = call;
+    if (this.timer === undefined) {
+      this.timer = setTimeout(this.expire, this.timeoutMs);
+    } else if (call === this.head) {
+      this.timer.ref();
+    }
+    return call;
+  }
+
+  private remove(call: DeadlineCall): void {
+    if (call.prev) call.prev.next = call.next;
+    else if (this.head === call) this.head = call.next;
+    else return; // already expired and unlinked
+    if (call.next) call.next.prev = call.prev;
+    else this.tail = call.prev;
+    call.prev = call.next = undefined;
+    if (!this.head) this.timer?.unref();
+  }
+
+  private readonly expire = (): void => {
+    this.timer = undefined;
+    // Timers may fire up to a millisecond before Date.now() reaches the deadline.
+    const now = Date.now() + 1;
+    while (this.head && this.head.deadline <= now) {
+      const call = this.head;
+      this.remove(call);
+      call.abort(new TimeoutError(this.timeoutMs, this.what));
+    }
+    if (this.head) this.timer = setTimeout(this.expire, Math.max(1, this.head.deadline - Date.now()));
+  };
+}
+
+function isThenable<T>(value: PromiseLike<T> | T): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }

@@ -22,6 +22,11 @@ export class EventHub<Events extends object> {
     if (list.length === 0) this.listeners.delete(event);
   }
 
+  /** Number of events that have at least one listener. */
+  get size(): number {
+    return this.listeners.size;
+  }
+
   has(event: keyof Events): boolean {
     return this.listeners.has(event);
   }

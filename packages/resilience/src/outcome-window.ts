@@ -9,6 +9,8 @@ export interface WindowTotals {
 
 /** Sliding window of call outcomes used by the circuit breaker. */
 export interface OutcomeWindow {
+  /** False when `record` ignores its `now` argument, so that callers can skip reading the clock. */
+  readonly usesClock: boolean;
   record(failure: boolean, slow: boolean, now: number): void;
   totals(now: number): WindowTotals;
   reset(): void;
@@ -26,6 +28,7 @@ const SLOW = 2;
 
 /** The last N outcomes in a ring buffer with running totals: O(1) per call, N bytes of memory. */
 export class CountWindow implements OutcomeWindow {
+  readonly usesClock = false;
   private readonly ring: Uint8Array;
   private next = 0;
   private filled = 0;
@@ -66,6 +69,7 @@ export class CountWindow implements OutcomeWindow {
 
 /** Outcomes of the last `durationMs`, in fixed buckets: O(1) per call, memory fixed by `buckets`. */
 export class TimeWindow implements OutcomeWindow {
+  readonly usesClock = true;
   private readonly bucketMs: number;
   private readonly epochs: Float64Array;
   private readonly counts: Uint32Array;

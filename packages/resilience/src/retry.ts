@@ -98,7 +98,7 @@ export class RetryPolicy implements Policy {
 
   async run<T>(fn: PolicyFn<T>, context: PolicyContext): Promise<T> {
     const { signal } = context;
-    const started = Date.now();
+    const started = this.maxElapsedMs === Infinity ? 0 : Date.now();
     let previousDelay = this.initialDelayMs;
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) throw abortError(signal);
@@ -114,7 +114,9 @@ export class RetryPolicy implements Policy {
         const asked = this.respectRetryAfter ? retryAfterMs(error) : undefined;
         const delayMs = asked ?? this.backoff(attempt, previousDelay);
         previousDelay = Math.max(delayMs, this.initialDelayMs);
-        if (Date.now() - started + delayMs > this.maxElapsedMs) this.giveUp(attempt, error);
+        if (this.maxElapsedMs !== Infinity && Date.now() - started + delayMs > this.maxElapsedMs) {
+          this.giveUp(attempt, error);
+        }
         if (this.events.has('retry')) this.events.emit('retry', { attempt, delayMs, error });
         await sleep(delayMs, signal);
       }

@@ -1,4 +1,4 @@
-import { runWithDeadline, type TimeoutStrategy } from './deadline.js';
+import { DeadlineQueue, type TimeoutStrategy } from './deadline.js';
 import { contextFor, type ExecuteOptions, type Policy, type PolicyContext, type PolicyFn } from './policy.js';
 import { oneOf, positive } from './validate.js';
 
@@ -8,10 +8,12 @@ export type { TimeoutStrategy } from './deadline.js';
 export class TimeoutPolicy implements Policy {
   readonly timeoutMs: number;
   readonly strategy: TimeoutStrategy;
+  private readonly deadlines: DeadlineQueue;
 
   constructor(timeoutMs: number, strategy: TimeoutStrategy = 'aggressive') {
     this.timeoutMs = positive('timeoutMs', timeoutMs);
     this.strategy = oneOf('strategy', strategy, ['aggressive', 'cooperative']);
+    this.deadlines = new DeadlineQueue(this.timeoutMs, 'Operation');
   }
 
   execute<T>(fn: PolicyFn<T>, options?: ExecuteOptions): Promise<T> {
@@ -19,7 +21,7 @@ export class TimeoutPolicy implements Policy {
   }
 
   run<T>(fn: PolicyFn<T>, context: PolicyContext): Promise<T> {
-    return runWithDeadline(fn, context, this.timeoutMs, this.strategy, 'Operation');
+    return this.deadlines.run(fn, context, this.strategy);
   }
 }
 
