@@ -1,0 +1,328 @@
+import { EventHub } from '@infra/resilience';
+import { CacheError, CacheUnavailableError, InvalidCacheOptionError, isCacheError } from './errors.js';
+import { LoadCoordinator, type LoadHost, type Lookup } from './load-coordinator.js';
+import { jsonSerializer, type Serializer } from './serializer.js';
+import type { CacheStore, StoreRecord, StoreWrite } from './store.js';
+import type {
+  CacheEntryInput,
+  CacheEvents,
+  CacheOperation,
+  CacheOptions,
+  CacheService,
+  CacheStats,
+  GetOrSetOptions,
+  Loader,
+  SetOptions,
+} from './types.js';
+import { assertKey, assertTags, checkReference, definedOf, nonEmptyString, nonNegative, optionalBoolean, ttlMs } from './validate.js';
+
+interface Counters {
+  hits: number;
+  misses: number;
+  sets: number;
+  deletes: number;
+  errors: number;
+  loads: number;
+  loadErrors: number;
+  stampedeDedups: number;
+  staleServed: number;
+}
+
+/**
+ * A cache over any {@link CacheStore}: validation, serialization, freshness, events, stats,
+ * failing open, and `getOrSet` with stampede protection. The drivers subclass it.
+ */
+export class BaseCacheService implements CacheService {
+  readonly name: string;
+  protected readonly store: CacheStore;
+  protected readonly events: EventHub<CacheEvents> = new EventHub<CacheEvents>();
+  protected readonly counters: Counters = {
+    hits: 0,
+    misses: 0,
+    sets: 0,
+    deletes: 0,
+    errors: 0,
+    loads: 0,
+    loadErrors: 0,
+    stampedeDedups: 0,
+    staleServed: 0,
+  };
+  readonly now: () => number;
+  private readonly ttlMs: number;
+  private readonly graceMs: number;
+  private readonly serializer: Serializer;
+  private readonly failOpen: boolean;
+  private readonly loads: LoadCoordinator;
+  private closing: Promise<void> | undefined;
+
+  constructor(name: string, store: CacheStore, options: CacheOptions = {}) {
+    this.name = nonEmptyString('name', name);
+    this.store = store;
+    this.ttlMs = ttlMs('ttl', options.ttl ?? 0) ?? 0;
+    this.graceMs = ttlMs('grace', options.grace ?? 0) ?? 0;
+    const serializer = options.serializer ?? jsonSerializer;
+    if (typeof serializer.serialize !== 'function' || typeof serializer.deserialize !== 'function') {
+      throw new InvalidCacheOptionError('serializer', serializer, 'an object with serialize() and deserialize()');
+    }
+    this.serializer = serializer;
+    this.failOpen = optionalBoolean('failOpen', options.failOpen, true);
+    if (options.now !== undefined && typeof options.now !== 'function') {
+      throw new InvalidCacheOptionError('now', options.now, 'a function');
+    }
+    this.now = options.now ?? Date.now;
+    const host: LoadHost = {
+      name: this.name,
+      now: this.now,
+      lock: () => this.store.lock,
+      lookup: (key) => this.lookup(key),
+      peek: (key) => this.peek(key),
+      write: (key, value, setOptions) => this.writeRecord(key, this.prepare(value, setOptions)),
+      emit: (event, payload) => {
+        this.emit(event, payload);
+      },
+    };
+    this.loads = new LoadCoordinator(host, options.getOrSet ?? {}, nonNegative('closeTimeoutMs', options.closeTimeoutMs ?? 5000));
+  }
+
+  on<K extends keyof CacheEvents>(event: K, listener: (payload: CacheEvents[K]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    this.assertOpen(assertKey(key));
+    const found = await this.lookup(key, 'get');
+    return found.state === 'fresh' ? (found.value as T) : undefined;
+  }
+
+  async has(key: string): Promise<boolean> {
+    this.assertOpen(assertKey(key));
+    let record: StoreRecord | undefined;
+    try {
+      record = await this.store.get(key);
+    } catch (error) {
+      this.absorb('has', key, error);
+      return false;
+    }
+    return record !== undefined && record.freshUntil > this.now();
+  }
+
+  async getMany<T = unknown>(keys: readonly string[]): Promise<(T | undefined)[]> {
+    const list: unknown = keys;
+    if (!Array.isArray(list)) throw new InvalidCacheOptionError('keys', keys, 'an array of keys');
+    for (const key of list as unknown[]) assertKey(key);
+    this.assertOpen();
+    if (keys.length === 0) return [];
+    let records: (StoreRecord | undefined)[];
+    try {
+      records = await this.store.getMany(keys);
+    } catch (error) {
+      this.absorb('getMany', undefined, error);
+      for (const key of keys) this.countMiss(key);
+      return keys.map(() => undefined);
+    }
+    const now = this.now();
+    return keys.map((key, i) => {
+      const found = this.decodeRecord(key, records[i], now);
+      if (found.state === 'fresh') {
+        this.countHit(key);
+        return found.value as T;
+      }
+      this.countMiss(key);
+      return undefined;
+    });
+  }
+
+  async set(key: string, value: unknown, options?: SetOptions): Promise<void> {
+    this.assertOpen(assertKey(key));
+    const write = this.prepare(value, options);
+    await this.writeRecord(key, write);
+  }
+
+  async setMany(entries: readonly CacheEntryInput[], options?: SetOptions): Promise<void> {
+    const list: unknown = entries;
+    if (!Array.isArray(list)) throw new InvalidCacheOptionError('entries', entries, 'an array of { key, value }');
+    this.assertOpen();
+    // Everything is validated and serialized before the first write: one bad entry writes nothing.
+    const writes = entries.map((entry: CacheEntryInput) => {
+      const raw: unknown = entry;
+      if (typeof raw !== 'object' || raw === null) {
+        throw new InvalidCacheOptionError('entries[]', entry, 'an object { key, value }');
+      }
+      const key = assertKey(entry.key);
+      return [key, this.prepare(entry.value, { ...options, ...definedOf(entry) })] as const;
+    });
+    if (writes.length === 0) return;
+    try {
+      await this.store.setMany(writes);
+    } catch (error) {
+      this.absorb('setMany', undefined, error);
+      return;
+    }
+    for (const [key] of writes) this.countSet(key);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    this.assertOpen(assertKey(key));
+    let removed: boolean;
+    try {
+      removed = await this.store.delete(key);
+    } catch (error) {
+      this.absorb('delete', key, error);
+      return false;
+    }
+    this.counters.deletes++;
+    if (this.events.has('delete')) this.events.emit('delete', { cache: this.name, key });
+    return removed;
+  }
+
+  async clear(): Promise<void> {
+    this.assertOpen();
+    try {
+      await this.store.clear();
+    } catch (error) {
+      this.absorb('clear', undefined, error);
+      return;
+    }
+    if (this.events.has('clear')) this.events.emit('clear', { cache: this.name });
+  }
+
+  async deleteByTag(tag: string | readonly string[]): Promise<number> {
+    const tags = typeof tag === 'string' ? [assertKey(tag, 'tag')] : assertTags(tag);
+    this.assertOpen();
+    if (!tags || tags.length === 0) return 0;
+    try {
+      return await this.store.deleteByTags(tags);
+    } catch (error) {
+      this.absorb('deleteByTag', undefined, error);
+      return 0;
+    }
+  }
+
+  getOrSet<T>(key: string, loader: Loader<T>, options?: GetOrSetOptions): Promise<T> {
+    this.assertOpen(assertKey(key));
+    return this.loads.getOrSet(key, loader, options);
+  }
+
+  stats(): CacheStats {
+    const { hits, misses } = this.counters;
+    return { name: this.name, ...this.counters, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses) };
+  }
+
+  /** Idempotent: waits for running loaders (bounded), then closes the store. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.loads.drain();
+      await this.store.close();
+    })();
+    return this.closing;
+  }
+
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  // ---- internals ----
+
+  /** Reads a key, counting a hit or a miss; a store failure is a miss (fail open). */
+  protected async lookup(key: string, operation: CacheOperation = 'get'): Promise<Lookup> {
+    let record: StoreRecord | undefined;
+    try {
+      record = await this.store.get(key);
+    } catch (error) {
+      this.absorb(operation, key, error);
+      this.countMiss(key);
+      return { state: 'miss', value: undefined };
+    }
+    const found = this.decodeRecord(key, record, this.now());
+    if (found.state === 'fresh') this.countHit(key);
+    else this.countMiss(key);
+    return found;
+  }
+
+  /** Reads a key without counting it, for a peer waiting on another instance's load. */
+  private async peek(key: string): Promise<Lookup> {
+    try {
+      return this.decodeRecord(key, await this.store.get(key), this.now());
+    } catch {
+      return { state: 'miss', value: undefined };
+    }
+  }
+
+  protected emit<K extends keyof CacheEvents>(event: K, payload: CacheEvents[K]): void {
+    if (event === 'stampedeDedup') this.counters.stampedeDedups++;
+    else if (event === 'staleServed') this.counters.staleServed++;
+    else if (event === 'load') {
+      this.counters.loads++;
+      if ((payload as CacheEvents['load']).error !== undefined) this.counters.loadErrors++;
+    } else if (event === 'error') this.counters.errors++;
+    if (this.events.has(event)) this.events.emit(event, payload);
+  }
+
+  protected assertOpen(_key?: string): void {
+    if (this.closing) throw new CacheError('CACHE_CLOSED', `Cache "${this.name}" is closed`);
+  }
+
+  /** Reports a store failure; rethrows it as `CACHE_UNAVAILABLE` unless the cache fails open. */
+  protected absorb(operation: CacheOperation, key: string | undefined, error: unknown): void {
+    if (!this.failOpen) {
+      throw isCacheError(error) ? error : new CacheUnavailableError(this.name, `${operation} failed`, error);
+    }
+    this.emit('error', { cache: this.name, operation, key, error });
+  }
+
+  private prepare(value: unknown, options: SetOptions | undefined): StoreWrite {
+    const ttl = ttlMs('ttl', options?.ttl) ?? this.ttlMs;
+    const grace = ttlMs('grace', options?.grace) ?? this.graceMs;
+    const tags = assertTags(options?.tags);
+    const payload = this.store.serializes ? this.serializer.serialize(value) : checkReference(value);
+    const now = this.now();
+    const freshUntil = ttl > 0 ? now + ttl : Infinity;
+    return { payload, freshUntil, expiresAt: ttl > 0 ? freshUntil + grace : Infinity, tags };
+  }
+
+  private async writeRecord(key: string, write: StoreWrite): Promise<void> {
+    try {
+      await this.store.set(key, write);
+    } catch (error) {
+      this.absorb('set', key, error);
+      return;
+    }
+    this.countSet(key);
+  }
+
+  private decodeRecord(key: string, record: StoreRecord | undefined, now: number): Lookup {
+    if (record === undefined) return { state: 'miss', value: undefined };
+    let value: unknown;
+    if (this.store.serializes) {
+      try {
+        value = this.serializer.deserialize(record.payload as string);
+      } catch (error) {
+        this.emit('error', {
+          cache: this.name,
+          operation: 'deserialize',
+          key,
+          error: new CacheError('DESERIALIZATION_FAILED', `Cannot read the cached value of "${key}"`, { cause: error }),
+        });
+        return { state: 'miss', value: undefined };
+      }
+    } else {
+      value = record.payload;
+    }
+    return { state: record.freshUntil > now ? 'fresh' : 'stale', value };
+  }
+
+  private countHit(key: string): void {
+    this.counters.hits++;
+    if (this.events.has('hit')) this.events.emit('hit', { cache: this.name, key });
+  }
+
+  private countMiss(key: string): void {
+    this.counters.misses++;
+    if (this.events.has('miss')) this.events.emit('miss', { cache: this.name, key });
+  }
+
+  private countSet(key: string): void {
+    this.counters.sets++;
+    if (this.events.has('set')) this.events.emit('set', { cache: this.name, key });
+  }
+}

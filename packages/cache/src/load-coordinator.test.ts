@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryCacheService } from './memory-cache.js';
+import type { CacheEvents } from './types.js';
+
+function clock(): { now: () => number; advance: (ms: number) => void } {
+  let t = 1_000_000;
+  return { now: () => t, advance: (ms) => (t += ms) };
+}
+
+const never = (): Promise<never> => new Promise(() => undefined);
+
+describe('getOrSet timeouts and grace', () => {
+  it('serves stale at the hard timeout, and reports the background failure', async () => {
+    const time = clock();
+    const cache = new InMemoryCacheService('hard', { now: time.now, closeTimeoutMs: 0 });
+    const stale: CacheEvents['staleServed'][] = [];
+    const errors: CacheEvents['error'][] = [];
+    cache.on('staleServed', (e) => stale.push(e));
+    cache.on('error', (e) => errors.push(e));
+    await cache.set('k', 'old', { ttl: 1, grace: 60 });
+    time.advance(2_000);
+    expect(await cache.getOrSet('k', never, { softTimeoutMs: 10_000, hardTimeoutMs: 20 })).toBe('old');
+    expect(stale.map((e) => e.reason)).toEqual(['hard-timeout']);
+    expect(errors.map((e) => [e.operation, (e.error as { code?: string }).code])).toEqual([['load', 'LOADER_TIMEOUT']]);
+    await cache.close();
+  });
+
+  it('serves stale at the soft timeout while the loader goes on and stores its value later', async () => {
+    const time = clock();
+    const cache = new InMemoryCacheService('soft', { now: time.now });
+    await cache.set('k', 'old', { ttl: 1, grace: 60 });
+    time.advance(2_000);
+    let finish: (value: string) => void = () => undefined;
+    const slow = (): Promise<string> =>
+      new Promise((resolve) => {
+        finish = resolve;
+      });
+    expect(await cache.getOrSet('k', slow, { softTimeoutMs: 10, ttl: 60 })).toBe('old');
+    finish('new');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await cache.get('k')).toBe('new');
+    await cache.close();
+  });
+
+  it('drops values past their grace period: a miss, not stale', async () => {
+    const time = clock();
+    const cache = new InMemoryCacheService('grace', { now: time.now, grace: 5 });
+    await cache.set('k', 'old', { ttl: 1 });
+    time.advance(7_000);
+    let hadStale: boolean | undefined;
+    expect(
+      await cache.getOrSet('k', ({ hasStale }) => {
+        hadStale = hasStale;
+        return 'new';
+      }),
+    ).toBe('new');
+    expect(hadStale).toBe(false);
+    await cache.close();
+  });
+
+  it('close() waits for running loaders, then aborts those still running', async () => {
+    const cache = new InMemoryCacheService('drain', { closeTimeoutMs: 20 });
+    let signal: AbortSignal | undefined;
+    const pending = cache.getOrSet('k', (context) => {
+      signal = context.signal;
+      return never();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await cache.close();
+    expect(signal?.aborted).toBe(true);
+    expect((signal?.reason as { code?: string }).code).toBe('CACHE_CLOSED');
+    void pending.catch(() => undefined);
+  });
+
+  it('rejects a loader that is not a function and bad lock options, running nothing', async () => {
+    const cache = new InMemoryCacheService('bad');
+    await expect(cache.getOrSet('k', 'nope' as never)).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    await expect(cache.getOrSet('k', () => 1, { lock: { ttlMs: 0 } })).rejects.toThrow(/lock\.ttlMs/);
+    expect(await cache.has('k')).toBe(false);
+    await cache.close();
+  });
+});

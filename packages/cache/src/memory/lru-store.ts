@@ -1,0 +1,173 @@
+import type { CacheStore, StoreRecord, StoreWrite } from '../store.js';
+import { ENTRY_OVERHEAD_BYTES, estimateBytes } from './size.js';
+
+interface Entry extends StoreRecord {
+  expiresAt: number;
+  bytes: number;
+  tags: readonly string[] | undefined;
+}
+
+/** Why an entry left the memory store. */
+export type EvictionReason = 'lru' | 'size' | 'expired' | 'too-large';
+
+export interface LruStoreOptions {
+  maxEntries: number;
+  /** 0 for no byte limit. */
+  maxBytes: number;
+  serializes: boolean;
+  sweepIntervalMs: number;
+  now: () => number;
+  onEvict: ((key: string, reason: EvictionReason) => void) | undefined;
+}
+
+/**
+ * A least-recently-used map with per-entry expiry, an entry limit and a byte budget.
+ *
+ * A `Map` keeps insertion order, so moving an entry to the end on read makes the first key the
+ * least recently used one. Expired entries are dropped when read (lazy) and by a periodic sweep
+ * whose timer is unref'd, so an idle cache neither grows nor holds the process open.
+ */
+export class LruStore implements CacheStore {
+  readonly serializes: boolean;
+  private readonly entries = new Map<string, Entry>();
+  private readonly tagIndex = new Map<string, Set<string>>();
+  private readonly options: LruStoreOptions;
+  /** Set by the owning cache once it exists, to report evictions. */
+  onEvict: LruStoreOptions['onEvict'];
+  private timer: NodeJS.Timeout | undefined;
+  private bytes = 0;
+  evictions = 0;
+  expirations = 0;
+
+  constructor(options: LruStoreOptions) {
+    this.options = options;
+    this.serializes = options.serializes;
+    this.onEvict = options.onEvict;
+    if (options.sweepIntervalMs > 0) {
+      this.timer = setInterval(() => {
+        this.sweep();
+      }, options.sweepIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get totalBytes(): number {
+    return this.bytes;
+  }
+
+  get(key: string): StoreRecord | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= this.options.now()) {
+      this.remove(key, entry, 'expired');
+      return undefined;
+    }
+    // Re-inserting moves the key to the most recently used end.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  getMany(keys: readonly string[]): (StoreRecord | undefined)[] {
+    return keys.map((key) => this.get(key));
+  }
+
+  set(key: string, write: StoreWrite): void {
+    const previous = this.entries.get(key);
+    if (previous !== undefined) this.remove(key, previous, undefined);
+    const payloadBytes =
+      typeof write.payload === 'string' ? 16 + write.payload.length * 2 : estimateBytes(write.payload);
+    const bytes = ENTRY_OVERHEAD_BYTES + key.length * 2 + payloadBytes;
+    const { maxBytes, maxEntries } = this.options;
+    if (maxBytes > 0 && bytes > maxBytes) {
+      this.evictions++;
+      this.onEvict?.(key, 'too-large');
+      return;
+    }
+    const tags = write.tags && write.tags.length > 0 ? write.tags : undefined;
+    this.entries.set(key, { payload: write.payload, freshUntil: write.freshUntil, expiresAt: write.expiresAt, bytes, tags });
+    this.bytes += bytes;
+    if (tags) for (const tag of tags) this.tagged(tag).add(key);
+    while (this.entries.size > maxEntries) this.evictOldest('lru');
+    while (maxBytes > 0 && this.bytes > maxBytes) this.evictOldest('size');
+  }
+
+  setMany(writes: readonly (readonly [string, StoreWrite])[]): void {
+    for (const [key, write] of writes) this.set(key, write);
+  }
+
+  delete(key: string): boolean {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return false;
+    this.remove(key, entry, undefined);
+    return entry.expiresAt > this.options.now();
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.tagIndex.clear();
+    this.bytes = 0;
+  }
+
+  deleteByTags(tags: readonly string[]): number {
+    let removed = 0;
+    for (const tag of tags) {
+      const keys = this.tagIndex.get(tag);
+      if (!keys) continue;
+      for (const key of [...keys]) if (this.delete(key)) removed++;
+    }
+    return removed;
+  }
+
+  /** Drops every expired entry; returns how many. */
+  sweep(): number {
+    const now = this.options.now();
+    let dropped = 0;
+    for (const [key, entry] of this.entries) {
+      if (entry.expiresAt <= now) {
+        this.remove(key, entry, 'expired');
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.clear();
+  }
+
+  private evictOldest(reason: EvictionReason): void {
+    const oldest = this.entries.keys().next();
+    if (oldest.done === true) return;
+    const entry = this.entries.get(oldest.value);
+    if (entry) this.remove(oldest.value, entry, reason);
+  }
+
+  private remove(key: string, entry: Entry, reason: EvictionReason | undefined): void {
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
+    if (entry.tags) {
+      for (const tag of entry.tags) {
+        const keys = this.tagIndex.get(tag);
+        keys?.delete(key);
+        if (keys?.size === 0) this.tagIndex.delete(tag);
+      }
+    }
+    if (reason === undefined) return;
+    if (reason === 'expired') this.expirations++;
+    else this.evictions++;
+    this.onEvict?.(key, reason);
+  }
+
+  private tagged(tag: string): Set<string> {
+    let keys = this.tagIndex.get(tag);
+    if (!keys) this.tagIndex.set(tag, (keys = new Set()));
+    return keys;
+  }
+}

@@ -1,0 +1,42 @@
+import { redisUrl, uniqueName } from '@infra/test-utils';
+import { Redis } from 'ioredis';
+import { expect, it } from 'vitest';
+import { CacheManager } from '../cache-manager.js';
+import { redisDrivers } from './drivers.js';
+import { RedisCacheService } from './redis-cache.js';
+import { TieredCacheService } from './tiered-cache.js';
+
+const keyPrefix = `${uniqueName('cache_mgr')}:`;
+
+it('builds redis and tiered caches from configuration on one shared connection it closes', async () => {
+  const manager = new CacheManager({
+    defaults: { driver: 'redis', keyPrefix, ttl: 60 },
+    caches: { sessions: { driver: 'tiered', namespace: 'sess' } },
+    drivers: redisDrivers({ connection: redisUrl }),
+  });
+  const challenges = manager.getCache('challenges');
+  const sessions = manager.getCache('sessions');
+  expect(challenges).toBeInstanceOf(RedisCacheService);
+  expect(sessions).toBeInstanceOf(TieredCacheService);
+  await challenges.set('challenge:1', { id: 1 }, { ttl: 3600 });
+  await sessions.set('s', 'v');
+  expect(await challenges.get('challenge:1')).toEqual({ id: 1 });
+  const raw = new Redis(redisUrl);
+  expect(await raw.exists(`${keyPrefix}{sess}:v:s`, `${keyPrefix}{challenges}:v:challenge:1`)).toBe(2);
+  await challenges.clear();
+  await sessions.clear();
+  await manager.closeAll();
+  await raw.quit();
+});
+
+it('never closes an injected client', async () => {
+  const client = new Redis(redisUrl);
+  const manager = new CacheManager({ defaults: { driver: 'redis', keyPrefix }, drivers: redisDrivers({ client }) });
+  const cache = manager.getCache('injected');
+  await cache.set('k', 1);
+  await cache.clear();
+  await manager.closeAll();
+  expect(client.status).toBe('ready');
+  expect(await client.ping()).toBe('PONG');
+  await client.quit();
+});

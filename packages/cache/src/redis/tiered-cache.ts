@@ -1,0 +1,113 @@
+import { BaseCacheService } from '../base-cache.js';
+import { InvalidCacheOptionError } from '../errors.js';
+import { LruStore } from '../memory/lru-store.js';
+import type { CacheStats } from '../types.js';
+import { nonEmptyString, nonNegative, positiveInteger, ttlMs } from '../validate.js';
+import { InvalidationBus } from './invalidation-bus.js';
+import { baseOf, commandTimeoutOf, connectionOf, type RedisCacheOptions } from './redis-options.js';
+import { RedisStore } from './redis-store.js';
+import { TieredStore } from './tiered-store.js';
+
+export interface L1Options {
+  /** Most entries in the in-process tier. @default 1_000 */
+  maxEntries?: number;
+  /** Estimated bytes the in-process tier may hold; 0 for no limit. @default 16_777_216 (16 MiB) */
+  maxBytes?: number;
+  /**
+   * Longest time, in seconds, a value lives in the in-process tier, whatever its ttl. Bounds how
+   * long a peer can serve an old value if an invalidation message is lost.
+   * @default 60
+   */
+  ttl?: number;
+  /** Milliseconds between sweeps of expired L1 entries (unref'd timer). @default 30_000 */
+  sweepIntervalMs?: number;
+}
+
+export interface TieredCacheOptions extends RedisCacheOptions {
+  /** The in-process tier. @default { maxEntries: 1_000, maxBytes: 16 MiB, ttl: 60 } */
+  l1?: L1Options;
+}
+
+/**
+ * L1 memory in front of L2 Redis. A write or delete on one instance evicts the key from every
+ * peer's L1 through Redis pub/sub, on a subscriber connection of the cache's own (duplicated from
+ * its client and closed by `close()`). Fails open like `RedisCacheService`.
+ */
+export class TieredCacheService extends BaseCacheService {
+  private readonly l1: LruStore;
+  private readonly redis: RedisStore;
+  private readonly tiers: TieredStore;
+
+  constructor(name = 'default', options: TieredCacheOptions = {}) {
+    nonEmptyString('name', name);
+    const l1Options = options.l1 ?? {};
+    const l1TtlMs = ttlMs('l1.ttl', l1Options.ttl ?? 60) ?? 60_000;
+    if (l1TtlMs === 0) throw new InvalidCacheOptionError('l1.ttl', l1Options.ttl, 'a number of seconds > 0');
+    const base = baseOf(options, name);
+    const redis = new RedisStore({
+      cacheName: name,
+      client: options.client,
+      connection: connectionOf(options),
+      provider: options.clientProvider,
+      base,
+      breaker: options.breaker,
+      commandTimeoutMs: commandTimeoutOf(options),
+    });
+    // The cache does not exist yet while its parts are built: they report through this sink.
+    const sink: { emit?: BaseCacheService['emit'] | undefined } = {};
+    const reportError = (error: unknown): void => {
+      sink.emit?.('error', { cache: name, operation: 'invalidate', key: undefined, error });
+    };
+    const l1 = new LruStore({
+      maxEntries: positiveInteger('l1.maxEntries', l1Options.maxEntries ?? 1_000),
+      maxBytes: nonNegative('l1.maxBytes', l1Options.maxBytes ?? 16 * 1024 * 1024),
+      sweepIntervalMs: nonNegative('l1.sweepIntervalMs', l1Options.sweepIntervalMs ?? 30_000),
+      serializes: true,
+      now: options.now ?? Date.now,
+      onEvict: (key, reason) => {
+        sink.emit?.('evict', { cache: name, key, reason });
+      },
+    });
+    const bus = new InvalidationBus({
+      channel: `${base}invalidate`,
+      onInvalidate: (invalidation) => {
+        tiers.invalidate(invalidation);
+        sink.emit?.('invalidate', { cache: name, keys: 'all' in invalidation ? 'all' : invalidation.keys });
+      },
+      onError: reportError,
+    });
+    const tiers = new TieredStore(l1, redis, bus, l1TtlMs, options.now ?? Date.now, reportError);
+    try {
+      super(name, tiers, options);
+    } catch (error) {
+      l1.close();
+      throw error;
+    }
+    sink.emit = (event, payload) => {
+      this.emit(event, payload);
+    };
+    this.l1 = l1;
+    this.redis = redis;
+    this.tiers = tiers;
+  }
+
+  /**
+   * Connects Redis and subscribes to peers' invalidations now rather than on first use. Until
+   * the subscription is live, reads go to Redis only.
+   */
+  async start(): Promise<void> {
+    this.assertOpen();
+    await this.tiers.start();
+  }
+
+  override stats(): CacheStats {
+    return {
+      ...super.stats(),
+      entries: this.l1.size,
+      bytes: this.l1.totalBytes,
+      evictions: this.l1.evictions,
+      expirations: this.l1.expirations,
+      breaker: this.redis.breaker.state,
+    };
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The driver interface a cache runs on. `BaseCacheService` does validation, serialization,
+ * freshness, events and stampede protection; a store only keeps records. Implement it to add a
+ * backend, and run `cacheStoreContract` from the test utilities against the resulting cache.
+ */
+
+/** What a store keeps per key. */
+export interface StoreRecord {
+  /** The serialized value (a string), or the value itself for a store that keeps references. */
+  payload: unknown;
+  /** Epoch ms after which the value is stale; `Infinity` when it never goes stale. */
+  freshUntil: number;
+}
+
+/** A record to write, with the moment the store may forget it. */
+export interface StoreWrite extends StoreRecord {
+  /** Epoch ms after which the record is gone (fresh time plus grace); `Infinity` for never. */
+  expiresAt: number;
+  tags?: readonly string[] | undefined;
+}
+
+/** A lock held while one instance runs a loader, so that its peers wait for its result. */
+export interface StoreLock {
+  /** Returns a token when the lock was taken, `undefined` when someone else holds it. */
+  acquire(key: string, ttlMs: number): Promise<string | undefined>;
+  /** Releases the lock only if `token` still holds it. */
+  release(key: string, token: string): Promise<void>;
+}
+
+export interface CacheStore {
+  /** True when payloads are strings produced by the serializer; false for by-reference stores. */
+  readonly serializes: boolean;
+  /** Present when the store can coordinate loaders across processes. */
+  readonly lock?: StoreLock | undefined;
+  /** Returns the record unless it has expired (stale records inside their grace are returned). */
+  get(key: string): Promise<StoreRecord | undefined> | StoreRecord | undefined;
+  getMany(keys: readonly string[]): Promise<(StoreRecord | undefined)[]> | (StoreRecord | undefined)[];
+  set(key: string, write: StoreWrite): Promise<void> | void;
+  setMany(writes: readonly (readonly [string, StoreWrite])[]): Promise<void> | void;
+  /** Returns true when a record was removed. */
+  delete(key: string): Promise<boolean> | boolean;
+  /** Removes this store's records only (its namespace), never anyone else's. */
+  clear(): Promise<void> | void;
+  /** Removes every record written with one of `tags`; returns how many were removed. */
+  deleteByTags(tags: readonly string[]): Promise<number> | number;
+  close(): Promise<void> | void;
+}
