@@ -1,0 +1,135 @@
+import type { DatabaseDriver } from './driver.js';
+import { InvalidOptionError } from './errors.js';
+import type { RepositoryFactories } from './repository.js';
+import { isolationLevels, type IsolationLevel } from './transaction-options.js';
+import { integer, nonEmptyString, oneOf, plainObject, ratio } from './validate.js';
+
+/** Everything a {@link import('./persistence.js').Persistence} can be configured with. */
+export interface PersistenceOptions<R extends object = Record<string, unknown>> {
+  /** A driver to use (`createPgDriver`, `createPgliteDriver`, your own). Never closed by us. @default chosen from `connectionString` */
+  driver?: DatabaseDriver;
+  /**
+   * Postgres to connect to with `pg` (a pool created and closed by us). Without one, an embedded
+   * PGlite database is used. @default process.env.DATABASE_URL
+   */
+  connectionString?: string;
+  /** Data directory of the embedded PGlite database. @default in memory */
+  dataDir?: string;
+  /** Largest number of pooled connections (pg). @default 10 */
+  poolSize?: number;
+  /** Time allowed to open a connection (ms). @default 5000 */
+  connectTimeoutMs?: number;
+  /** Time a transaction waits for a free connection before `ACQUIRE_TIMEOUT` (ms). @default 10_000 */
+  acquireTimeoutMs?: number;
+  /** Idle pooled connections close after this long (ms). @default 30_000 */
+  idleTimeoutMs?: number;
+  /** Server `statement_timeout` of every connection (ms; 0 disables; pg only). @default 0 */
+  statementTimeoutMs?: number;
+  /** Server `idle_in_transaction_session_timeout` (ms; 0 disables; pg only). @default 60_000 */
+  idleInTransactionTimeoutMs?: number;
+  /** `search_path` of every connection (pg only). @default the server's */
+  searchPath?: string;
+  /** Isolation level of transactions that do not ask for one. @default 'read committed' */
+  isolationLevel?: IsolationLevel;
+  /** Retries after serialization failures and deadlocks (outermost `withTransaction` only). @default 3 */
+  retries?: number;
+  /** First retry delay (ms), growing exponentially with full jitter. @default 20 */
+  retryInitialDelayMs?: number;
+  /** Longest retry delay (ms). @default 1000 */
+  retryMaxDelayMs?: number;
+  /** Units of work still open after this long are rolled back and reported (ms; 0 disables). @default 60_000 */
+  unitOfWorkTimeoutMs?: number;
+  /** `close()` waits this long for open transactions before rolling them back (ms). @default 5000 */
+  closeTimeoutMs?: number;
+  /** `healthCheck()` fails when the round trip takes longer (ms). @default 2000 */
+  healthTimeoutMs?: number;
+  /** `healthCheck()` warns when this share of the pool is in use, or callers wait. @default 0.8 */
+  healthWarnSaturation?: number;
+  /** Repository factories by name, for `unitOfWork.getRepository(name)`. @default {} */
+  repositories?: RepositoryFactories<R>;
+}
+
+export interface ResolvedPersistenceOptions {
+  driver: DatabaseDriver | undefined;
+  /** Which driver `start()` uses. */
+  driverKind: 'injected' | 'pg' | 'pglite';
+  connectionString: string | undefined;
+  dataDir: string | undefined;
+  poolSize: number;
+  connectTimeoutMs: number;
+  acquireTimeoutMs: number;
+  idleTimeoutMs: number;
+  statementTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+  searchPath: string | undefined;
+  isolationLevel: IsolationLevel;
+  retries: number;
+  retryInitialDelayMs: number;
+  retryMaxDelayMs: number;
+  unitOfWorkTimeoutMs: number;
+  closeTimeoutMs: number;
+  healthTimeoutMs: number;
+  healthWarnSaturation: number;
+}
+
+/**
+ * Validates `options` (and `DATABASE_URL` from `env` when no connection string is given) and fills
+ * in the defaults. A bad value fails here, naming the option or variable.
+ */
+export function resolvePersistenceOptions<R extends object>(
+  options: PersistenceOptions<R> = {},
+  env: Record<string, string | undefined> = process.env,
+): ResolvedPersistenceOptions {
+  plainObject('options', options, 'INVALID_ARGUMENT');
+  const driver = options.driver;
+  if (driver !== undefined && typeof (driver as Partial<DatabaseDriver> | null)?.acquire !== 'function') {
+    throw new InvalidOptionError('driver', driver, 'a DatabaseDriver (createPgDriver(), createPgliteDriver())');
+  }
+  let connectionString: string | undefined;
+  if (options.connectionString !== undefined) {
+    connectionString = postgresUrl('connectionString', options.connectionString);
+  } else if (driver === undefined && env.DATABASE_URL !== undefined && env.DATABASE_URL !== '') {
+    connectionString = postgresUrl('DATABASE_URL', env.DATABASE_URL);
+  }
+  const retryInitialDelayMs = integer('retryInitialDelayMs', options.retryInitialDelayMs ?? 20);
+  const retryMaxDelayMs = integer('retryMaxDelayMs', options.retryMaxDelayMs ?? 1000);
+  if (retryMaxDelayMs < retryInitialDelayMs) {
+    throw new InvalidOptionError('retryMaxDelayMs', retryMaxDelayMs, `a delay >= retryInitialDelayMs (${retryInitialDelayMs})`);
+  }
+  return {
+    driver,
+    driverKind: driver !== undefined ? 'injected' : connectionString !== undefined ? 'pg' : 'pglite',
+    connectionString,
+    dataDir: options.dataDir === undefined ? undefined : nonEmptyString('dataDir', options.dataDir),
+    poolSize: integer('poolSize', options.poolSize ?? 10, 1),
+    connectTimeoutMs: integer('connectTimeoutMs', options.connectTimeoutMs ?? 5000, 1),
+    acquireTimeoutMs: integer('acquireTimeoutMs', options.acquireTimeoutMs ?? 10_000, 1),
+    idleTimeoutMs: integer('idleTimeoutMs', options.idleTimeoutMs ?? 30_000),
+    statementTimeoutMs: integer('statementTimeoutMs', options.statementTimeoutMs ?? 0),
+    idleInTransactionTimeoutMs: integer('idleInTransactionTimeoutMs', options.idleInTransactionTimeoutMs ?? 60_000),
+    searchPath: options.searchPath === undefined ? undefined : nonEmptyString('searchPath', options.searchPath),
+    isolationLevel: oneOf('isolationLevel', options.isolationLevel ?? 'read committed', isolationLevels),
+    retries: integer('retries', options.retries ?? 3),
+    retryInitialDelayMs,
+    retryMaxDelayMs,
+    unitOfWorkTimeoutMs: integer('unitOfWorkTimeoutMs', options.unitOfWorkTimeoutMs ?? 60_000),
+    closeTimeoutMs: integer('closeTimeoutMs', options.closeTimeoutMs ?? 5000),
+    healthTimeoutMs: integer('healthTimeoutMs', options.healthTimeoutMs ?? 2000, 1),
+    healthWarnSaturation: ratio('healthWarnSaturation', options.healthWarnSaturation ?? 0.8),
+  };
+}
+
+function postgresUrl(option: string, value: unknown): string {
+  const text = nonEmptyString(option, value);
+  let protocol: string;
+  try {
+    protocol = new URL(text).protocol;
+  } catch {
+    protocol = '';
+  }
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:') {
+    // Never echo the value: connection strings carry passwords.
+    throw new InvalidOptionError(option, '<redacted>', 'a postgres:// or postgresql:// URL');
+  }
+  return text;
+}

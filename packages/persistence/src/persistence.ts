@@ -1,0 +1,166 @@
+import type { DatabaseDriver, QueryParams, QueryResult, Queryable } from './driver.js';
+import { PersistenceError } from './errors.js';
+import { checkDatabaseHealth, type DatabaseHealth } from './health-check.js';
+import { migrate, type MigrateOptions, type MigrationResult } from './migrations/migrate.js';
+import { resolvePersistenceOptions, type PersistenceOptions, type ResolvedPersistenceOptions } from './persistence-options.js';
+import { RepositoryRegistry, type RegisteredRepositories, type RepositoryFactory } from './repository.js';
+import { TransactionManager, type TransactionManagerEvents } from './transaction-manager.js';
+import type { TransactionOptions } from './transaction-options.js';
+import type { Transaction } from './transaction.js';
+import { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js';
+
+type AnyListener = (payload: TransactionManagerEvents[keyof TransactionManagerEvents]) => void;
+type Subscription = [keyof TransactionManagerEvents, AnyListener, (() => void) | undefined];
+
+/**
+ * A database with its transaction manager and repository registry. `start()` connects (loading
+ * `pg` or PGlite only then); the other methods start it on first use. `close()` drains and closes
+ * what it created.
+ */
+export class Persistence<R extends object = RegisteredRepositories> {
+  readonly options: ResolvedPersistenceOptions;
+  readonly repositories: RepositoryRegistry<R>;
+  private manager: TransactionManager | undefined;
+  private starting: Promise<TransactionManager> | undefined;
+  private closing: Promise<void> | undefined;
+  private ownedDriver: DatabaseDriver | undefined;
+  private readonly subscriptions: Subscription[] = [];
+
+  constructor(options: PersistenceOptions<R> = {}, env: Record<string, string | undefined> = process.env) {
+    this.options = resolvePersistenceOptions(options, env);
+    this.repositories = new RepositoryRegistry<R>(options.repositories);
+  }
+
+  /** Connects and returns the transaction manager. Idempotent. */
+  start(): Promise<TransactionManager> {
+    if (this.closing) return Promise.reject(new PersistenceError('CLOSED', 'This persistence is closed'));
+    this.starting ??= this.connect().catch((error: unknown) => {
+      this.starting = undefined;
+      throw error;
+    });
+    return this.starting;
+  }
+
+  /** The transaction manager of a started persistence. */
+  get transactionManager(): TransactionManager {
+    if (!this.manager) throw new PersistenceError('NOT_CONFIGURED', 'Persistence is not started: await persistence.start() first');
+    return this.manager;
+  }
+
+  get driver(): DatabaseDriver {
+    return this.transactionManager.driver;
+  }
+
+  /** Runs SQL in the ambient transaction, or on its own outside one (for repositories built once). */
+  get db(): Queryable {
+    return { query: (sql, params) => this.query(sql, params) };
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<QueryResult<T>> {
+    return (await this.start()).query<T>(sql, params);
+  }
+
+  on<K extends keyof TransactionManagerEvents>(event: K, listener: (payload: TransactionManagerEvents[K]) => void): () => void {
+    if (this.manager) return this.manager.on(event, listener);
+    const subscription: Subscription = [event, listener as AnyListener, undefined];
+    this.subscriptions.push(subscription);
+    return () => {
+      const index = this.subscriptions.indexOf(subscription);
+      if (index >= 0) this.subscriptions.splice(index, 1);
+      subscription[2]?.();
+    };
+  }
+
+  async withTransaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return (await this.start()).withTransaction(fn, options);
+  }
+
+  /** The open transaction of the current async context, if any. */
+  currentTransaction(): Transaction | undefined {
+    return this.manager?.current();
+  }
+
+  /** A new unit of work; call `begin()` on it. */
+  async createUnitOfWork(options: UnitOfWorkOptions = {}): Promise<UnitOfWork<R>> {
+    const manager = await this.start();
+    return new UnitOfWork<R>(manager, this.repositories, { timeoutMs: this.options.unitOfWorkTimeoutMs, ...options });
+  }
+
+  registerRepository<K extends keyof R & string>(name: K, factory: RepositoryFactory<R[K]>): this {
+    this.repositories.register(name, factory);
+    return this;
+  }
+
+  /** Repository `name` bound to `tx`, or to the ambient transaction. */
+  getRepository<K extends keyof R & string>(name: K, tx: Transaction | undefined = this.currentTransaction()): R[K] {
+    if (!tx) {
+      throw new PersistenceError('TRANSACTION_CLOSED', `getRepository(${JSON.stringify(name)}) needs a transaction: pass one or call it inside withTransaction`);
+    }
+    return this.repositories.create(name, tx);
+  }
+
+  async healthCheck(): Promise<DatabaseHealth> {
+    const manager = await this.start();
+    return checkDatabaseHealth(manager.driver, {
+      timeoutMs: this.options.healthTimeoutMs,
+      warnSaturation: this.options.healthWarnSaturation,
+    });
+  }
+
+  async migrate(options: MigrateOptions): Promise<MigrationResult> {
+    return migrate((await this.start()).driver, options);
+  }
+
+  /** Waits for open transactions (up to `closeTimeoutMs`), rolls back the rest, closes what it created. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const manager = await this.starting?.catch(() => undefined);
+    if (manager) await manager.close(this.options.closeTimeoutMs);
+    await this.ownedDriver?.close();
+  }
+
+  private async connect(): Promise<TransactionManager> {
+    const driver = await this.createDriver();
+    const manager = new TransactionManager(driver, {
+      isolationLevel: this.options.isolationLevel,
+      retries: this.options.retries,
+      retryInitialDelayMs: this.options.retryInitialDelayMs,
+      retryMaxDelayMs: this.options.retryMaxDelayMs,
+      acquireTimeoutMs: this.options.acquireTimeoutMs,
+    });
+    for (const subscription of this.subscriptions) {
+      subscription[2] = manager.on(subscription[0], subscription[1]);
+    }
+    this.manager = manager;
+    return manager;
+  }
+
+  private async createDriver(): Promise<DatabaseDriver> {
+    const o = this.options;
+    if (o.driver) return o.driver;
+    if (o.driverKind === 'pg') {
+      const { createPgDriver } = await import('./pg/pg-driver.js');
+      this.ownedDriver = await createPgDriver({
+        connectionString: o.connectionString,
+        poolSize: o.poolSize,
+        connectTimeoutMs: o.connectTimeoutMs,
+        acquireTimeoutMs: o.acquireTimeoutMs,
+        idleTimeoutMs: o.idleTimeoutMs,
+        statementTimeoutMs: o.statementTimeoutMs,
+        idleInTransactionTimeoutMs: o.idleInTransactionTimeoutMs,
+        ...(o.searchPath === undefined ? {} : { searchPath: o.searchPath }),
+      });
+    } else {
+      const { createPgliteDriver } = await import('./pglite/pglite-driver.js');
+      this.ownedDriver = await createPgliteDriver({
+        acquireTimeoutMs: o.acquireTimeoutMs,
+        ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }),
+      });
+    }
+    return this.ownedDriver;
+  }
+}

@@ -1,0 +1,2 @@
+export { PgDriver, createPgDriver, resolvePoolConfig } from './pg-driver.js';
+export type { PgDriverEvents, PgDriverOptions } from './pg-driver.js';

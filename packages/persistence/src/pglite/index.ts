@@ -1,0 +1,2 @@
+export { PgliteDriver, createPgliteDriver } from './pglite-driver.js';
+export type { PgliteDriverOptions } from './pglite-driver.js';

@@ -1,0 +1,167 @@
+import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
+import type { AcquireOptions, DatabaseDriver, DriverCapabilities, DriverConnection, PoolStats, QueryParams, QueryResult } from '../driver.js';
+import { toPersistenceError } from '../driver-errors.js';
+import { PersistenceError, missingPeer } from '../errors.js';
+import { Mutex } from '../mutex.js';
+import { checkQuery, integer, nonEmptyString, optionalInteger, plainObject } from '../validate.js';
+
+export interface PgliteDriverOptions {
+  /** An existing PGlite database to use. It is never closed by the driver. @default a database the driver creates */
+  db?: PGlite;
+  /** Where the created database keeps its files. @default in memory (nothing kept) */
+  dataDir?: string;
+  /** Time a caller waits for the single connection before `ACQUIRE_TIMEOUT` (ms). @default 10_000 */
+  acquireTimeoutMs?: number;
+  /** Further PGlite options of the created database (extensions, debug, …). @default {} */
+  pgliteOptions?: PGliteOptions;
+}
+
+/** One lease of the database; only one exists at a time. */
+class PgliteConnection implements DriverConnection {
+  readonly broken = false;
+  private released = false;
+
+  constructor(
+    private readonly db: PGlite,
+    private readonly unlock: () => void,
+  ) {}
+
+  async query<R = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<QueryResult<R>> {
+    checkQuery(sql, params);
+    this.assertUsable();
+    try {
+      const result = await this.db.query<R>(sql, params as unknown[] | undefined);
+      return { rows: result.rows, rowCount: result.affectedRows || result.rows.length };
+    } catch (error) {
+      throw toPersistenceError(error);
+    }
+  }
+
+  async execute(script: string): Promise<void> {
+    checkQuery(script, undefined);
+    this.assertUsable();
+    try {
+      await this.db.exec(script);
+    } catch (error) {
+      throw toPersistenceError(error);
+    }
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    // The next lease must not inherit a transaction this one left open.
+    if (!this.db.closed && this.db.isInTransaction()) {
+      this.db.query('ROLLBACK').then(this.unlock, this.unlock);
+    } else {
+      this.unlock();
+    }
+  }
+
+  private assertUsable(): void {
+    if (this.released) throw new PersistenceError('CLOSED', 'This connection was released; lease a new one');
+  }
+}
+
+/**
+ * {@link DatabaseDriver} on PGlite (Postgres compiled to WebAssembly, in-process). PGlite has one
+ * connection, so leases are handed out one at a time: transactions are serialized, never interleaved.
+ */
+export class PgliteDriver implements DatabaseDriver {
+  readonly name = 'pglite';
+  readonly capabilities: DriverCapabilities = { concurrentConnections: false };
+  private readonly lock = new Mutex();
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly db: PGlite,
+    private readonly owned: boolean,
+    private readonly acquireTimeoutMs: number,
+  ) {}
+
+  async acquire(options: AcquireOptions = {}): Promise<DriverConnection> {
+    if (this.closed) throw new PersistenceError('CLOSED', 'The PGlite driver is closed');
+    const timeoutMs = optionalInteger('timeoutMs', options.timeoutMs, 1) ?? this.acquireTimeoutMs;
+    const unlock = await this.lock.acquire(
+      timeoutMs,
+      () =>
+        new PersistenceError(
+          'ACQUIRE_TIMEOUT',
+          `No database connection within ${timeoutMs} ms (PGlite has one connection; ${this.lock.waiting} waiting)`,
+          { isRetryable: true },
+        ),
+    );
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- close() may run while we wait
+    if (this.closed) {
+      unlock();
+      throw new PersistenceError('CLOSED', 'The PGlite driver is closed');
+    }
+    return new PgliteConnection(this.db, unlock);
+  }
+
+  async query<R = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<QueryResult<R>> {
+    const connection = await this.acquire();
+    try {
+      return await connection.query<R>(sql, params);
+    } finally {
+      connection.release();
+    }
+  }
+
+  async execute(script: string): Promise<void> {
+    const connection = await this.acquire();
+    try {
+      await connection.execute(script);
+    } finally {
+      connection.release();
+    }
+  }
+
+  stats(): PoolStats {
+    const inUse = this.lock.locked ? 1 : 0;
+    return { max: 1, total: 1, idle: 1 - inUse, inUse, waiting: this.lock.waiting };
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.lock.rejectWaiters(new PersistenceError('CLOSED', 'The PGlite driver closed while waiting for the connection'));
+    }
+    if (!this.owned) return Promise.resolve();
+    this.closing ??= this.closeOwned();
+    return this.closing;
+  }
+
+  private async closeOwned(): Promise<void> {
+    // Let the current lease finish before the database goes away under it.
+    const unlock = await this.lock.acquire(this.acquireTimeoutMs).catch(() => undefined);
+    try {
+      if (!this.db.closed) await this.db.close();
+    } finally {
+      unlock?.();
+    }
+  }
+}
+
+/** Creates a {@link PgliteDriver} on `options.db`, or on a new database (in memory or in `dataDir`). */
+export async function createPgliteDriver(options: PgliteDriverOptions = {}): Promise<PgliteDriver> {
+  plainObject('options', options, 'INVALID_ARGUMENT');
+  const acquireTimeoutMs = integer('acquireTimeoutMs', options.acquireTimeoutMs ?? 10_000, 1);
+  if (options.db !== undefined) {
+    const db = options.db as Partial<PGlite> | null;
+    if (typeof db !== 'object' || db === null || typeof db.query !== 'function' || typeof db.exec !== 'function') {
+      throw new PersistenceError('INVALID_OPTION', 'Invalid option "db": expected a PGlite instance');
+    }
+    return new PgliteDriver(options.db, false, acquireTimeoutMs);
+  }
+  const dataDir = options.dataDir === undefined ? undefined : nonEmptyString('dataDir', options.dataDir);
+  let mod: typeof import('@electric-sql/pglite');
+  try {
+    mod = await import('@electric-sql/pglite');
+  } catch (error) {
+    throw missingPeer('@electric-sql/pglite', 'createPgliteDriver', error);
+  }
+  const db = await mod.PGlite.create({ ...(options.pgliteOptions ?? {}), ...(dataDir === undefined ? {} : { dataDir }) });
+  return new PgliteDriver(db, true, acquireTimeoutMs);
+}
