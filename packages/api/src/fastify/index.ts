@@ -1,0 +1,11 @@
+export { errorHandlerPlugin, sendProblem } from './error-handler-plugin.js';
+export type { ErrorHandlerOptions } from './error-handler-plugin.js';
+export { paginationPlugin } from './pagination-plugin.js';
+export type { CursorBody, PaginatedBody, PaginationPluginOptions } from './pagination-plugin.js';
+export { corsPlugin } from './cors-plugin.js';
+export { apiVersionPlugin } from './api-version-plugin.js';
+export type { ApiVersionOptions } from './api-version-plugin.js';
+export { acceptVersionStrategy, normalizeVersionRange } from './accept-version-strategy.js';
+export type { AcceptVersionStrategyOptions, VersionConstraintStrategy } from './accept-version-strategy.js';
+export { openApiPlugin } from './openapi-plugin.js';
+export type { OpenApiPluginOptions } from './openapi-plugin.js';

@@ -1,0 +1,71 @@
+import type {
+  FastifyBaseLogger,
+  FastifyPluginAsync,
+  FastifyTypeProviderDefault,
+  RawServerDefault,
+} from 'fastify';
+import fp from 'fastify-plugin';
+import { InvalidOptionError } from '../errors.js';
+import { problemDetailsSchema } from '../schemas.js';
+import { booleanOption, nonEmptyString, plainObject } from '../validate.js';
+import { loadPeer } from './load-peer.js';
+
+export interface OpenApiPluginOptions {
+  /**
+   * The document's `info` object.
+   * @default { title: 'API', version: '1.0.0' }
+   */
+  info?: { title: string; version: string; description?: string };
+  /**
+   * Further OpenAPI document members (`servers`, `tags`, `components`, ...), merged into the
+   * document; `components.schemas.ProblemDetails` is always added.
+   * @default {}
+   */
+  document?: Record<string, unknown>;
+  /**
+   * Serve Swagger UI (optional peer `@fastify/swagger-ui`) at `routePrefix`, with the document at
+   * `${routePrefix}/json` and `${routePrefix}/yaml`.
+   * @default true
+   */
+  ui?: boolean;
+  /**
+   * Where the docs page is served.
+   * @default '/docs'
+   */
+  routePrefix?: string;
+}
+
+/**
+ * Generates an OpenAPI 3.1 document from the route schemas with `@fastify/swagger` (optional peer)
+ * and serves it with Swagger UI. Register it before the routes: it learns them as they are added.
+ * `app.swagger()` returns the document once the app is ready.
+ */
+export const openApiPlugin: FastifyPluginAsync<OpenApiPluginOptions> = fp<OpenApiPluginOptions, RawServerDefault, FastifyTypeProviderDefault, FastifyBaseLogger, FastifyPluginAsync<OpenApiPluginOptions>>(
+  async (app, options) => {
+    const info = plainObject('info', options.info ?? { title: 'API', version: '1.0.0' });
+    nonEmptyString('info.title', info.title);
+    nonEmptyString('info.version', info.version);
+    const document = plainObject('document', options.document ?? {});
+    const ui = booleanOption('ui', options.ui, true);
+    const routePrefix = options.routePrefix ?? '/docs';
+    if (typeof routePrefix !== 'string' || !/^\/[^?#\s]*$/.test(routePrefix)) {
+      throw new InvalidOptionError('routePrefix', routePrefix, 'a path such as "/docs"');
+    }
+    const components = (document.components ?? {}) as { schemas?: Record<string, unknown> };
+
+    const swagger = await loadPeer(() => import('@fastify/swagger'), '@fastify/swagger', 'openApiPlugin');
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        ...document,
+        info: info as { title: string; version: string },
+        components: { ...components, schemas: { ...components.schemas, ProblemDetails: problemDetailsSchema } },
+      },
+    });
+    if (ui) {
+      const swaggerUi = await loadPeer(() => import('@fastify/swagger-ui'), '@fastify/swagger-ui', 'openApiPlugin (ui: true)');
+      await app.register(swaggerUi, { routePrefix });
+    }
+  },
+  { name: '@infra/api/openapi', fastify: '5.x' },
+);

@@ -1,0 +1,102 @@
+import { integerOption } from './validate.js';
+
+/** A JSON Schema object, as Fastify route schemas and OpenAPI generators take it. */
+export type JsonSchema = Record<string, unknown>;
+
+/**
+ * Query-string schema for offset pagination. With Fastify's default Ajv (`coerceTypes`), bad values
+ * are refused with a 400 `VALIDATION_FAILED` problem naming the field before the handler runs.
+ */
+export function paginationQuerySchema(options: { maxLimit?: number } = {}): JsonSchema {
+  const maxLimit = integerOption('maxLimit', options.maxLimit, 100);
+  return {
+    type: 'object',
+    properties: {
+      page: { type: 'integer', minimum: 1, description: 'Page number, from 1.' },
+      limit: { type: 'integer', minimum: 1, maximum: maxLimit, description: `Items per page, 1 to ${maxLimit}.` },
+    },
+  };
+}
+
+/** Query-string schema for cursor pagination. */
+export function cursorQuerySchema(options: { maxLimit?: number } = {}): JsonSchema {
+  const maxLimit = integerOption('maxLimit', options.maxLimit, 100);
+  return {
+    type: 'object',
+    properties: {
+      cursor: { type: 'string', maxLength: 4096, description: 'Opaque cursor from a previous page.' },
+      limit: { type: 'integer', minimum: 1, maximum: maxLimit, description: `Items per page, 1 to ${maxLimit}.` },
+    },
+  };
+}
+
+/** `{ success: true, data, meta? }` around `data`. */
+export function successEnvelopeSchema(data: JsonSchema, meta?: JsonSchema): JsonSchema {
+  return {
+    type: 'object',
+    required: ['success', 'data'],
+    properties: { success: { type: 'boolean', const: true }, data, ...(meta === undefined ? {} : { meta }) },
+  };
+}
+
+/** The seed's paginated envelope around an array of `item`. */
+export function paginatedEnvelopeSchema(item: JsonSchema): JsonSchema {
+  return {
+    ...successEnvelopeSchema(
+      { type: 'array', items: item },
+      {
+        type: 'object',
+        required: ['page', 'limit', 'total', 'totalPages'],
+        properties: {
+          page: { type: 'integer' },
+          limit: { type: 'integer' },
+          total: { type: 'integer' },
+          totalPages: { type: 'integer' },
+        },
+      },
+    ),
+    required: ['success', 'data', 'meta'],
+  };
+}
+
+/** A keyset page envelope around an array of `item`. */
+export function cursorEnvelopeSchema(item: JsonSchema): JsonSchema {
+  return {
+    ...successEnvelopeSchema(
+      { type: 'array', items: item },
+      {
+        type: 'object',
+        required: ['limit', 'nextCursor', 'hasMore'],
+        properties: {
+          limit: { type: 'integer' },
+          nextCursor: { type: ['string', 'null'] },
+          hasMore: { type: 'boolean' },
+        },
+      },
+    ),
+    required: ['success', 'data', 'meta'],
+  };
+}
+
+/** RFC 9457 problem details as this toolkit sends them. */
+export const problemDetailsSchema: JsonSchema = {
+  type: 'object',
+  required: ['type', 'title', 'status', 'detail', 'code'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
+    code: { type: 'string' },
+    requestId: { type: 'string' },
+    retryAfterMs: { type: 'integer' },
+    errors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { in: { type: 'string' }, pointer: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
+  },
+};
