@@ -88,10 +88,22 @@ export class BaseCacheService implements CacheService {
     return this.events.on(event, listener);
   }
 
-  async get<T = unknown>(key: string): Promise<T | undefined> {
-    this.assertOpen(assertKey(key));
-    const found = await this.lookup(key, 'get');
-    return found.state === 'fresh' ? (found.value as T) : undefined;
+  get<T = unknown>(key: string): Promise<T | undefined> {
+    try {
+      this.assertOpen(assertKey(key));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const now = this.now();
+    let pending: Promise<StoreRecord | undefined> | StoreRecord | undefined;
+    try {
+      pending = this.store.get(key, now);
+    } catch (error) {
+      return this.lookupFailed(key, 'get', error).then(() => undefined);
+    }
+    // A synchronous store (memory) answers without an async frame: a hit costs one resolved promise.
+    if (pending instanceof Promise) return this.lookupAsync(key, 'get', pending).then((found) => freshValue(found) as T | undefined);
+    return Promise.resolve(freshValue(this.found(key, pending, now)) as T | undefined);
   }
 
   async has(key: string): Promise<boolean> {
@@ -224,16 +236,40 @@ export class BaseCacheService implements CacheService {
   // ---- internals ----
 
   /** Reads a key, counting a hit or a miss; a store failure is a miss (fail open). */
-  protected async lookup(key: string, operation: CacheOperation = 'get'): Promise<Lookup> {
+  protected lookup(key: string, operation: CacheOperation = 'get'): Promise<Lookup> {
+    let pending: Promise<StoreRecord | undefined> | StoreRecord | undefined;
+    try {
+      pending = this.store.get(key);
+    } catch (error) {
+      return this.lookupFailed(key, operation, error);
+    }
+    return pending instanceof Promise ? this.lookupAsync(key, operation, pending) : Promise.resolve(this.found(key, pending));
+  }
+
+  private async lookupAsync(key: string, operation: CacheOperation, pending: Promise<StoreRecord | undefined>): Promise<Lookup> {
     let record: StoreRecord | undefined;
     try {
-      record = await this.store.get(key);
+      record = await pending;
     } catch (error) {
-      this.absorb(operation, key, error);
-      this.countMiss(key);
-      return { state: 'miss', value: undefined };
+      return this.lookupFailed(key, operation, error);
     }
-    const found = this.decodeRecord(key, record, this.now());
+    return this.found(key, record);
+  }
+
+  /** A store failure is a miss (fail open), or `CACHE_UNAVAILABLE` when the cache does not fail open. */
+  private lookupFailed(key: string, operation: CacheOperation, error: unknown): Promise<Lookup> {
+    try {
+      this.absorb(operation, key, error);
+    } catch (unavailable) {
+      return Promise.reject(unavailable);
+    }
+    this.countMiss(key);
+    return Promise.resolve({ state: 'miss', value: undefined });
+  }
+
+  /** Decodes a record and counts the hit or miss. */
+  private found(key: string, record: StoreRecord | undefined, now: number = this.now()): Lookup {
+    const found = this.decodeRecord(key, record, now);
     if (found.state === 'fresh') this.countHit(key);
     else this.countMiss(key);
     return found;
@@ -325,4 +361,8 @@ export class BaseCacheService implements CacheService {
     this.counters.sets++;
     if (this.events.has('set')) this.events.emit('set', { cache: this.name, key });
   }
+}
+
+function freshValue(found: Lookup): unknown {
+  return found.state === 'fresh' ? found.value : undefined;
 }

@@ -32,8 +32,11 @@ export interface CacheStore {
   readonly serializes: boolean;
   /** Present when the store can coordinate loaders across processes. */
   readonly lock?: StoreLock | undefined;
-  /** Returns the record unless it has expired (stale records inside their grace are returned). */
-  get(key: string): Promise<StoreRecord | undefined> | StoreRecord | undefined;
+  /**
+   * Returns the record unless it has expired (stale records inside their grace are returned).
+   * `now` is the caller's clock reading, passed so that one read serves the whole lookup.
+   */
+  get(key: string, now?: number): Promise<StoreRecord | undefined> | StoreRecord | undefined;
   getMany(keys: readonly string[]): Promise<(StoreRecord | undefined)[]> | (StoreRecord | undefined)[];
   set(key: string, write: StoreWrite): Promise<void> | void;
   setMany(writes: readonly (readonly [string, StoreWrite])[]): Promise<void> | void;

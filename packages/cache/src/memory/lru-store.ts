@@ -2,9 +2,13 @@ import type { CacheStore, StoreRecord, StoreWrite } from '../store.js';
 import { ENTRY_OVERHEAD_BYTES, estimateBytes } from './size.js';
 
 interface Entry extends StoreRecord {
+  key: string;
   expiresAt: number;
   bytes: number;
   tags: readonly string[] | undefined;
+  /** Neighbours in recency order: `older` towards the least recently used end. */
+  older: Entry | undefined;
+  newer: Entry | undefined;
 }
 
 /** Why an entry left the memory store. */
@@ -23,14 +27,17 @@ export interface LruStoreOptions {
 /**
  * A least-recently-used map with per-entry expiry, an entry limit and a byte budget.
  *
- * A `Map` keeps insertion order, so moving an entry to the end on read makes the first key the
- * least recently used one. Expired entries are dropped when read (lazy) and by a periodic sweep
+ * Recency is a doubly-linked list through the entries: a read moves its entry to the newest end
+ * with a few pointer writes (re-inserting into a `Map` instead would churn its hash table on
+ * every hit), and eviction takes the oldest end. Expired entries are dropped when read (lazy) and by a periodic sweep
  * whose timer is unref'd, so an idle cache neither grows nor holds the process open.
  */
 export class LruStore implements CacheStore {
   readonly serializes: boolean;
   private readonly entries = new Map<string, Entry>();
   private readonly tagIndex = new Map<string, Set<string>>();
+  private oldest: Entry | undefined;
+  private newest: Entry | undefined;
   private readonly options: LruStoreOptions;
   /** Set by the owning cache once it exists, to report evictions. */
   onEvict: LruStoreOptions['onEvict'];
@@ -59,16 +66,17 @@ export class LruStore implements CacheStore {
     return this.bytes;
   }
 
-  get(key: string): StoreRecord | undefined {
+  get(key: string, now: number = this.options.now()): StoreRecord | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt <= this.options.now()) {
+    if (entry.expiresAt <= now) {
       this.remove(key, entry, 'expired');
       return undefined;
     }
-    // Re-inserting moves the key to the most recently used end.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    if (entry !== this.newest) {
+      this.unlink(entry);
+      this.append(entry);
+    }
     return entry;
   }
 
@@ -89,7 +97,18 @@ export class LruStore implements CacheStore {
       return;
     }
     const tags = write.tags && write.tags.length > 0 ? write.tags : undefined;
-    this.entries.set(key, { payload: write.payload, freshUntil: write.freshUntil, expiresAt: write.expiresAt, bytes, tags });
+    const entry: Entry = {
+      key,
+      payload: write.payload,
+      freshUntil: write.freshUntil,
+      expiresAt: write.expiresAt,
+      bytes,
+      tags,
+      older: undefined,
+      newer: undefined,
+    };
+    this.entries.set(key, entry);
+    this.append(entry);
     this.bytes += bytes;
     if (tags) for (const tag of tags) this.tagged(tag).add(key);
     while (this.entries.size > maxEntries) this.evictOldest('lru');
@@ -109,6 +128,7 @@ export class LruStore implements CacheStore {
 
   clear(): void {
     this.entries.clear();
+    this.oldest = this.newest = undefined;
     this.tagIndex.clear();
     this.bytes = 0;
   }
@@ -127,9 +147,9 @@ export class LruStore implements CacheStore {
   sweep(): number {
     const now = this.options.now();
     let dropped = 0;
-    for (const [key, entry] of this.entries) {
+    for (const entry of [...this.entries.values()]) {
       if (entry.expiresAt <= now) {
-        this.remove(key, entry, 'expired');
+        this.remove(entry.key, entry, 'expired');
         dropped++;
       }
     }
@@ -143,14 +163,29 @@ export class LruStore implements CacheStore {
   }
 
   private evictOldest(reason: EvictionReason): void {
-    const oldest = this.entries.keys().next();
-    if (oldest.done === true) return;
-    const entry = this.entries.get(oldest.value);
-    if (entry) this.remove(oldest.value, entry, reason);
+    const entry = this.oldest;
+    if (entry) this.remove(entry.key, entry, reason);
+  }
+
+  private append(entry: Entry): void {
+    entry.older = this.newest;
+    entry.newer = undefined;
+    if (this.newest) this.newest.newer = entry;
+    else this.oldest = entry;
+    this.newest = entry;
+  }
+
+  private unlink(entry: Entry): void {
+    if (entry.older) entry.older.newer = entry.newer;
+    else this.oldest = entry.newer;
+    if (entry.newer) entry.newer.older = entry.older;
+    else this.newest = entry.older;
+    entry.older = entry.newer = undefined;
   }
 
   private remove(key: string, entry: Entry, reason: EvictionReason | undefined): void {
     this.entries.delete(key);
+    this.unlink(entry);
     this.bytes -= entry.bytes;
     if (entry.tags) {
       for (const tag of entry.tags) {
