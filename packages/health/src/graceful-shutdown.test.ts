@@ -1,0 +1,115 @@
+import Fastify from 'fastify';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { GracefulShutdown } from './graceful-shutdown.js';
+import { HealthCheckService } from './health-check-service.js';
+import { healthCheckController } from './fastify/index.js';
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe('GracefulShutdown', () => {
+  it('fails readiness first, drains an in-flight request, then closes resources in reverse order', async () => {
+    const service = new HealthCheckService();
+    const app = Fastify();
+    cleanups.push(() => app.close());
+    await app.register(healthCheckController, { service });
+    const release = deferred();
+    const entered = deferred();
+    app.get('/slow', async () => {
+      entered.resolve();
+      await release.promise;
+      return { done: true };
+    });
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+
+    const order: string[] = [];
+    const shutdown = new GracefulShutdown({ health: service, server: app, readinessDelayMs: 300, deadlineMs: 5000 });
+    shutdown.register('database', () => order.push('database'));
+    shutdown.register('redis', async () => {
+      order.push('redis');
+    });
+    shutdown.register('consumer', () => order.push('consumer'));
+
+    expect((await fetch(`${address}/health/ready`)).status).toBe(200);
+    const inFlight = fetch(`${address}/slow`);
+    await entered.promise;
+
+    const done = shutdown.shutdown('SIGTERM');
+    // During the readiness delay the server still answers, and readiness already fails.
+    const ready = await fetch(`${address}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 'fail', output: 'shutting down' });
+    expect(order).toEqual([]);
+
+    release.resolve();
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ done: true });
+
+    const report = await done;
+    expect(report.ok).toBe(true);
+    expect(report.steps.map((s) => s.name)).toEqual(['readiness', 'readiness-delay', 'server', 'consumer', 'redis', 'database']);
+    expect(order).toEqual(['consumer', 'redis', 'database']);
+    expect(await shutdown.shutdown()).toBe(report);
+    await expect(fetch(`${address}/health/live`)).rejects.toThrow();
+  });
+
+  it('bounds each closer and the whole shutdown by its deadline', async () => {
+    const closed: string[] = [];
+    const shutdown = new GracefulShutdown({ deadlineMs: 300, closerTimeoutMs: 100 });
+    shutdown.register('never-starts', () => closed.push('never-starts'));
+    shutdown.register('hangs-too', () => new Promise(() => {}), { timeoutMs: 250 });
+    shutdown.register('fails', () => {
+      throw new Error('pool already ended');
+    });
+    shutdown.register('hangs', () => new Promise(() => {}));
+    const report = await shutdown.shutdown();
+    expect(report.ok).toBe(false);
+    expect(report.steps.map((s) => [s.name, s.status])).toEqual([
+      ['hangs', 'timeout'],
+      ['fails', 'error'],
+      ['hangs-too', 'timeout'],
+      ['never-starts', 'skipped'],
+    ]);
+    expect(report.steps[1]!.error).toBe('pool already ended');
+    expect(closed).toEqual([]);
+    expect(() => shutdown.register('late', () => undefined)).toThrow(/shutdown has already begun/);
+  });
+
+  it('runs on a signal, exits with the outcome, and removes its handlers', async () => {
+    const before = process.listenerCount('SIGTERM');
+    const exit = vi.fn();
+    const closer = vi.fn();
+    const shutdown = new GracefulShutdown({ signals: ['SIGTERM'], exit });
+    shutdown.register('db', closer);
+    const remove = shutdown.installSignalHandlers();
+    cleanups.push(remove);
+    shutdown.installSignalHandlers();
+    expect(process.listenerCount('SIGTERM')).toBe(before + 1);
+
+    process.emit('SIGTERM', 'SIGTERM');
+    await vi.waitFor(() => {
+      expect(exit).toHaveBeenCalledWith(0);
+    });
+    expect(closer).toHaveBeenCalledTimes(1);
+    process.emit('SIGTERM', 'SIGTERM');
+    expect(exit).toHaveBeenLastCalledWith(1);
+
+    remove();
+    expect(process.listenerCount('SIGTERM')).toBe(before);
+  });
+
+  it('validates its options', () => {
+    expect(() => new GracefulShutdown({ deadlineMs: 0 })).toThrow(/"deadlineMs".*got 0/);
+    expect(() => new GracefulShutdown({ server: {} as never })).toThrow(/"server.close"/);
+    expect(() => new GracefulShutdown().register('x', 1 as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+  });
+});

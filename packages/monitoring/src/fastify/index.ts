@@ -1,0 +1,129 @@
+import type { FastifyError, FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import { metricsCollector as defaultCollector } from '../defaults.js';
+import type { ErrorMonitor } from '../error-monitor.js';
+import { InvalidOptionError } from '../errors.js';
+import type { MetricsCollector } from '../metrics-collector.js';
+import { optionalBoolean, optionalObject } from '../validate.js';
+
+/** Options of the {@link metricsPlugin} Fastify plugin. */
+export interface MetricsPluginOptions {
+  /** Where HTTP metrics are recorded and what `/metrics` exposes. @default the module's `metricsCollector` */
+  collector?: MetricsCollector;
+  /** Path of the Prometheus endpoint; `false` serves none. @default '/metrics' */
+  path?: string | false;
+  /** Record RED metrics (rate, errors, duration) for every route. @default true */
+  recordHttp?: boolean;
+  /** Route patterns not recorded. @default [path] */
+  excludeRoutes?: string[];
+  /** Route label of requests that matched no route (404s), so raw URLs never become labels. @default 'unmatched' */
+  unmatchedRoute?: string;
+  /** Buckets of `http_request_duration_seconds`. @default [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] */
+  buckets?: number[];
+  /** When set, errors that end in a 5xx response are captured here (domain `http`). @default undefined */
+  errorMonitor?: Pick<ErrorMonitor, 'captureError'>;
+}
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+
+const plugin: FastifyPluginCallback<MetricsPluginOptions> = (fastify, options, done) => {
+  try {
+    setup(fastify, options);
+    done();
+  } catch (error) {
+    done(error as Error);
+  }
+};
+
+function setup(fastify: FastifyInstance, options: MetricsPluginOptions): void {
+  const o = optionalObject('options', options) as MetricsPluginOptions;
+  const collector = o.collector ?? defaultCollector;
+  if (typeof (collector as Partial<MetricsCollector>).histogram !== 'function') {
+    throw new InvalidOptionError('collector', collector, 'a MetricsCollector');
+  }
+  const path = o.path ?? '/metrics';
+  if (path !== false && (typeof path !== 'string' || !path.startsWith('/'))) {
+    throw new InvalidOptionError('path', path, 'a path starting with "/" or false');
+  }
+  const unmatched = o.unmatchedRoute ?? 'unmatched';
+  if (typeof unmatched !== 'string' || unmatched === '') throw new InvalidOptionError('unmatchedRoute', unmatched, 'a non-empty string');
+  const excluded = new Set(o.excludeRoutes ?? (path === false ? [] : [path]));
+
+  if (optionalBoolean('recordHttp', o.recordHttp, true)) {
+    const requests = collector.counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests by method, route pattern and status class',
+      labelNames: ['method', 'route', 'status_class'],
+    });
+    const duration = collector.histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by method, route pattern and status class',
+      labelNames: ['method', 'route', 'status_class'],
+      buckets: o.buckets ?? [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    });
+    fastify.addHook('onResponse', (request, reply, hookDone) => {
+      const route = routeOf(request, unmatched);
+      if (!excluded.has(route)) {
+        const labels = { method: methodOf(request), route, status_class: statusClass(reply.statusCode) };
+        requests.inc(labels);
+        duration.observe(labels, reply.elapsedTime / 1000);
+      }
+      hookDone();
+    });
+  }
+
+  const monitor = o.errorMonitor;
+  if (monitor !== undefined) {
+    if (typeof (monitor as Partial<ErrorMonitor>).captureError !== 'function') {
+      throw new InvalidOptionError('errorMonitor', monitor, 'an ErrorMonitor');
+    }
+    fastify.addHook('onError', (request, reply, error, hookDone) => {
+      if (serverError(reply, error)) {
+        monitor.captureError(error, {
+          domain: 'http',
+          tags: { method: methodOf(request), route: routeOf(request, unmatched) },
+          context: { request: { method: request.method, url: request.url, headers: request.headers, id: request.id } },
+        });
+      }
+      hookDone();
+    });
+  }
+
+  if (path !== false) {
+    fastify.get(path, async (_request, reply) => reply.header('content-type', collector.contentType).send(await collector.metrics()));
+  }
+}
+
+// What fastify-plugin would set, without the dependency: hooks apply to the parent's routes.
+Object.assign(plugin, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: '@infra/monitoring',
+  [Symbol.for('plugin-meta')]: { name: '@infra/monitoring', fastify: '5.x' },
+});
+
+/**
+ * Fastify plugin recording `http_requests_total` and `http_request_duration_seconds` per method,
+ * route pattern and status class, and serving the collector at `GET /metrics`.
+ */
+export const metricsPlugin: FastifyPluginCallback<MetricsPluginOptions> = plugin;
+
+export default metricsPlugin;
+
+function routeOf(request: FastifyRequest, unmatched: string): string {
+  // The router's pattern (`/users/:id`), never the raw URL: label cardinality stays bounded.
+  const pattern = request.routeOptions.url;
+  return pattern === undefined || pattern === '' || request.is404 ? unmatched : pattern;
+}
+
+function methodOf(request: FastifyRequest): string {
+  return METHODS.has(request.method) ? request.method : 'OTHER';
+}
+
+function statusClass(code: number): string {
+  return STATUS_CLASSES[Math.floor(code / 100) - 1] ?? 'other';
+}
+
+function serverError(reply: FastifyReply, error: FastifyError): boolean {
+  const status = error.statusCode ?? reply.statusCode;
+  return status >= 500 || status < 400;
+}
