@@ -86,6 +86,27 @@ describe('@infra/monitoring/fastify', () => {
     });
   });
 
+  it('captures only what the error handler answered with a 5xx', async () => {
+    const events: ErrorEvent[] = [];
+    const errorMonitor = new ErrorMonitor({ transports: [{ name: 'memory', send: (e) => void events.push(e) }] });
+    const fastify = Fastify();
+    apps.push(fastify);
+    await fastify.register(metricsPlugin, { collector: new MetricsCollector(), errorMonitor });
+    // An application error handler that maps coded errors (no statusCode) to their status.
+    fastify.setErrorHandler((error: Error & { code?: string }, _request, reply) => {
+      void reply.code(error.code === 'CHALLENGE_NOT_FOUND' ? 404 : 500).send({ code: error.code ?? 'INTERNAL' });
+    });
+    fastify.get('/missing-challenge', () => {
+      throw Object.assign(new Error('no such challenge'), { code: 'CHALLENGE_NOT_FOUND' });
+    });
+    fastify.get('/crash', () => {
+      throw new Error('database exploded');
+    });
+    expect((await fastify.inject('/missing-challenge')).statusCode).toBe(404);
+    expect((await fastify.inject('/crash')).statusCode).toBe(500);
+    expect(events.map((e) => e.error.message)).toEqual(['database exploded']);
+  });
+
   it('can run without the endpoint or without recording, and validates options', async () => {
     const collector = new MetricsCollector();
     const quiet = await app({ collector, path: false });

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyPluginCallback, FastifyRequest } from 'fastify';
 import { metricsCollector as defaultCollector } from '../defaults.js';
 import type { ErrorMonitor } from '../error-monitor.js';
 import { InvalidOptionError } from '../errors.js';
@@ -77,8 +77,17 @@ function setup(fastify: FastifyInstance, options: MetricsPluginOptions): void {
     if (typeof (monitor as Partial<ErrorMonitor>).captureError !== 'function') {
       throw new InvalidOptionError('errorMonitor', monitor, 'an ErrorMonitor');
     }
-    fastify.addHook('onError', (request, reply, error, hookDone) => {
-      if (serverError(reply, error)) {
+    // The status is known only once the application's error handler has answered: onError runs
+    // before it (a coded error without statusCode may still become a 404), so the error is kept
+    // until onResponse, which sees the status actually sent.
+    const failed = new WeakMap<FastifyRequest, FastifyError>();
+    fastify.addHook('onError', (request, _reply, error, hookDone) => {
+      failed.set(request, error);
+      hookDone();
+    });
+    fastify.addHook('onResponse', (request, reply, hookDone) => {
+      const error = failed.get(request);
+      if (error !== undefined && reply.statusCode >= 500) {
         monitor.captureError(error, {
           domain: 'http',
           tags: { method: methodOf(request), route: routeOf(request, unmatched) },
@@ -121,9 +130,4 @@ function methodOf(request: FastifyRequest): string {
 
 function statusClass(code: number): string {
   return STATUS_CLASSES[Math.floor(code / 100) - 1] ?? 'other';
-}
-
-function serverError(reply: FastifyReply, error: FastifyError): boolean {
-  const status = error.statusCode ?? reply.statusCode;
-  return status >= 500 || status < 400;
 }
