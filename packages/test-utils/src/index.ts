@@ -3,3 +3,4 @@ export { rateLimiterStoreContract, type RateLimiterStoreContractOptions } from '
 export { cacheStoreContract, type CacheStoreContractOptions } from './cache-store-contract.js';
 export { databaseDriverContract, type DatabaseDriverContractOptions } from './database-driver-contract.js';
 export { startFakeOpenAIServer, type FakeOpenAIServer, type FakeReply, type RecordedRequest } from './fake-openai-server.js';
+export { messageBusContract, type MessageBusContractOptions } from './message-bus-contract.js';

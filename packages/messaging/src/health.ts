@@ -1,0 +1,77 @@
+import type { MessageAdapter } from './adapter.js';
+import { errorMessage } from './errors.js';
+
+export interface SubscriptionHealth {
+  topic: string;
+  group: string;
+  pending: number;
+  lag: number | null;
+  inFlight: number;
+}
+
+/** An `application/health+json`-style check of a bus and its adapter. */
+export interface MessagingHealth {
+  /** `fail`: the transport does not answer; `warn`: the backlog is over the threshold or a subscription cannot start. */
+  status: 'pass' | 'warn' | 'fail';
+  componentId: string;
+  componentType: 'component';
+  /** Messages waiting (pending + lag) over all subscriptions. */
+  observedValue: number;
+  observedUnit: 'messages';
+  time: string;
+  output?: string;
+  connected: boolean;
+  subscriptions: SubscriptionHealth[];
+}
+
+export interface HealthTarget {
+  topic: string;
+  group: string;
+  inFlight: number;
+  /** Why the subscription is not consuming (it keeps trying), if it is not. */
+  problem: string | undefined;
+}
+
+export interface HealthOptions {
+  /** Backlog above which the check warns. */
+  warnBacklog: number;
+  /** Deadline of the probe, in ms. */
+  timeoutMs: number;
+}
+
+/** Checks the adapter, then the backlog of each subscription; never throws. */
+export async function adapterHealth(adapter: MessageAdapter, targets: readonly HealthTarget[], options: HealthOptions): Promise<MessagingHealth> {
+  const time = new Date().toISOString();
+  const base = { componentId: adapter.name, componentType: 'component' as const, observedUnit: 'messages' as const, time };
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`no answer within ${options.timeoutMs} ms`));
+      }, options.timeoutMs);
+      timer.unref();
+    });
+    const subscriptions = await Promise.race([
+      adapter.ping().then(() =>
+        Promise.all(
+          targets.map(async (target) => {
+            const backlog = await adapter.backlog(target.topic, target.group);
+            return { topic: target.topic, group: target.group, inFlight: target.inFlight, ...backlog };
+          }),
+        ),
+      ),
+      deadline,
+    ]);
+    const observedValue = subscriptions.reduce((sum, s) => sum + s.pending + (s.lag ?? 0), 0);
+    const problems = targets.filter((target) => target.problem !== undefined).map((target) => `${target.topic}/${target.group}: ${target.problem ?? ''}`);
+    const warn = observedValue > options.warnBacklog || problems.length > 0;
+    const output = [observedValue > options.warnBacklog ? `backlog of ${observedValue} messages is over ${options.warnBacklog}` : undefined, ...problems]
+      .filter((line) => line !== undefined)
+      .join('; ');
+    return { ...base, status: warn ? 'warn' : 'pass', observedValue, connected: true, subscriptions, ...(output ? { output } : {}) };
+  } catch (error) {
+    return { ...base, status: 'fail', observedValue: 0, connected: false, subscriptions: [], output: errorMessage(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,212 @@
+import { eventually, messageBusContract, uniqueName } from '@infra/test-utils';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MessageBus } from '../message-bus.js';
+import { KafkaAdapter, createKafkaAdapter } from './kafka-adapter.js';
+import type { EachBatchPayloadLike, KafkaAdminLike, KafkaClientLike, KafkaConsumerLike, KafkaMessageLike, KafkaProducerLike } from './kafka-client.js';
+
+const brokers = process.env.KAFKA_BROKERS;
+if (!brokers) console.log('[@infra/messaging] Kafka contract suite skipped: set KAFKA_BROKERS=host:port to run it against a broker');
+
+describe.skipIf(!brokers)('kafka broker', () => {
+  const prefix = uniqueName('messaging_kafka').replaceAll('_', '-');
+  messageBusContract({
+    name: 'kafka',
+    create: async () => {
+      const adapter = await createKafkaAdapter({ brokers, clientId: prefix });
+      return new MessageBus({ adapter, lagIntervalMs: 0, group: prefix });
+    },
+    capabilities: { orderingPerKey: true, persistence: true, consumerGroups: true, replay: true },
+    timeoutMs: 60_000,
+  });
+});
+
+/** Records what the adapter asks of kafkajs, and lets a test play the broker's part in eachBatch. */
+class FakeKafka implements KafkaClientLike {
+  producerConfigs: unknown[] = [];
+  sent: Parameters<KafkaProducerLike['sendBatch']>[0][] = [];
+  consumers: FakeConsumer[] = [];
+  offsets = { high: [{ partition: 0, offset: '10', high: '10', low: '0' }], committed: [{ partition: 0, offset: '4' }] };
+
+  producer(config?: unknown): KafkaProducerLike {
+    this.producerConfigs.push(config);
+    return {
+      connect: () => Promise.resolve(),
+      disconnect: () => Promise.resolve(),
+      sendBatch: (batch) => {
+        this.sent.push(batch);
+        return Promise.resolve([]);
+      },
+    };
+  }
+
+  consumer(config: { groupId: string }): KafkaConsumerLike {
+    const consumer = new FakeConsumer(config.groupId);
+    this.consumers.push(consumer);
+    return consumer;
+  }
+
+  admin(): KafkaAdminLike {
+    return {
+      connect: () => Promise.resolve(),
+      disconnect: () => Promise.resolve(),
+      describeCluster: () => Promise.resolve({ brokers: [] }),
+      fetchTopicOffsets: () => Promise.resolve(this.offsets.high),
+      fetchOffsets: ({ topics }) => Promise.resolve(topics.map((topic) => ({ topic, partitions: this.offsets.committed }))),
+    };
+  }
+}
+
+class FakeConsumer implements KafkaConsumerLike {
+  subscribed: { topics: string[]; fromBeginning?: boolean } | undefined;
+  runConfig: Parameters<KafkaConsumerLike['run']>[0] | undefined;
+  disconnected = false;
+  resolved: string[] = [];
+  commits = 0;
+  constructor(readonly groupId: string) {}
+  connect(): Promise<void> {
+    return Promise.resolve();
+  }
+  disconnect(): Promise<void> {
+    this.disconnected = true;
+    return Promise.resolve();
+  }
+  subscribe(subscription: { topics: string[]; fromBeginning?: boolean }): Promise<void> {
+    this.subscribed = subscription;
+    return Promise.resolve();
+  }
+  run(config: Parameters<KafkaConsumerLike['run']>[0]): Promise<void> {
+    this.runConfig = config;
+    return Promise.resolve();
+  }
+  /** Delivers a batch as kafkajs would; resolves when eachBatch returns. */
+  deliver(topic: string, messages: KafkaMessageLike[]): Promise<void> {
+    const payload: EachBatchPayloadLike = {
+      batch: { topic, partition: 0, messages },
+      resolveOffset: (offset) => void this.resolved.push(offset),
+      heartbeat: () => Promise.resolve(),
+      commitOffsetsIfNecessary: () => {
+        this.commits += 1;
+        return Promise.resolve();
+      },
+      isRunning: () => !this.disconnected,
+      isStale: () => false,
+    };
+    return (this.runConfig as NonNullable<FakeConsumer['runConfig']>).eachBatch(payload);
+  }
+}
+
+const record = (offset: string, payload: unknown, headers: Record<string, string> = {}, key: string | null = null): KafkaMessageLike => ({
+  key: key === null ? null : Buffer.from(key),
+  value: Buffer.from(JSON.stringify(payload)),
+  headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Buffer.from(value)])),
+  timestamp: '1700000000000',
+  offset,
+});
+
+describe('kafka adapter at the kafkajs boundary', () => {
+  const buses: MessageBus[] = [];
+  const make = (options: Partial<ConstructorParameters<typeof KafkaAdapter>[0]> = {}) => {
+    const kafka = new FakeKafka();
+    const adapter = new KafkaAdapter({ kafka, ...options });
+    const bus = new MessageBus({ adapter, lagIntervalMs: 0, retry: { maxAttempts: 2, initialDelayMs: 1 } });
+    buses.push(bus);
+    return { kafka, adapter, bus };
+  };
+  afterEach(async () => {
+    await Promise.all(buses.splice(0).map((bus) => bus.close({ timeoutMs: 20 })));
+  });
+
+  it('sends the envelope as key, value, headers and timestamp, one sendBatch per publish', async () => {
+    const { kafka, bus } = make();
+    const [first] = await bus.publishBatch([
+      { topic: 'challenge.completed', payload: { score: 1 }, key: 'user-1', headers: { source: 'api' }, timestamp: 1_700_000_000_000 },
+      { topic: 'audit', payload: 'x' },
+    ]);
+    expect(kafka.producerConfigs).toEqual([{}]);
+    expect(kafka.sent).toHaveLength(1);
+    const [batch] = kafka.sent;
+    expect(batch?.acks).toBe(-1);
+    expect(batch?.topicMessages.map((entry) => entry.topic)).toEqual(['challenge.completed', 'audit']);
+    const message = batch?.topicMessages[0]?.messages[0];
+    expect(message).toMatchObject({ key: 'user-1', value: '{"score":1}', timestamp: '1700000000000' });
+    expect(message?.headers).toMatchObject({ 'message-id': first?.id, source: 'api', 'content-type': 'application/json', 'correlation-id': expect.any(String) });
+  });
+
+  it('asks for an idempotent producer when configured, and refuses one without acks -1', async () => {
+    const { kafka, bus } = make({ idempotent: true });
+    await bus.publish('t', 1);
+    expect(kafka.producerConfigs).toEqual([{ idempotent: true, maxInFlightRequests: 1 }]);
+    expect(() => new KafkaAdapter({ kafka, idempotent: true, acks: 1 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'acks' }));
+    await expect(bus.publish('bad:topic', 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', option: 'topic' });
+  });
+
+  it('consumes with eachBatch, resolving offsets only after each message is done', async () => {
+    const { kafka, bus } = make();
+    const handled: { payload: unknown; id: string; key: string | null }[] = [];
+    await bus.subscribe('orders', (payload, message) => void handled.push({ payload, id: message.id, key: message.key }), { group: 'billing', startFrom: 'earliest' }).ready();
+    const consumer = kafka.consumers[0] as FakeConsumer;
+    expect(consumer.groupId).toBe('billing');
+    expect(consumer.subscribed).toEqual({ topics: ['orders'], fromBeginning: true });
+    expect(consumer.runConfig).toMatchObject({ eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: 1 });
+    await consumer.deliver('orders', [record('5', { n: 1 }, { 'message-id': 'm-1' }, 'k'), record('6', { n: 2 })]);
+    expect(handled).toEqual([
+      { payload: { n: 1 }, id: 'm-1', key: 'k' },
+      { payload: { n: 2 }, id: 'orders-0-6', key: null },
+    ]);
+    expect(consumer.resolved).toEqual(['5', '6']);
+    expect(consumer.commits).toBe(1);
+  });
+
+  it('dead-letters a poison message to <topic>.dlq and moves past it', async () => {
+    const { kafka, bus } = make();
+    await bus
+      .subscribe('orders', (payload: { poison?: boolean }) => {
+        if (payload.poison) throw new Error('poison');
+      })
+      .ready();
+    const consumer = kafka.consumers[0] as FakeConsumer;
+    await consumer.deliver('orders', [record('1', { poison: true }, { 'message-id': 'p-1' }), record('2', { ok: true })]);
+    expect(consumer.resolved).toEqual(['1', '2']);
+    const dead = kafka.sent.find((batch) => batch.topicMessages[0]?.topic === 'orders.dlq')?.topicMessages[0]?.messages[0];
+    expect(dead?.headers).toMatchObject({ 'message-id': 'p-1', 'x-error': 'poison', 'x-attempts': '2', 'x-original-topic': 'orders' });
+  });
+
+  it('does not resolve the offset of a message unfinished at close, so that the group gets it again', async () => {
+    const { kafka, bus } = make();
+    let release!: () => void;
+    const hang = new Promise<void>((resolve) => (release = resolve));
+    const subscription = bus.subscribe('orders', async (payload: { n: number }) => {
+      if (payload.n === 2) await hang;
+    });
+    await subscription.ready();
+    const consumer = kafka.consumers[0] as FakeConsumer;
+    const batch = consumer.deliver('orders', [record('7', { n: 1 }), record('8', { n: 2 }), record('9', { n: 3 })]);
+    await eventually(() => consumer.resolved.length === 1);
+    await subscription.close({ timeoutMs: 20 });
+    await batch;
+    release();
+    expect(consumer.resolved).toEqual(['7']);
+    expect(consumer.disconnected).toBe(true);
+  });
+
+  it('reports lag from committed offsets and the high watermark', async () => {
+    const { adapter, bus } = make();
+    expect(await adapter.backlog('orders', 'billing')).toEqual({ pending: 0, lag: 6 });
+    expect((await bus.healthCheck()).status).toBe('pass');
+  });
+
+  it('creates a kafkajs client from KAFKA_BROKERS, which it validates', async () => {
+    vi.stubEnv('KAFKA_BROKERS', '');
+    try {
+      await expect(createKafkaAdapter()).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'KAFKA_BROKERS' });
+      vi.stubEnv('KAFKA_BROKERS', 'localhost:9092, other:9093');
+      const adapter = await createKafkaAdapter();
+      expect(adapter).toBeInstanceOf(KafkaAdapter);
+      await adapter.close();
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    await expect(createKafkaAdapter({ brokers: ['not a broker'] })).rejects.toMatchObject({ option: 'brokers' });
+    expect(() => new KafkaAdapter({ kafka: {} as never })).toThrow(expect.objectContaining({ option: 'kafka' }));
+  });
+});

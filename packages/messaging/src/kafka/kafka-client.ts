@@ -1,0 +1,70 @@
+/**
+ * The part of a Kafka client the adapter uses, shaped after kafkajs so that a `Kafka` instance of
+ * kafkajs fits as it is. kafkajs is in maintenance: to move to another client, wrap it in these
+ * few methods.
+ */
+
+export type KafkaHeaderValue = Buffer | string | (Buffer | string)[] | undefined;
+
+export interface KafkaMessageLike {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, KafkaHeaderValue>;
+  /** Milliseconds since the epoch, as a string. */
+  timestamp: string;
+  offset: string;
+}
+
+export interface KafkaBatchLike {
+  topic: string;
+  partition: number;
+  messages: KafkaMessageLike[];
+}
+
+export interface EachBatchPayloadLike {
+  batch: KafkaBatchLike;
+  resolveOffset(offset: string): void;
+  heartbeat(): Promise<void>;
+  commitOffsetsIfNecessary(): Promise<void>;
+  isRunning(): boolean;
+  isStale(): boolean;
+}
+
+export interface KafkaOutgoingMessage {
+  key: string | null;
+  value: Buffer | string;
+  headers: Record<string, string>;
+  timestamp: string;
+}
+
+export interface KafkaProducerLike {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  sendBatch(batch: { topicMessages: { topic: string; messages: KafkaOutgoingMessage[] }[]; acks?: number }): Promise<unknown>;
+}
+
+export interface KafkaConsumerLike {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  subscribe(subscription: { topics: string[]; fromBeginning?: boolean }): Promise<void>;
+  run(config: {
+    autoCommit?: boolean;
+    eachBatchAutoResolve?: boolean;
+    partitionsConsumedConcurrently?: number;
+    eachBatch: (payload: EachBatchPayloadLike) => Promise<void>;
+  }): Promise<void>;
+}
+
+export interface KafkaAdminLike {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  describeCluster(): Promise<unknown>;
+  fetchTopicOffsets(topic: string): Promise<{ partition: number; offset: string; high?: string; low?: string }[]>;
+  fetchOffsets(options: { groupId: string; topics: string[] }): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+}
+
+export interface KafkaClientLike {
+  producer(config?: { idempotent?: boolean; maxInFlightRequests?: number; allowAutoTopicCreation?: boolean }): KafkaProducerLike;
+  consumer(config: { groupId: string; allowAutoTopicCreation?: boolean; sessionTimeout?: number }): KafkaConsumerLike;
+  admin(): KafkaAdminLike;
+}

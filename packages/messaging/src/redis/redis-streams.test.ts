@@ -1,0 +1,145 @@
+import { closedPort, eventually, redisUrl, uniqueName } from '@infra/test-utils';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { AdapterSubscription, Delivery } from '../adapter.js';
+import { MessageBus } from '../message-bus.js';
+import { createRedisAdapter, type RedisStreamsAdapter } from './redis-adapter.js';
+import { RedisIdempotencyStore } from './redis-idempotency-store.js';
+
+const prefix = `${uniqueName('messaging_streams')}:`;
+let client: Redis;
+const buses: MessageBus[] = [];
+
+/** The first deliveries a raw adapter subscription returns (a fetch may come back empty). */
+async function fetchSome(subscription: AdapterSubscription): Promise<Delivery[]> {
+  for (let i = 0; i < 50; i++) {
+    const got = await subscription.fetch(10, new AbortController().signal);
+    if (got.length > 0) return got;
+  }
+  return [];
+}
+
+async function bus(options: Parameters<typeof createRedisAdapter>[0] = {}): Promise<{ bus: MessageBus; adapter: RedisStreamsAdapter }> {
+  const adapter = await createRedisAdapter({ client, prefix, blockMs: 100, ...options });
+  const created = new MessageBus({ adapter, lagIntervalMs: 0 });
+  buses.push(created);
+  return { bus: created, adapter };
+}
+
+beforeAll(() => {
+  client = new Redis(redisUrl);
+});
+
+afterAll(async () => {
+  await Promise.all(buses.map((created) => created.close({ timeoutMs: 50 })));
+  const keys = await client.keys(`${prefix}*`);
+  if (keys.length > 0) await client.del(...keys);
+  await client.quit();
+});
+
+describe('redis streams adapter', () => {
+  it('claims with XAUTOCLAIM what a consumer that crashed (never closed) left pending', async () => {
+    const { bus: live, adapter } = await bus({ claimIdleMs: 200 });
+    const topic = 'crash.claim';
+    const dead = await adapter.subscribe({ topic, group: 'g', consumer: 'dead', startFrom: 'latest' });
+    const { id } = await live.publish(topic, { n: 1 });
+    const [taken] = await fetchSome(dead);
+    expect(taken?.message.id).toBe(id);
+    // `dead` neither acknowledges nor closes: its process is gone.
+    const got: { id: string; deliveryCount: number }[] = [];
+    await live.subscribe(topic, (_payload, message) => void got.push({ id: message.id, deliveryCount: message.deliveryCount }), { group: 'g' }).ready();
+    await eventually(() => got.length === 1);
+    expect(got).toEqual([{ id, deliveryCount: 2 }]);
+    await eventually(async () => (await adapter.backlog(topic, 'g')).pending === 0);
+  });
+
+  it('gives a restarted consumer (same name) its own unacknowledged history first', async () => {
+    const { bus: live, adapter } = await bus({ claimIdleMs: 60_000 });
+    const topic = 'restart.history';
+    const before = await adapter.subscribe({ topic, group: 'g', consumer: 'worker-1', startFrom: 'latest' });
+    const { id } = await live.publish(topic, { n: 1 });
+    expect(await fetchSome(before)).toHaveLength(1);
+    const got: string[] = [];
+    await live.subscribe(topic, (_payload, message) => void got.push(message.id), { group: 'g', consumerName: 'worker-1' }).ready();
+    await eventually(() => got.length === 1);
+    expect(got).toEqual([id]);
+  });
+
+  it('publishes a batch in one pipeline, in order, and trims streams to about maxLen', async () => {
+    const { bus: live, adapter } = await bus({ maxLen: 10 });
+    await live.publishBatch(Array.from({ length: 3 }, (_, i) => ({ topic: 'ordered', payload: { i } })));
+    const entries = await client.xrange(adapter.streamKey('ordered'), '-', '+');
+    expect(entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('b') + 1] ?? 'null') as unknown)).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }]);
+    await live.publishBatch(Array.from({ length: 1000 }, (_, i) => ({ topic: 'trimmed', payload: { i } })));
+    const length = await client.xlen(adapter.streamKey('trimmed'));
+    expect(length).toBeGreaterThanOrEqual(10);
+    expect(length).toBeLessThan(1000);
+  });
+
+  it('reports lag and pending from XINFO GROUPS', async () => {
+    const { bus: live, adapter } = await bus();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    await live.subscribe('lagging', () => gate, { group: 'slow', maxInFlight: 2, concurrency: 2 }).ready();
+    for (let i = 0; i < 5; i++) await live.publish('lagging', { i });
+    await eventually(async () => (await adapter.backlog('lagging', 'slow')).pending === 2);
+    expect(await adapter.backlog('lagging', 'slow')).toEqual({ pending: 2, lag: 3 });
+    expect(await adapter.backlog('lagging', 'nobody')).toEqual({ pending: 0, lag: null });
+    expect(await adapter.backlog('never.published', 'g')).toEqual({ pending: 0, lag: 0 });
+    release();
+  });
+
+  it('never closes an injected client; quits the one it created', async () => {
+    const injected = await bus();
+    await injected.bus.close();
+    expect(client.status).toBe('ready');
+    const owned = await createRedisAdapter({ connection: redisUrl, prefix });
+    await owned.ping();
+    await owned.close();
+    await eventually(() => owned.client.status === 'end');
+  });
+
+  it('fails its health check while Redis is unreachable', async () => {
+    const adapter = await createRedisAdapter({ connection: { port: await closedPort(), host: '127.0.0.1', retryStrategy: () => 50 } });
+    const down = new MessageBus({ adapter, lagIntervalMs: 0, healthTimeoutMs: 200 });
+    try {
+      expect(await down.healthCheck()).toMatchObject({ status: 'fail', componentId: 'redis', connected: false });
+      await expect(down.publish('t', {})).rejects.toMatchObject({ code: 'PUBLISH_FAILED', isRetryable: true });
+    } finally {
+      await down.close();
+    }
+  });
+
+  it('validates how it connects', async () => {
+    vi.stubEnv('REDIS_URL', '');
+    try {
+      await expect(createRedisAdapter()).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'connection' });
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    await expect(createRedisAdapter({ connection: 'http://localhost' })).rejects.toMatchObject({ option: 'connection' });
+    await expect(createRedisAdapter({ client, maxLen: -1 })).rejects.toMatchObject({ option: 'maxLen' });
+    await expect(createRedisAdapter({ client: {} as never })).rejects.toMatchObject({ option: 'client' });
+  });
+});
+
+describe('RedisIdempotencyStore', () => {
+  it('claims once, reports busy and done, and releases only its own claim', async () => {
+    const store = new RedisIdempotencyStore({ client, prefix: `${prefix}idem:` });
+    expect(await store.claim('m1', 'a', 5_000)).toBe('claimed');
+    expect(await store.claim('m1', 'b', 5_000)).toBe('busy');
+    await store.release('m1', 'b');
+    expect(await store.claim('m1', 'b', 5_000)).toBe('busy');
+    await store.release('m1', 'a');
+    expect(await store.claim('m1', 'b', 5_000)).toBe('claimed');
+    await store.complete('m1', 'b', 60_000);
+    expect(await store.claim('m1', 'c', 5_000)).toBe('done');
+    expect(await client.pttl(`${prefix}idem:m1`)).toBeGreaterThan(50_000);
+  });
+
+  it('lets a claim whose lease expired be taken over', async () => {
+    const store = new RedisIdempotencyStore({ client, prefix: `${prefix}idem:` });
+    expect(await store.claim('m2', 'a', 30)).toBe('claimed');
+    await eventually(async () => (await store.claim('m2', 'b', 5_000)) === 'claimed', 2_000);
+  });
+});

@@ -1,0 +1,171 @@
+import type { Redis } from 'ioredis';
+import type { AdapterSubscription, Delivery, SubscribeSpec } from '../adapter.js';
+import { parseEntry, type RawEntry } from './stream-entry.js';
+
+export interface RedisDelivery extends Delivery {
+  readonly entryId: string;
+}
+
+export interface RedisSubscriptionSettings {
+  streamKey: string;
+  blockMs: number;
+  batchSize: number;
+  claimIdleMs: number;
+}
+
+type ReadReply = [Buffer, RawEntry[]][] | null;
+type ClaimReply = [Buffer, RawEntry[], Buffer[]?];
+
+/**
+ * One consumer of a group on one stream. Reads with `XREADGROUP … BLOCK` on a connection of its
+ * own (a blocked connection can do nothing else), acknowledges in batches with `XACK` on the
+ * shared client, and takes over entries that another consumer left pending longer than
+ * `claimIdleMs` with `XAUTOCLAIM`.
+ */
+export class RedisStreamSubscription implements AdapterSubscription<RedisDelivery> {
+  private readonly group: string;
+  private readonly consumer: string;
+  private readingHistory = true;
+  private historyCursor = '0';
+  private nextClaimAt = 0;
+  private claimCursor = '0-0';
+  private ackQueue: string[] = [];
+  /** Entries delivered here and not acknowledged yet: a claim must not hand them to this consumer twice. */
+  private readonly unfinished = new Set<string>();
+  private ackFlush: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly client: Redis,
+    private readonly blocking: Redis,
+    spec: SubscribeSpec,
+    private readonly settings: RedisSubscriptionSettings,
+    private readonly topic: string,
+    private readonly onClose: (subscription: RedisStreamSubscription) => void,
+  ) {
+    this.group = spec.group;
+    this.consumer = spec.consumer;
+  }
+
+  async fetch(max: number, signal: AbortSignal): Promise<RedisDelivery[]> {
+    if (this.closed || signal.aborted) return [];
+    const count = Math.min(max, this.settings.batchSize);
+    const now = Date.now();
+    // History is read to the end before anything is claimed: claimed entries join this consumer's
+    // pending list, and reading it afterwards would deliver them twice.
+    if (!this.readingHistory && now >= this.nextClaimAt) {
+      this.nextClaimAt = now + Math.max(50, Math.floor(this.settings.claimIdleMs / 2));
+      const claimed = await this.claimIdle(count);
+      if (claimed.length > 0) return claimed;
+    }
+    const onAbort = (): void => {
+      // The only way to end a blocked XREADGROUP early; the connection is ours and closing anyway.
+      this.blocking.disconnect();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const blockMs = Math.max(1, Math.min(this.settings.blockMs, this.nextClaimAt - Date.now()));
+      // History first: entries this consumer name received before a restart and never acknowledged.
+      const from = this.readingHistory ? this.historyCursor : '>';
+      const args: (string | number)[] = ['GROUP', this.group, this.consumer, 'COUNT', count];
+      if (!this.readingHistory) args.push('BLOCK', blockMs);
+      const reply = (await this.blocking.callBuffer('XREADGROUP', ...args, 'STREAMS', this.settings.streamKey, from)) as ReadReply;
+      const entries = reply?.[0]?.[1] ?? [];
+      if (!this.readingHistory) return this.toDeliveries(entries, 1);
+      const last = entries[entries.length - 1];
+      if (last) this.historyCursor = last[0].toString();
+      else this.readingHistory = false;
+      return this.toDeliveries(entries, 2);
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- aborts while XREADGROUP blocks
+      if (signal.aborted) return [];
+      throw error;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  ack(deliveries: readonly RedisDelivery[]): Promise<void> {
+    for (const delivery of deliveries) {
+      this.ackQueue.push(delivery.entryId);
+      this.unfinished.delete(delivery.entryId);
+    }
+    // Acks of one event-loop turn go out as one XACK.
+    this.ackFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushAcks());
+    return this.ackFlush;
+  }
+
+  async close(unacked: readonly RedisDelivery[]): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (this.ackFlush) await this.ackFlush;
+      if (unacked.length > 0) {
+        // Left pending, but marked idle, so that another consumer's XAUTOCLAIM takes them at once.
+        await this.client.call('XCLAIM', this.settings.streamKey, this.group, this.consumer, 0, ...unacked.map((d) => d.entryId), 'IDLE', this.settings.claimIdleMs + 1, 'JUSTID');
+      } else {
+        const mine = (await this.client.call('XPENDING', this.settings.streamKey, this.group, '-', '+', 1, this.consumer)) as unknown[];
+        if (mine.length === 0) await this.client.call('XGROUP', 'DELCONSUMER', this.settings.streamKey, this.group, this.consumer);
+      }
+    } finally {
+      this.blocking.disconnect();
+      this.onClose(this);
+    }
+  }
+
+  /** Disconnects at once, acknowledging nothing more (the adapter is closing). */
+  abort(): void {
+    this.closed = true;
+    this.blocking.disconnect();
+  }
+
+  private async flushAcks(): Promise<void> {
+    const ids = this.ackQueue;
+    this.ackQueue = [];
+    this.ackFlush = undefined;
+    if (ids.length > 0) await this.client.xack(this.settings.streamKey, this.group, ...ids);
+  }
+
+  private async claimIdle(count: number): Promise<RedisDelivery[]> {
+    const reply = (await this.client.callBuffer(
+      'XAUTOCLAIM',
+      this.settings.streamKey,
+      this.group,
+      this.consumer,
+      this.settings.claimIdleMs,
+      this.claimCursor,
+      'COUNT',
+      count,
+    )) as ClaimReply;
+    this.claimCursor = reply[0].toString();
+    // An entry still being handled here went idle because its handler is slow, not because it was lost.
+    const entries = reply[1].filter((entry) => !this.unfinished.has(entry[0].toString()));
+    if (entries.length === 0) return [];
+    const counts = await this.deliveryCounts(entries);
+    return this.toDeliveries(entries, 2, counts);
+  }
+
+  private async deliveryCounts(entries: RawEntry[]): Promise<Map<string, number>> {
+    const first = entries[0]?.[0].toString() ?? '-';
+    const last = entries[entries.length - 1]?.[0].toString() ?? '+';
+    const rows = (await this.client.call('XPENDING', this.settings.streamKey, this.group, first, last, entries.length, this.consumer)) as [string, string, number, number][];
+    return new Map(rows.map(([id, , , deliveries]) => [id, deliveries]));
+  }
+
+  private toDeliveries(entries: RawEntry[], defaultCount: number, counts?: Map<string, number>): RedisDelivery[] {
+    const deliveries: RedisDelivery[] = [];
+    const stale: string[] = [];
+    for (const entry of entries) {
+      const entryId = entry[0].toString();
+      const message = parseEntry(this.topic, entry);
+      // Trimmed by MAXLEN while pending: nothing left to deliver.
+      if (!message) stale.push(entryId);
+      else {
+        this.unfinished.add(entryId);
+        deliveries.push({ message, deliveryCount: counts?.get(entryId) ?? defaultCount, entryId });
+      }
+    }
+    if (stale.length > 0) void this.client.xack(this.settings.streamKey, this.group, ...stale).catch(() => undefined);
+    return deliveries;
+  }
+}
