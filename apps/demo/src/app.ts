@@ -1,0 +1,184 @@
+// Type-only: adds the OpenAPI fields (tags, summary, hide) to Fastify's route schema type.
+import type {} from '@fastify/swagger';
+import { apiVersionPlugin, corsPlugin, errorHandlerPlugin, openApiPlugin } from '@infra/api/fastify';
+import { GracefulShutdown, type ShutdownReport } from '@infra/health';
+import { healthCheckController } from '@infra/health/fastify';
+import type { ErrorMonitor, MonitorLogger } from '@infra/monitoring';
+import { metricsPlugin } from '@infra/monitoring/fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { challengeRoutes } from './challenges/challenge-routes.js';
+import { challengeSchema } from './challenges/challenge-schemas.js';
+import { loadConfig, type AppConfig } from './config.js';
+import { isDemoError } from './errors.js';
+import { createResources, type Resources } from './platform/resources.js';
+import { userRoutes } from './users/user-routes.js';
+
+export interface BuildOptions {
+  /**
+   * What a signal-triggered shutdown does at the end (see `GracefulShutdown`): `true` exits the
+   * process, `false` only sets `process.exitCode`. `close()` never exits.
+   * @default true
+   */
+  exit?: boolean | ((code: number) => void);
+}
+
+export interface DemoApp {
+  /** The Fastify instance, ready (not listening: call `app.listen`). */
+  app: FastifyInstance;
+  /** The connected resources, for embedding and tests. */
+  resources: Resources;
+  /** The ordered shutdown; `installSignalHandlers()` on it wires SIGTERM/SIGINT. */
+  shutdown: GracefulShutdown;
+  /**
+   * Readiness fails, in-flight requests drain, then every resource closes (newest first) within
+   * `SHUTDOWN_DEADLINE_MS`. Idempotent: later calls return the same report.
+   */
+  close(reason?: string): Promise<ShutdownReport>;
+}
+
+const API_VERSION = '1.0.0';
+
+/** Adapts Fastify's pino logger to the `{ info, warn, error }(obj, msg)` shape the packages take. */
+function monitorLogger(log: FastifyBaseLogger): MonitorLogger {
+  return {
+    info: (object, message) => {
+      log.info(object, message);
+    },
+    warn: (object, message) => {
+      log.warn(object, message);
+    },
+    error: (object, message) => {
+      log.error(object, message);
+    },
+  };
+}
+
+/**
+ * Builds the challenges service from `config`: creates and connects every resource (database
+ * migrated and seeded), registers the plugins and routes, and returns the ready Fastify instance
+ * with an ordered `close()`.
+ */
+export async function buildApp(config: AppConfig = loadConfig(), options: BuildOptions = {}): Promise<DemoApp> {
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    requestIdHeader: 'x-request-id',
+    // Unknown body fields are refused with a 400 rather than silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+  const logger = monitorLogger(app.log);
+  const { resources, closers } = await createResources(config, logger);
+  const shutdown = new GracefulShutdown({
+    health: resources.health,
+    server: app,
+    readinessDelayMs: config.shutdown.readinessDelayMs,
+    deadlineMs: config.shutdown.deadlineMs,
+    exit: options.exit ?? true,
+    logger,
+  });
+  for (const closer of closers) shutdown.register(closer.name, closer.close);
+
+  try {
+    await registerHttp(app, config, resources);
+    await app.ready();
+  } catch (error) {
+    await shutdown.shutdown('failed start');
+    throw error;
+  }
+  return { app, resources, shutdown, close: (reason = 'close') => shutdown.shutdown(reason) };
+}
+
+/**
+ * Reports errors that ended in a 5xx to the error monitor. Decided on the response, not in
+ * `onError`: that hook runs before the error handler maps a code to its status, so a 404 or 409
+ * error would look like a 500 there.
+ */
+function captureServerErrors(app: FastifyInstance, errorMonitor: ErrorMonitor): void {
+  const failures = new WeakMap<object, Error>();
+  app.addHook('onError', (request, _reply, error, done) => {
+    failures.set(request, error);
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const error = failures.get(request);
+    if (error !== undefined && reply.statusCode >= 500) {
+      errorMonitor.captureError(error, {
+        domain: 'http',
+        tags: { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+        context: { request: { id: request.id, method: request.method, url: request.url, headers: request.headers } },
+      });
+    }
+    done();
+  });
+}
+
+async function registerHttp(app: FastifyInstance, config: AppConfig, resources: Resources): Promise<void> {
+  const { observability } = resources;
+  // While closing, responses ask the client to hang up: a keep-alive connection that goes idle
+  // after the listener closed would otherwise hold the drain open until the deadline.
+  let draining = false;
+  app.addHook('preClose', (done) => {
+    draining = true;
+    done();
+  });
+  app.addHook('onSend', (request, reply, payload, done) => {
+    reply.header('x-request-id', request.id);
+    if (draining) reply.header('connection', 'close');
+    done(null, payload);
+  });
+  await app.register(errorHandlerPlugin, {
+    production: config.production,
+    mappings: {
+      INSUFFICIENT_POINTS: { status: 409, title: 'Insufficient points' },
+      INVALID_TRANSFER: { status: 400, title: 'Invalid transfer' },
+    },
+  });
+  await app.register(metricsPlugin, { collector: observability.metricsCollector });
+  captureServerErrors(app, observability.errorMonitor);
+  if (config.corsOrigins !== undefined) await app.register(corsPlugin, { origins: config.corsOrigins });
+  await app.register(openApiPlugin, {
+    info: { title: 'Challenges service', version: API_VERSION, description: 'The @infra demo: every package of the toolkit behind one API.' },
+    document: { tags: [{ name: 'challenges' }, { name: 'users' }] },
+    routePrefix: '/docs',
+  });
+  await app.register(healthCheckController, {
+    service: resources.health,
+    info: { serviceId: 'challenges-service', version: API_VERSION },
+    ...(config.health.detailToken === undefined ? {} : { detailToken: config.health.detailToken }),
+  });
+  app.addSchema(challengeSchema);
+
+  // Seed style: domain errors of the challenge routes go to the error monitor with their context;
+  // the domain's filter drops CHALLENGE_NOT_FOUND.
+  app.addHook('onError', (request, _reply, error, done) => {
+    if (isDemoError(error) && request.url.startsWith('/v1/challenges')) {
+      const params = request.params as { id?: string } | undefined;
+      observability.errorMonitor.captureError(error, { domain: 'challenge', context: { challengeId: params?.id, route: request.routeOptions.url } });
+    }
+    done();
+  });
+
+  await app.register(apiVersionPlugin, {
+    version: API_VERSION,
+    routes: async (v1: FastifyInstance) => {
+      await v1.register(
+        challengeRoutes({
+          challengeService: resources.challengeService,
+          generator: resources.generator,
+          generateLimiter: resources.generateLimiter,
+          onGenerated: (source) => {
+            observability.challengesGenerated.inc({ source });
+          },
+        }),
+      );
+      await v1.register(userRoutes(resources.userService));
+    },
+  });
+
+  app.get('/', { schema: { hide: true } }, (_request, reply) =>
+    reply.send({
+      service: 'challenges-service',
+      version: API_VERSION,
+      links: { docs: '/docs', challenges: '/v1/challenges', health: '/health', metrics: '/metrics' },
+    }),
+  );
+}

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.js';
+import { isDemoError } from './errors.js';
+
+function failure(env: Record<string, string>): { variable: string; message: string } {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (isDemoError(error, 'INVALID_CONFIG')) return { variable: (error as unknown as { variable: string }).variable, message: error.message };
+    throw error;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  it('runs on embedded defaults with no environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      production: false,
+      database: { url: undefined, schema: undefined, poolSize: 10 },
+      redis: { url: undefined, keyPrefix: 'demo:' },
+      kafkaBrokers: undefined,
+      openai: undefined,
+      cacheEnabled: true,
+      seedData: true,
+      rateLimit: { limit: 10, windowMs: 60_000 },
+    });
+  });
+
+  it('switches each part on from its variable', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://app:secret@db:5432/app',
+      DATABASE_SCHEMA: 'challenges',
+      REDIS_URL: 'redis://cache:6379',
+      KAFKA_BROKERS: 'k1:9092, k2:9092',
+      OPENAI_API_KEY: 'sk-test-0123456789',
+      OPENAI_MODEL: 'gpt-4o',
+      CACHE_ENABLED: 'false',
+      CORS_ORIGINS: 'https://app.example.com,https://admin.example.com',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      production: true,
+      database: { url: 'postgres://app:secret@db:5432/app', schema: 'challenges' },
+      redis: { url: 'redis://cache:6379' },
+      kafkaBrokers: ['k1:9092', 'k2:9092'],
+      openai: { apiKey: 'sk-test-0123456789', model: 'gpt-4o', baseURL: undefined },
+      cacheEnabled: false,
+      corsOrigins: ['https://app.example.com', 'https://admin.example.com'],
+    });
+  });
+
+  it('accepts an OpenAI-compatible server without a key', () => {
+    const config = loadConfig({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1/' });
+    expect(config.openai?.baseURL).toBe('http://127.0.0.1:11434/v1');
+    expect(config.openai?.model).toBe('gpt-4o-mini');
+  });
+
+  it.each([
+    ['PORT', 'eighty', 'PORT'],
+    ['PORT', '70000', 'PORT'],
+    ['HOST', 'not a host', 'HOST'],
+    ['LOG_LEVEL', 'loud', 'LOG_LEVEL'],
+    ['DATABASE_SCHEMA', 'Drop Table', 'DATABASE_SCHEMA'],
+    ['DATABASE_POOL_SIZE', '0', 'DATABASE_POOL_SIZE'],
+    ['KAFKA_BROKERS', 'k1:9092,,k2', 'KAFKA_BROKERS'],
+    ['CACHE_ENABLED', 'maybe', 'CACHE_ENABLED'],
+    ['RATE_LIMIT_MAX', '-1', 'RATE_LIMIT_MAX'],
+    ['CORS_ORIGINS', 'app.example.com', 'CORS_ORIGINS'],
+    ['OPENAI_TIMEOUT_MS', 'soon', 'OPENAI_TIMEOUT_MS'],
+  ])('fails fast on %s=%j, naming the variable', (name, value, variable) => {
+    const { variable: named, message } = failure({ OPENAI_API_KEY: 'sk-test-0123456789', [name]: value });
+    expect(named).toBe(variable);
+    expect(message).toContain(variable);
+  });
+
+  it('never prints a secret it refuses', () => {
+    const db = failure({ DATABASE_URL: 'mysql://root:hunter2@db/app' });
+    expect(db.variable).toBe('DATABASE_URL');
+    expect(db.message).not.toContain('hunter2');
+    const redis = failure({ REDIS_URL: 'http://:hunter2@cache' });
+    expect(redis.variable).toBe('REDIS_URL');
+    expect(redis.message).not.toContain('hunter2');
+    const key = failure({ OPENAI_API_KEY: 'sk has spaces hunter2' });
+    expect(key.variable).toBe('OPENAI_API_KEY');
+    expect(key.message).not.toContain('hunter2');
+  });
+
+  it('keeps the API key out of logs and JSON', () => {
+    const config = loadConfig({ OPENAI_API_KEY: 'sk-test-0123456789' });
+    expect(JSON.stringify(config)).not.toContain('sk-test-0123456789');
+  });
+});

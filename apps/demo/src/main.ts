@@ -1,0 +1,47 @@
+import { buildApp } from './app.js';
+import { loadConfig, type AppConfig } from './config.js';
+import { isDemoError } from './errors.js';
+
+function readConfig(): AppConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (isDemoError(error, 'INVALID_CONFIG')) {
+      // The message names the variable and never contains a secret.
+      process.stderr.write(`Configuration error: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+function describeBackends(config: AppConfig): string {
+  return [
+    config.database.url === undefined ? `database: PGlite (${config.database.pgliteDataDir ?? 'in memory'})` : 'database: Postgres',
+    config.cacheEnabled ? `cache: ${config.redis.url === undefined ? 'memory' : 'Redis'}` : 'cache: off',
+    `bus: ${config.kafkaBrokers !== undefined ? 'Kafka' : config.redis.url !== undefined ? 'Redis Streams' : 'memory'}`,
+    `OpenAI: ${config.openai === undefined ? 'off (templates)' : (config.openai.baseURL ?? 'api.openai.com')}`,
+  ].join(', ');
+}
+
+const config = readConfig();
+const demo = await buildApp(config);
+// SIGTERM / SIGINT: readiness fails, in-flight requests drain, resources close, the process exits.
+demo.shutdown.installSignalHandlers();
+try {
+  await demo.app.listen({ port: config.port, host: config.host });
+} catch (error) {
+  process.stderr.write(`Cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}\n`);
+  await demo.close('listen failed');
+  process.exit(1);
+}
+const address = demo.app.server.address();
+const port = typeof address === 'object' && address !== null ? address.port : config.port;
+const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+const url = `http://${shownHost}:${port}`;
+process.stdout.write(
+  `Challenges service listening on ${url}\n` +
+    `  API docs: ${url}/docs   health: ${url}/health   metrics: ${url}/metrics\n` +
+    `  ${describeBackends(config)}\n` +
+    '  Press Ctrl-C to stop.\n',
+);

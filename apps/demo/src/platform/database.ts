@@ -1,0 +1,42 @@
+import { fileURLToPath } from 'node:url';
+import { idempotencyMigration } from '@infra/messaging/outbox';
+import { Persistence, loadMigrations, outboxMigration, type MigrationResult } from '@infra/persistence';
+import type { AppConfig } from '../config.js';
+import { repositoryFactories, type Repositories } from './repositories.js';
+
+/** SQL migrations shipped with the service (beside `src/` and `dist/`). */
+export const migrationsDirectory: string = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+/**
+ * The service's database: real Postgres through `pg` when `DATABASE_URL` is set, else PGlite
+ * (in memory, or in `PGLITE_DATA_DIR`). Not connected yet: {@link migrateDatabase} connects.
+ */
+export function createPersistence(config: AppConfig['database']): Persistence<Repositories> {
+  return new Persistence<Repositories>(
+    {
+      ...(config.url === undefined ? {} : { connectionString: config.url, poolSize: config.poolSize }),
+      ...(config.pgliteDataDir === undefined ? {} : { dataDir: config.pgliteDataDir }),
+      ...(config.schema === undefined ? {} : { searchPath: config.schema }),
+      // Fail fast enough for a request: a dead database must not hold a client for the default 10 s.
+      acquireTimeoutMs: 3000,
+      connectTimeoutMs: 3000,
+      healthTimeoutMs: 1000,
+      repositories: repositoryFactories,
+    },
+    // Only explicit configuration counts: the DATABASE_URL variable was already read by loadConfig.
+    {},
+  );
+}
+
+/**
+ * Creates the service's schema if it has one, then applies the outbox table, the consumers' dedupe
+ * table and the service's own migrations.
+ */
+export async function migrateDatabase(persistence: Persistence<Repositories>, schema: string | undefined): Promise<MigrationResult> {
+  if (schema !== undefined) {
+    // The name was checked against /^[a-z_][a-z0-9_]*$/ by loadConfig: quoting is enough.
+    await persistence.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  }
+  const migrations = [outboxMigration(), idempotencyMigration(), ...(await loadMigrations(migrationsDirectory))];
+  return persistence.migrate({ migrations });
+}

@@ -1,0 +1,73 @@
+import type { CacheService } from '@infra/cache';
+import { HealthCheckService } from '@infra/health';
+import type { MessageBus } from '@infra/messaging';
+import { HealthCheckScheduler, type ErrorMonitor, type MonitorLogger } from '@infra/monitoring';
+import type { ProtectedOpenAI } from '@infra/openai';
+import type { Persistence } from '@infra/persistence';
+import type { Repositories } from './repositories.js';
+
+export interface HealthDependencies {
+  persistence: Persistence<Repositories>;
+  bus: MessageBus;
+  cache: CacheService;
+  openai: ProtectedOpenAI | undefined;
+  errorMonitor: ErrorMonitor;
+  logger: MonitorLogger;
+}
+
+/**
+ * The service's checks, served by `/health*` and run in the background by the scheduler.
+ * Critical (readiness fails without them): the database and the bus. Not critical (the service
+ * degrades, it does not stop): the cache, which fails open, and OpenAI, which has templates.
+ */
+export function createHealthChecks(deps: HealthDependencies): { service: HealthCheckService; scheduler: HealthCheckScheduler } {
+  const service = new HealthCheckService({ defaultTimeoutMs: 2000, cacheTtlMs: 500 });
+  const healthCheckScheduler = new HealthCheckScheduler({ service, errorMonitor: deps.errorMonitor, logger: deps.logger });
+
+  // Register component health checks
+  healthCheckScheduler.registerHealthCheck(
+    'database',
+    async () => {
+      const result = await deps.persistence.healthCheck();
+      return {
+        status: result.status,
+        message: result.output,
+        observedValue: result.observedValue,
+        observedUnit: result.observedUnit,
+        details: { pool: result.pool },
+      };
+    },
+    true, // Critical component
+  );
+  healthCheckScheduler.registerHealthCheck(
+    'messaging',
+    async () => {
+      const result = await deps.bus.healthCheck();
+      return { status: result.status, message: result.output, observedValue: result.observedValue, observedUnit: result.observedUnit };
+    },
+    { critical: true, componentType: 'component' },
+  );
+  healthCheckScheduler.registerHealthCheck(
+    'cache',
+    () => {
+      const stats = deps.cache.stats();
+      const open = (stats as { breaker?: string }).breaker;
+      // An open breaker means Redis is away: reads go to the database, the service still works.
+      return { status: open === 'open' ? 'warn' : 'pass', message: open === 'open' ? 'cache unavailable: serving from the database' : undefined, observedValue: stats.hitRate, observedUnit: 'ratio' };
+    },
+    { critical: false, componentType: 'datastore' },
+  );
+  const openai = deps.openai;
+  if (openai) {
+    healthCheckScheduler.registerHealthCheck(
+      'openai',
+      async () => {
+        const result = await openai.healthCheck();
+        // Generation falls back to templates: OpenAI trouble is a warning, never a failure.
+        return { status: result.status === 'fail' ? 'warn' : result.status, message: result.output, observedValue: result.observedValue, observedUnit: result.observedUnit };
+      },
+      { critical: false, timeoutMs: 5000, componentType: 'system' },
+    );
+  }
+  return { service, scheduler: healthCheckScheduler };
+}

@@ -1,0 +1,127 @@
+import { databaseUrl, eventually, redisUrl, uniqueName } from '@infra/test-utils';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  checkCompletionFlow,
+  checkConcurrentCompletes,
+  checkCrudAndCache,
+  checkListingAndValidation,
+  checkOperations,
+  checkRedeliveryIsIdempotent,
+  checkTransfers,
+} from './challenge-flow.js';
+import { startDemo, type RunningDemo } from './demo-instance.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+
+const schema = uniqueName('demo');
+const keyPrefix = `${uniqueName('demo')}:`;
+
+async function dropSchema(name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function deleteKeys(prefix: string): Promise<number> {
+  const redis = new Redis(redisUrl);
+  try {
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+describe('challenges service on real Postgres and Redis', () => {
+  let run: RunningDemo;
+
+  beforeAll(async () => {
+    run = await startDemo({ DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: keyPrefix });
+  });
+
+  afterAll(async () => {
+    const report = await run.demo.close();
+    await dropSchema(schema);
+    await deleteKeys(keyPrefix);
+    expect(report.ok, JSON.stringify(report.steps)).toBe(true);
+  });
+
+  it('uses its own schema on the server and Redis under its own prefix', async () => {
+    expect(run.demo.resources.messaging.bus.adapter.name).toBe('redis');
+    const { rows } = await run.demo.resources.persistence.query<{ schema: string }>('SELECT current_schema() AS schema');
+    expect(rows[0]?.schema).toBe(schema);
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const tables = await client.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1', [schema]);
+      expect(tables.rows.map((r) => r.table_name)).toEqual(expect.arrayContaining(['challenges', 'users', 'outbox', 'user_stats', 'schema_migrations']));
+    } finally {
+      await client.end();
+    }
+    await run.http('GET', '/v1/challenges/00000000-0000-4000-8000-000000000002');
+    const redis = new Redis(redisUrl);
+    try {
+      const keys = await redis.keys(`${keyPrefix}cache:*challenge:00000000-0000-4000-8000-000000000002`);
+      expect(keys).toHaveLength(1);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('lists with pagination and answers bad input with problem details', () => checkListingAndValidation(run));
+  it('serves challenges cache-aside from Redis and invalidates on update and delete', () => checkCrudAndCache(run));
+  it('completes a challenge and updates statistics through the outbox and Redis Streams', () => checkCompletionFlow(run));
+  it('counts a redelivered message once', () => checkRedeliveryIsIdempotent(run));
+  it('transfers points atomically', () => checkTransfers(run));
+  it('loses no statistics under 100 concurrent completes', () => checkConcurrentCompletes(run, 100));
+  it('serves probes, metrics and the API docs', () => checkOperations(run));
+});
+
+describe('readiness when Postgres becomes unreachable', () => {
+  const proxySchema = uniqueName('demo_proxy');
+  let proxy: TcpProxy;
+  let run: RunningDemo;
+
+  beforeAll(async () => {
+    const target = new URL(databaseUrl);
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    target.port = String(proxy.port);
+    run = await startDemo({ DATABASE_URL: target.toString(), DATABASE_SCHEMA: proxySchema, DATABASE_POOL_SIZE: '4' });
+  });
+
+  afterAll(async () => {
+    await run.demo.close();
+    await proxy.close();
+    await dropSchema(proxySchema);
+  });
+
+  it('turns not ready while the database is unreachable and ready again after, without a restart', async () => {
+    expect((await run.http('GET', '/health/ready')).status).toBe(200);
+
+    await proxy.stop();
+    await eventually(async () => (await run.http('GET', '/health/ready')).status === 503, 10_000, 100);
+    const report = await run.http('GET', '/health');
+    expect(report.status).toBe(503);
+    expect(report.body.checks.database[0].status).toBe('fail');
+    // Liveness does not depend on the database: the orchestrator must not restart the process.
+    expect((await run.http('GET', '/health/live')).status).toBe(200);
+    const failed = await run.http('GET', '/v1/challenges/00000000-0000-4000-8000-000000000003');
+    expect(failed.status).toBe(503);
+    expect(failed.headers.get('content-type')).toContain('application/problem+json');
+
+    await proxy.start();
+    await eventually(async () => (await run.http('GET', '/health/ready')).status === 200, 15_000, 100);
+    expect((await run.http('GET', '/v1/challenges/00000000-0000-4000-8000-000000000003')).status).toBe(200);
+  });
+});
