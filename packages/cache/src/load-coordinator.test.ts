@@ -80,3 +80,32 @@ describe('getOrSet timeouts and grace', () => {
     await cache.close();
   });
 });
+
+describe('getOrSet single flight', () => {
+  it('does not load again for a caller whose read was answered after the load finished', async () => {
+    const { BaseCacheService } = await import('./base-cache.js');
+    const { LruStore } = await import('./memory/lru-store.js');
+    const inner = new LruStore({ maxEntries: 10, maxBytes: 0, serializes: true, sweepIntervalMs: 0, now: Date.now, onEvict: undefined });
+    // The second read of the key is slow: it answers "miss" long after the first caller's load
+    // (10 ms) has stored the value, as a Redis GET queued behind a burst would.
+    let reads = 0;
+    const store = Object.assign(Object.create(inner) as typeof inner, {
+      get: async (key: string) => {
+        const read = inner.get(key);
+        if (++reads === 2) await new Promise((resolve) => setTimeout(resolve, 50));
+        return read;
+      },
+    });
+    const cache = new BaseCacheService('slow-read', store);
+    let loads = 0;
+    const loader = async (): Promise<string> => {
+      loads++;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return 'value';
+    };
+    const results = await Promise.all([cache.getOrSet('k', loader), cache.getOrSet('k', loader)]);
+    expect(results).toEqual(['value', 'value']);
+    expect(loads).toBe(1);
+    await cache.close();
+  });
+});

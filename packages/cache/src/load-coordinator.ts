@@ -44,6 +44,8 @@ const noop = (): void => undefined;
  */
 export class LoadCoordinator {
   private readonly flights = new Map<string, Flight>();
+  /** Reads in progress per key, shared by the callers that arrive meanwhile. */
+  private readonly lookups = new Map<string, Promise<Lookup>>();
   private readonly host: LoadHost;
   private readonly defaults: GetOrSetDefaults;
   private readonly closeTimeoutMs: number;
@@ -65,7 +67,7 @@ export class LoadCoordinator {
     const settings = this.resolve(options);
     const running = this.flights.get(key);
     if (running) return this.join(key, running) as Promise<T>;
-    const found = await this.host.lookup(key);
+    const found = await this.lookup(key);
     if (found.state === 'fresh') return found.value as T;
     // Another caller may have started a load while this one was reading.
     const started = this.flights.get(key);
@@ -77,6 +79,22 @@ export class LoadCoordinator {
     const flight = this.start(key, loader, settings, stale);
     if (!stale) return flight.promise as Promise<T>;
     return this.preferFresh(key, flight, stale.value, settings.softTimeoutMs) as Promise<T>;
+  }
+
+  /**
+   * One read per key at a time. Callers that each read for themselves could see a miss answered
+   * before a load that started and finished while their read was on the wire, and load again;
+   * sharing the read makes every caller resume together, in time to join the one load.
+   */
+  private lookup(key: string): Promise<Lookup> {
+    let pending = this.lookups.get(key);
+    if (!pending) {
+      pending = this.host.lookup(key).finally(() => {
+        this.lookups.delete(key);
+      });
+      this.lookups.set(key, pending);
+    }
+    return pending;
   }
 
   /** Waits up to `closeTimeoutMs` for running loads, then aborts the rest. */
