@@ -29,7 +29,12 @@ function events(): Record<string, unknown>[] {
   return envelopes.flatMap((e) => e.items.filter((i) => i.header.type === 'event').map((i) => i.payload));
 }
 
+// Loading @sentry/node (and OpenTelemetry under it) takes seconds on a busy CI machine; these tests
+// do real SDK delivery over HTTP, so they get more time than vitest's 5 s default.
+const SDK_TIMEOUT_MS = 60_000;
+
 beforeAll(async () => {
+  await loadSentry();
   server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -44,14 +49,14 @@ beforeAll(async () => {
   const address = server.address();
   dsn = `http://publickey@127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/1`;
   transport = sentryTransport({ dsn, init: { defaultIntegrations: false, tracesSampleRate: 0, environment: 'test' } });
-});
+}, SDK_TIMEOUT_MS);
 
 afterAll(async () => {
   await transport.close?.(2000);
   await new Promise((resolve) => server.close(resolve));
 });
 
-describe('@infra/monitoring/sentry', () => {
+describe('@infra/monitoring/sentry', { timeout: SDK_TIMEOUT_MS }, () => {
   it('delivers a scrubbed event with tags, user, context and fingerprint to the Sentry endpoint', async () => {
     const monitor = new ErrorMonitor({ transports: [transport] });
     monitor.registerDomain('challenge', { tags: { team: 'games' } });
