@@ -70,3 +70,16 @@ export interface DatabaseDriver extends Queryable {
   /** Closes what the driver created (never an injected pool or database). Idempotent. */
   close(): Promise<void>;
 }
+
+/** Runs `use` on a connection leased from `driver`, releasing it however `use` ends. */
+export async function withLease<T>(
+  driver: { acquire(): Promise<DriverConnection> },
+  use: (connection: DriverConnection) => Promise<T>,
+): Promise<T> {
+  const connection = await driver.acquire();
+  try {
+    return await use(connection);
+  } finally {
+    connection.release();
+  }
+}

@@ -1,6 +1,7 @@
 import { EventHub } from '@infra/resilience';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import type { AcquireOptions, DatabaseDriver, DriverCapabilities, DriverConnection, PoolStats, QueryParams, QueryResult } from '../driver.js';
+import { withLease } from '../driver.js';
 import { PersistenceError, toErrorMessage } from '../errors.js';
 import { integer, nonEmptyString, optionalInteger, plainObject } from '../validate.js';
 import { loadPg } from './load-pg.js';
@@ -99,22 +100,12 @@ export class PgDriver implements DatabaseDriver {
     });
   }
 
-  async query<R = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<QueryResult<R>> {
-    const connection = await this.acquire();
-    try {
-      return await connection.query<R>(sql, params);
-    } finally {
-      connection.release();
-    }
+  query<R = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<QueryResult<R>> {
+    return withLease(this, (connection) => connection.query<R>(sql, params));
   }
 
-  async execute(script: string): Promise<void> {
-    const connection = await this.acquire();
-    try {
-      await connection.execute(script);
-    } finally {
-      connection.release();
-    }
+  execute(script: string): Promise<void> {
+    return withLease(this, (connection) => connection.execute(script));
   }
 
   stats(): PoolStats {

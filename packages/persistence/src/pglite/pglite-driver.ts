@@ -1,5 +1,6 @@
 import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
 import type { AcquireOptions, DatabaseDriver, DriverCapabilities, DriverConnection, PoolStats, QueryParams, QueryResult } from '../driver.js';
+import { withLease } from '../driver.js';
 import { toPersistenceError } from '../driver-errors.js';
 import { PersistenceError, missingPeer } from '../errors.js';
 import { Mutex } from '../mutex.js';
@@ -100,22 +101,12 @@ export class PgliteDriver implements DatabaseDriver {
     return new PgliteConnection(this.db, unlock);
   }
 
-  async query<R = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<QueryResult<R>> {
-    const connection = await this.acquire();
-    try {
-      return await connection.query<R>(sql, params);
-    } finally {
-      connection.release();
-    }
+  query<R = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<QueryResult<R>> {
+    return withLease(this, (connection) => connection.query<R>(sql, params));
   }
 
-  async execute(script: string): Promise<void> {
-    const connection = await this.acquire();
-    try {
-      await connection.execute(script);
-    } finally {
-      connection.release();
-    }
+  execute(script: string): Promise<void> {
+    return withLease(this, (connection) => connection.execute(script));
   }
 
   stats(): PoolStats {
