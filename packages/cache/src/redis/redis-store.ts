@@ -4,6 +4,7 @@ import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { CacheError, CacheUnavailableError, isCacheError } from '../errors.js';
 import type { CacheStore, StoreLock, StoreRecord, StoreWrite } from '../store.js';
 import { createRedisClient, ownedClientDefaults } from './load-ioredis.js';
+import { evalScript } from '@infra/resilience/redis';
 import { DELETE_TAGGED, RELEASE_LOCK, SET_TAGGED, type Script } from './scripts.js';
 import { decodeRecord, encodeRecord } from './record.js';
 
@@ -207,13 +208,8 @@ export class RedisStore implements CacheStore {
     await this.command((client) => this.runScript(client, RELEASE_LOCK, [`${this.options.base}l:${key}`], [token]));
   }
 
-  private async runScript(client: RedisClient, script: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
-    try {
-      return await client.evalsha(script.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return client.eval(script.source, keys.length, ...keys, ...args);
-    }
+  private runScript(client: RedisClient, script: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
+    return evalScript(client, script, keys, args);
   }
 
   /** Runs `fn` under the breaker on a usable connection; failures become CACHE_UNAVAILABLE. */

@@ -1,20 +1,13 @@
-import { createHash } from 'node:crypto';
+import { luaScript, type LuaScript } from '@infra/resilience/redis';
 
 /** A Lua script run with EVALSHA, falling back to EVAL once when the server has not cached it. */
-export interface Script {
-  readonly source: string;
-  readonly sha: string;
-}
-
-function script(source: string): Script {
-  return { source, sha: createHash('sha1').update(source).digest('hex') };
-}
+export type Script = LuaScript;
 
 /**
  * SET with tags: KEYS[1] value key, KEYS[2..] tag sets; ARGV[1] record, ARGV[2] PX ms (0: none).
  * A tag set lives as long as its longest-lived member so that it never outlives them for long.
  */
-export const SET_TAGGED: Script = script(`
+export const SET_TAGGED: Script = luaScript(`
 local ms = tonumber(ARGV[2])
 if ms > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ms) else redis.call('SET', KEYS[1], ARGV[1]) end
 for i = 2, #KEYS do
@@ -33,7 +26,7 @@ return 1
  * Deletes the members of tag set KEYS[1] still written with tag ARGV[1] (a key re-set without
  * the tag survives), then the tag set. Record layout: "<freshUntil>\\n<tags JSON>\\n<payload>".
  */
-export const DELETE_TAGGED: Script = script(`
+export const DELETE_TAGGED: Script = luaScript(`
 local removed = 0
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local record = redis.call('GET', key)
@@ -56,7 +49,7 @@ return removed
 `);
 
 /** Deletes lock KEYS[1] only if it still holds token ARGV[1]. */
-export const RELEASE_LOCK: Script = script(`
+export const RELEASE_LOCK: Script = luaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 `);

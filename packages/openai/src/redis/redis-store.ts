@@ -1,4 +1,5 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { evalScript } from '@infra/resilience/redis';
 import { InvalidOptionError, OpenAIClientError } from '../errors.js';
 import type { BudgetDecision, TokenBudget, TokenBudgetStore } from '../rate-limit/types.js';
 import { ACQUIRE_SCRIPT, ACQUIRE_SCRIPT_SHA, ADJUST_SCRIPT, ADJUST_SCRIPT_SHA } from './script.js';
@@ -11,8 +12,6 @@ export interface RedisTokenBudgetStoreOptions {
   /** Prefix of every key the store writes. @default 'infra:openai:budget:' */
   prefix?: string;
 }
-
-type ScriptClient = Pick<Redis, 'evalsha' | 'eval'>;
 
 /**
  * Request and token budgets in Redis, shared by every instance that uses the same prefix and
@@ -68,15 +67,9 @@ export class RedisTokenBudgetStore implements TokenBudgetStore {
   }
 
   private async run(sha: string, script: string, key: string, budget: TokenBudget, value: number): Promise<unknown> {
-    const client = (this.client ?? (await this.connect())) as ScriptClient;
+    const client = this.client ?? (await this.connect());
     const args = [budget.windowMs, budget.requests, budget.tokens, value];
-    const fullKey = this.prefix + key;
-    try {
-      return await client.evalsha(sha, 1, fullKey, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return await client.eval(script, 1, fullKey, ...args);
-    }
+    return evalScript(client, { sha, source: script }, [this.prefix + key], args);
   }
 
   private connect(): Promise<Redis | Cluster> {

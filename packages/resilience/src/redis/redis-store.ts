@@ -2,7 +2,8 @@ import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { InvalidOptionError, ResilienceError } from '../errors.js';
 import type { RateLimitDecision, RateLimitRule, RateLimiterStore } from '../rate-limit/types.js';
 import { createRedisClient } from './load-ioredis.js';
-import { RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA } from './script.js';
+import { evalScript } from './lua-script.js';
+import { RATE_LIMIT } from './script.js';
 
 export interface RedisRateLimiterStoreOptions {
   /** An existing ioredis client (or cluster). It is not closed by `close()`: it is yours. */
@@ -12,8 +13,6 @@ export interface RedisRateLimiterStoreOptions {
   /** Prefix of every key the store writes. @default 'infra:rl:' */
   prefix?: string;
 }
-
-type ScriptClient = Pick<Redis, 'evalsha' | 'eval'>;
 
 /**
  * Rate-limit state in Redis, shared by every instance. Each decision is one EVALSHA of an atomic
@@ -41,13 +40,7 @@ export class RedisRateLimiterStore implements RateLimiterStore {
     const client = this.client ?? (await this.connect());
     const fullKey = this.prefix + key;
     const args = [rule.algorithm, rule.limit, rule.windowMs, cost];
-    let reply: unknown;
-    try {
-      reply = await (client as ScriptClient).evalsha(RATE_LIMIT_SCRIPT_SHA, 1, fullKey, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      reply = await (client as ScriptClient).eval(RATE_LIMIT_SCRIPT, 1, fullKey, ...args);
-    }
+    const reply = await evalScript(client, RATE_LIMIT, [fullKey], args);
     const [allowed, remaining, retryAfterMs, resetMs] = reply as [number, number, number, number];
     return { allowed: allowed === 1, limit: rule.limit, remaining, retryAfterMs, resetMs };
   }

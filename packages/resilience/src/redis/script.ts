@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { luaScript, type LuaScript } from './lua-script.js';
 
 /**
  * One atomic decision in one round trip. The clock is Redis's own (TIME), so every instance
@@ -86,4 +86,5 @@ end
 return { allowed, remaining, math.ceil(retry), math.ceil(reset) }
 `;
 
-export const RATE_LIMIT_SCRIPT_SHA: string = createHash('sha1').update(RATE_LIMIT_SCRIPT).digest('hex');
+export const RATE_LIMIT: LuaScript = luaScript(RATE_LIMIT_SCRIPT);
+export const RATE_LIMIT_SCRIPT_SHA: string = RATE_LIMIT.sha;
