@@ -53,6 +53,24 @@ describe('redis streams adapter', () => {
     await eventually(async () => (await adapter.backlog(topic, 'g')).pending === 0);
   });
 
+  it('never claims back to itself an entry whose acknowledgement is still on its way', async () => {
+    const { bus: live, adapter } = await bus({ claimIdleMs: 50 });
+    const topic = 'ack.in.flight';
+    const consumer = await adapter.subscribe({ topic, group: 'g', consumer: 'only', startFrom: 'latest' });
+    await live.publish(topic, { n: 1 });
+    const taken = await fetchSome(consumer);
+    expect(taken).toHaveLength(1);
+    // The handler was slow: the entry has sat pending for longer than claimIdleMs when it finishes.
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    const acked = consumer.ack(taken);
+    // The next fetch runs XAUTOCLAIM before the batched XACK has gone out.
+    const again = await consumer.fetch(10, new AbortController().signal);
+    await acked;
+    expect(again).toEqual([]);
+    expect((await adapter.backlog(topic, 'g')).pending).toBe(0);
+    await consumer.close([]);
+  });
+
   it('gives a restarted consumer (same name) its own unacknowledged history first', async () => {
     const { bus: live, adapter } = await bus({ claimIdleMs: 60_000 });
     const topic = 'restart.history';

@@ -86,10 +86,9 @@ export class RedisStreamSubscription implements AdapterSubscription<RedisDeliver
   }
 
   ack(deliveries: readonly RedisDelivery[]): Promise<void> {
-    for (const delivery of deliveries) {
-      this.ackQueue.push(delivery.entryId);
-      this.unfinished.delete(delivery.entryId);
-    }
+    // An entry stays in `unfinished` until its XACK has landed: a claim that runs meanwhile must
+    // not hand it back to this consumer.
+    for (const delivery of deliveries) this.ackQueue.push(delivery.entryId);
     // Acks of one event-loop turn go out as one XACK.
     this.ackFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushAcks());
     return this.ackFlush;
@@ -123,7 +122,13 @@ export class RedisStreamSubscription implements AdapterSubscription<RedisDeliver
     const ids = this.ackQueue;
     this.ackQueue = [];
     this.ackFlush = undefined;
-    if (ids.length > 0) await this.client.xack(this.settings.streamKey, this.group, ...ids);
+    if (ids.length === 0) return;
+    try {
+      await this.client.xack(this.settings.streamKey, this.group, ...ids);
+    } finally {
+      // Acknowledged, or left pending by a failed XACK for a later claim to redeliver.
+      for (const id of ids) this.unfinished.delete(id);
+    }
   }
 
   private async claimIdle(count: number): Promise<RedisDelivery[]> {
