@@ -69,7 +69,7 @@ describe('@infra/monitoring/sentry', { timeout: SDK_TIMEOUT_MS }, () => {
       },
     );
     expect(result.captured).toBe(true);
-    expect(await monitor.flush(5000)).toBe(true);
+    expect(await monitor.flush(20_000)).toBe(true);
 
     const sent = events();
     expect(sent).toHaveLength(1);
@@ -105,7 +105,7 @@ describe('@infra/monitoring/sentry', { timeout: SDK_TIMEOUT_MS }, () => {
     scheduler.startHealthChecks({ intervalMs: 60000, logAllChecks: false, sendToSentry: true, runImmediately: false });
     await scheduler.runHealthChecks();
     scheduler.stop();
-    expect(await transport.flush!(5000)).toBe(true);
+    expect(await transport.flush!(20_000)).toBe(true);
     const reported = events().slice(before) as { exception: { values: { type: string; value: string }[] }; tags: Record<string, string> }[];
     expect(reported).toHaveLength(1);
     expect(reported[0]!.exception.values[0]).toMatchObject({
