@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 import { parsePrometheus, valueOf } from '../test/prometheus-text.js';
 import { MetricsCollector } from './metrics-collector.js';
 import { isMonitoringError } from './errors.js';
@@ -29,6 +29,66 @@ describe('MetricsCollector', () => {
     expect(valueOf(parsed, 'app_db_query_seconds_bucket', { op: 'select', le: '1' })).toBe(2);
     expect(valueOf(parsed, 'app_db_query_seconds_count', { op: 'select' })).toBe(2);
     expect(metrics.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+  });
+
+  it('writes the same exposition text as prom-client for the same counts and observations', async () => {
+    const ours = new MetricsCollector({ defaultLabels: { service: 'api' } });
+    const theirs = new Registry();
+    theirs.setDefaultLabels({ service: 'api' });
+    const buckets = [0.01, 0.1, 1];
+    const counter = ours.counter({ name: 'jobs_total', help: 'Jobs "done"\nby kind', labelNames: ['kind', 'queue'] });
+    const histogram = ours.histogram({ name: 'job_seconds', help: 'Job time', labelNames: ['kind'], buckets });
+    const plain = ours.counter({ name: 'ticks_total', help: 'Ticks' });
+    const refCounter = new Counter({ name: 'jobs_total', help: 'Jobs "done"\nby kind', labelNames: ['kind', 'queue'], registers: [theirs] });
+    const refHistogram = new Histogram({ name: 'job_seconds', help: 'Job time', labelNames: ['kind'], buckets, registers: [theirs] });
+    new Counter({ name: 'ticks_total', help: 'Ticks', registers: [theirs] });
+    for (const [kind, queue, seconds] of [['mail', 'q"1', 0.005], ['mail', 'q"1', 0.5], ['sms', 'q\\2', 7], ['mail', 'q"1', 0.01]] as const) {
+      counter.inc({ kind, queue });
+      refCounter.inc({ kind, queue });
+      histogram.observe({ kind }, seconds);
+      refHistogram.observe({ kind }, seconds);
+    }
+    counter.labels({ queue: 'no-kind' }).inc(2.5);
+    refCounter.inc({ queue: 'no-kind' }, 2.5);
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(plain.name).toBe('ticks_total');
+  });
+
+  it('records through bound series, which keep recording after a reset', async () => {
+    const metrics = new MetricsCollector();
+    const requests = metrics.counter({ name: 'requests_total', help: 'Requests', labelNames: ['route'] });
+    const duration = metrics.histogram({ name: 'request_seconds', help: 'Time', labelNames: ['route'], buckets: [0.1, 1] });
+    const users = requests.labels({ route: '/users/:id' });
+    const usersTime = duration.labels({ route: '/users/:id' });
+    users.inc();
+    users.inc(2);
+    requests.inc({ route: '/users/:id' });
+    usersTime.observe(0.05);
+    usersTime.observe(0.5);
+    let parsed = parsePrometheus(await metrics.metrics());
+    expect(valueOf(parsed, 'requests_total', { route: '/users/:id' })).toBe(4);
+    expect(valueOf(parsed, 'request_seconds_bucket', { route: '/users/:id', le: '0.1' })).toBe(1);
+    expect(valueOf(parsed, 'request_seconds_bucket', { route: '/users/:id', le: '1' })).toBe(2);
+    expect(valueOf(parsed, 'request_seconds_sum', { route: '/users/:id' })).toBeCloseTo(0.55);
+
+    metrics.resetValues();
+    parsed = parsePrometheus(await metrics.metrics());
+    expect(valueOf(parsed, 'requests_total', { route: '/users/:id' })).toBe(0);
+    expect(valueOf(parsed, 'request_seconds_count', { route: '/users/:id' })).toBe(0);
+    users.inc();
+    usersTime.observe(2);
+    parsed = parsePrometheus(await metrics.metrics());
+    expect(valueOf(parsed, 'requests_total', { route: '/users/:id' })).toBe(1);
+    expect(valueOf(parsed, 'request_seconds_bucket', { route: '/users/:id', le: '1' })).toBe(0);
+    expect(valueOf(parsed, 'request_seconds_bucket', { route: '/users/:id', le: '+Inf' })).toBe(1);
+
+    expect(() => requests.labels({ path: '/x' } as never)).toThrow(expect.objectContaining({ code: 'INVALID_LABEL' }));
+    expect(() => {
+      users.inc(-1);
+    }).toThrow(/Counter "requests_total" can only increase; got -1/);
+    expect(() => {
+      usersTime.observe(Number.NaN);
+    }).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
   });
 
   it('keeps two collectors apart: each has its own registry', async () => {

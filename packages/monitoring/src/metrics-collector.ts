@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { MonitoringError } from './errors.js';
 import { CounterMetric, GaugeMetric, HistogramMetric } from './metric-handles.js';
+import { SeriesCounter, SeriesHistogram } from './series.js';
 import { optionalObject } from './validate.js';
 
 /** Options of a {@link MetricsCollector}. */
@@ -29,6 +30,9 @@ export interface HistogramDefinition<L extends string = string> extends MetricDe
   /** Upper bounds of the buckets. @default prom-client's (0.005 … 10, suited to seconds) */
   buckets?: number[];
 }
+
+/** prom-client's default buckets, suited to durations in seconds. */
+const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -76,7 +80,8 @@ export class MetricsCollector {
    */
   counter<L extends string = never>(definition: MetricDefinition<L>): CounterMetric<L> {
     return this.define('counter', definition, (name, help, labelNames, declared) => {
-      const metric = new Counter<L>({ name, help, labelNames: labelNames as L[], registers: [this.registry] });
+      const metric = new SeriesCounter(name, help, labelNames);
+      this.registry.registerMetric(metric as never);
       return new CounterMetric<L>(name, metric, declared);
     }) as CounterMetric<L>;
   }
@@ -96,8 +101,9 @@ export class MetricsCollector {
       throw new MonitoringError('INVALID_OPTION', `Invalid buckets of histogram "${definition.name}": expected finite numbers`);
     }
     return this.define('histogram', definition, (name, help, labelNames, declared) => {
-      const options = { name, help, labelNames: labelNames as L[], registers: [this.registry] };
-      const metric = new Histogram<L>(buckets === undefined ? options : { ...options, buckets: [...buckets].sort((a, b) => a - b) });
+      const bounds = buckets === undefined ? DEFAULT_BUCKETS : [...new Set(buckets)].sort((a, b) => a - b);
+      const metric = new SeriesHistogram(name, help, labelNames, bounds);
+      this.registry.registerMetric(metric as never);
       return new HistogramMetric<L>(name, metric, declared);
     }) as HistogramMetric<L>;
   }

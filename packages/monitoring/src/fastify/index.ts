@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyPluginCallback, FastifyReque
 import { metricsCollector as defaultCollector } from '../defaults.js';
 import type { ErrorMonitor } from '../error-monitor.js';
 import { InvalidOptionError } from '../errors.js';
+import type { BoundCounter, BoundHistogram } from '../metric-handles.js';
 import type { MetricsCollector } from '../metrics-collector.js';
 import { optionalBoolean, optionalObject } from '../validate.js';
 
@@ -24,7 +25,15 @@ export interface MetricsPluginOptions {
 }
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
-const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other'];
+
+/** The bound series of one route, method and status class. */
+interface StatusSeries {
+  requests: BoundCounter;
+  duration: BoundHistogram;
+}
+/** By status class index. */
+type RouteSeries = (StatusSeries | undefined)[];
 
 const plugin: FastifyPluginCallback<MetricsPluginOptions> = (fastify, options, done) => {
   try {
@@ -61,12 +70,27 @@ function setup(fastify: FastifyInstance, options: MetricsPluginOptions): void {
       labelNames: ['method', 'route', 'status_class'],
       buckets: o.buckets ?? [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     });
+    // Per route pattern and method, the bound series of each status class, found once: the hook
+    // then costs a few property reads and additions per request, no label hashing.
+    const byRoute = new Map<string, Map<string, RouteSeries>>();
+    const seriesOf = (route: string, method: string, status: number): StatusSeries => {
+      let byMethod = byRoute.get(route);
+      if (byMethod === undefined) byRoute.set(route, (byMethod = new Map<string, RouteSeries>()));
+      let byStatus = byMethod.get(method);
+      if (byStatus === undefined) byMethod.set(method, (byStatus = []));
+      // Created on first use, so that /metrics shows only the series that have happened.
+      const status_class = STATUS_CLASSES[status] ?? 'other';
+      return (byStatus[status] ??= {
+        requests: requests.labels({ method, route, status_class }),
+        duration: duration.labels({ method, route, status_class }),
+      });
+    };
     fastify.addHook('onResponse', (request, reply, hookDone) => {
       const route = routeOf(request, unmatched);
       if (!excluded.has(route)) {
-        const labels = { method: methodOf(request), route, status_class: statusClass(reply.statusCode) };
-        requests.inc(labels);
-        duration.observe(labels, reply.elapsedTime / 1000);
+        const series = seriesOf(route, methodOf(request), statusIndex(reply.statusCode));
+        series.requests.inc();
+        series.duration.observe(reply.elapsedTime / 1000);
       }
       hookDone();
     });
@@ -128,6 +152,8 @@ function methodOf(request: FastifyRequest): string {
   return METHODS.has(request.method) ? request.method : 'OTHER';
 }
 
-function statusClass(code: number): string {
-  return STATUS_CLASSES[Math.floor(code / 100) - 1] ?? 'other';
+/** Index into STATUS_CLASSES: 0 for 1xx … 4 for 5xx, 5 for anything else. */
+function statusIndex(code: number): number {
+  const index = Math.floor(code / 100) - 1;
+  return index >= 0 && index < 5 ? index : 5;
 }
