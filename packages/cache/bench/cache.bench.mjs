@@ -11,6 +11,11 @@ const keyPrefix = `bench:${process.pid}:`;
 const value = { id: 1, title: 'Two sum', tags: ['arrays', 'hash'], score: 9.5 };
 const time = Number(process.env.BENCH_TIME_MS ?? 1000);
 
+const verdicts = [];
+function verdict(label, value, target) {
+  verdicts.push(`${Number(value) >= target ? 'MET    ' : 'NOT MET'}  ${label}: ${value}x (target >= ${target}x)`);
+}
+
 function ratio(bench, ours, theirs) {
   const hz = (name) => bench.tasks.find((t) => t.name === name)?.result?.throughput?.mean ?? bench.tasks.find((t) => t.name === name)?.result?.hz;
   return (hz(ours) / hz(theirs)).toFixed(2);
@@ -32,13 +37,17 @@ async function memory() {
     .add('memory get hit (by reference)', () => ours.get('k'))
     .add('memory get hit (serialized, default)', () => oursSerialized.get('k'))
     .add('lru-cache set', () => lru.set(`k${i++ % 5000}`, value))
+    .add('lru-cache set (awaited)', async () => lru.set(`k${i++ % 5000}`, value))
     .add('memory set (by reference)', () => ours.set(`k${i++ % 5000}`, value))
     .add('memory getOrSet hit', () => ours.getOrSet('k', () => value));
   await bench.run();
   console.table(bench.table());
   console.log('memory get hit / lru-cache (sync call):', ratio(bench, 'memory get hit (by reference)', 'lru-cache get hit'));
   console.log('memory get hit / lru-cache (awaited, like for like):', ratio(bench, 'memory get hit (by reference)', 'lru-cache get hit (awaited)'));
-  console.log('memory set / lru-cache:', ratio(bench, 'memory set (by reference)', 'lru-cache set'));
+  console.log('memory set / lru-cache (sync call):', ratio(bench, 'memory set (by reference)', 'lru-cache set'));
+  console.log('memory set / lru-cache (awaited, like for like):', ratio(bench, 'memory set (by reference)', 'lru-cache set (awaited)'));
+  verdict('memory get hit vs lru-cache (awaited, TTL on)', ratio(bench, 'memory get hit (by reference)', 'lru-cache get hit (awaited)'), 0.8);
+  verdict('memory set vs lru-cache (awaited, TTL on)', ratio(bench, 'memory set (by reference)', 'lru-cache set (awaited)'), 0.8);
   await ours.close();
   await oursSerialized.close();
 }
@@ -82,6 +91,8 @@ async function redis() {
   console.table(bench.table());
   console.log('redis get / ioredis GET:', ratio(bench, 'redis cache get', 'ioredis GET + JSON.parse'));
   console.log('tiered / redis on a Zipf mix:', ratio(bench, 'tiered cache zipf get', 'redis cache zipf get'));
+  verdict('Redis get vs raw ioredis GET', ratio(bench, 'redis cache get', 'ioredis GET + JSON.parse'), 0.9);
+  verdict('tiered vs Redis alone on a Zipf mix', ratio(bench, 'tiered cache zipf get', 'redis cache zipf get'), 5);
   await cache.clear();
   await tiered.clear();
   let cursor = '0';
@@ -95,3 +106,5 @@ async function redis() {
 
 await memory();
 await redis();
+console.log('\nVerdicts (@infra/cache):');
+for (const line of verdicts) console.log(`  ${line}`);

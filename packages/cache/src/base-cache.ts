@@ -1,3 +1,4 @@
+import { cachedNow } from './clock.js';
 import { EventHub } from '@infra/resilience';
 import { CacheError, CacheUnavailableError, InvalidCacheOptionError, isCacheError } from './errors.js';
 import { LoadCoordinator, type LoadHost, type Lookup } from './load-coordinator.js';
@@ -69,7 +70,7 @@ export class BaseCacheService implements CacheService {
     if (options.now !== undefined && typeof options.now !== 'function') {
       throw new InvalidCacheOptionError('now', options.now, 'a function');
     }
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? cachedNow;
     const host: LoadHost = {
       name: this.name,
       now: this.now,
@@ -103,6 +104,11 @@ export class BaseCacheService implements CacheService {
     }
     // A synchronous store (memory) answers without an async frame: a hit costs one resolved promise.
     if (pending instanceof Promise) return this.lookupAsync(key, 'get', pending).then((found) => freshValue(found) as T | undefined);
+    if (pending !== undefined && !this.store.serializes && pending.freshUntil > now) {
+      // By-reference hit, the hottest path: no lookup record to build.
+      this.countHit(key);
+      return Promise.resolve(pending.payload as T);
+    }
     return Promise.resolve(freshValue(this.found(key, pending, now)) as T | undefined);
   }
 
@@ -144,10 +150,15 @@ export class BaseCacheService implements CacheService {
     });
   }
 
-  async set(key: string, value: unknown, options?: SetOptions): Promise<void> {
-    this.assertOpen(assertKey(key));
-    const write = this.prepare(value, options);
-    await this.writeRecord(key, write);
+  set(key: string, value: unknown, options?: SetOptions): Promise<void> {
+    let write: StoreWrite;
+    try {
+      this.assertOpen(assertKey(key));
+      write = this.prepare(value, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.writeRecord(key, write);
   }
 
   async setMany(entries: readonly CacheEntryInput[], options?: SetOptions): Promise<void> {
@@ -316,14 +327,34 @@ export class BaseCacheService implements CacheService {
     return { payload, freshUntil, expiresAt: ttl > 0 ? freshUntil + grace : Infinity, tags };
   }
 
-  private async writeRecord(key: string, write: StoreWrite): Promise<void> {
+  private writeRecord(key: string, write: StoreWrite): Promise<void> {
+    let pending: Promise<void> | void;
     try {
-      await this.store.set(key, write);
+      pending = this.store.set(key, write);
     } catch (error) {
-      this.absorb('set', key, error);
-      return;
+      return this.writeFailed(key, error);
+    }
+    // A synchronous store (memory) writes without an async frame, as `get` reads.
+    if (pending instanceof Promise) {
+      return pending.then(
+        () => {
+          this.countSet(key);
+        },
+        (error: unknown) => this.writeFailed(key, error),
+      );
     }
     this.countSet(key);
+    return Promise.resolve();
+  }
+
+  /** A failed write is dropped and reported (fail open), or `CACHE_UNAVAILABLE` when the cache does not fail open. */
+  private writeFailed(key: string, error: unknown): Promise<void> {
+    try {
+      this.absorb('set', key, error);
+    } catch (unavailable) {
+      return Promise.reject(unavailable);
+    }
+    return Promise.resolve();
   }
 
   private decodeRecord(key: string, record: StoreRecord | undefined, now: number): Lookup {

@@ -1,3 +1,4 @@
+import { cachedNow } from './clock.js';
 import { BaseCacheService } from './base-cache.js';
 import { LruStore } from './memory/lru-store.js';
 import type { CacheOptions, CacheStats } from './types.js';
@@ -39,7 +40,7 @@ export class InMemoryCacheService extends BaseCacheService {
       maxBytes: nonNegative('maxBytes', options.maxBytes ?? 64 * 1024 * 1024),
       sweepIntervalMs: nonNegative('sweepIntervalMs', options.sweepIntervalMs ?? 60_000),
       serializes: optionalBoolean('serialize', options.serialize, true),
-      now: options.now ?? Date.now,
+      now: options.now ?? cachedNow,
       onEvict: undefined,
     });
     try {

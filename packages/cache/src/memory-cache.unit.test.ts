@@ -42,6 +42,48 @@ describe('InMemoryCacheService', () => {
     await cache.close();
   });
 
+  it('overwrites a key in place with its size, recency and tags kept right', async () => {
+    const cache = new InMemoryCacheService('overwrite', { maxEntries: 2, serialize: false });
+    const only = new InMemoryCacheService('reference', { serialize: false });
+    await cache.set('a', 'x');
+    await cache.set('b', 'y');
+    await cache.set('a', 'x'.repeat(100)); // a is now the most recent: b goes first
+    await only.set('a', 'x'.repeat(100));
+    await only.set('b', 'y');
+    expect(cache.stats().bytes).toBe(only.stats().bytes);
+    await cache.set('c', 'z');
+    expect(await cache.getMany(['a', 'b', 'c'])).toEqual(['x'.repeat(100), undefined, 'z']);
+    // From untagged to tagged and back: the tag index follows the current value only.
+    await cache.set('a', 1, { tags: ['t'] });
+    await cache.set('a', 2);
+    expect(await cache.deleteByTag('t')).toBe(0);
+    expect(await cache.get('a')).toBe(2);
+    await cache.set('a', 3, { tags: ['t'] });
+    expect(await cache.deleteByTag('t')).toBe(1);
+    expect(await cache.get('a')).toBeUndefined();
+    await cache.close();
+    await only.close();
+  });
+
+  it('drops the old value when its overwrite is too large to keep', async () => {
+    const cache = new InMemoryCacheService('too-large', { maxBytes: 2048 });
+    await cache.set('k', 'small');
+    await cache.set('k', 'y'.repeat(5000));
+    expect(await cache.get('k')).toBeUndefined();
+    expect(cache.stats()).toMatchObject({ entries: 0, bytes: 0 });
+    await cache.close();
+  });
+
+  it('sees a faked clock at once: setSystemTime expires entries without advancing timers', async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const cache = new InMemoryCacheService('fake-clock', { ttl: 10, sweepIntervalMs: 0 });
+    await cache.set('k', 1);
+    expect(await cache.get('k')).toBe(1);
+    vi.setSystemTime(1_000_000 + 10_001);
+    expect(await cache.get('k')).toBeUndefined();
+    await cache.close();
+  });
+
   it('expires lazily on read, per entry, with the injected clock', async () => {
     const time = clock();
     const cache = new InMemoryCacheService('ttl', { now: time.now, ttl: 10 });

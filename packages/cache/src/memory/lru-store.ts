@@ -86,17 +86,33 @@ export class LruStore implements CacheStore {
 
   set(key: string, write: StoreWrite): void {
     const previous = this.entries.get(key);
-    if (previous !== undefined) this.remove(key, previous, undefined);
     const payloadBytes =
       typeof write.payload === 'string' ? 16 + write.payload.length * 2 : estimateBytes(write.payload);
     const bytes = ENTRY_OVERHEAD_BYTES + key.length * 2 + payloadBytes;
     const { maxBytes, maxEntries } = this.options;
     if (maxBytes > 0 && bytes > maxBytes) {
+      // The new value is refused, and the old one is not kept in its place either: it is outdated.
+      if (previous !== undefined) this.remove(key, previous, undefined);
       this.evictions++;
       this.onEvict?.(key, 'too-large');
       return;
     }
     const tags = write.tags && write.tags.length > 0 ? write.tags : undefined;
+    if (previous !== undefined && previous.tags === undefined && tags === undefined) {
+      // Overwrite in place: no new record, no map delete and re-insert.
+      previous.payload = write.payload;
+      previous.freshUntil = write.freshUntil;
+      previous.expiresAt = write.expiresAt;
+      this.bytes += bytes - previous.bytes;
+      previous.bytes = bytes;
+      if (previous !== this.newest) {
+        this.unlink(previous);
+        this.append(previous);
+      }
+      while (maxBytes > 0 && this.bytes > maxBytes) this.evictOldest('size');
+      return;
+    }
+    if (previous !== undefined) this.remove(key, previous, undefined);
     const entry: Entry = {
       key,
       payload: write.payload,
