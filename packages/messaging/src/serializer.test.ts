@@ -29,6 +29,20 @@ describe('jsonSerializer', () => {
     expect(() => serializePayload(jsonSerializer, 't', loop)).toThrow(expect.objectContaining({ code: 'SERIALIZATION_FAILED', message: expect.stringContaining('circular') }));
   });
 
+  it('checks payloads nested deeper than its fast walk, and leaves objects with toJSON to JSON', () => {
+    let deep: Record<string, unknown> = { leaf: () => 1 };
+    for (let i = 0; i < 100; i++) deep = { next: deep };
+    expect(() => serializePayload(jsonSerializer, 't', deep)).toThrow(expect.objectContaining({ message: expect.stringContaining('"leaf" is a function') }));
+    let fine: Record<string, unknown> = { leaf: [1, 'a', null] };
+    for (let i = 0; i < 100; i++) fine = { next: fine };
+    expect(jsonSerializer.deserialize(serializePayload(jsonSerializer, 't', fine))).toEqual(fine);
+    const money = { toJSON: () => '12.50 EUR' };
+    expect(serializePayload(jsonSerializer, 't', { price: money, at: new Date(0) })).toBe('{"price":"12.50 EUR","at":"1970-01-01T00:00:00.000Z"}');
+    expect(() => serializePayload(jsonSerializer, 't', { list: [1, { n: Number.NEGATIVE_INFINITY }] })).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('"n" is -Infinity') }),
+    );
+  });
+
   it('refuses a serializer that returns something other than bytes or a string', () => {
     const broken = { contentType: 'x', serialize: () => 42 as never, deserialize: (data: unknown) => data };
     expect(() => serializePayload(broken, 't', {})).toThrow(expect.objectContaining({ code: 'SERIALIZATION_FAILED', message: expect.stringContaining('returned 42') }));

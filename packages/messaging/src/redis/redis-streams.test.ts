@@ -83,7 +83,7 @@ describe('redis streams adapter', () => {
     expect(got).toEqual([id]);
   });
 
-  it('publishes a batch in one pipeline, in order, and trims streams to about maxLen', async () => {
+  it('publishes a batch in one command per stream, in order, and trims streams to about maxLen', async () => {
     const { bus: live, adapter } = await bus({ maxLen: 10 });
     await live.publishBatch(Array.from({ length: 3 }, (_, i) => ({ topic: 'ordered', payload: { i } })));
     const entries = await client.xrange(adapter.streamKey('ordered'), '-', '+');
@@ -92,6 +92,36 @@ describe('redis streams adapter', () => {
     const length = await client.xlen(adapter.streamKey('trimmed'));
     expect(length).toBeGreaterThanOrEqual(10);
     expect(length).toBeLessThan(1000);
+  });
+
+  it('keeps publish order per stream across chunks and topics, untrimmed with maxLen 0, and reloads a flushed script', async () => {
+    const { bus: live, adapter } = await bus({ maxLen: 0 });
+    const bodies = async (topic: string) =>
+      (await client.xrange(adapter.streamKey(topic), '-', '+')).map(([, fields]) => JSON.parse(fields[fields.indexOf('b') + 1] ?? 'null') as unknown);
+    // 1,300 messages alternating between two topics: three chunks for each stream.
+    const batch = Array.from({ length: 2600 }, (_, n) => ({ topic: n % 2 === 0 ? 'chunks.even' : 'chunks.odd', payload: { n } }));
+    await live.publishBatch(batch);
+    expect(await bodies('chunks.even')).toEqual(batch.filter((m) => m.topic === 'chunks.even').map((m) => m.payload));
+    expect(await bodies('chunks.odd')).toEqual(batch.filter((m) => m.topic === 'chunks.odd').map((m) => m.payload));
+    // After SCRIPT FLUSH (or a Redis restart) the script is sent again, and nothing is lost.
+    await client.script('FLUSH');
+    await live.publishBatch([{ topic: 'chunks.even', payload: { n: 'after flush' } }, { topic: 'chunks.even', payload: { n: 'last' } }]);
+    expect((await bodies('chunks.even')).slice(-2)).toEqual([{ n: 'after flush' }, { n: 'last' }]);
+    expect(await client.xlen(adapter.streamKey('chunks.even'))).toBe(1302);
+    // The envelope round-trips: what a subscriber receives is what was published.
+    const got: { id: string; key: string | null; n: unknown }[] = [];
+    const published = await live.publishBatch([
+      { topic: 'chunks.envelope', payload: { n: 1 }, key: 'k-1', headers: { 'x-extra': 'yes' } },
+      { topic: 'chunks.envelope', payload: { n: 2 } },
+    ]);
+    await live
+      .subscribe('chunks.envelope', (payload: { n: number }, message) => void got.push({ id: message.id, key: message.key, n: payload.n }), { group: 'g', startFrom: 'earliest' })
+      .ready();
+    await eventually(() => got.length === 2);
+    expect(got).toEqual([
+      { id: published[0]!.id, key: 'k-1', n: 1 },
+      { id: published[1]!.id, key: null, n: 2 },
+    ]);
   });
 
   it('reports lag and pending from XINFO GROUPS', async () => {

@@ -16,11 +16,34 @@ interface StoredEnvelope {
 }
 
 export function entryFields(message: WireMessage): (string | Buffer)[] {
+  const [envelope, body] = entryValues(message);
+  return [ENVELOPE, envelope, BODY, body];
+}
+
+/** The values of an entry's two fields, envelope then body. */
+export function entryValues(message: WireMessage): [string, string | Buffer] {
   const body = typeof message.body === 'string' ? message.body : Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength);
   const envelope: StoredEnvelope = { i: message.id, t: message.timestamp, h: message.headers };
   if (message.key !== null) envelope.k = message.key;
-  return [ENVELOPE, JSON.stringify(envelope), BODY, body];
+  return [JSON.stringify(envelope), body];
 }
+
+/**
+ * Appends entries to one stream in one command: ARGV[1] is the MAXLEN (0: no trimming), then an
+ * envelope and a body per entry. Each XADD is the one a pipeline would send, so trimming and ids
+ * are unchanged; the client sends one command instead of one per message.
+ */
+export const APPEND_SCRIPT_SOURCE: string = `
+local trim = tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+  if trim > 0 then
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', trim, '*', '${ENVELOPE}', ARGV[i], '${BODY}', ARGV[i + 1])
+  else
+    redis.call('XADD', KEYS[1], '*', '${ENVELOPE}', ARGV[i], '${BODY}', ARGV[i + 1])
+  end
+end
+return (#ARGV - 1) / 2
+`;
 
 /** `[entryId, [field, value, …]]` as returned by XREADGROUP / XAUTOCLAIM with Buffer replies. */
 export type RawEntry = [Buffer, Buffer[] | null];

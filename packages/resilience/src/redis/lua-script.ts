@@ -19,7 +19,7 @@ export async function evalScript(
   client: Pick<Redis | Cluster, 'evalsha' | 'eval'>,
   script: LuaScript,
   keys: readonly string[],
-  args: readonly (string | number)[],
+  args: readonly (string | Buffer | number)[],
 ): Promise<unknown> {
   try {
     return await (client as Pick<Redis, 'evalsha'>).evalsha(script.sha, keys.length, ...keys, ...args);
