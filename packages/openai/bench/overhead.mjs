@@ -13,10 +13,14 @@ const request = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say
  * process, server included, the same for every client) is what the other tenants of a shared
  * machine disturb least.
  */
-async function drive(client, calls, inFlight) {
+async function drive(variant, calls, inFlight) {
+  const { client, unique } = variant.unique === true ? variant : { client: variant, unique: false };
   let next = 0;
+  let sent = 0;
+  // A new prompt for every call: nothing the limiter counted before comes back.
+  const body = unique ? () => ({ ...request, messages: [{ role: 'user', content: `Say hello in five words, call ${String(sent++)} of ${String(calls)}.` }] }) : () => request;
   const worker = async () => {
-    while (next++ < calls) await client.chat.completions.create(request);
+    while (next++ < calls) await client.chat.completions.create(body());
   };
   const cpu = process.cpuUsage();
   const start = performance.now();
@@ -48,6 +52,10 @@ function clients(baseURL, fetch) {
     'bare openai SDK': new OpenAI({ ...common, maxRetries: 0 }),
     'protected (breaker + retry)': createOpenAIClient(common),
     'protected + RPM/TPM limiter': createOpenAIClient({ ...common, rateLimit: { requestsPerMinute: 1e9, tokensPerMinute: 1e9 } }),
+    'limiter, a new prompt per call': {
+      client: createOpenAIClient({ ...common, rateLimit: { requestsPerMinute: 1e9, tokensPerMinute: 1e9 } }),
+      unique: true,
+    },
   };
 }
 
@@ -66,7 +74,7 @@ export async function benchOverhead() {
     ['in-memory', clients('http://127.0.0.1:9/v1', memoryFetch), [1]],
   ]) {
     rows.push(...(await measure(transport, variants, levels)));
-    await Promise.all(Object.values(variants).map((client) => client.close?.()));
+    await Promise.all(Object.values(variants).map((variant) => (variant.unique === true ? variant.client : variant).close?.()));
   }
   await server.close();
   return rows;

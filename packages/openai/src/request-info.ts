@@ -44,7 +44,22 @@ export function describeRequest(url: string, init: RequestInit, baseURL: string,
   };
 }
 
+/** Endpoints of recent URLs: most calls go to a handful of URLs. Emptied when full. */
+const endpoints = new Map<string, string>();
+const CACHED_ENDPOINTS = 256;
+
 function endpointOf(url: string, baseURL: string): string {
+  const key = `${baseURL} ${url}`;
+  let endpoint = endpoints.get(key);
+  if (endpoint === undefined) {
+    endpoint = parseEndpoint(url, baseURL);
+    if (endpoints.size >= CACHED_ENDPOINTS) endpoints.clear();
+    endpoints.set(key, endpoint);
+  }
+  return endpoint;
+}
+
+function parseEndpoint(url: string, baseURL: string): string {
   const base = baseURL.endsWith('/') ? baseURL.slice(0, -1) : baseURL;
   let path = url.startsWith(base) ? url.slice(base.length) : safePath(url);
   const query = path.indexOf('?');

@@ -23,6 +23,31 @@ export function encodingForModel(model: string | undefined): EncodingName {
 
 const counters = new Map<EncodingName, Promise<TokenCount>>();
 
+/** Texts whose counts are kept per encoding: roles, system prompts and tool schemas come back on every call. */
+const CACHED_TEXTS = 512;
+/** Longer texts are counted every time: a long prompt rarely repeats, and hashing it would cost memory. */
+const CACHED_TEXT_LENGTH = 8192;
+
+/**
+ * Remembers the counts of recent texts (a count depends only on the text and the encoding). The
+ * map is emptied when full: cheaper than LRU bookkeeping, and a working set of repeated texts is
+ * back after one call each.
+ */
+function cached(count: TokenCount): TokenCount {
+  const known = new Map<string, number>();
+  return (text) => {
+    if (text.length === 0) return 0;
+    if (text.length > CACHED_TEXT_LENGTH) return count(text);
+    let tokens = known.get(text);
+    if (tokens === undefined) {
+      tokens = count(text);
+      if (known.size >= CACHED_TEXTS) known.clear();
+      known.set(text, tokens);
+    }
+    return tokens;
+  };
+}
+
 /** Rough fallback (4 characters a token) for the unlikely case the tokenizer fails to load. */
 const approximate: TokenCount = (text) => Math.ceil(text.length / 4);
 
@@ -34,7 +59,7 @@ export function tokenCounter(encoding: EncodingName): Promise<TokenCount> {
       (mod) => {
         // Special-token text in a prompt is ordinary text to the API: count it, do not throw.
         const options = { disallowedSpecial: new Set<string>() };
-        return (text: string) => (text.length === 0 ? 0 : mod.countTokens(text, options));
+        return cached((text: string) => mod.countTokens(text, options));
       },
       () => approximate,
     );
