@@ -1,5 +1,4 @@
-import { cachedNow } from './clock.js';
-import { EventHub } from '@infra/resilience';
+import { cachedNow, EventHub } from '@infra/resilience';
 import { CacheError, CacheUnavailableError, InvalidCacheOptionError, isCacheError } from './errors.js';
 import { LoadCoordinator, type LoadHost, type Lookup } from './load-coordinator.js';
 import { jsonSerializer, type Serializer } from './serializer.js';

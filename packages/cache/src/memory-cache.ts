@@ -1,4 +1,4 @@
-import { cachedNow } from './clock.js';
+import { cachedNow } from '@infra/resilience';
 import { BaseCacheService } from './base-cache.js';
 import { LruStore } from './memory/lru-store.js';
 import type { CacheOptions, CacheStats } from './types.js';

@@ -196,6 +196,26 @@ describe('CircuitBreaker', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('counts a timed-out call once, even when the function settles after its deadline', async () => {
+    const breaker = new CircuitBreaker('svc', { timeout: 100, minimumThroughput: 1000 });
+    const events: string[] = [];
+    breaker.on('success', () => events.push('success'));
+    breaker.on('failure', () => events.push('failure'));
+    let finishLate!: (value: string) => void;
+    let failLate!: (error: Error) => void;
+    const late = breaker.execute(() => new Promise<string>((resolve) => (finishLate = resolve))).catch((e: unknown) => e);
+    const lateFailure = breaker.execute(() => new Promise<string>((_, reject) => (failLate = reject))).catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(100);
+    finishLate('too late');
+    failLate(new Error('also too late'));
+    expect(await late).toMatchObject({ code: 'TIMEOUT' });
+    expect(await lateFailure).toMatchObject({ code: 'TIMEOUT' });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(events).toEqual(['failure', 'failure']);
+    expect(breaker.stats().totals).toMatchObject({ timeouts: 2, failures: 2, successes: 0 });
+    expect(breaker.stats().window).toMatchObject({ total: 2, failures: 2 });
+  });
+
   it('times out each of many concurrent calls at its own deadline with one timer', async () => {
     const breaker = new CircuitBreaker('svc', { timeout: 100, minimumThroughput: 1000 });
     const outcomes: [number, string][] = [];

@@ -1,3 +1,4 @@
+import { cachedNow } from './clock.js';
 import { CircuitOpenError, ResilienceError, abortError } from './errors.js';
 import { EventHub } from './events.js';
 import { createWindow, type OutcomeWindow, type SlidingWindowOptions } from './outcome-window.js';
@@ -115,6 +116,7 @@ export class CircuitBreaker implements Policy {
   private readonly slowMs: number;
   private readonly slowRate: number;
   private readonly now: () => number;
+  private readonly windowNow: () => number;
 
   private current: CircuitState = 'closed';
   /** Incremented on every state change so that late results of an earlier state are ignored. */
@@ -140,7 +142,11 @@ export class CircuitBreaker implements Policy {
     this.isFailure = optionalFn('isFailure', options.isFailure);
     this.slowMs = options.slowCallDurationMs === undefined ? 0 : nonNegative('slowCallDurationMs', options.slowCallDurationMs);
     this.slowRate = ratio('slowCallRateThreshold', options.slowCallRateThreshold ?? 1);
-    this.now = optionalFn<() => number>('now', options.now) ?? Date.now;
+    const now = optionalFn<() => number>('now', options.now);
+    this.now = now ?? Date.now;
+    // The window only needs to know which bucket a call falls in: a reading to about a millisecond
+    // will do, and spares a clock read per call. Durations and reset timing use the exact clock.
+    this.windowNow = now ?? cachedNow;
   }
 
   /** Current state; an open breaker whose reset timeout has elapsed reports (and becomes) half-open. */
@@ -186,9 +192,16 @@ export class CircuitBreaker implements Policy {
       if (probe) this.releaseProbe(generation);
       return Promise.reject(abortError(signal));
     }
+    if (this.deadlines) {
+      // The deadline's own promise carries the outcome; the bookkeeping rides on its settlement.
+      return this.deadlines.run(fn, context, 'aggressive', (failed, error) => {
+        if (failed) this.onError(error, start, probe, generation, signal);
+        else this.onSuccess(timed, start, probe, generation);
+      });
+    }
     let pending: PromiseLike<T> | T;
     try {
-      pending = this.deadlines ? this.deadlines.run(fn, context, 'aggressive') : fn(context);
+      pending = fn(context);
     } catch (error) {
       this.onError(error, start, probe, generation, signal);
       return Promise.reject(error);
@@ -290,7 +303,7 @@ export class CircuitBreaker implements Policy {
   }
 
   private onSuccess(timed: boolean, start: number, probe: boolean, generation: number): void {
-    const end = timed || this.window.usesClock ? this.now() : 0;
+    const end = timed ? this.now() : this.window.usesClock ? this.windowNow() : 0;
     const durationMs = timed ? end - start : 0;
     const slow = this.slowMs > 0 && durationMs >= this.slowMs;
     this.counters.successes++;

@@ -65,8 +65,13 @@ export class DeadlineQueue {
     this.what = what;
   }
 
-  /** Runs `fn` under this queue's deadline; see {@link TimeoutStrategy}. */
-  run<T>(fn: PolicyFn<T>, context: PolicyContext, strategy: TimeoutStrategy): Promise<T> {
+  /**
+   * Runs `fn` under this queue's deadline; see {@link TimeoutStrategy}. `settled`, when given, is
+   * told the outcome (the explained error on failure) just before the returned promise settles,
+   * so that a caller can do its bookkeeping without a promise of its own; if it throws, the
+   * promise rejects with what it threw.
+   */
+  run<T>(fn: PolicyFn<T>, context: PolicyContext, strategy: TimeoutStrategy, settled?: (failed: boolean, error: unknown) => void): Promise<T> {
     const parent = context.signal;
     const call = this.add(context.attempt);
     let onParentAbort: (() => void) | undefined;
@@ -82,35 +87,51 @@ export class DeadlineQueue {
     };
     // One promise per call, settled by whichever comes first: the function or (aggressive) the deadline.
     return new Promise<T>((resolve, reject) => {
-      if (strategy === 'aggressive') {
-        call.reject = (error) => {
-          finish();
-          reject(error);
-        };
-      }
+      // The first outcome wins: with the aggressive strategy the deadline may come before `fn`.
+      let done = false;
+      const fail = (error: unknown): void => {
+        if (done) return;
+        done = true;
+        finish();
+        if (settled) {
+          try {
+            settled(true, error);
+          } catch (thrown) {
+            reject(thrown);
+            return;
+          }
+        }
+        reject(error);
+      };
+      const succeed = (value: T): void => {
+        if (done) return;
+        done = true;
+        finish();
+        if (settled) {
+          try {
+            settled(false, undefined);
+          } catch (thrown) {
+            reject(thrown);
+            return;
+          }
+        }
+        resolve(value);
+      };
+      if (strategy === 'aggressive') call.reject = fail;
       let pending: PromiseLike<T> | T;
       try {
         pending = fn(call);
       } catch (error) {
-        finish();
-        reject(error);
+        fail(error);
         return;
       }
       if (!isThenable(pending)) {
-        finish();
-        resolve(pending);
+        succeed(pending);
         return;
       }
-      pending.then(
-        (value) => {
-          finish();
-          resolve(value);
-        },
-        (error: unknown) => {
-          finish();
-          reject(this.explain(error, call, parent));
-        },
-      );
+      pending.then(succeed, (error: unknown) => {
+        fail(this.explain(error, call, parent));
+      });
     });
   }
 

@@ -26,6 +26,7 @@ export type { ThrottlerOptions } from './throttler.js';
 export { PolicyPipeline, wrap } from './wrap.js';
 export type { ExecuteOptions, Policy, PolicyContext, PolicyFn } from './policy.js';
 export { sleep } from './sleep.js';
+export { cachedNow } from './clock.js';
 export { EventHub } from './events.js';
 export type { Listener } from './events.js';
 export {

@@ -89,7 +89,9 @@ export class TimeWindow implements OutcomeWindow {
   record(failure: boolean, slow: boolean, now: number): void {
     const epoch = Math.floor(now / this.bucketMs);
     const i = epoch % this.epochs.length;
-    if (this.epochs[i] !== epoch) {
+    // Only a newer epoch takes the bucket over: a reading from an older clock (see cachedNow) is
+    // counted where it lands rather than wiping newer counts.
+    if ((this.epochs[i] ?? -1) < epoch) {
       this.epochs[i] = epoch;
       this.counts[i] = 0;
       this.failures[i] = 0;

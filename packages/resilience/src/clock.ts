@@ -14,12 +14,13 @@ function expire(): void {
 }
 
 /**
- * The default clock of the caches: `Date.now()`, read at most once per millisecond and per 64
- * calls (lru-cache's `ttlResolution` idea; one clock read costs as much as a whole cache hit on
- * some virtual machines). A reading is dropped by an unref'd 1 ms timer, so between events of a
- * quiet process every call reads the clock, and by a budget of calls, so that a long synchronous
- * burst does not run on a frozen clock. A faked `Date.now` (vitest, sinon) is always read
- * directly, so `setSystemTime` is seen at once. Pass a cache the `now` option for an exact clock.
+ * `Date.now()`, read at most once per millisecond and per 64 calls: for hot paths that need the
+ * time to about a millisecond (cache TTLs, breaker windows) on machines where one clock read costs
+ * as much as the rest of the work (lru-cache's `ttlResolution` idea). A reading is dropped by an
+ * unref'd 1 ms timer, so between events of a quiet process every call reads the clock, and after
+ * 64 calls, so that a long synchronous burst does not run on a frozen clock. A faked `Date.now`
+ * (vitest, sinon) is always read directly, so `setSystemTime` is seen at once. Not for deadlines
+ * or durations: a reading may be older than the call that uses it.
  */
 export function cachedNow(): number {
   const now = Date.now;
