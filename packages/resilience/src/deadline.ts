@@ -89,33 +89,21 @@ export class DeadlineQueue {
     return new Promise<T>((resolve, reject) => {
       // The first outcome wins: with the aggressive strategy the deadline may come before `fn`.
       let done = false;
-      const fail = (error: unknown): void => {
+      const settle = (failed: boolean, outcome: unknown): void => {
         if (done) return;
         done = true;
         finish();
-        if (settled) {
-          try {
-            settled(true, error);
-          } catch (thrown) {
-            reject(thrown);
-            return;
-          }
+        try {
+          settled?.(failed, failed ? outcome : undefined);
+        } catch (thrown) {
+          reject(thrown);
+          return;
         }
-        reject(error);
+        if (failed) reject(outcome);
+        else resolve(outcome as T);
       };
-      const succeed = (value: T): void => {
-        if (done) return;
-        done = true;
-        finish();
-        if (settled) {
-          try {
-            settled(false, undefined);
-          } catch (thrown) {
-            reject(thrown);
-            return;
-          }
-        }
-        resolve(value);
+      const fail = (error: unknown): void => {
+        settle(true, error);
       };
       if (strategy === 'aggressive') call.reject = fail;
       let pending: PromiseLike<T> | T;
@@ -126,12 +114,17 @@ export class DeadlineQueue {
         return;
       }
       if (!isThenable(pending)) {
-        succeed(pending);
+        settle(false, pending);
         return;
       }
-      pending.then(succeed, (error: unknown) => {
-        fail(this.explain(error, call, parent));
-      });
+      pending.then(
+        (value) => {
+          settle(false, value);
+        },
+        (error: unknown) => {
+          settle(true, this.explain(error, call, parent));
+        },
+      );
     });
   }
 
