@@ -175,6 +175,26 @@ export class CircuitBreaker implements Policy {
   }
 
   run<T>(fn: PolicyFn<T>, context: PolicyContext): Promise<T> {
+    return this.runWith(fn, context, this.deadlines, undefined);
+  }
+
+  /** True when the breaker times its calls out itself (`timeout` option). @internal */
+  get hasTimeout(): boolean {
+    return this.deadlines !== undefined;
+  }
+
+  /**
+   * `run` under `deadlines` (this breaker's own, or a timeout policy's that `wrap()` fused into
+   * it). `onFailure`, when given, takes over a failed or rejected call instead of a rejection, on
+   * the same promise: how `wrap()` carries retry, breaker and timeout on one promise per call.
+   * @internal
+   */
+  runWith<T>(
+    fn: PolicyFn<T>,
+    context: PolicyContext,
+    deadlines: DeadlineQueue | undefined,
+    onFailure: ((error: unknown) => Promise<T>) | undefined,
+  ): Promise<T> {
     // The clock is read only when something needs a duration: listeners, slow-call detection.
     const timed = this.slowMs > 0 || this.events.size > 0;
     const start = timed ? this.now() : 0;
@@ -183,20 +203,25 @@ export class CircuitBreaker implements Policy {
       try {
         probe = this.admit(this.now());
       } catch (error) {
-        return Promise.reject(error);
+        return onFailure ? onFailure(error) : Promise.reject(error);
       }
     }
     const generation = this.generation;
     const { signal } = context;
     if (signal.aborted) {
       if (probe) this.releaseProbe(generation);
-      return Promise.reject(abortError(signal));
+      const aborted = abortError(signal);
+      return onFailure ? onFailure(aborted) : Promise.reject(aborted);
     }
-    if (this.deadlines) {
+    if (deadlines) {
       // The deadline's own promise carries the outcome; the bookkeeping rides on its settlement.
-      return this.deadlines.run(fn, context, 'aggressive', (failed, error) => {
-        if (failed) this.onError(error, start, probe, generation, signal);
-        else this.onSuccess(timed, start, probe, generation);
+      return deadlines.run(fn, context, 'aggressive', (failed, error) => {
+        if (!failed) {
+          this.onSuccess(timed, start, probe, generation);
+          return undefined;
+        }
+        this.onError(error, start, probe, generation, signal);
+        return onFailure?.(error);
       });
     }
     let pending: PromiseLike<T> | T;
@@ -204,9 +229,10 @@ export class CircuitBreaker implements Policy {
       pending = fn(context);
     } catch (error) {
       this.onError(error, start, probe, generation, signal);
-      return Promise.reject(error);
+      return onFailure ? onFailure(error) : Promise.reject(error);
     }
-    return this.settle(pending, timed, start, probe, generation, signal);
+    const settled = this.settle(pending, timed, start, probe, generation, signal);
+    return onFailure ? settled.catch(onFailure) : settled;
   }
 
   /** Opens the breaker now, as if the failure threshold had been reached. */

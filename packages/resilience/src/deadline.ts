@@ -10,6 +10,13 @@ import { neverAborted, type PolicyContext, type PolicyFn } from './policy.js';
  */
 export type TimeoutStrategy = 'aggressive' | 'cooperative';
 
+const STARTED = 0;
+const QUEUED = 1;
+const OVER = 2;
+
+/** Calls started in one turn of the event loop, past which they are queued at once (one clock read for all). */
+const MAX_STARTED = 256;
+
 /**
  * One call under a deadline, and the context handed to its function. The AbortController is
  * created only if the function reads `signal`: most calls finish in time and never need one.
@@ -17,7 +24,10 @@ export type TimeoutStrategy = 'aggressive' | 'cooperative';
 class DeadlineCall implements PolicyContext {
   prev: DeadlineCall | undefined = undefined;
   next: DeadlineCall | undefined = undefined;
-  readonly deadline: number;
+  /** Set when the call joins the queue of deadlines (see {@link DeadlineQueue}). */
+  deadline = 0;
+  /** Started, in the queue of deadlines, or over. */
+  state: 0 | 1 | 2 = STARTED;
   readonly attempt: number;
   reason: unknown = undefined;
   aborted = false;
@@ -25,8 +35,7 @@ class DeadlineCall implements PolicyContext {
   reject: ((error: unknown) => void) | undefined = undefined;
   private controller: AbortController | undefined = undefined;
 
-  constructor(deadline: number, attempt: number) {
-    this.deadline = deadline;
+  constructor(attempt: number) {
     this.attempt = attempt;
   }
 
@@ -52,6 +61,11 @@ class DeadlineCall implements PolicyContext {
  * expire: adding and removing are O(1), and one timer serves them all. The timer is re-armed for
  * the next deadline when it fires, and unref'd while no call is waiting, so an idle queue never
  * keeps the process alive and fires at most once more.
+ *
+ * A call's deadline is set when the event loop next turns (an immediate), for every call started
+ * since, with one clock read: most calls settle before that and never read the clock or join the
+ * queue. A deadline is thus never early, and late by at most the rest of the task that started
+ * the call, which could not have let the timer fire anyway.
  */
 export class DeadlineQueue {
   readonly timeoutMs: number;
@@ -59,6 +73,9 @@ export class DeadlineQueue {
   private head: DeadlineCall | undefined = undefined;
   private tail: DeadlineCall | undefined = undefined;
   private timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Calls started since the last turn of the event loop, not yet given a deadline. */
+  private started: DeadlineCall[] = [];
+  private turnPending = false;
 
   constructor(timeoutMs: number, what: string) {
     this.timeoutMs = timeoutMs;
@@ -68,10 +85,16 @@ export class DeadlineQueue {
   /**
    * Runs `fn` under this queue's deadline; see {@link TimeoutStrategy}. `settled`, when given, is
    * told the outcome (the explained error on failure) just before the returned promise settles,
-   * so that a caller can do its bookkeeping without a promise of its own; if it throws, the
-   * promise rejects with what it threw.
+   * so that a caller can do its bookkeeping without a promise of its own. On a failure it may
+   * return a promise to settle with instead of the error (a retry); if it throws, the promise
+   * rejects with what it threw.
    */
-  run<T>(fn: PolicyFn<T>, context: PolicyContext, strategy: TimeoutStrategy, settled?: (failed: boolean, error: unknown) => void): Promise<T> {
+  run<T>(
+    fn: PolicyFn<T>,
+    context: PolicyContext,
+    strategy: TimeoutStrategy,
+    settled?: (failed: boolean, error: unknown) => PromiseLike<T> | undefined,
+  ): Promise<T> {
     const parent = context.signal;
     const call = this.add(context.attempt);
     let onParentAbort: (() => void) | undefined;
@@ -93,14 +116,16 @@ export class DeadlineQueue {
         if (done) return;
         done = true;
         finish();
+        let instead: PromiseLike<T> | undefined;
         try {
-          settled?.(failed, failed ? outcome : undefined);
+          instead = settled?.(failed, failed ? outcome : undefined);
         } catch (thrown) {
           reject(thrown);
           return;
         }
-        if (failed) reject(outcome);
-        else resolve(outcome as T);
+        if (!failed) resolve(outcome as T);
+        else if (instead === undefined) reject(outcome);
+        else resolve(instead);
       };
       const fail = (error: unknown): void => {
         settle(true, error);
@@ -136,26 +161,59 @@ export class DeadlineQueue {
   }
 
   private add(attempt: number): DeadlineCall {
-    const call = new DeadlineCall(Date.now() + this.timeoutMs, attempt);
-    if (this.tail) {
-      this.tail.next = call;
-      call.prev = this.tail;
-    } else {
-      this.head = call;
-    }
-    this.tail = call;
-    if (this.timer === undefined) {
-      this.timer = setTimeout(this.expire, this.timeoutMs);
-    } else if (call === this.head) {
-      this.timer.ref();
+    const call = new DeadlineCall(attempt);
+    this.started.push(call);
+    if (this.started.length > MAX_STARTED) {
+      this.queueStarted();
+    } else if (!this.turnPending) {
+      this.turnPending = true;
+      setImmediate(this.onTurn);
     }
     return call;
   }
 
+  private readonly onTurn = (): void => {
+    this.turnPending = false;
+    this.queueStarted();
+  };
+
+  /** Gives the calls started so far and still running their deadline, and queues them. */
+  private queueStarted(): void {
+    const started = this.started;
+    if (started.length === 0) return;
+    this.started = [];
+    const deadline = Date.now() + this.timeoutMs;
+    for (const call of started) {
+      if (call.state !== STARTED) continue;
+      call.state = QUEUED;
+      call.deadline = deadline;
+      if (this.tail) {
+        this.tail.next = call;
+        call.prev = this.tail;
+      } else {
+        this.head = call;
+      }
+      this.tail = call;
+      if (this.timer === undefined) {
+        this.timer = setTimeout(this.expire, this.timeoutMs);
+      } else if (call === this.head) {
+        this.timer.ref();
+      }
+    }
+  }
+
   private remove(call: DeadlineCall): void {
+    const state = call.state;
+    call.state = OVER;
+    if (state === STARTED) {
+      // Settled before its deadline was set, as most calls are: the usual case pops the last one.
+      const started = this.started;
+      if (started[started.length - 1] === call) started.pop();
+      return;
+    }
+    if (state === OVER) return; // already expired and unlinked
     if (call.prev) call.prev.next = call.next;
-    else if (this.head === call) this.head = call.next;
-    else return; // already expired and unlinked
+    else this.head = call.next;
     if (call.next) call.next.prev = call.prev;
     else this.tail = call.prev;
     call.prev = call.next = undefined;

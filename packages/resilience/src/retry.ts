@@ -99,26 +99,54 @@ export class RetryPolicy implements Policy {
   async run<T>(fn: PolicyFn<T>, context: PolicyContext): Promise<T> {
     const { signal } = context;
     const started = this.maxElapsedMs === Infinity ? 0 : Date.now();
+    if (signal.aborted) throw abortError(signal);
+    try {
+      return await fn(context);
+    } catch (error) {
+      return await this.resume(fn, context, 1, error, started);
+    }
+  }
+
+  /**
+   * Runs the first attempt with `first`, which calls `onFailure` instead of rejecting when the
+   * attempt fails (so that a pipeline can carry the whole call on one promise), and the later
+   * attempts with `again`. Used by `wrap()`; same behaviour as {@link run}.
+   * @internal
+   */
+  runFused<T>(context: PolicyContext, first: (context: PolicyContext, onFailure: (error: unknown) => Promise<T>) => Promise<T>, again: PolicyFn<T>): Promise<T> {
+    const { signal } = context;
+    if (signal.aborted) return Promise.reject(abortError(signal));
+    const started = this.maxElapsedMs === Infinity ? 0 : Date.now();
+    return first(context, (error) => this.resume(again, context, 1, error, started));
+  }
+
+  /** Carries on after attempt `attempt` failed with `error`: waits, tries again, or gives up. */
+  private async resume<T>(fn: PolicyFn<T>, context: PolicyContext, attempt: number, error: unknown, started: number): Promise<T> {
+    const { signal } = context;
     let previousDelay = this.initialDelayMs;
-    for (let attempt = 1; ; attempt++) {
+    let failure = error;
+    for (let failed = attempt; ; ) {
+      if (signal.aborted || failed >= this.maxAttempts || !this.shouldRetry(failure, failed)) {
+        this.giveUp(failed, failure);
+      }
+      const asked = this.respectRetryAfter ? retryAfterMs(failure) : undefined;
+      const delayMs = asked ?? this.backoff(failed, previousDelay);
+      previousDelay = Math.max(delayMs, this.initialDelayMs);
+      if (this.maxElapsedMs !== Infinity && Date.now() - started + delayMs > this.maxElapsedMs) {
+        this.giveUp(failed, failure);
+      }
+      if (this.events.has('retry')) this.events.emit('retry', { attempt: failed, delayMs, error: failure });
+      await sleep(delayMs, signal);
+      const next = failed + 1;
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the signal may abort while sleeping
       if (signal.aborted) throw abortError(signal);
       try {
-        const value = await fn(attempt === 1 ? context : { signal, attempt });
-        if (attempt > 1 && this.events.has('success')) this.events.emit('success', { attempts: attempt });
+        const value = await fn({ signal, attempt: next });
+        if (this.events.has('success')) this.events.emit('success', { attempts: next });
         return value;
-      } catch (error) {
-        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the signal may abort while fn runs
-        if (signal.aborted || attempt >= this.maxAttempts || !this.shouldRetry(error, attempt)) {
-          this.giveUp(attempt, error);
-        }
-        const asked = this.respectRetryAfter ? retryAfterMs(error) : undefined;
-        const delayMs = asked ?? this.backoff(attempt, previousDelay);
-        previousDelay = Math.max(delayMs, this.initialDelayMs);
-        if (this.maxElapsedMs !== Infinity && Date.now() - started + delayMs > this.maxElapsedMs) {
-          this.giveUp(attempt, error);
-        }
-        if (this.events.has('retry')) this.events.emit('retry', { attempt, delayMs, error });
-        await sleep(delayMs, signal);
+      } catch (retried) {
+        failure = retried;
+        failed = next;
       }
     }
   }

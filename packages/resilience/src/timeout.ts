@@ -8,7 +8,8 @@ export type { TimeoutStrategy } from './deadline.js';
 export class TimeoutPolicy implements Policy {
   readonly timeoutMs: number;
   readonly strategy: TimeoutStrategy;
-  private readonly deadlines: DeadlineQueue;
+  /** The deadlines of this policy's calls, which `wrap()` may hand to a circuit breaker. @internal */
+  readonly deadlines: DeadlineQueue;
 
   constructor(timeoutMs: number, strategy: TimeoutStrategy = 'aggressive') {
     this.timeoutMs = positive('timeoutMs', timeoutMs);
