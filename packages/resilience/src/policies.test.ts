@@ -190,6 +190,62 @@ describe('wrap', () => {
     vi.useRealTimers();
   });
 
+  it('runs retry(breaker(timeout)) on one promise with exactly the behaviour of the nested policies', async () => {
+    vi.useFakeTimers();
+    type Step = 'ok' | 'fail' | 'hang' | 'reject-not-retryable';
+    const scenarios: { name: string; steps: Step[]; openFirst?: boolean; abortAt?: number }[] = [
+      { name: 'first attempt succeeds', steps: ['ok'] },
+      { name: 'two failures, then success', steps: ['fail', 'fail', 'ok'] },
+      { name: 'a timeout, then success', steps: ['hang', 'ok'] },
+      { name: 'the breaker opens on the way', steps: ['fail', 'fail', 'fail', 'fail'] },
+      { name: 'the breaker is open from the start', steps: ['ok'], openFirst: true },
+      { name: 'an error that must not be retried', steps: ['reject-not-retryable', 'ok'] },
+      { name: 'the caller aborts while the retry waits', steps: ['fail', 'ok'], abortAt: 5 },
+      { name: 'every attempt fails', steps: ['fail', 'hang', 'fail', 'fail', 'fail'] },
+    ];
+    const run = async (scenario: (typeof scenarios)[number], fused: boolean) => {
+      const events: string[] = [];
+      const breaker = new CircuitBreaker('svc', { consecutiveFailures: 3, resetTimeout: 60_000 });
+      const policyRetry = retry({ maxAttempts: 4, initialDelayMs: 10, jitter: 'none' });
+      const policyTimeout = timeout(100);
+      for (const event of ['success', 'failure', 'timeout', 'reject', 'stateChange'] as const) breaker.on(event, () => events.push(`breaker:${event}`));
+      for (const event of ['retry', 'giveUp', 'success'] as const) policyRetry.on(event, () => events.push(`retry:${event}`));
+      if (scenario.openFirst) breaker.open();
+      const controller = new AbortController();
+      const fn = ({ attempt, signal }: { attempt: number; signal: AbortSignal }) => {
+        events.push(`attempt:${String(attempt)}:${signal.aborted ? 'aborted' : 'live'}`);
+        const step = scenario.steps[attempt - 1] ?? 'ok';
+        if (step === 'ok') return Promise.resolve(`value ${String(attempt)}`);
+        if (step === 'hang') return new Promise<string>(() => undefined);
+        if (step === 'reject-not-retryable') return Promise.reject(Object.assign(new Error('bad request'), { isRetryable: false }));
+        return Promise.reject(new Error(`failure ${String(attempt)}`));
+      };
+      const policy = fused
+        ? wrap(policyRetry, breaker, policyTimeout)
+        : { execute: (f: typeof fn, options: { signal: AbortSignal }) => policyRetry.execute((c) => breaker.run((inner) => policyTimeout.run(f, inner), c), options) };
+      const outcome = policy.execute(fn, { signal: controller.signal }).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error: (error as { code?: string; message: string }).code ?? (error as Error).message }),
+      );
+      if (scenario.abortAt !== undefined) {
+        await vi.advanceTimersByTimeAsync(scenario.abortAt);
+        controller.abort();
+      }
+      await vi.runAllTimersAsync();
+      return { outcome: await outcome, events, totals: breaker.stats().totals, state: breaker.state };
+    };
+    for (const scenario of scenarios) {
+      const nested = await run(scenario, false);
+      const fused = await run(scenario, true);
+      expect({ scenario: scenario.name, ...fused }).toEqual({ scenario: scenario.name, ...nested });
+    }
+    // The scenarios did take different paths.
+    expect((await run(scenarios[2]!, true)).outcome).toEqual({ value: 'value 2' });
+    expect((await run(scenarios[3]!, true)).outcome).toEqual({ error: 'CIRCUIT_OPEN' });
+    expect((await run(scenarios[6]!, true)).outcome).toEqual({ error: 'ABORTED' });
+    vi.useRealTimers();
+  });
+
   it('an opening breaker stops the retries', async () => {
     vi.useFakeTimers();
     const breaker = new CircuitBreaker('svc', { consecutiveFailures: 2 });
