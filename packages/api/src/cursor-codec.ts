@@ -1,4 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** Bytes of an HMAC-SHA256. */
+const SIGNATURE_BYTES = 32;
 import { InvalidCursorError, InvalidOptionError } from './errors.js';
 import { integerOption } from './validate.js';
 
@@ -76,7 +79,13 @@ export function createCursorCodec<T extends JsonValue = JsonValue>(options: Curs
       }
       const dot = cursor.indexOf('.');
       const body = cursor.slice(0, dot);
-      const signature = Buffer.from(cursor.slice(dot + 1), 'base64url');
+      const encoded = cursor.slice(dot + 1);
+      const signature = Buffer.from(encoded, 'base64url');
+      // Only the canonical encoding of a full-length HMAC: base64url's last character has unused
+      // bits, and a variant of it would otherwise pass as the same signature.
+      if (signature.length !== SIGNATURE_BYTES || signature.toString('base64url') !== encoded) {
+        throw new InvalidCursorError('signature');
+      }
       if (!secrets.some((secret) => timingSafeEqual(sign(secret, body), signature))) {
         throw new InvalidCursorError('signature');
       }
