@@ -18,30 +18,38 @@ const count = Number(process.env.BENCH_COUNT ?? 100_000);
 const prefix = `bench:messaging:${process.pid}:`;
 const rows = [];
 const verdicts = [];
+// Rates are the best measured round after warm-up rounds; the median of the measured rounds is shown beside.
 const row = (scenario, ours, peer, extra = '') =>
-  rows.push({ scenario, 'ours msg/s': fmt(ours), 'peer msg/s': peer === undefined ? '' : fmt(peer), 'ours/peer': peer === undefined ? '' : (ours / peer).toFixed(2), note: extra });
+  rows.push({
+    scenario,
+    'ours msg/s': fmt(ours.rate),
+    'ours median': ours.median === undefined ? '' : fmt(ours.median),
+    'peer msg/s': peer === undefined ? '' : fmt(peer.rate),
+    'ours/peer': peer === undefined ? '' : (ours.rate / peer.rate).toFixed(2),
+    note: extra,
+  });
 const target = (what, value, goal) => verdicts.push(`${value >= goal ? 'MET ' : 'MISS'} ${what}: ${fmt(value)} msg/s (target ≥ ${fmt(goal)})`);
 
 console.log(`@infra/messaging benchmarks: ${fmt(count)} messages per run, Node ${process.version}\n`);
 
 const memory = await memoryPublishHandle(count);
 const emitter = await eventEmitterBaseline(count);
-row('memory publish→handle', memory.rate, emitter.rate, `vs EventEmitter + JSON; p50 ${memory.p50.toFixed(2)} ms, p99 ${memory.p99.toFixed(2)} ms`);
+row('memory publish→handle', memory, emitter, `vs EventEmitter + JSON; p50 ${memory.p50.toFixed(2)} ms, p99 ${memory.p99.toFixed(2)} ms`);
 target('memory publish→handle', memory.rate, 300_000);
 
 const publish = await redisPublish(count, prefix);
-row('redis batched publish (1000/batch)', publish.ours.rate, publish.raw.rate, 'vs raw ioredis pipelined XADD');
+row('redis batched publish (1000/batch)', publish.ours, publish.raw, 'vs raw ioredis pipelined XADD');
 target('redis batched publish', publish.ours.rate, 100_000);
 
 const consume = await redisConsume(count, prefix);
-row('redis consume + ack', consume.ours.rate, consume.raw.rate, 'vs raw ioredis XREADGROUP + XACK loop');
+row('redis consume + ack', consume.ours, consume.raw, 'vs raw ioredis XREADGROUP + XACK loop');
 target('redis consume + ack', consume.ours.rate, 50_000);
 
 const e2e = await redisPublishHandle(Math.min(count, 50_000), prefix);
-row('redis publish→handle (live)', e2e.rate, undefined, `p50 ${e2e.p50.toFixed(1)} ms, p99 ${e2e.p99.toFixed(1)} ms`);
+row('redis publish→handle (live)', e2e, undefined, `p50 ${e2e.p50.toFixed(1)} ms, p99 ${e2e.p99.toFixed(1)} ms`);
 
 const outbox = await outboxRelay(Math.min(count, 20_000));
-row('outbox relay (Postgres → memory bus)', outbox.rate, undefined, 'rows/s, 500 rows per transaction');
+row('outbox relay (Postgres → memory bus)', outbox, undefined, 'rows/s, 500 rows per transaction');
 
 console.table(rows);
 for (const line of verdicts) console.log(line);

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomFillSync } from 'node:crypto';
 import { InvalidOptionError } from './errors.js';
+import { randomSpanId, rootTraceparent } from './random-ids.js';
 
 /** What travels with a message from publish to handler, and from a handler to what it publishes. */
 export interface MessageContext {
@@ -59,25 +59,10 @@ export function parseTraceparent(value: string): Traceparent | undefined {
  */
 export function childTraceparent(parent?: string): string {
   const parsed = parent === undefined ? undefined : parseTraceparent(parent);
-  const spanId = randomHex(8);
-  return parsed ? `00-${parsed.traceId}-${spanId}-${parsed.flags}` : `00-${randomHex(16)}-${spanId}-01`;
+  return parsed ? `00-${parsed.traceId}-${randomSpanId()}-${parsed.flags}` : rootTraceparent();
 }
 
-// One getrandom() call per 4 KiB of ids instead of one per id: ids are made for every message.
-const pool = Buffer.alloc(4096);
-let poolOffset = pool.length;
-
-function randomHex(bytes: number): string {
-  if (poolOffset + bytes > pool.length) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  const hex = pool.toString('hex', poolOffset, poolOffset + bytes);
-  poolOffset += bytes;
-  return hex;
-}
-
-/** Run `fn` inside the storage; the bus uses it around handlers. */
-export function runInContext<T>(context: MessageContext, fn: () => T): T {
-  return storage.run(context, fn);
+/** Calls `handler(payload, message)` with `context` as the ambient message context; the bus uses it around handlers. */
+export function runHandler<P, M>(context: MessageContext, handler: (payload: P, message: M) => unknown, payload: P, message: M): unknown {
+  return storage.run(context, handler, payload, message);
 }

@@ -1,6 +1,6 @@
 import { sleep, type EventHub } from '@infra/resilience';
 import type { Delivery, MessageAdapter } from './adapter.js';
-import { runInContext, type MessageContext } from './context.js';
+import { runHandler, type MessageContext } from './context.js';
 import { MessageHeaders, type MessageEnvelope } from './envelope.js';
 import { MessagingError, errorMessage } from './errors.js';
 import type { DeadLetterReason, MessagingEvents } from './events.js';
@@ -80,39 +80,39 @@ export class DeliveryProcessor {
       tracestate: headers[MessageHeaders.TRACESTATE],
       messageId: message.id,
     };
-    const running: Running = { delivery, payload, context, started: this.host.events.has('handled') ? performance.now() : 0 };
+    const started = this.host.events.has('handled') ? performance.now() : 0;
     const schema = this.options.schema;
     if (schema) {
       return checkPayload(schema, message.topic, payload).then((checked) => {
         if (!checked.ok) return this.deadLetter(delivery, checked.error, 0, 'validation');
-        running.payload = checked.value;
-        return this.firstAttempt(running);
+        return this.firstAttempt(delivery, checked.value, context, started);
       });
     }
-    return this.firstAttempt(running);
+    return this.firstAttempt(delivery, payload, context, started);
   }
 
-  private firstAttempt(running: Running): Promise<void> | undefined {
+  // The first attempt takes its parts as arguments: a record of them is made only when the
+  // handler fails or returns a promise, not for every message.
+  private firstAttempt(delivery: Delivery, payload: unknown, context: MessageContext, started: number): Promise<void> | undefined {
     let result: unknown;
     try {
-      result = this.invoke(running, 1);
+      result = this.invoke(delivery, payload, context, 1);
     } catch (error) {
-      return this.afterFailure(running, error, 1);
+      return this.afterFailure({ delivery, payload, context, started }, error, 1);
     }
     if (typeof (result as PromiseLike<unknown> | null)?.then === 'function') {
       return Promise.resolve(result).then(
         () => {
-          this.succeeded(running, 1);
+          this.succeeded(delivery, started, 1);
         },
-        (error: unknown) => this.afterFailure(running, error, 1),
+        (error: unknown) => this.afterFailure({ delivery, payload, context, started }, error, 1),
       );
     }
-    this.succeeded(running, 1);
+    this.succeeded(delivery, started, 1);
     return undefined;
   }
 
-  private invoke(running: Running, attempt: number): unknown {
-    const { delivery, payload, context } = running;
+  private invoke(delivery: Delivery, payload: unknown, context: MessageContext, attempt: number): unknown {
     const message = delivery.message;
     const received: ReceivedMessage = {
       id: message.id,
@@ -128,7 +128,7 @@ export class DeliveryProcessor {
       traceparent: context.traceparent,
       signal: this.signal,
     };
-    return runInContext(context, () => this.handler(payload, received));
+    return runHandler(context, this.handler, payload, received);
   }
 
   /** After attempt `attempt` failed: retries with backoff, then dead-letters. */
@@ -153,22 +153,22 @@ export class DeliveryProcessor {
         return;
       }
       try {
-        await this.invoke(running, attempt + 1);
+        await this.invoke(running.delivery, running.payload, running.context, attempt + 1);
       } catch (next) {
         error = next;
         continue;
       }
-      this.succeeded(running, attempt + 1);
+      this.succeeded(running.delivery, running.started, attempt + 1);
       return;
     }
   }
 
-  private succeeded(running: Running, attempts: number): void {
-    this.acknowledge(running.delivery);
+  private succeeded(delivery: Delivery, started: number, attempts: number): void {
+    this.acknowledge(delivery);
     this.counters.handled += 1;
     if (this.host.events.has('handled')) {
-      const message = running.delivery.message;
-      this.host.events.emit('handled', { topic: message.topic, group: this.group, id: message.id, attempts, durationMs: performance.now() - running.started });
+      const message = delivery.message;
+      this.host.events.emit('handled', { topic: message.topic, group: this.group, id: message.id, attempts, durationMs: performance.now() - started });
     }
   }
 

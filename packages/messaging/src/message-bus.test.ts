@@ -97,7 +97,21 @@ describe('context propagation', () => {
       { topic: 'x', payload: 2 },
     ]);
     expect(one?.headers['correlation-id']).not.toBe(two?.headers['correlation-id']);
-    expect(parseTraceparent(one?.headers.traceparent ?? '')).toBeDefined();
+    // A message that starts a chain is its own correlation: the id is a v4 UUID.
+    expect(one?.id).toMatch(/^[\da-f]{8}-[\da-f]{4}-4[\da-f]{3}-[89ab][\da-f]{3}-[\da-f]{12}$/);
+    expect(one?.headers['correlation-id']).toBe(one?.id);
+    const traces = [one, two].map((message) => parseTraceparent(message?.headers.traceparent ?? ''));
+    expect(traces[0]).toMatchObject({ version: '00', flags: '01' });
+    expect(traces[0]?.traceId).not.toBe(traces[1]?.traceId);
+    // Given headers keep their traceparent; a given id gets a new trace of its own.
+    const given = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const [kept, named] = await b.publishBatch([
+      { topic: 'x', payload: 3, headers: { traceparent: given } },
+      { topic: 'x', payload: 4, id: 'order-4' },
+    ]);
+    expect(kept?.headers.traceparent).toBe(given);
+    expect(named).toMatchObject({ id: 'order-4', headers: { 'correlation-id': 'order-4' } });
+    expect(parseTraceparent(named?.headers.traceparent ?? '')).toMatchObject({ flags: '01' });
     expect(() => runWithMessageContext({ correlationId: '' }, () => 1)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => runWithMessageContext({ correlationId: 'c', traceparent: 'nope' }, () => 1)).toThrow(expect.objectContaining({ option: 'context.traceparent' }));
   });

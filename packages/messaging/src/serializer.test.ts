@@ -43,6 +43,22 @@ describe('jsonSerializer', () => {
     );
   });
 
+  it('judges only what JSON writes: inherited keys and own toJSON methods are not refused', () => {
+    // for...in in the fast walk also sees inherited enumerable keys; the replacer pass, which
+    // sees exactly what JSON writes, has the last word.
+    const inherited = Object.assign(Object.create({ helper: () => 1, n: Number.NaN }) as object, { a: 1 });
+    expect(serializePayload(jsonSerializer, 't', inherited)).toBe('{"a":1}');
+    expect(serializePayload(jsonSerializer, 't', { total: { toJSON: () => 5 }, list: [{ toJSON: () => 'x' }] })).toBe('{"total":5,"list":["x"]}');
+    class Money {
+      constructor(readonly cents: number) {}
+      toJSON(): string {
+        return `${(this.cents / 100).toFixed(2)} EUR`;
+      }
+    }
+    expect(serializePayload(jsonSerializer, 't', { price: new Money(1250) })).toBe('{"price":"12.50 EUR"}');
+    expect(() => serializePayload(jsonSerializer, 't', { nested: { inner: [1, 2, { f: Symbol('s') }] } })).toThrow(expect.objectContaining({ message: expect.stringContaining('"f" is a symbol') }));
+  });
+
   it('refuses a serializer that returns something other than bytes or a string', () => {
     const broken = { contentType: 'x', serialize: () => 42 as never, deserialize: (data: unknown) => data };
     expect(() => serializePayload(broken, 't', {})).toThrow(expect.objectContaining({ code: 'SERIALIZATION_FAILED', message: expect.stringContaining('returned 42') }));

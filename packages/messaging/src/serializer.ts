@@ -11,54 +11,59 @@ export interface Serializer {
 
 const decoder = new TextDecoder();
 
-function refuse(key: string, what: string): never {
-  throw new TypeError(`${key === '' ? 'the payload' : `"${key}"`} is ${what}, which JSON cannot represent`);
-}
-
-/** Nesting beyond which the walk gives up and the slower replacer pass takes over (it also catches cycles). */
+/** Nesting beyond which the walk gives up and the replacer pass takes over (it also catches cycles). */
 const MAX_WALK_DEPTH = 64;
 
-/**
- * Finds in one walk what JSON.stringify would silently change: functions and symbols (dropped),
- * NaN and Infinity (turned into null); and BigInts, which it would refuse with a vaguer message.
- * An object with `toJSON` (a Date) is left to JSON. Returns false when the value nests deeper than
- * the walk goes (a cycle, perhaps): the caller then checks with the replacer.
- */
-function walk(value: unknown, key: string, depth: number): boolean {
+/** A value JSON.stringify writes as it is: a string, a boolean, a finite number, null or undefined (left out). */
+function plain(value: unknown): boolean {
   switch (typeof value) {
     case 'string':
     case 'boolean':
     case 'undefined':
       return true;
     case 'number':
-      return Number.isFinite(value) || refuse(key, String(value));
-    case 'object': {
-      if (value === null) return true;
-      if (depth >= MAX_WALK_DEPTH) return false;
-      if (Array.isArray(value)) {
-        const items = value as unknown[];
-        for (let i = 0; i < items.length; i++) if (!walk(items[i], key, depth + 1)) return false;
-        return true;
-      }
-      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return true;
-      // Object.keys: the own enumerable string keys, which are exactly what JSON.stringify writes.
-      const record = value as Record<string, unknown>;
-      const keys = Object.keys(record);
-      for (let i = 0; i < keys.length; i++) {
-        const name = keys[i] as string;
-        if (!walk(record[name], name, depth + 1)) return false;
-      }
-      return true;
-    }
+      return Number.isFinite(value);
     default:
-      return refuse(key, describeValue(value));
+      return value === null;
   }
 }
 
-/** The per-value check, for what the walk could not finish. */
+/**
+ * Whether JSON.stringify would write `value` without changing it: no functions or symbols (it
+ * would drop them), no NaN or Infinity (it would write null), no BigInt (it would throw a vague
+ * error). An object with `toJSON` (a Date) is left to JSON. `false` means "not proven": something
+ * is wrong, or the value nests deeper than the walk goes (a cycle, perhaps); the replacer pass
+ * then decides, and names the culprit. The walk uses `for...in`, which costs no allocation but
+ * also visits inherited enumerable keys; a false alarm from one only sends the payload to the
+ * replacer pass, which sees exactly what JSON writes.
+ */
+function walk(value: object, depth: number): boolean {
+  if (depth >= MAX_WALK_DEPTH) return false;
+  if (Array.isArray(value)) {
+    const items = value as unknown[];
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (typeof item === 'object' && item !== null ? !walk(item, depth + 1) : !plain(item)) return false;
+    }
+    return true;
+  }
+  // Only an object with a prototype of its own (a Date, a class instance) is asked for toJSON: on a
+  // plain object the lookup is a miss up the chain, which costs more than the rest of the walk. A
+  // plain object's own toJSON is a function, which the loop below sends to the replacer pass.
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function') return true;
+  const record = value as Record<string, unknown>;
+  for (const name in record) {
+    const item = record[name];
+    if (typeof item === 'object' && item !== null ? !walk(item, depth + 1) : !plain(item)) return false;
+  }
+  return true;
+}
+
+/** The per-value check of the replacer pass: refuses what JSON would change, naming the key. */
 function strict(this: unknown, key: string, value: unknown): unknown {
-  if (typeof value !== 'object') walk(value, key, 0);
-  return value;
+  if (typeof value === 'object' || plain(value)) return value;
+  throw new TypeError(`${key === '' ? 'the payload' : `"${key}"`} is ${describeValue(value)}, which JSON cannot represent`);
 }
 
 /**
@@ -72,7 +77,8 @@ export const jsonSerializer: Serializer = {
   serialize(payload: unknown): string {
     if (payload === undefined) throw new TypeError('the payload is undefined, which JSON cannot represent');
     // A walk plus a plain stringify costs about half of a replacer called for every value.
-    return walk(payload, '', 0) ? JSON.stringify(payload) : JSON.stringify(payload, strict);
+    const proven = typeof payload === 'object' && payload !== null ? walk(payload, 0) : plain(payload);
+    return proven ? JSON.stringify(payload) : JSON.stringify(payload, strict);
   },
   deserialize(data: string | Uint8Array): unknown {
     return JSON.parse(typeof data === 'string' ? data : decoder.decode(data));

@@ -40,6 +40,8 @@ export class Subscription {
   private ackFlush: Promise<void> | undefined;
   private readonly processor: DeliveryProcessor;
   private running = 0;
+  /** `handlerController.signal.aborted`, without a getter call per message. */
+  private handlersAborted = false;
   private inFlight = 0;
   private stopping = false;
   private sourceClosed = false;
@@ -182,7 +184,7 @@ export class Subscription {
   }
 
   private pump(): void {
-    while (this.running < this.options.concurrency && this.runnable.length > 0 && !this.handlerController.signal.aborted) {
+    while (this.running < this.options.concurrency && this.runnable.length > 0 && !this.handlersAborted) {
       const delivery = this.runnable.shift() as Delivery;
       this.running += 1;
       const pending = this.processor.process(delivery);
@@ -257,6 +259,7 @@ export class Subscription {
       });
       clearTimeout(timer);
     }
+    this.handlersAborted = true;
     this.handlerController.abort(new MessagingError('CLOSED', `Subscription to "${this.topic}" closed before the handler finished`, { topic: this.topic }));
     while (this.ackFlush) await this.ackFlush;
     this.sourceClosed = true;

@@ -5,6 +5,10 @@ export interface Entry {
   readonly seq: number;
   readonly message: WireMessage;
   deliveries: number;
+  /** The consumer it is delivered to and not yet acknowledged by, if any. */
+  owner: MemoryConsumer | undefined;
+  /** When it was last delivered (ms since the epoch). */
+  since: number;
 }
 
 /** Stands for one subscription of the group. */
@@ -18,11 +22,6 @@ export interface MemoryDelivery extends Delivery {
   readonly consumer: MemoryConsumer;
 }
 
-interface PendingInfo {
-  consumer: MemoryConsumer;
-  since: number;
-}
-
 /**
  * The state of one consumer group on one topic: a FIFO of undelivered entries, the entries
  * delivered but not acknowledged, and which consumer owns each key that has pending entries.
@@ -33,7 +32,8 @@ export class GroupState {
   private queue: (Entry | undefined)[] = [];
   private head = 0;
   private live = 0;
-  private readonly pending = new Map<Entry, PendingInfo>();
+  /** Delivered and not acknowledged, in delivery order; each knows its owner and since when. */
+  private readonly pending = new Set<Entry>();
   private readonly keyOwners = new Map<string, { consumer: MemoryConsumer; count: number }>();
   private readonly consumers = new Set<MemoryConsumer>();
   /** Entries dropped because the queue was full. */
@@ -56,7 +56,7 @@ export class GroupState {
   /** Removes a consumer and gives everything it had not acknowledged back to the group. */
   leave(consumer: MemoryConsumer): void {
     this.consumers.delete(consumer);
-    this.release([...this.pending].filter(([, info]) => info.consumer === consumer).map(([entry]) => entry));
+    this.release([...this.pending].filter((entry) => entry.owner === consumer));
   }
 
   push(entry: Entry): void {
@@ -86,7 +86,9 @@ export class GroupState {
       queue[i] = undefined;
       this.live -= 1;
       entry.deliveries += 1;
-      this.pending.set(entry, { consumer, since: now });
+      entry.owner = consumer;
+      entry.since = now;
+      this.pending.add(entry);
       if (key !== null) {
         if (!owner) {
           owner = { consumer, count: 0 };
@@ -104,9 +106,10 @@ export class GroupState {
   ack(deliveries: readonly MemoryDelivery[]): void {
     let freedKey = false;
     for (const delivery of deliveries) {
-      const info = this.pending.get(delivery.entry);
-      if (!info || info.consumer !== delivery.consumer || delivery.entry.deliveries !== delivery.deliveryCount) continue;
-      this.pending.delete(delivery.entry);
+      const entry = delivery.entry;
+      if (entry.owner !== delivery.consumer || entry.deliveries !== delivery.deliveryCount) continue;
+      entry.owner = undefined;
+      this.pending.delete(entry);
       freedKey = this.releaseKey(delivery.entry) || freedKey;
     }
     // Entries skipped because their key was owned may now go to any consumer.
@@ -120,15 +123,15 @@ export class GroupState {
   reclaimIdle(idleMs: number, now: number): number {
     const idle: Entry[] = [];
     const keys = new Map<string, MemoryConsumer>();
-    for (const [entry, info] of this.pending) {
-      if (now - info.since < idleMs) continue;
+    for (const entry of this.pending) {
+      if (now - entry.since < idleMs) continue;
       idle.push(entry);
-      if (entry.message.key !== null) keys.set(entry.message.key, info.consumer);
+      if (entry.message.key !== null) keys.set(entry.message.key, entry.owner as MemoryConsumer);
     }
     if (idle.length === 0) return 0;
-    for (const [entry, info] of this.pending) {
+    for (const entry of this.pending) {
       const key = entry.message.key;
-      if (key !== null && keys.get(key) === info.consumer && !idle.includes(entry)) idle.push(entry);
+      if (key !== null && keys.get(key) === entry.owner && !idle.includes(entry)) idle.push(entry);
     }
     this.release(idle);
     return idle.length;
@@ -136,8 +139,8 @@ export class GroupState {
 
   /** Earliest time at which a pending entry can become idle, or undefined when none is pending. */
   oldestPendingSince(): number | undefined {
-    // Entries are added to the map as they are delivered, so the first one is the oldest.
-    for (const info of this.pending.values()) return info.since;
+    // Entries are added to the set as they are delivered, so the first one is the oldest.
+    for (const entry of this.pending) return entry.since;
     return undefined;
   }
 
@@ -145,6 +148,7 @@ export class GroupState {
   private release(entries: Entry[]): void {
     if (entries.length === 0) return;
     for (const entry of entries) {
+      entry.owner = undefined;
       this.pending.delete(entry);
       this.releaseKey(entry);
     }

@@ -47,7 +47,7 @@ export class MemoryAdapter implements MessageAdapter {
       const groups = this.topics.get(message.topic);
       if (!groups) continue;
       for (const group of groups.values()) {
-        group.push({ seq: ++this.seq, message, deliveries: 0 });
+        group.push({ seq: ++this.seq, message, deliveries: 0, owner: undefined, since: 0 });
         touched.add(group);
       }
     }

@@ -1,14 +1,12 @@
-import { evalScript, luaScript, type LuaScript } from '@infra/resilience/redis';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { AdapterCapabilities, AdapterSubscription, Backlog, MessageAdapter, SubscribeSpec, WireMessage } from '../adapter.js';
 import { InvalidOptionError, MessagingError } from '../errors.js';
 import { integer, plainObject } from '../validate.js';
 import { createRedisClient } from './load-ioredis.js';
 import { RedisStreamSubscription } from './redis-subscription.js';
-import { APPEND_SCRIPT_SOURCE, entryFields, entryValues } from './stream-entry.js';
+import { APPEND_SCRIPT_SOURCE, entryBody, entryEnvelope, entryFields } from './stream-entry.js';
 
-const APPEND_SCRIPT: LuaScript = luaScript(APPEND_SCRIPT_SOURCE);
-/** Entries per EVALSHA: Redis runs a script to its end, so a chunk must stay short (about a millisecond). */
+/** Entries per script call: Redis runs a script to its end, so a chunk must stay short (about a millisecond). */
 const APPEND_CHUNK = 500;
 
 export interface RedisAdapterOptions {
@@ -79,23 +77,26 @@ export class RedisStreamsAdapter implements MessageAdapter {
       await this.client.xadd(this.streamKey(message.topic), ...trim, '*', ...entryFields(message));
       return;
     }
-    // One EVALSHA per stream and chunk instead of one XADD per message: the per-command cost of
-    // the client, not Redis, bounds a pipeline of XADDs. Chunks of one stream go one after the
-    // other, so entries land in publish order; streams go in parallel.
-    const byStream = new Map<string, (string | Buffer | number)[][]>();
+    // One script call per stream and chunk instead of one XADD per message: the per-command cost
+    // of the client, not Redis, bounds a pipeline of XADDs. Every call goes out at once, so Redis
+    // runs one chunk while the client writes the next; Redis runs the commands of a connection in
+    // the order sent, so entries land in publish order. EVAL, not EVALSHA: a script missing from
+    // Redis's cache (SCRIPT FLUSH, a restart) cannot fail one chunk while a later one lands.
+    // A call's arguments in one array, which the client takes as it is: the stream key, the
+    // MAXLEN, then an envelope and a body per entry.
+    const byStream = new Map<string, (string | Buffer)[][]>();
+    const maxLen = String(this.maxLen);
     for (const message of messages) {
       const key = this.streamKey(message.topic);
       let chunks = byStream.get(key);
       if (chunks === undefined) byStream.set(key, (chunks = []));
       let chunk = chunks[chunks.length - 1];
-      if (chunk === undefined || chunk.length >= 1 + 2 * APPEND_CHUNK) chunks.push((chunk = [this.maxLen]));
-      chunk.push(...entryValues(message));
+      if (chunk === undefined || chunk.length >= 2 + 2 * APPEND_CHUNK) chunks.push((chunk = [key, maxLen]));
+      chunk.push(entryEnvelope(message), entryBody(message));
     }
-    await Promise.all(
-      [...byStream].map(async ([key, chunks]) => {
-        for (const args of chunks) await evalScript(this.client, APPEND_SCRIPT, [key], args);
-      }),
-    );
+    const calls: Promise<unknown>[] = [];
+    for (const chunks of byStream.values()) for (const args of chunks) calls.push(this.client.eval(APPEND_SCRIPT_SOURCE, 1, args));
+    await Promise.all(calls);
   }
 
   async subscribe(spec: SubscribeSpec): Promise<AdapterSubscription> {

@@ -16,31 +16,36 @@ interface StoredEnvelope {
 }
 
 export function entryFields(message: WireMessage): (string | Buffer)[] {
-  const [envelope, body] = entryValues(message);
-  return [ENVELOPE, envelope, BODY, body];
+  return [ENVELOPE, entryEnvelope(message), BODY, entryBody(message)];
 }
 
-/** The values of an entry's two fields, envelope then body. */
-export function entryValues(message: WireMessage): [string, string | Buffer] {
-  const body = typeof message.body === 'string' ? message.body : Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength);
+/** The value of an entry's envelope field: id, key, time and headers as JSON. */
+export function entryEnvelope(message: WireMessage): string {
   const envelope: StoredEnvelope = { i: message.id, t: message.timestamp, h: message.headers };
   if (message.key !== null) envelope.k = message.key;
-  return [JSON.stringify(envelope), body];
+  return JSON.stringify(envelope);
+}
+
+/** The value of an entry's body field: the serialized payload as given, bytes without a copy. */
+export function entryBody(message: WireMessage): string | Buffer {
+  const body = message.body;
+  return typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }
 
 /**
  * Appends entries to one stream in one command: ARGV[1] is the MAXLEN (0: no trimming), then an
- * envelope and a body per entry. Each XADD is the one a pipeline would send, so trimming and ids
- * are unchanged; the client sends one command instead of one per message.
+ * envelope and a body per entry. Each XADD is the one a pipeline would send, so ids are unchanged;
+ * the client sends one command instead of one per message. The stream is trimmed once, after the
+ * last entry: the script runs atomically, so nobody can see it longer in between, and an XADD
+ * without MAXLEN costs Redis about a third less.
  */
 export const APPEND_SCRIPT_SOURCE: string = `
-local trim = tonumber(ARGV[1])
 for i = 2, #ARGV, 2 do
-  if trim > 0 then
-    redis.call('XADD', KEYS[1], 'MAXLEN', '~', trim, '*', '${ENVELOPE}', ARGV[i], '${BODY}', ARGV[i + 1])
-  else
-    redis.call('XADD', KEYS[1], '*', '${ENVELOPE}', ARGV[i], '${BODY}', ARGV[i + 1])
-  end
+  redis.call('XADD', KEYS[1], '*', '${ENVELOPE}', ARGV[i], '${BODY}', ARGV[i + 1])
+end
+local trim = tonumber(ARGV[1])
+if trim > 0 then
+  redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', trim)
 end
 return (#ARGV - 1) / 2
 `;
