@@ -9,7 +9,7 @@ import { redact } from './redact.js';
 import { withModel, type OutgoingRequest } from './request-info.js';
 import type { ResponseCache } from './response-cache.js';
 import { monitorStream, type StreamOutcome } from './stream-monitor.js';
-import { encodingForModel, estimatePromptTokens, reservedCompletionTokens, tokenCounter } from './tokens.js';
+import { encodingForModel, estimatePromptTokens, loadedTokenCounter, reservedCompletionTokens, tokenCounter, type TokenCount } from './tokens.js';
 import type { Usage } from './usage.js';
 
 export interface RetrySettings {
@@ -61,6 +61,7 @@ export class Guard {
   private readonly policies = new Map<number, RetryPolicy>();
   /** Errors that must not be retried: a stream that already reached the caller, a body sent once. */
   private readonly final = new WeakSet<object>();
+  private settleHooks: RequestHooks | undefined;
 
   constructor(settings: GuardSettings) {
     this.settings = settings;
@@ -143,15 +144,20 @@ export class Guard {
   ): Promise<Served & { text?: string }> {
     const breaker = this.breaker(request.model);
     const context: ErrorContext = { model: request.model, endpoint: request.endpoint, secret: this.settings.secret() };
+    // A stream is handed to the caller as soon as it starts, while the attempt goes on until it
+    // ends; any other call simply resolves with its attempt.
     let handOff: ((served: Served) => void) | undefined;
-    const handedOff = new Promise<Served>((resolve) => {
-      handOff = resolve;
-    });
+    const handedOff = request.stream
+      ? new Promise<Served>((resolve) => {
+          handOff = resolve;
+        })
+      : undefined;
+    const limiter = this.settings.limiter?.enabled ? this.settings.limiter : undefined;
     const run = this.policy(maxRetries).execute(
       ({ attempt }) =>
         breaker.execute(async () => {
-          const reservation = await this.reserve(request, signal);
-          this.events.emit('request', { model: request.model, endpoint: request.endpoint, attempt });
+          const reservation = limiter ? (this.reserveNow(limiter, request) ?? (await this.reserve(limiter, request, signal))) : undefined;
+          if (this.events.has('request')) this.events.emit('request', { model: request.model, endpoint: request.endpoint, attempt });
           let result: AttemptResult;
           try {
             result = await sendAttempt({ fetch: this.settings.fetch, request, init, timeoutMs, signal, context });
@@ -196,7 +202,7 @@ export class Guard {
         }, { signal }),
       { signal },
     );
-    return Promise.race([handedOff, run]);
+    return handedOff ? Promise.race([handedOff, run]) : run;
   }
 
   private policy(maxRetries: number): RetryPolicy {
@@ -231,17 +237,31 @@ export class Guard {
     return policy;
   }
 
-  private async reserve(request: OutgoingRequest, signal: AbortSignal): Promise<Reservation | undefined> {
-    const limiter = this.settings.limiter;
-    if (!limiter?.enabled) return undefined;
+  /**
+   * The reservation when it can be had without waiting (tokenizer loaded, memory store, budget
+   * there); undefined otherwise, and nothing is taken.
+   */
+  private reserveNow(limiter: TokenBudgetLimiter, request: OutgoingRequest): Reservation | undefined {
+    let tokens = 0;
+    if (limiter.budget.tokens > 0 && request.body) {
+      const count = loadedTokenCounter(encodingForModel(request.model));
+      if (count === undefined) return undefined;
+      tokens = this.estimate(limiter, request.endpoint, request.body, count);
+    }
+    return limiter.tryAcquireNow(tokens);
+  }
+
+  private estimate(limiter: TokenBudgetLimiter, endpoint: string, body: Record<string, unknown>, count: TokenCount): number {
+    return estimatePromptTokens(endpoint, body, count) + reservedCompletionTokens(endpoint, body, limiter.defaultCompletionTokens);
+  }
+
+  private async reserve(limiter: TokenBudgetLimiter, request: OutgoingRequest, signal: AbortSignal): Promise<Reservation> {
     let tokens = 0;
     if (limiter.budget.tokens > 0 && request.body) {
       const count = await tokenCounter(encodingForModel(request.model));
-      tokens =
-        estimatePromptTokens(request.endpoint, request.body, count) +
-        reservedCompletionTokens(request.endpoint, request.body, limiter.defaultCompletionTokens);
+      tokens = this.estimate(limiter, request.endpoint, request.body, count);
     }
-    const hooks = this.hooks(request);
+    const hooks = new RequestHooks(this, request);
     try {
       return await limiter.acquire(tokens, signal, hooks);
     } catch (error) {
@@ -260,18 +280,7 @@ export class Guard {
 
   private settle(reservation: Reservation | undefined, used: number | undefined): void {
     const limiter = this.settings.limiter;
-    if (reservation && limiter) limiter.settle(reservation, used, this.hooks(undefined));
-  }
-
-  private hooks(request: OutgoingRequest | undefined): LimiterHooks {
-    return {
-      rateLimited: ({ scope, retryAfterMs, waiting }) => {
-        this.events.emit('rateLimited', { model: request?.model, endpoint: request?.endpoint ?? '', scope, retryAfterMs, waiting });
-      },
-      storeError: (error) => {
-        this.storeError('rateLimit', error);
-      },
-    };
+    if (reservation && limiter) limiter.settle(reservation, used, (this.settleHooks ??= new RequestHooks(this, undefined)));
   }
 
   private emitUsage(
@@ -312,7 +321,7 @@ export class Guard {
     });
   }
 
-  private storeError(store: 'rateLimit' | 'cache', error: unknown): void {
+  storeError(store: 'rateLimit' | 'cache', error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     this.events.emit('storeError', { store, message: redact(message, this.settings.secret()) });
   }
@@ -320,5 +329,21 @@ export class Guard {
   /** Any failure as a coded error of this package. */
   normalize(error: unknown, signal: AbortSignal, request: OutgoingRequest): OpenAIClientError {
     return normalizeError(error, signal, request, this.settings.secret());
+  }
+}
+
+/** What the limiter reports about one request, as events of its guard. */
+class RequestHooks implements LimiterHooks {
+  constructor(
+    private readonly guard: Guard,
+    private readonly request: OutgoingRequest | undefined,
+  ) {}
+
+  rateLimited({ scope, retryAfterMs, waiting }: { scope: 'requests' | 'tokens'; retryAfterMs: number; waiting: boolean }): void {
+    this.guard.events.emit('rateLimited', { model: this.request?.model, endpoint: this.request?.endpoint ?? '', scope, retryAfterMs, waiting });
+  }
+
+  storeError(error: unknown): void {
+    this.guard.storeError('rateLimit', error);
   }
 }

@@ -48,7 +48,17 @@ export function describeRequest(url: string, init: RequestInit, baseURL: string,
 const endpoints = new Map<string, string>();
 const CACHED_ENDPOINTS = 256;
 
+/** The last lookup: consecutive calls mostly go to one URL, and comparing is cheaper than hashing. */
+let last = { url: '', baseURL: '', endpoint: '' };
+
 function endpointOf(url: string, baseURL: string): string {
+  if (url === last.url && baseURL === last.baseURL) return last.endpoint;
+  const endpoint = cachedEndpoint(url, baseURL);
+  last = { url, baseURL, endpoint };
+  return endpoint;
+}
+
+function cachedEndpoint(url: string, baseURL: string): string {
   const key = `${baseURL} ${url}`;
   let endpoint = endpoints.get(key);
   if (endpoint === undefined) {

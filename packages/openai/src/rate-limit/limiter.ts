@@ -93,7 +93,7 @@ export class TokenBudgetLimiter {
    * the whole budget, so that it waits for a full bucket instead of never running.
    */
   async acquire(tokens: number, signal: AbortSignal, hooks: LimiterHooks): Promise<Reservation> {
-    const cost = this.budget.tokens > 0 ? Math.min(Math.max(0, Math.ceil(tokens)), this.budget.tokens) : 0;
+    const cost = this.cost(tokens);
     const deadline = Date.now() + this.maxWaitMs;
     for (;;) {
       let decision;
@@ -124,15 +124,33 @@ export class TokenBudgetLimiter {
     }
   }
 
+  /**
+   * `acquire` without waiting, for a store that decides synchronously (the memory store): the
+   * reservation when the budget is there now, else `undefined` (nothing taken; call `acquire`).
+   */
+  tryAcquireNow(tokens: number): Reservation | undefined {
+    if (!(this.store instanceof MemoryTokenBudgetStore)) return undefined;
+    const cost = this.cost(tokens);
+    return this.store.acquireSync(this.key, this.budget, cost).allowed ? { tokens: cost } : undefined;
+  }
+
   /** Replaces the reserved estimate by the real usage (or gives it all back when `used` is 0). */
   settle(reservation: Reservation, used: number | undefined, hooks: LimiterHooks): void {
     if (this.budget.tokens <= 0 || used === undefined) return;
     const delta = Math.ceil(used) - reservation.tokens;
     if (delta === 0) return;
     reservation.tokens += delta;
+    if (this.store instanceof MemoryTokenBudgetStore) {
+      this.store.adjustSync(this.key, this.budget, delta);
+      return;
+    }
     this.store.adjust(this.key, this.budget, delta).catch((error: unknown) => {
       hooks.storeError(error);
     });
+  }
+
+  private cost(tokens: number): number {
+    return this.budget.tokens > 0 ? Math.min(Math.max(0, Math.ceil(tokens)), this.budget.tokens) : 0;
   }
 
   async close(): Promise<void> {

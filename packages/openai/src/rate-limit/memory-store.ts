@@ -39,9 +39,14 @@ export class MemoryTokenBudgetStore implements TokenBudgetStore {
   }
 
   adjust(key: string, budget: TokenBudget, tokenDelta: number): Promise<void> {
+    this.adjustSync(key, budget, tokenDelta);
+    return Promise.resolve();
+  }
+
+  /** Same as `adjust`, without the promise. */
+  adjustSync(key: string, budget: TokenBudget, tokenDelta: number): void {
     const state = adjust(this.states.get(key), budget, tokenDelta, this.now());
     if (state) this.states.set(key, state);
-    return Promise.resolve();
   }
 
   close(): Promise<void> {
