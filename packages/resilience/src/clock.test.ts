@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { cachedNow } from './clock.js';
 
 function busyWait(ms: number): void {
@@ -40,5 +40,32 @@ describe('cachedNow', () => {
     cachedNow();
     // The 1 ms expiry timer exists but is unref'd, so it is not listed as keeping the loop alive.
     expect(refed()).toBe(before);
+  });
+
+  it('re-arms one timer, which stays unref-ed, and drops the reading every time', async () => {
+    const refed = () => process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length;
+    await turn(5);
+    const before = refed();
+    for (let cycle = 0; cycle < 3; cycle++) {
+      const held = cachedNow();
+      expect(refed()).toBe(before);
+      await turn(5);
+      expect(cachedNow()).toBeGreaterThan(held);
+    }
+  });
+
+  it('arms a real timer again after a fake clock that made the last one is gone', async () => {
+    await turn(5);
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      cachedNow();
+    } finally {
+      vi.useRealTimers();
+    }
+    // The 64-call budget ends the fake-armed reading; the next one must arm a timer that fires.
+    for (let i = 0; i < 64; i++) cachedNow();
+    const held = cachedNow();
+    await turn(5);
+    expect(cachedNow()).toBeGreaterThan(held);
   });
 });

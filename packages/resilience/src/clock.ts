@@ -7,6 +7,10 @@ const READS_PER_READING = 64;
 let reading = 0;
 let readsLeft = 0;
 let expiryPending = false;
+/** The one expiry timer, re-armed with `refresh()`: a new Timeout per millisecond costs an allocation (and an async_hooks event when hooks are on). */
+let expiry: NodeJS.Timeout | undefined;
+/** The `setTimeout` that made `expiry`: a timer of a fake clock that has since been uninstalled would never fire again. */
+let expirySetTimeout: typeof setTimeout | undefined;
 
 function expire(): void {
   expiryPending = false;
@@ -31,9 +35,15 @@ export function cachedNow(): number {
   }
   reading = nativeNow();
   readsLeft = READS_PER_READING - 1;
-  if (!expiryPending) {
+  // A pending expiry armed by a fake clock that is gone would never fire: arm a real one then.
+  if (!expiryPending || expirySetTimeout !== setTimeout) {
     expiryPending = true;
-    setTimeout(expire, 1).unref();
+    if (expiry !== undefined && expirySetTimeout === setTimeout) expiry.refresh();
+    else {
+      expirySetTimeout = setTimeout;
+      expiry = setTimeout(expire, 1);
+      expiry.unref();
+    }
   }
   return reading;
 }
