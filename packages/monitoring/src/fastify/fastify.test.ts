@@ -80,7 +80,7 @@ describe('@infra/monitoring/fastify', () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
       domain: 'http',
-      tags: { method: 'GET', route: '/boom' },
+      tags: { method: 'GET', route: '/boom', status: '500' },
       error: { message: 'exploded with token=[REDACTED]' },
       context: { request: { method: 'GET', url: '/boom?api_key=[REDACTED]', headers: { authorization: '[REDACTED]', cookie: '[REDACTED]' } } },
     });
