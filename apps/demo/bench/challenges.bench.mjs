@@ -1,16 +1,21 @@
 // Throughput of a cached `GET /v1/challenges/:id` through the whole service, against a bare
 // Fastify route answering the same JSON and against the same service with its cache off.
 // Run after `pnpm --filter @infra/demo... build`:  pnpm --filter @infra/demo bench
-// BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (default 50), BENCH_ROUNDS (default 2).
+// BENCH_DURATION (s, default 5), BENCH_CONNECTIONS (default 50), BENCH_ROUNDS (default 6).
+// The load generator shares the machine with the targets, so a round's throughput drifts with
+// whatever else runs: ratios are paired within a round (the targets run back to back) and the
+// median over rounds is reported. On Linux the server's CPU time per request is shown too, read
+// from /proc: it is what the stack costs, whatever the load generator manages to send.
 // DATABASE_URL / REDIS_URL given in the environment are used by the service targets.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
-const duration = Number(process.env.BENCH_DURATION ?? 10);
+const duration = Number(process.env.BENCH_DURATION ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 6);
 const path = '/v1/challenges/00000000-0000-4000-8000-000000000004';
 const serverScript = fileURLToPath(new URL('./server.mjs', import.meta.url));
 
@@ -29,6 +34,17 @@ async function startTarget(mode, stdin) {
 async function stopTarget(target) {
   target.child.kill('SIGTERM');
   await once(target.child, 'exit');
+}
+
+/** CPU seconds (user + system) a process has used, from /proc; undefined where there is none. */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 function load(url, seconds) {
@@ -54,9 +70,12 @@ try {
   // Rounds interleave the targets so that drift in the machine's load hits all of them alike.
   for (let round = 0; round < rounds; round++) {
     for (const [name, target] of targets) {
+      const cpuBefore = cpuSeconds(target.child.pid);
       const result = await load(target.url, duration);
+      const cpuAfter = cpuSeconds(target.child.pid);
       if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-      results.get(name).push(result);
+      const cpuPerRequest = cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1e6) / result.requests.total;
+      results.get(name).push({ ...result, cpuPerRequest });
     }
   }
 } finally {
@@ -67,21 +86,28 @@ const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 };
+const bareRuns = results.get(targets[0][0]);
 const summary = targets.map(([name]) => {
   const runs = results.get(name);
+  const cpu = runs.map((r) => r.cpuPerRequest).filter((v) => v !== undefined);
   return {
     name,
     rps: median(runs.map((r) => r.requests.average)),
     p50: median(runs.map((r) => r.latency.p50)),
     p99: median(runs.map((r) => r.latency.p99)),
+    // Paired with the bare route's run of the same round.
+    ratio: median(runs.map((r, round) => r.requests.average / bareRuns[round].requests.average)),
+    cpu: cpu.length === runs.length ? median(cpu) : undefined,
   };
 });
-const bareRps = summary[0].rps;
-console.log(`\nGET ${path}  (${connections} connections, ${rounds} x ${duration} s per target, median of rounds, Node ${process.version})\n`);
-console.log('| target | req/s | p50 ms | p99 ms | vs bare |');
-console.log('| --- | ---: | ---: | ---: | ---: |');
+console.log(`\nGET ${path}  (${connections} connections, ${rounds} x ${duration} s per target, medians of rounds, Node ${process.version})\n`);
+console.log('| target | req/s | p50 ms | p99 ms | vs bare (paired) | server CPU µs/request |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
 for (const row of summary) {
-  console.log(`| ${row.name} | ${Math.round(row.rps)} | ${row.p50} | ${row.p99} | ${((row.rps / bareRps) * 100).toFixed(0)} % |`);
+  console.log(`| ${row.name} | ${Math.round(row.rps)} | ${row.p50} | ${row.p99} | ${(row.ratio * 100).toFixed(0)} % | ${row.cpu === undefined ? 'n/a' : row.cpu.toFixed(1)} |`);
 }
-const cached = summary[1].rps;
-console.log(`\ncache on vs off: ${(cached / summary[2].rps).toFixed(1)}x; whole stack at ${((cached / bareRps) * 100).toFixed(0)} % of bare (target >= 70 %)`);
+const [bareRow, cached, uncached] = summary;
+console.log(`\ncache on vs off: ${(cached.rps / uncached.rps).toFixed(1)}x; whole stack at ${(cached.ratio * 100).toFixed(0)} % of bare (target >= 70 %)`);
+if (bareRow.cpu !== undefined && cached.cpu !== undefined) {
+  console.log(`server CPU per request: bare ${bareRow.cpu.toFixed(1)} µs, whole stack ${cached.cpu.toFixed(1)} µs (bare / stack = ${((bareRow.cpu / cached.cpu) * 100).toFixed(0)} %)`);
+}

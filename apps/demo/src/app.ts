@@ -3,7 +3,7 @@ import type {} from '@fastify/swagger';
 import { apiVersionPlugin, corsPlugin, errorHandlerPlugin, openApiPlugin } from '@infra/api/fastify';
 import { GracefulShutdown, type ShutdownReport } from '@infra/health';
 import { healthCheckController } from '@infra/health/fastify';
-import type { ErrorMonitor, MonitorLogger } from '@infra/monitoring';
+import type { MonitorLogger } from '@infra/monitoring';
 import { metricsPlugin } from '@infra/monitoring/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { challengeRoutes } from './challenges/challenge-routes.js';
@@ -87,30 +87,6 @@ export async function buildApp(config: AppConfig = loadConfig(), options: BuildO
   return { app, resources, shutdown, close: (reason = 'close') => shutdown.shutdown(reason) };
 }
 
-/**
- * Reports errors that ended in a 5xx to the error monitor. Decided on the response, not in
- * `onError`: that hook runs before the error handler maps a code to its status, so a 404 or 409
- * error would look like a 500 there.
- */
-function captureServerErrors(app: FastifyInstance, errorMonitor: ErrorMonitor): void {
-  const failures = new WeakMap<object, Error>();
-  app.addHook('onError', (request, _reply, error, done) => {
-    failures.set(request, error);
-    done();
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    const error = failures.get(request);
-    if (error !== undefined && reply.statusCode >= 500) {
-      errorMonitor.captureError(error, {
-        domain: 'http',
-        tags: { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
-        context: { request: { id: request.id, method: request.method, url: request.url, headers: request.headers } },
-      });
-    }
-    done();
-  });
-}
-
 async function registerHttp(app: FastifyInstance, config: AppConfig, resources: Resources): Promise<void> {
   const { observability } = resources;
   // While closing, responses ask the client to hang up: a keep-alive connection that goes idle
@@ -132,8 +108,9 @@ async function registerHttp(app: FastifyInstance, config: AppConfig, resources: 
       INVALID_TRANSFER: { status: 400, title: 'Invalid transfer' },
     },
   });
-  await app.register(metricsPlugin, { collector: observability.metricsCollector });
-  captureServerErrors(app, observability.errorMonitor);
+  // HTTP metrics, and errors that ended in a 5xx reported to the error monitor (decided on the
+  // response: the error handler maps codes to statuses after onError runs).
+  await app.register(metricsPlugin, { collector: observability.metricsCollector, errorMonitor: observability.errorMonitor });
   if (config.corsOrigins !== undefined) await app.register(corsPlugin, { origins: config.corsOrigins });
   await app.register(openApiPlugin, {
     info: { title: 'Challenges service', version: API_VERSION, description: 'The @infra demo: every package of the toolkit behind one API.' },
