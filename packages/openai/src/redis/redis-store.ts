@@ -1,8 +1,8 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
-import { evalScript } from '@infra/resilience/redis';
+import { evalScript, type LuaScript } from '@infra/resilience/redis';
 import { InvalidOptionError, OpenAIClientError } from '../errors.js';
 import type { BudgetDecision, TokenBudget, TokenBudgetStore } from '../rate-limit/types.js';
-import { ACQUIRE_SCRIPT, ACQUIRE_SCRIPT_SHA, ADJUST_SCRIPT, ADJUST_SCRIPT_SHA } from './script.js';
+import { ACQUIRE, ADJUST } from './script.js';
 
 export interface RedisTokenBudgetStoreOptions {
   /** An existing ioredis client (or cluster). `close()` leaves it open: it is yours. */
@@ -40,7 +40,7 @@ export class RedisTokenBudgetStore implements TokenBudgetStore {
   }
 
   async acquire(key: string, budget: TokenBudget, tokens: number): Promise<BudgetDecision> {
-    const reply = (await this.run(ACQUIRE_SCRIPT_SHA, ACQUIRE_SCRIPT, key, budget, tokens)) as [number, number, number];
+    const reply = (await this.run(ACQUIRE, key, budget, tokens)) as [number, number, number];
     const [allowed, retryAfterMs, scope] = reply;
     return {
       allowed: allowed === 1,
@@ -50,7 +50,7 @@ export class RedisTokenBudgetStore implements TokenBudgetStore {
   }
 
   async adjust(key: string, budget: TokenBudget, tokenDelta: number): Promise<void> {
-    await this.run(ADJUST_SCRIPT_SHA, ADJUST_SCRIPT, key, budget, tokenDelta);
+    await this.run(ADJUST, key, budget, tokenDelta);
   }
 
   /** Closes the client if this store created it; idempotent. */
@@ -66,10 +66,10 @@ export class RedisTokenBudgetStore implements TokenBudgetStore {
     }
   }
 
-  private async run(sha: string, script: string, key: string, budget: TokenBudget, value: number): Promise<unknown> {
+  private async run(script: LuaScript, key: string, budget: TokenBudget, value: number): Promise<unknown> {
     const client = this.client ?? (await this.connect());
     const args = [budget.windowMs, budget.requests, budget.tokens, value];
-    return evalScript(client, { sha, source: script }, [this.prefix + key], args);
+    return evalScript(client, script, [this.prefix + key], args);
   }
 
   private connect(): Promise<Redis | Cluster> {

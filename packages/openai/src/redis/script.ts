@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { luaScript, type LuaScript } from '@infra/resilience/redis';
 
 /**
  * The GCRA of `rate-limit/gcra.ts` in Lua: one round trip, atomic, on Redis's own clock (TIME) so
@@ -17,7 +17,7 @@ local function num(x) return string.format('%.17g', x) end
 `;
 
 /** ARGV: windowMs, requests, tokens, cost. Returns { allowed, retryAfterMs (ceil), scope 0|1|2 }. */
-export const ACQUIRE_SCRIPT: string = `${PRELUDE}
+const ACQUIRE_SCRIPT: string = `${PRELUDE}
 local cost = tonumber(ARGV[4])
 local waitR, waitT = 0, 0
 local nr, nt = r, tk
@@ -40,7 +40,7 @@ return { 0, math.ceil(math.max(waitR, waitT)), scope }
 `;
 
 /** ARGV: windowMs, requests, tokens, delta. Moves the token TAT; a refund never passes "full". */
-export const ADJUST_SCRIPT: string = `${PRELUDE}
+const ADJUST_SCRIPT: string = `${PRELUDE}
 local delta = tonumber(ARGV[4])
 if tlimit <= 0 or delta == 0 then return 0 end
 local nt = math.max(now, math.max(tk, now) + delta * win / tlimit)
@@ -50,6 +50,5 @@ if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) else redis.call('DEL', KEYS[
 return 1
 `;
 
-const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
-export const ACQUIRE_SCRIPT_SHA: string = sha1(ACQUIRE_SCRIPT);
-export const ADJUST_SCRIPT_SHA: string = sha1(ADJUST_SCRIPT);
+export const ACQUIRE: LuaScript = luaScript(ACQUIRE_SCRIPT);
+export const ADJUST: LuaScript = luaScript(ADJUST_SCRIPT);
