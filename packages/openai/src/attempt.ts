@@ -1,6 +1,6 @@
 import { isOpenAIClientError, OpenAIClientError } from './errors.js';
 import { abortedError, connectionError, errorFromResponse, timeoutError, type ErrorContext } from './classify.js';
-import type { OutgoingRequest } from './request-info.js';
+import { copyInit, type OutgoingRequest } from './request-info.js';
 import { NEVER_ABORTED } from './signals.js';
 import { readUsage, type Usage } from './usage.js';
 
@@ -135,8 +135,7 @@ export async function sendAttempt(input: AttemptInput): Promise<AttemptResult> {
 
 /** The init of one attempt: the request's, with the attempt's signal (and the body as sent). */
 function attemptInit(init: RequestInit, rawBody: string | undefined, signal: AbortSignal): RequestInit {
-  const copy: Record<string, unknown> = {};
-  for (const name in init) copy[name] = init[name as keyof RequestInit];
+  const copy = copyInit(init);
   if (rawBody !== undefined) copy.body = rawBody;
   copy.signal = signal;
   return copy;

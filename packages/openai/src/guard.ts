@@ -61,7 +61,8 @@ export class Guard {
   private readonly policies = new Map<number, RetryPolicy>();
   /** Errors that must not be retried: a stream that already reached the caller, a body sent once. */
   private readonly final = new WeakSet<object>();
-  private settleHooks: RequestHooks | undefined;
+  /** Hooks of settlements, which belong to no one request. */
+  private readonly settleHooks: RequestHooks = new RequestHooks(this, undefined);
 
   constructor(settings: GuardSettings) {
     this.settings = settings;
@@ -280,7 +281,7 @@ export class Guard {
 
   private settle(reservation: Reservation | undefined, used: number | undefined): void {
     const limiter = this.settings.limiter;
-    if (reservation && limiter) limiter.settle(reservation, used, (this.settleHooks ??= new RequestHooks(this, undefined)));
+    if (reservation && limiter) limiter.settle(reservation, used, this.settleHooks);
   }
 
   private emitUsage(
