@@ -66,8 +66,10 @@ export class ChallengeService {
     return challenge;
   }
 
-  /** Like {@link getChallengeById}, but a missing challenge is a `CHALLENGE_NOT_FOUND` error. */
-  /** `getChallengeById`, or `CHALLENGE_NOT_FOUND`. One `then` rather than an async frame: it is on every read. */
+  /**
+   * Like {@link getChallengeById}, but a missing challenge is a `CHALLENGE_NOT_FOUND` error. One
+   * `then` rather than an async frame: it is on every read.
+   */
   requireChallenge(id: string): Promise<Challenge> {
     return this.getChallengeById(id).then((challenge) => {
       if (!challenge) throw new ChallengeNotFoundError(id);
