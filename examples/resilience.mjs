@@ -28,7 +28,8 @@ const policy = wrap(retry({ maxAttempts: 2, initialDelayMs: 20 }), paymentServic
 async function processPayment(amount) {
   return policy.execute(async ({ signal, attempt }) => {
     const response = await fetch(url, { method: 'POST', body: JSON.stringify({ amount }), signal });
-    if (!response.ok) throw Object.assign(new Error(`HTTP ${response.status} (attempt ${attempt})`), { status: response.status });
+    if (!response.ok)
+      throw Object.assign(new Error(`HTTP ${response.status} (attempt ${attempt})`), { status: response.status });
     return response.json();
   });
 }
@@ -40,7 +41,9 @@ for (let i = 1; i <= 6; i++) {
     await processPayment(i);
   } catch (error) {
     const ms = (performance.now() - started).toFixed(1);
-    console.log(`  payment ${i}: ${isResilienceError(error, 'CIRCUIT_OPEN') ? 'rejected by the open breaker' : error.message} (${ms} ms)`);
+    console.log(
+      `  payment ${i}: ${isResilienceError(error, 'CIRCUIT_OPEN') ? 'rejected by the open breaker' : error.message} (${ms} ms)`,
+    );
   }
 }
 
@@ -54,7 +57,9 @@ console.log('3. A rate limiter admits 3 requests per second per user.');
 const limiter = new RateLimiter({ limit: 3, windowMs: 1000, algorithm: 'token-bucket' });
 for (let i = 1; i <= 5; i++) {
   const decision = await limiter.consume('user-42');
-  console.log(`  request ${i}: ${decision.allowed ? 'allowed' : `limited, retry in ${Math.ceil(decision.retryAfterMs)} ms`} (remaining ${decision.remaining})`);
+  console.log(
+    `  request ${i}: ${decision.allowed ? 'allowed' : `limited, retry in ${Math.ceil(decision.retryAfterMs)} ms`} (remaining ${decision.remaining})`,
+  );
 }
 
 server.close();

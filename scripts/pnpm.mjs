@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { packageManager } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const wanted = String(packageManager).replace(/^pnpm@/, '').split('+')[0];
+const wanted = String(packageManager)
+  .replace(/^pnpm@/, '')
+  .split('+')[0];
 
 function run(cmd, args) {
   const result = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });

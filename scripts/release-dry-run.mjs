@@ -52,7 +52,8 @@ function tarballProblems(manifest, report, workspace) {
   const problems = [];
   const files = new Set(report.files.map((file) => file.path));
   for (const target of exportTargets(manifest.exports)) {
-    if (!files.has(target)) problems.push(`exports names ${target}, which the tarball does not hold (built? covered by "files"?)`);
+    if (!files.has(target))
+      problems.push(`exports names ${target}, which the tarball does not hold (built? covered by "files"?)`);
   }
   if (manifest.exports === undefined) problems.push('has no "exports" map');
   for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies']) {
@@ -90,7 +91,9 @@ step(`pnpm publish --dry-run (${publishable.length} packages)`, () => {
     const where = relative(root, pkg.path);
     const result = run(['publish', '--dry-run', '--no-git-checks', '--json'], { cwd: pkg.path, capture: true });
     if (result.status !== 0) {
-      failed.push(`${pkg.name} (${where}): pnpm publish --dry-run exited with ${result.status}\n${result.stderr.trim()}`);
+      failed.push(
+        `${pkg.name} (${where}): pnpm publish --dry-run exited with ${result.status}\n${result.stderr.trim()}`,
+      );
       continue;
     }
     let report;
@@ -102,7 +105,9 @@ step(`pnpm publish --dry-run (${publishable.length} packages)`, () => {
       continue;
     }
     const manifest = JSON.parse(readFileSync(join(pkg.path, 'package.json'), 'utf8'));
-    process.stdout.write(`\n${report.name}@${report.version}  ${formatSize(report.size)} packed, ${formatSize(report.unpackedSize)} unpacked, ${report.files.length} files (${where})\n`);
+    process.stdout.write(
+      `\n${report.name}@${report.version}  ${formatSize(report.size)} packed, ${formatSize(report.unpackedSize)} unpacked, ${report.files.length} files (${where})\n`,
+    );
     for (const file of report.files) process.stdout.write(`  ${formatSize(file.size).padStart(9)}  ${file.path}\n`);
     const problems = tarballProblems(manifest, report, workspace);
     if (report.name !== pkg.name || report.version !== manifest.version) {
@@ -114,9 +119,13 @@ step(`pnpm publish --dry-run (${publishable.length} packages)`, () => {
   return true;
 });
 
-process.stdout.write(`\nWould publish ${published.length} of ${publishable.length} packages (changeset publish skips versions already on the registry):\n`);
+process.stdout.write(
+  `\nWould publish ${published.length} of ${publishable.length} packages (changeset publish skips versions already on the registry):\n`,
+);
 for (const id of published) process.stdout.write(`  ${id}\n`);
 if (failed.length > 0) {
-  process.stderr.write(`\n${failed.length} package(s) cannot be released as they are:\n${failed.map((f) => `- ${f}`).join('\n')}\n`);
+  process.stderr.write(
+    `\n${failed.length} package(s) cannot be released as they are:\n${failed.map((f) => `- ${f}`).join('\n')}\n`,
+  );
   process.exit(1);
 }

@@ -73,8 +73,12 @@ try {
       const cpuBefore = cpuSeconds(target.child.pid);
       const result = await load(target.url, duration);
       const cpuAfter = cpuSeconds(target.child.pid);
-      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-      const cpuPerRequest = cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1e6) / result.requests.total;
+      if (result.non2xx > 0 || result.errors > 0)
+        throw new Error(`${name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+      const cpuPerRequest =
+        cpuBefore === undefined || cpuAfter === undefined
+          ? undefined
+          : ((cpuAfter - cpuBefore) * 1e6) / result.requests.total;
       results.get(name).push({ ...result, cpuPerRequest });
     }
   }
@@ -100,14 +104,22 @@ const summary = targets.map(([name]) => {
     cpu: cpu.length === runs.length ? median(cpu) : undefined,
   };
 });
-console.log(`\nGET ${path}  (${connections} connections, ${rounds} x ${duration} s per target, medians of rounds, Node ${process.version})\n`);
+console.log(
+  `\nGET ${path}  (${connections} connections, ${rounds} x ${duration} s per target, medians of rounds, Node ${process.version})\n`,
+);
 console.log('| target | req/s | p50 ms | p99 ms | vs bare (paired) | server CPU µs/request |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
 for (const row of summary) {
-  console.log(`| ${row.name} | ${Math.round(row.rps)} | ${row.p50} | ${row.p99} | ${(row.ratio * 100).toFixed(0)} % | ${row.cpu === undefined ? 'n/a' : row.cpu.toFixed(1)} |`);
+  console.log(
+    `| ${row.name} | ${Math.round(row.rps)} | ${row.p50} | ${row.p99} | ${(row.ratio * 100).toFixed(0)} % | ${row.cpu === undefined ? 'n/a' : row.cpu.toFixed(1)} |`,
+  );
 }
 const [bareRow, cached, uncached] = summary;
-console.log(`\ncache on vs off: ${(cached.rps / uncached.rps).toFixed(1)}x; whole stack at ${(cached.ratio * 100).toFixed(0)} % of bare (target >= 70 %)`);
+console.log(
+  `\ncache on vs off: ${(cached.rps / uncached.rps).toFixed(1)}x; whole stack at ${(cached.ratio * 100).toFixed(0)} % of bare (target >= 70 %)`,
+);
 if (bareRow.cpu !== undefined && cached.cpu !== undefined) {
-  console.log(`server CPU per request: bare ${bareRow.cpu.toFixed(1)} µs, whole stack ${cached.cpu.toFixed(1)} µs (bare / stack = ${((bareRow.cpu / cached.cpu) * 100).toFixed(0)} %)`);
+  console.log(
+    `server CPU per request: bare ${bareRow.cpu.toFixed(1)} µs, whole stack ${cached.cpu.toFixed(1)} µs (bare / stack = ${((bareRow.cpu / cached.cpu) * 100).toFixed(0)} %)`,
+  );
 }

@@ -110,10 +110,17 @@ async function registerHttp(app: FastifyInstance, config: AppConfig, resources: 
   });
   // HTTP metrics, and errors that ended in a 5xx reported to the error monitor (decided on the
   // response: the error handler maps codes to statuses after onError runs).
-  await app.register(metricsPlugin, { collector: observability.metricsCollector, errorMonitor: observability.errorMonitor });
+  await app.register(metricsPlugin, {
+    collector: observability.metricsCollector,
+    errorMonitor: observability.errorMonitor,
+  });
   if (config.corsOrigins !== undefined) await app.register(corsPlugin, { origins: config.corsOrigins });
   await app.register(openApiPlugin, {
-    info: { title: 'Challenges service', version: API_VERSION, description: 'The @infra demo: every package of the toolkit behind one API.' },
+    info: {
+      title: 'Challenges service',
+      version: API_VERSION,
+      description: 'The @infra demo: every package of the toolkit behind one API.',
+    },
     document: { tags: [{ name: 'challenges' }, { name: 'users' }] },
     routePrefix: '/docs',
   });
@@ -129,7 +136,10 @@ async function registerHttp(app: FastifyInstance, config: AppConfig, resources: 
   app.addHook('onError', (request, _reply, error, done) => {
     if (isDemoError(error) && request.url.startsWith('/v1/challenges')) {
       const params = request.params as { id?: string } | undefined;
-      observability.errorMonitor.captureError(error, { domain: 'challenge', context: { challengeId: params?.id, route: request.routeOptions.url } });
+      observability.errorMonitor.captureError(error, {
+        domain: 'challenge',
+        context: { challengeId: params?.id, route: request.routeOptions.url },
+      });
     }
     done();
   });

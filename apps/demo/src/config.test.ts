@@ -6,7 +6,8 @@ function failure(env: Record<string, string>): { variable: string; message: stri
   try {
     loadConfig(env);
   } catch (error) {
-    if (isDemoError(error, 'INVALID_CONFIG')) return { variable: (error as unknown as { variable: string }).variable, message: error.message };
+    if (isDemoError(error, 'INVALID_CONFIG'))
+      return { variable: (error as unknown as { variable: string }).variable, message: error.message };
     throw error;
   }
   throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);

@@ -16,7 +16,10 @@ export interface AppConfig {
   database: {
     /** `DATABASE_URL`: real Postgres through `pg`; unset: embedded PGlite. @default undefined */
     url: string | undefined;
-    /** `DATABASE_SCHEMA`: schema the service owns on that Postgres (created if missing). @default undefined (server's search_path) */
+    /**
+     * `DATABASE_SCHEMA`: schema the service owns on that Postgres (created if missing). @default undefined (server's
+     * search_path)
+     */
     schema: string | undefined;
     /** `PGLITE_DATA_DIR`: where the embedded database keeps its files. @default undefined (in memory) */
     pgliteDataDir: string | undefined;
@@ -24,7 +27,10 @@ export interface AppConfig {
     poolSize: number;
   };
   redis: {
-    /** `REDIS_URL`: Redis for the cache, the rate limiter and (without Kafka) the message bus. @default undefined (memory) */
+    /**
+     * `REDIS_URL`: Redis for the cache, the rate limiter and (without Kafka) the message bus. @default undefined
+     * (memory)
+     */
     url: string | undefined;
     /** `REDIS_KEY_PREFIX`: prefix of every key and stream the service writes. @default 'demo:' */
     keyPrefix: string;
@@ -78,7 +84,8 @@ function integer(env: Env, variable: string, fallback: number, min: number, max:
   const value = text(env, variable);
   if (value === undefined) return fallback;
   const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) fail(variable, `an integer from ${min} to ${max}`, value);
+  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max)
+    fail(variable, `an integer from ${min} to ${max}`, value);
   return parsed;
 }
 
@@ -136,7 +143,9 @@ function openai(env: Env): AppConfig['openai'] {
   } catch (error) {
     if (isOpenAIClientError(error, 'INVALID_CONFIG')) {
       const variable = (error as { variable?: unknown }).variable;
-      throw new InvalidConfigError(typeof variable === 'string' ? variable : 'OPENAI_API_KEY', error.message, { cause: error });
+      throw new InvalidConfigError(typeof variable === 'string' ? variable : 'OPENAI_API_KEY', error.message, {
+        cause: error,
+      });
     }
     throw error;
   }
@@ -175,7 +184,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     openai: openai(env),
     cacheEnabled: boolean(env, 'CACHE_ENABLED', true),
     seedData: boolean(env, 'SEED_DATA', true),
-    corsOrigins: list(env, 'CORS_ORIGINS', /^(\*|https?:\/\/[^\s,/]+)$/, 'a comma-separated list of origins (https://app.example.com)'),
+    corsOrigins: list(
+      env,
+      'CORS_ORIGINS',
+      /^(\*|https?:\/\/[^\s,/]+)$/,
+      'a comma-separated list of origins (https://app.example.com)',
+    ),
     rateLimit: {
       limit: integer(env, 'RATE_LIMIT_MAX', 10, 1, 1_000_000),
       windowMs: integer(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 1, 86_400_000),

@@ -17,7 +17,9 @@ function readConfig(): AppConfig {
 
 function describeBackends(config: AppConfig): string {
   return [
-    config.database.url === undefined ? `database: PGlite (${config.database.pgliteDataDir ?? 'in memory'})` : 'database: Postgres',
+    config.database.url === undefined
+      ? `database: PGlite (${config.database.pgliteDataDir ?? 'in memory'})`
+      : 'database: Postgres',
     config.cacheEnabled ? `cache: ${config.redis.url === undefined ? 'memory' : 'Redis'}` : 'cache: off',
     `bus: ${config.kafkaBrokers !== undefined ? 'Kafka' : config.redis.url !== undefined ? 'Redis Streams' : 'memory'}`,
     `OpenAI: ${config.openai === undefined ? 'off (templates)' : (config.openai.baseURL ?? 'api.openai.com')}`,
@@ -31,13 +33,20 @@ demo.shutdown.installSignalHandlers();
 try {
   await demo.app.listen({ port: config.port, host: config.host });
 } catch (error) {
-  process.stderr.write(`Cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `Cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   await demo.close('listen failed');
   process.exit(1);
 }
 const address = demo.app.server.address();
 const port = typeof address === 'object' && address !== null ? address.port : config.port;
-const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+const shownHost =
+  config.host === '0.0.0.0' || config.host === '::'
+    ? 'localhost'
+    : config.host.includes(':')
+      ? `[${config.host}]`
+      : config.host;
 const url = `http://${shownHost}:${port}`;
 process.stdout.write(
   `Challenges service listening on ${url}\n` +

@@ -10,7 +10,14 @@ import type { RunningDemo } from './demo-instance.js';
 const FIRST_SEEDED = '00000000-0000-4000-8000-000000000001';
 
 export function newChallenge(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { title: 'Retry with jitter', description: 'Retry a flaky call with capped exponential backoff.', difficulty: 'medium', category: 'resilience', points: 30, ...overrides };
+  return {
+    title: 'Retry with jitter',
+    description: 'Retry a flaky call with capped exponential backoff.',
+    difficulty: 'medium',
+    category: 'resilience',
+    points: 30,
+    ...overrides,
+  };
 }
 
 export async function createUser(run: RunningDemo, points = 0): Promise<string> {
@@ -21,7 +28,9 @@ export async function createUser(run: RunningDemo, points = 0): Promise<string> 
 }
 
 async function outboxPending(run: RunningDemo): Promise<number> {
-  const { rows } = await run.demo.resources.persistence.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL');
+  const { rows } = await run.demo.resources.persistence.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL',
+  );
   return Number(rows[0]?.n);
 }
 
@@ -75,14 +84,20 @@ export async function checkCrudAndCache(run: RunningDemo): Promise<void> {
   expect(await cache.get(`challenge:${id}`)).toMatchObject({ id, title: newChallenge().title });
 
   // Changed behind the service's back: the cache keeps serving what it holds...
-  await run.demo.resources.persistence.query('UPDATE challenges SET title = $2 WHERE id = $1', [id, 'Changed in the database']);
+  await run.demo.resources.persistence.query('UPDATE challenges SET title = $2 WHERE id = $1', [
+    id,
+    'Changed in the database',
+  ]);
   expect((await run.http('GET', `/v1/challenges/${id}`)).body.data.title).toBe(newChallenge().title);
   // ...until a write through the service invalidates it.
   const patched = await run.http('PATCH', `/v1/challenges/${id}`, { points: 35 });
   expect(patched.status).toBe(200);
   expect(patched.body.data).toMatchObject({ points: 35, title: 'Changed in the database' });
   expect(await cache.get(`challenge:${id}`)).toBeUndefined();
-  expect((await run.http('GET', `/v1/challenges/${id}`)).body.data).toMatchObject({ points: 35, title: 'Changed in the database' });
+  expect((await run.http('GET', `/v1/challenges/${id}`)).body.data).toMatchObject({
+    points: 35,
+    title: 'Changed in the database',
+  });
 
   expect((await run.http('PATCH', `/v1/challenges/${id}`, {})).status).toBe(400);
   expect((await run.http('PATCH', `/v1/challenges/${randomUUID()}`, { points: 1 })).status).toBe(404);
@@ -105,7 +120,10 @@ export async function checkCompletionFlow(run: RunningDemo): Promise<void> {
   const user = await run.http('GET', `/v1/users/${userId}`);
   expect(user.body.data.points).toBe(13);
 
-  await eventually(async () => (await run.http('GET', `/v1/users/${userId}`)).body.data.stats.completions === 1, 10_000);
+  await eventually(
+    async () => (await run.http('GET', `/v1/users/${userId}`)).body.data.stats.completions === 1,
+    10_000,
+  );
   const stats = (await run.http('GET', `/v1/users/${userId}`)).body.data.stats;
   expect(stats).toMatchObject({ completions: 1, totalScore: 8, bestScore: 8 });
   expect(Date.parse(stats.lastCompletedAt)).toBe(Date.parse(done.body.data.completedAt));
@@ -119,7 +137,10 @@ export async function checkCompletionFlow(run: RunningDemo): Promise<void> {
   expect(nobody.body.code).toBe('USER_NOT_FOUND');
   const noChallenge = await run.http('POST', `/v1/challenges/${randomUUID()}/complete`, { userId, score: 1 });
   expect(noChallenge.body.code).toBe('CHALLENGE_NOT_FOUND');
-  const { rows } = await run.demo.resources.persistence.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE topic = $1', ['challenge.completed']);
+  const { rows } = await run.demo.resources.persistence.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM outbox WHERE topic = $1',
+    ['challenge.completed'],
+  );
   const { rows: mine } = await run.demo.resources.persistence.query<{ n: number }>(
     "SELECT count(*)::int AS n FROM outbox WHERE payload->>'userId' = $1",
     [userId],
@@ -133,7 +154,13 @@ export async function checkCompletionFlow(run: RunningDemo): Promise<void> {
 export async function checkRedeliveryIsIdempotent(run: RunningDemo): Promise<void> {
   const userId = await createUser(run);
   const { bus } = run.demo.resources.messaging;
-  const payload = { completionId: 'manual-1', userId, challengeId: FIRST_SEEDED, score: 4, timestamp: new Date().toISOString() };
+  const payload = {
+    completionId: 'manual-1',
+    userId,
+    challengeId: FIRST_SEEDED,
+    score: 4,
+    timestamp: new Date().toISOString(),
+  };
   const id = randomUUID();
   await bus.publish('challenge.completed', payload, { id, key: userId });
   await bus.publish('challenge.completed', payload, { id, key: userId });
@@ -141,7 +168,11 @@ export async function checkRedeliveryIsIdempotent(run: RunningDemo): Promise<voi
   await eventually(async () => (await run.http('GET', `/v1/users/${userId}`)).body.data.stats.completions >= 2, 10_000);
   // Give a wrongly accepted duplicate time to land before asserting it did not.
   await new Promise((resolve) => setTimeout(resolve, 300));
-  expect((await run.http('GET', `/v1/users/${userId}`)).body.data.stats).toMatchObject({ completions: 2, totalScore: 10, bestScore: 6 });
+  expect((await run.http('GET', `/v1/users/${userId}`)).body.data.stats).toMatchObject({
+    completions: 2,
+    totalScore: 10,
+    bestScore: 6,
+  });
 }
 
 /** Points move in one transaction, or not at all. */
@@ -159,7 +190,9 @@ export async function checkTransfers(run: RunningDemo): Promise<void> {
   expect((await run.http('POST', '/v1/transfers', { from, to: from, amount: 1 })).status).toBe(400);
   // Opposite transfers at once: row locks in id order, no deadlock, no lost update.
   const results = await Promise.all(
-    Array.from({ length: 20 }, (_, i) => run.http('POST', '/v1/transfers', i % 2 === 0 ? { from, to, amount: 1 } : { from: to, to: from, amount: 1 })),
+    Array.from({ length: 20 }, (_, i) =>
+      run.http('POST', '/v1/transfers', i % 2 === 0 ? { from, to, amount: 1 } : { from: to, to: from, amount: 1 }),
+    ),
   );
   expect(results.map((r) => r.status)).toEqual(Array.from({ length: 20 }, () => 201));
   expect((await run.http('GET', `/v1/users/${from}`)).body.data.points).toBe(30);
@@ -170,10 +203,16 @@ export async function checkTransfers(run: RunningDemo): Promise<void> {
 export async function checkConcurrentCompletes(run: RunningDemo, count: number): Promise<void> {
   const userId = await createUser(run);
   const scores = Array.from({ length: count }, (_, i) => (i % 10) + 1);
-  const responses = await Promise.all(scores.map((score) => run.http('POST', `/v1/challenges/${FIRST_SEEDED}/complete`, { userId, score })));
+  const responses = await Promise.all(
+    scores.map((score) => run.http('POST', `/v1/challenges/${FIRST_SEEDED}/complete`, { userId, score })),
+  );
   expect(responses.filter((r) => r.status !== 201).map((r) => r.body)).toEqual([]);
   const total = scores.reduce((sum, score) => sum + score, 0);
-  await eventually(async () => (await run.http('GET', `/v1/users/${userId}`)).body.data.stats.completions === count, 30_000, 100);
+  await eventually(
+    async () => (await run.http('GET', `/v1/users/${userId}`)).body.data.stats.completions === count,
+    30_000,
+    100,
+  );
   const user = (await run.http('GET', `/v1/users/${userId}`)).body.data;
   expect(user.points).toBe(total);
   expect(user.stats).toMatchObject({ completions: count, totalScore: total, bestScore: 10 });
@@ -198,7 +237,13 @@ export async function checkOperations(run: RunningDemo): Promise<void> {
   const doc = await run.http('GET', '/docs/json');
   expect(doc.body.openapi).toMatch(/^3\.1/);
   expect(Object.keys(doc.body.paths)).toEqual(
-    expect.arrayContaining(['/v1/challenges', '/v1/challenges/{id}', '/v1/challenges/{id}/complete', '/v1/challenges/generate', '/v1/transfers']),
+    expect.arrayContaining([
+      '/v1/challenges',
+      '/v1/challenges/{id}',
+      '/v1/challenges/{id}/complete',
+      '/v1/challenges/generate',
+      '/v1/transfers',
+    ]),
   );
   const page = await fetch(`${run.baseUrl}/docs/`);
   expect(page.status).toBe(200);

@@ -14,7 +14,12 @@ export interface RunningDemo {
  * listens on a free port of 127.0.0.1, as `main.ts` does.
  */
 export async function startDemo(env: Record<string, string> = {}): Promise<RunningDemo> {
-  const config = loadConfig({ LOG_LEVEL: 'silent', HEALTH_INTERVAL_MS: '600000', SHUTDOWN_DEADLINE_MS: '5000', ...env });
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    HEALTH_INTERVAL_MS: '600000',
+    SHUTDOWN_DEADLINE_MS: '5000',
+    ...env,
+  });
   const demo = await buildApp({ ...config, port: 0 }, { exit: false });
   try {
     await demo.app.listen({ port: 0, host: '127.0.0.1' });

@@ -31,16 +31,25 @@ describe('challenges service on embedded defaults (PGlite, memory cache, memory 
 
   it('lists with pagination and answers bad input with problem details', () => checkListingAndValidation(run));
   it('serves challenges cache-aside and invalidates on update and delete', () => checkCrudAndCache(run));
-  it('completes a challenge in a unit of work and updates statistics from the outbox message', () => checkCompletionFlow(run));
+  it('completes a challenge in a unit of work and updates statistics from the outbox message', () =>
+    checkCompletionFlow(run));
   it('counts a redelivered message once', () => checkRedeliveryIsIdempotent(run));
   it('transfers points atomically', () => checkTransfers(run));
   it('loses no statistics under 100 concurrent completes', () => checkConcurrentCompletes(run, 100));
 
   it('generates from a template when no OpenAI key is configured, and rate-limits generation', async () => {
-    const generated = await run.http('POST', '/v1/challenges/generate', { topic: 'consistent hashing', difficulty: 'hard' });
+    const generated = await run.http('POST', '/v1/challenges/generate', {
+      topic: 'consistent hashing',
+      difficulty: 'hard',
+    });
     expect(generated.status).toBe(201);
     expect(generated.body.meta).toEqual({ source: 'template', reason: 'not-configured' });
-    expect(generated.body.data).toMatchObject({ source: 'template', difficulty: 'hard', category: 'consistent-hashing', points: 40 });
+    expect(generated.body.data).toMatchObject({
+      source: 'template',
+      difficulty: 'hard',
+      category: 'consistent-hashing',
+      points: 40,
+    });
     expect(generated.body.data.title).toContain('consistent hashing');
     expect(generated.headers.get('ratelimit-remaining')).toBe('2');
     expect((await run.http('GET', `/v1/challenges/${generated.body.data.id}`)).status).toBe(200);

@@ -7,7 +7,9 @@ export interface JsonResponse<T = any> {
 }
 
 /** Minimal JSON client over real HTTP (global fetch), bound to one base URL. */
-export function httpClient(baseUrl: string): (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<JsonResponse> {
+export function httpClient(
+  baseUrl: string,
+): (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<JsonResponse> {
   return async (method, path, body, headers = {}) => {
     const response = await fetch(`${baseUrl}${path}`, {
       method,
@@ -15,6 +17,10 @@ export function httpClient(baseUrl: string): (method: string, path: string, body
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: text === '' ? undefined : (JSON.parse(text) as unknown),
+    };
   };
 }

@@ -2,7 +2,10 @@ import { eventually, startFakeOpenAIServer, type FakeOpenAIServer } from '@infra
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo, type RunningDemo } from './demo-instance.js';
 
-const answer = JSON.stringify({ title: 'Rate limiter from scratch', description: 'Build a sliding-window limiter and prove its bounds.' });
+const answer = JSON.stringify({
+  title: 'Rate limiter from scratch',
+  description: 'Build a sliding-window limiter and prove its bounds.',
+});
 
 describe('POST /v1/challenges/generate with OpenAI configured (fake OpenAI server)', () => {
   let fake: FakeOpenAIServer;
@@ -28,13 +31,20 @@ describe('POST /v1/challenges/generate with OpenAI configured (fake OpenAI serve
     const generated = await run.http('POST', '/v1/challenges/generate', { topic: 'rate limiting', difficulty: 'easy' });
     expect(generated.status).toBe(201);
     expect(generated.body.meta).toEqual({ source: 'openai', model: 'gpt-4o-mini' });
-    expect(generated.body.data).toMatchObject({ title: 'Rate limiter from scratch', source: 'openai', difficulty: 'easy', points: 10 });
+    expect(generated.body.data).toMatchObject({
+      title: 'Rate limiter from scratch',
+      source: 'openai',
+      difficulty: 'easy',
+      points: 10,
+    });
     expect(fake.requests).toHaveLength(1);
     const sent = fake.requests[0]!;
     expect(sent.path).toBe('/v1/chat/completions');
     expect(sent.body).toMatchObject({ model: 'gpt-4o-mini', response_format: { type: 'json_object' } });
     expect(JSON.stringify(sent.body)).toContain('rate limiting');
-    expect((await run.http('GET', `/v1/challenges/${generated.body.data.id}`)).body.data.title).toBe('Rate limiter from scratch');
+    expect((await run.http('GET', `/v1/challenges/${generated.body.data.id}`)).body.data.title).toBe(
+      'Rate limiter from scratch',
+    );
     const metrics = await fetch(`${run.baseUrl}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/openai_requests_total\{[^}]*model="gpt-4o-mini"/);
   });
@@ -63,7 +73,10 @@ describe('POST /v1/challenges/generate with OpenAI configured (fake OpenAI serve
   });
 
   it('reports refused credentials as a 502 problem instead of hiding them behind a template', async () => {
-    fake.enqueue({ status: 401, error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
+    fake.enqueue({
+      status: 401,
+      error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' },
+    });
     const refused = await run.http('POST', '/v1/challenges/generate', { topic: 'bloom filters' });
     expect(refused.status).toBe(502);
     expect(refused.body.code).toBe('AUTHENTICATION');

@@ -47,7 +47,12 @@ describe('challenges service on real Postgres and Redis', () => {
   let run: RunningDemo;
 
   beforeAll(async () => {
-    run = await startDemo({ DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: keyPrefix });
+    run = await startDemo({
+      DATABASE_URL: databaseUrl,
+      DATABASE_SCHEMA: schema,
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: keyPrefix,
+    });
   });
 
   afterAll(async () => {
@@ -59,13 +64,20 @@ describe('challenges service on real Postgres and Redis', () => {
 
   it('uses its own schema on the server and Redis under its own prefix', async () => {
     expect(run.demo.resources.messaging.bus.adapter.name).toBe('redis');
-    const { rows } = await run.demo.resources.persistence.query<{ schema: string }>('SELECT current_schema() AS schema');
+    const { rows } = await run.demo.resources.persistence.query<{ schema: string }>(
+      'SELECT current_schema() AS schema',
+    );
     expect(rows[0]?.schema).toBe(schema);
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     try {
-      const tables = await client.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1', [schema]);
-      expect(tables.rows.map((r) => r.table_name)).toEqual(expect.arrayContaining(['challenges', 'users', 'outbox', 'user_stats', 'schema_migrations']));
+      const tables = await client.query<{ table_name: string }>(
+        'SELECT table_name FROM information_schema.tables WHERE table_schema = $1',
+        [schema],
+      );
+      expect(tables.rows.map((r) => r.table_name)).toEqual(
+        expect.arrayContaining(['challenges', 'users', 'outbox', 'user_stats', 'schema_migrations']),
+      );
     } finally {
       await client.end();
     }
@@ -81,7 +93,8 @@ describe('challenges service on real Postgres and Redis', () => {
 
   it('lists with pagination and answers bad input with problem details', () => checkListingAndValidation(run));
   it('serves challenges cache-aside from Redis and invalidates on update and delete', () => checkCrudAndCache(run));
-  it('completes a challenge and updates statistics through the outbox and Redis Streams', () => checkCompletionFlow(run));
+  it('completes a challenge and updates statistics through the outbox and Redis Streams', () =>
+    checkCompletionFlow(run));
   it('counts a redelivered message once', () => checkRedeliveryIsIdempotent(run));
   it('transfers points atomically', () => checkTransfers(run));
   it('loses no statistics under 100 concurrent completes', () => checkConcurrentCompletes(run, 100));

@@ -46,9 +46,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     server = undefined;
     for (const socket of sockets) socket.destroy();
     sockets.clear();
-    if (current) await new Promise<void>((resolve) => current.close(() => {
-      resolve();
-    }));
+    if (current)
+      await new Promise<void>((resolve) =>
+        current.close(() => {
+          resolve();
+        }),
+      );
   };
 
   await listen();

@@ -56,8 +56,12 @@ describe('createCorsConfig refusals', () => {
   });
 
   it('refuses bad methods, headers and maxAge', () => {
-    expect(() => createCorsConfig({ origins: ['https://a.example.com'], methods: ['GET', 'BAD METHOD'] })).toThrow(/"methods\[1\]"/);
-    expect(() => createCorsConfig({ origins: ['https://a.example.com'], allowedHeaders: 'X-A' as never })).toThrow(/"allowedHeaders"/);
+    expect(() => createCorsConfig({ origins: ['https://a.example.com'], methods: ['GET', 'BAD METHOD'] })).toThrow(
+      /"methods\[1\]"/,
+    );
+    expect(() => createCorsConfig({ origins: ['https://a.example.com'], allowedHeaders: 'X-A' as never })).toThrow(
+      /"allowedHeaders"/,
+    );
     expect(() => createCorsConfig({ origins: ['https://a.example.com'], maxAge: -1 })).toThrow(/"maxAge"/);
     expect(() => createCorsConfig({ origins: [] })).toThrow(/"origins"/);
   });
@@ -71,7 +75,10 @@ describe('createCorsConfig output', () => {
   });
 
   it('answers the allowlist through an origin callback', () => {
-    const config = createCorsConfig({ origins: ['https://app.example.com', 'https://*.preview.example.com'], credentials: true });
+    const config = createCorsConfig({
+      origins: ['https://app.example.com', 'https://*.preview.example.com'],
+      credentials: true,
+    });
     const decide = (origin: string | undefined): boolean => {
       let allowed: boolean | undefined;
       if (typeof config.origin === 'function') config.origin(origin, (_error, allow) => (allowed = allow));
@@ -87,7 +94,12 @@ describe('createCorsConfig output', () => {
 });
 
 describe('createOriginMatcher', () => {
-  const allowed = createOriginMatcher(['https://app.example.com', 'https://*.example.org', 'http://localhost:5173', /^https:\/\/pr-\d+\.example\.net$/]);
+  const allowed = createOriginMatcher([
+    'https://app.example.com',
+    'https://*.example.org',
+    'http://localhost:5173',
+    /^https:\/\/pr-\d+\.example\.net$/,
+  ]);
 
   it.each([
     ['https://app.example.com', true],

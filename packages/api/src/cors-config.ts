@@ -74,7 +74,13 @@ export function createCorsConfig(options: CorsConfigOptions): CorsConfig {
       'If-None-Match',
       'X-Request-Id',
     ]),
-    exposedHeaders: tokens('exposedHeaders', options.exposedHeaders, ['Link', 'Retry-After', 'Deprecation', 'Sunset', 'X-Request-Id']),
+    exposedHeaders: tokens('exposedHeaders', options.exposedHeaders, [
+      'Link',
+      'Retry-After',
+      'Deprecation',
+      'Sunset',
+      'X-Request-Id',
+    ]),
     maxAge: integerOption('maxAge', options.maxAge, 600, 0),
     strictPreflight: true as const,
     hideOptionsRoute: true as const,
@@ -86,15 +92,20 @@ export function createCorsConfig(options: CorsConfigOptions): CorsConfig {
       throw new UnsafeCorsConfigError(
         'origins',
         origins,
-        'any origin together with credentials: true lets every website act with your users\' cookies; list the origins',
+        "any origin together with credentials: true lets every website act with your users' cookies; list the origins",
       );
     }
-    if (origins === true) throw new InvalidOptionError('origins', origins, '"*" or a list of origins (reflecting any origin is "*")');
+    if (origins === true)
+      throw new InvalidOptionError('origins', origins, '"*" or a list of origins (reflecting any origin is "*")');
     return { origin: '*', ...common };
   }
   const isAllowed = createOriginMatcher(origins as readonly (string | RegExp)[]);
   if (credentials && isAllowed(CANARY)) {
-    throw new UnsafeCorsConfigError('origins', origins, 'a pattern admits any origin, which is refused with credentials: true');
+    throw new UnsafeCorsConfigError(
+      'origins',
+      origins,
+      'a pattern admits any origin, which is refused with credentials: true',
+    );
   }
   return {
     origin: (origin, callback) => {
@@ -131,7 +142,11 @@ export function createOriginMatcher(origins: readonly (string | RegExp)[]): (ori
 
 function checkOrigin(option: string, value: string): string {
   if (value === 'null') {
-    throw new UnsafeCorsConfigError(option, value, 'sandboxed iframes and local files all send "null", so any page can claim it');
+    throw new UnsafeCorsConfigError(
+      option,
+      value,
+      'sandboxed iframes and local files all send "null", so any page can claim it',
+    );
   }
   let parsed: URL | undefined;
   try {
@@ -141,7 +156,11 @@ function checkOrigin(option: string, value: string): string {
   }
   // Browsers send the serialized origin; anything else (trailing slash, path, upper case) never matches.
   if (parsed === undefined || parsed.origin === 'null' || parsed.origin !== value) {
-    throw new InvalidOptionError(option, value, 'an origin like "https://app.example.com" (scheme, host, optional port; no path or trailing slash)');
+    throw new InvalidOptionError(
+      option,
+      value,
+      'an origin like "https://app.example.com" (scheme, host, optional port; no path or trailing slash)',
+    );
   }
   return value;
 }
@@ -166,7 +185,11 @@ function checkRegExp(option: string, pattern: RegExp): RegExp {
   }
   // An unanchored /example\.com/ also admits https://example.com.attacker.net.
   if (!pattern.source.startsWith('^') || !pattern.source.endsWith('$') || pattern.source.endsWith('\\$')) {
-    throw new UnsafeCorsConfigError(option, pattern, 'a RegExp must be anchored with ^ and $, or other sites match it too');
+    throw new UnsafeCorsConfigError(
+      option,
+      pattern,
+      'a RegExp must be anchored with ^ and $, or other sites match it too',
+    );
   }
   return pattern;
 }

@@ -112,7 +112,11 @@ function toSecrets(value: unknown): Buffer[] {
   return list.map((secret, index) => {
     const option = Array.isArray(value) ? `secret[${index}]` : 'secret';
     const bytes =
-      typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret instanceof Uint8Array ? Buffer.from(secret) : undefined;
+      typeof secret === 'string'
+        ? Buffer.from(secret, 'utf8')
+        : secret instanceof Uint8Array
+          ? Buffer.from(secret)
+          : undefined;
     if (bytes === undefined) throw new InvalidOptionError(option, secret, 'a string or Uint8Array');
     // The secret itself never goes into the message: only its length.
     if (bytes.length < MIN_SECRET_BYTES) {

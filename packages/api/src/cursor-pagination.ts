@@ -37,7 +37,8 @@ export interface CursorPage<R> {
  *
  * @example
  * const p = createCursorPagination(req.query, { codec });
- * const rows = await sql`SELECT * FROM t WHERE ${p.after === undefined} OR id > ${p.after} ORDER BY id LIMIT ${p.fetchLimit}`;
+ * const rows = await sql`SELECT * FROM t WHERE ${p.after === undefined} OR id > ${p.after}
+ *   ORDER BY id LIMIT ${p.fetchLimit}`;
  * const page = cursorPage(rows, p, (row) => row.id);
  */
 export function createCursorPagination<T extends JsonValue>(

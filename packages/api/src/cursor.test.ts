@@ -147,19 +147,29 @@ describe('keyset pagination over real Postgres', () => {
       cursor = page.nextCursor;
     }
     expect(pages).toBe(5);
-    const expected = Array.from({ length: 23 }, (_, i) => i + 1).sort((a, b) => Math.floor(b / 4) - Math.floor(a / 4) || b - a);
+    const expected = Array.from({ length: 23 }, (_, i) => i + 1).sort(
+      (a, b) => Math.floor(b / 4) - Math.floor(a / 4) || b - a,
+    );
     expect(seen).toEqual(expected);
   });
 
   it('never runs a query with a forged position', async () => {
-    const forged = Buffer.from(JSON.stringify({ p: ["2025-01-01' OR 1=1 --", 0], t: Date.now() })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ p: ["2025-01-01' OR 1=1 --", 0], t: Date.now() })).toString(
+      'base64url',
+    );
     const genuine = (await fetchPage({})).nextCursor!;
-    await expect(fetchPage({ cursor: `${forged}.${genuine.split('.')[1]!}` })).rejects.toMatchObject({ code: 'INVALID_CURSOR' });
+    await expect(fetchPage({ cursor: `${forged}.${genuine.split('.')[1]!}` })).rejects.toMatchObject({
+      code: 'INVALID_CURSOR',
+    });
   });
 
   it('validates limit like offset pagination', () => {
     expect(() => createCursorPagination({ limit: 'abc' }, { codec })).toThrow(/Invalid "limit"/);
-    expect(createCursorPagination({ limit: '7' }, { codec })).toMatchObject({ limit: 7, fetchLimit: 8, after: undefined });
+    expect(createCursorPagination({ limit: '7' }, { codec })).toMatchObject({
+      limit: 7,
+      fetchLimit: 8,
+      after: undefined,
+    });
     expect(() => createCursorPagination({}, { codec: {} as never })).toThrow(/Invalid option "codec"/);
   });
 });

@@ -44,12 +44,17 @@ export function deprecationHeaders(options: DeprecationOptions): DeprecationHead
   if (options.sunset !== undefined) {
     const sunset = dateOption('deprecation.sunset', options.sunset);
     if (sunset.getTime() < deprecatedAt.getTime()) {
-      throw new InvalidOptionError('deprecation.sunset', options.sunset, `a date not before deprecatedAt (${deprecatedAt.toISOString()})`);
+      throw new InvalidOptionError(
+        'deprecation.sunset',
+        options.sunset,
+        `a date not before deprecatedAt (${deprecatedAt.toISOString()})`,
+      );
     }
     headers.sunset = sunset.toUTCString();
   }
   const links: WebLink[] = [];
-  if (options.successor !== undefined) links.push({ rel: 'successor-version', href: uri('deprecation.successor', options.successor) });
+  if (options.successor !== undefined)
+    links.push({ rel: 'successor-version', href: uri('deprecation.successor', options.successor) });
   if (options.policy !== undefined) links.push({ rel: 'deprecation', href: uri('deprecation.policy', options.policy) });
   if (links.length > 0) headers.link = formatLinkHeader(links);
   return headers;

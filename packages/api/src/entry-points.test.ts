@@ -9,7 +9,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 function runtimeImports(entry: string, seen = new Map<string, string[]>()): Map<string, string[]> {
   if (seen.has(entry)) return seen;
   const source = readFileSync(entry, 'utf8');
-  const specifiers = [...source.matchAll(/^\s*(?:import|export)\s+(?!type\b)(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+  const specifiers = [
+    ...source.matchAll(/^\s*(?:import|export)\s+(?!type\b)(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]/gm),
+  ].map((m) => m[1]!);
   const dynamic = [...source.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => `dynamic:${m[1]!}`);
   seen.set(entry, [...specifiers, ...dynamic]);
   for (const specifier of specifiers) {
@@ -20,7 +22,8 @@ function runtimeImports(entry: string, seen = new Map<string, string[]>()): Map<
 
 function bareImports(entry: string): Set<string> {
   const all = new Set<string>();
-  for (const specifiers of runtimeImports(entry).values()) for (const s of specifiers) if (!s.startsWith('.')) all.add(s);
+  for (const specifiers of runtimeImports(entry).values())
+    for (const s of specifiers) if (!s.startsWith('.')) all.add(s);
   return all;
 }
 
@@ -32,6 +35,11 @@ describe('entry points', () => {
 
   it('"@infra/api/fastify" loads fastify-plugin only, and its peers only through import()', () => {
     const imports = [...bareImports(join(here, 'fastify', 'index.ts'))].filter((s) => !s.startsWith('node:')).sort();
-    expect(imports).toEqual(['dynamic:@fastify/cors', 'dynamic:@fastify/swagger', 'dynamic:@fastify/swagger-ui', 'fastify-plugin']);
+    expect(imports).toEqual([
+      'dynamic:@fastify/cors',
+      'dynamic:@fastify/swagger',
+      'dynamic:@fastify/swagger-ui',
+      'fastify-plugin',
+    ]);
   });
 });

@@ -57,14 +57,26 @@ export const defaultErrorMappings: ErrorMappings = Object.freeze({
   // @infra/cache
   CACHE_UNAVAILABLE: { status: 503, title: 'Cache unavailable', detail: UNAVAILABLE },
   CACHE_CLOSED: { status: 503, title: 'Shutting down', detail: UNAVAILABLE },
-  LOADER_TIMEOUT: { status: 504, title: 'Timeout', detail: 'A service this request depends on did not answer in time.' },
+  LOADER_TIMEOUT: {
+    status: 504,
+    title: 'Timeout',
+    detail: 'A service this request depends on did not answer in time.',
+  },
   // @infra/persistence
   INVALID_ARGUMENT: { status: 400, title: 'Invalid argument' },
   ACQUIRE_TIMEOUT: { status: 503, title: 'Database busy', retryAfter: true, detail: UNAVAILABLE },
   CONNECTION_FAILED: { status: 503, title: 'Database unavailable', detail: UNAVAILABLE },
   CONNECTION_LOST: { status: 503, title: 'Database unavailable', detail: UNAVAILABLE },
-  SERIALIZATION_FAILURE: { status: 503, title: 'Concurrent update', detail: 'The request collided with a concurrent update; retry it.' },
-  DEADLOCK_DETECTED: { status: 503, title: 'Concurrent update', detail: 'The request collided with a concurrent update; retry it.' },
+  SERIALIZATION_FAILURE: {
+    status: 503,
+    title: 'Concurrent update',
+    detail: 'The request collided with a concurrent update; retry it.',
+  },
+  DEADLOCK_DETECTED: {
+    status: 503,
+    title: 'Concurrent update',
+    detail: 'The request collided with a concurrent update; retry it.',
+  },
   STATEMENT_TIMEOUT: { status: 504, title: 'Timeout', detail: 'The database did not answer in time.' },
   CLOSED: { status: 503, title: 'Shutting down', detail: UNAVAILABLE },
   // A repository name the code did not register: a bug, not a missing resource.

@@ -112,9 +112,13 @@ export class MissingPeerError extends ApiError {
   readonly packageName: string;
 
   constructor(packageName: string, feature: string, cause?: unknown) {
-    super('MISSING_PEER', `${feature} needs the optional peer dependency "${packageName}": run \`npm install ${packageName}\``, {
-      cause,
-    });
+    super(
+      'MISSING_PEER',
+      `${feature} needs the optional peer dependency "${packageName}": run \`npm install ${packageName}\``,
+      {
+        cause,
+      },
+    );
     this.name = 'MissingPeerError';
     this.packageName = packageName;
   }

@@ -3,7 +3,12 @@ export type { Pagination, PaginationInput, PaginationMeta, PaginationOptions, Pa
 export { createCursorCodec } from './cursor-codec.js';
 export type { CursorCodec, CursorCodecOptions, JsonValue } from './cursor-codec.js';
 export { createCursorPagination, cursorPage } from './cursor-pagination.js';
-export type { CursorPage, CursorPagination, CursorPaginationInput, CursorPaginationOptions } from './cursor-pagination.js';
+export type {
+  CursorPage,
+  CursorPagination,
+  CursorPaginationInput,
+  CursorPaginationOptions,
+} from './cursor-pagination.js';
 export { cursorPaginationLinks, formatLinkHeader, offsetPaginationLinks } from './link-header.js';
 export type { LinkOptions, WebLink } from './link-header.js';
 export { cursorResponse, paginatedResponse, successResponse } from './response.js';

@@ -3,7 +3,11 @@ import { cursorPaginationLinks, formatLinkHeader, offsetPaginationLinks } from '
 
 describe('Link headers (RFC 8288)', () => {
   it('gives first/prev/next/last for a middle page and keeps other query parameters', () => {
-    const links = offsetPaginationLinks('/v1/challenges?status=open&page=2&limit=10', { page: 2, limit: 10, total: 45 });
+    const links = offsetPaginationLinks('/v1/challenges?status=open&page=2&limit=10', {
+      page: 2,
+      limit: 10,
+      total: 45,
+    });
     expect(formatLinkHeader(links)).toBe(
       [
         '</v1/challenges?status=open&page=1&limit=10>; rel="first"',
@@ -33,15 +37,23 @@ describe('Link headers (RFC 8288)', () => {
   });
 
   it('builds absolute links from baseUrl and refuses a baseUrl with a path', () => {
-    const links = offsetPaginationLinks('/items?page=1', { page: 1, limit: 10, total: 30 }, { baseUrl: 'https://api.example.com' });
-    expect(links[0]?.href).toBe('https://api.example.com/items?page=1&limit=10');
-    expect(() => offsetPaginationLinks('/items', { page: 1, limit: 10, total: 30 }, { baseUrl: 'https://api.example.com/api' })).toThrow(
-      /Invalid option "baseUrl"/,
+    const links = offsetPaginationLinks(
+      '/items?page=1',
+      { page: 1, limit: 10, total: 30 },
+      { baseUrl: 'https://api.example.com' },
     );
+    expect(links[0]?.href).toBe('https://api.example.com/items?page=1&limit=10');
+    expect(() =>
+      offsetPaginationLinks('/items', { page: 1, limit: 10, total: 30 }, { baseUrl: 'https://api.example.com/api' }),
+    ).toThrow(/Invalid option "baseUrl"/);
   });
 
   it('encodes query values and honours custom parameter names', () => {
-    const links = offsetPaginationLinks('/search?q=a b<c>', { page: 1, limit: 5, total: 10 }, { parameters: { page: 'p', limit: 'size' } });
+    const links = offsetPaginationLinks(
+      '/search?q=a b<c>',
+      { page: 1, limit: 5, total: 10 },
+      { parameters: { page: 'p', limit: 'size' } },
+    );
     expect(links[1]?.href).toBe('/search?q=a+b%3Cc%3E&p=2&size=5');
     expect(() => formatLinkHeader(links)).not.toThrow();
   });

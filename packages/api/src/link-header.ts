@@ -26,8 +26,10 @@ const PLACEHOLDER_ORIGIN = 'http://placeholder.invalid';
 export function formatLinkHeader(links: readonly WebLink[]): string {
   return links
     .map(({ href, rel }) => {
-      if (/[<>\s]/.test(href)) throw new InvalidOptionError('href', href, 'a URI reference without spaces or angle brackets');
-      if (!/^[a-z][a-z0-9.-]*( [a-z][a-z0-9.-]*)*$/i.test(rel)) throw new InvalidOptionError('rel', rel, 'a link relation type');
+      if (/[<>\s]/.test(href))
+        throw new InvalidOptionError('href', href, 'a URI reference without spaces or angle brackets');
+      if (!/^[a-z][a-z0-9.-]*( [a-z][a-z0-9.-]*)*$/i.test(rel))
+        throw new InvalidOptionError('rel', rel, 'a link relation type');
       return `<${href}>; rel="${rel}"`;
     })
     .join(', ');
@@ -44,7 +46,8 @@ export function offsetPaginationLinks(
 ): WebLink[] {
   const names = parameterNames(options);
   const lastPage = Math.max(1, Math.ceil(meta.total / meta.limit));
-  const at = (page: number): string => withQuery(url, options, { [names.page]: String(page), [names.limit]: String(meta.limit) });
+  const at = (page: number): string =>
+    withQuery(url, options, { [names.page]: String(page), [names.limit]: String(meta.limit) });
   const links: WebLink[] = [{ rel: 'first', href: at(1) }];
   if (meta.page > 1) links.push({ rel: 'prev', href: at(Math.min(meta.page - 1, lastPage)) });
   if (meta.page < lastPage) links.push({ rel: 'next', href: at(meta.page + 1) });
@@ -61,7 +64,10 @@ export function cursorPaginationLinks(
   if (page.nextCursor === null) return [];
   const names = parameterNames(options);
   return [
-    { rel: 'next', href: withQuery(url, options, { [names.cursor]: page.nextCursor, [names.limit]: String(page.limit) }) },
+    {
+      rel: 'next',
+      href: withQuery(url, options, { [names.cursor]: page.nextCursor, [names.limit]: String(page.limit) }),
+    },
   ];
 }
 
@@ -78,7 +84,9 @@ function withQuery(url: string, options: LinkOptions, params: Record<string, str
   }
   if (options.baseUrl !== undefined) target = new URL(target.pathname + target.search, origin(options.baseUrl));
   for (const [name, value] of Object.entries(params)) target.searchParams.set(name, value);
-  return options.baseUrl !== undefined || /^[a-z][a-z0-9+.-]*:/i.test(url) ? target.href : target.pathname + target.search;
+  return options.baseUrl !== undefined || /^[a-z][a-z0-9+.-]*:/i.test(url)
+    ? target.href
+    : target.pathname + target.search;
 }
 
 function origin(baseUrl: string): string {

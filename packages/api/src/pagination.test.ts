@@ -75,7 +75,9 @@ describe('createPagination', () => {
   });
 
   it('refuses a limit above the cap by default, or clamps it when asked', () => {
-    expect(() => createPagination({ limit: '101' })).toThrow(/Invalid "limit": expected an integer from 1 to 100, got "101"/);
+    expect(() => createPagination({ limit: '101' })).toThrow(
+      /Invalid "limit": expected an integer from 1 to 100, got "101"/,
+    );
     expect(createPagination({ limit: '100' }).limit).toBe(100);
     expect(createPagination({ limit: '5000' }, { overLimit: 'clamp' })).toEqual({ page: 1, limit: 100, offset: 0 });
   });
@@ -83,14 +85,18 @@ describe('createPagination', () => {
   it('refuses pages beyond maxPage or whose offset is not a safe integer', () => {
     expect(() => createPagination({ page: '99999999999999999999' })).toThrow(/Invalid "page"/);
     expect(() => createPagination({ page: String(Number.MAX_SAFE_INTEGER), limit: '100' })).toThrow(/Invalid "page"/);
-    expect(() => createPagination({ page: '11' }, { maxPage: 10 })).toThrow(/expected an integer from 1 to 10, got "11"/);
+    expect(() => createPagination({ page: '11' }, { maxPage: 10 })).toThrow(
+      /expected an integer from 1 to 10, got "11"/,
+    );
     expect(createPagination({ page: '10' }, { maxPage: 10 }).offset).toBe(180);
   });
 
   it('validates its options with INVALID_OPTION naming the option', () => {
     expect(() => createPaginator({ maxLimit: 0 })).toThrow(/Invalid option "maxLimit"/);
     expect(() => createPaginator({ defaultLimit: 1.5 })).toThrow(/Invalid option "defaultLimit"/);
-    expect(() => createPaginator({ defaultLimit: 500 })).toThrow(/Invalid option "defaultLimit": expected an integer <= maxLimit \(100\)/);
+    expect(() => createPaginator({ defaultLimit: 500 })).toThrow(
+      /Invalid option "defaultLimit": expected an integer <= maxLimit \(100\)/,
+    );
     expect(() => createPaginator({ overLimit: 'ignore' as 'clamp' })).toThrow(/Invalid option "overLimit"/);
     let caught: unknown;
     try {

@@ -68,7 +68,8 @@ export function createPaginator(options: PaginationOptions = {}): Paginator {
   return (input = {}) => {
     let limit = parsePositiveInteger('limit', input.limit) ?? defaultLimit;
     if (limit > maxLimit) {
-      if (overLimit === 'reject') throw new InvalidPaginationError('limit', input.limit, `an integer from 1 to ${maxLimit}`);
+      if (overLimit === 'reject')
+        throw new InvalidPaginationError('limit', input.limit, `an integer from 1 to ${maxLimit}`);
       limit = maxLimit;
     }
     const page = parsePositiveInteger('page', input.page) ?? 1;

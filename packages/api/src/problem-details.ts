@@ -137,7 +137,12 @@ export function createProblemMapper(options: ProblemMapperOptions = {}): Problem
 
     const headers: Record<string, string> = {};
     const retryAfterMs = error.retryAfterMs;
-    if (mapping.retryAfter === true && typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) && retryAfterMs > 0) {
+    if (
+      mapping.retryAfter === true &&
+      typeof retryAfterMs === 'number' &&
+      Number.isFinite(retryAfterMs) &&
+      retryAfterMs > 0
+    ) {
       body.retryAfterMs = Math.ceil(retryAfterMs);
       headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
     }

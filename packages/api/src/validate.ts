@@ -45,7 +45,11 @@ export function plainObject(option: string, value: unknown): Record<string, unkn
 /** A Date (valid) from a Date, an ISO string or epoch milliseconds. */
 export function dateOption(option: string, value: unknown): Date {
   const date =
-    value instanceof Date ? value : typeof value === 'string' || typeof value === 'number' ? new Date(value) : undefined;
+    value instanceof Date
+      ? value
+      : typeof value === 'string' || typeof value === 'number'
+        ? new Date(value)
+        : undefined;
   if (date === undefined || Number.isNaN(date.getTime())) {
     throw new InvalidOptionError(option, value, 'a valid Date, ISO date string or epoch milliseconds');
   }

@@ -11,7 +11,10 @@ export interface RawResponse {
  * A request over a real socket with any headers (fetch forbids setting `Origin`), as a browser
  * sends them.
  */
-export function httpRequest(url: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<RawResponse> {
+export function httpRequest(
+  url: string,
+  options: { method?: string; headers?: Record<string, string> } = {},
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: options.method ?? 'GET', headers: options.headers }, (res) => {
       const chunks: Buffer[] = [];

@@ -17,7 +17,9 @@ function verdict(label, value, target) {
 }
 
 function ratio(bench, ours, theirs) {
-  const hz = (name) => bench.tasks.find((t) => t.name === name)?.result?.throughput?.mean ?? bench.tasks.find((t) => t.name === name)?.result?.hz;
+  const hz = (name) =>
+    bench.tasks.find((t) => t.name === name)?.result?.throughput?.mean ??
+    bench.tasks.find((t) => t.name === name)?.result?.hz;
   return (hz(ours) / hz(theirs)).toFixed(2);
 }
 
@@ -42,12 +44,29 @@ async function memory() {
     .add('memory getOrSet hit', () => ours.getOrSet('k', () => value));
   await bench.run();
   console.table(bench.table());
-  console.log('memory get hit / lru-cache (sync call):', ratio(bench, 'memory get hit (by reference)', 'lru-cache get hit'));
-  console.log('memory get hit / lru-cache (awaited, like for like):', ratio(bench, 'memory get hit (by reference)', 'lru-cache get hit (awaited)'));
+  console.log(
+    'memory get hit / lru-cache (sync call):',
+    ratio(bench, 'memory get hit (by reference)', 'lru-cache get hit'),
+  );
+  console.log(
+    'memory get hit / lru-cache (awaited, like for like):',
+    ratio(bench, 'memory get hit (by reference)', 'lru-cache get hit (awaited)'),
+  );
   console.log('memory set / lru-cache (sync call):', ratio(bench, 'memory set (by reference)', 'lru-cache set'));
-  console.log('memory set / lru-cache (awaited, like for like):', ratio(bench, 'memory set (by reference)', 'lru-cache set (awaited)'));
-  verdict('memory get hit vs lru-cache (awaited, TTL on)', ratio(bench, 'memory get hit (by reference)', 'lru-cache get hit (awaited)'), 0.8);
-  verdict('memory set vs lru-cache (awaited, TTL on)', ratio(bench, 'memory set (by reference)', 'lru-cache set (awaited)'), 0.8);
+  console.log(
+    'memory set / lru-cache (awaited, like for like):',
+    ratio(bench, 'memory set (by reference)', 'lru-cache set (awaited)'),
+  );
+  verdict(
+    'memory get hit vs lru-cache (awaited, TTL on)',
+    ratio(bench, 'memory get hit (by reference)', 'lru-cache get hit (awaited)'),
+    0.8,
+  );
+  verdict(
+    'memory set vs lru-cache (awaited, TTL on)',
+    ratio(bench, 'memory set (by reference)', 'lru-cache set (awaited)'),
+    0.8,
+  );
   await ours.close();
   await oursSerialized.close();
 }

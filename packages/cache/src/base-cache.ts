@@ -14,7 +14,16 @@ import type {
   Loader,
   SetOptions,
 } from './types.js';
-import { assertKey, assertTags, checkReference, definedOf, nonEmptyString, nonNegative, optionalBoolean, ttlMs } from './validate.js';
+import {
+  assertKey,
+  assertTags,
+  checkReference,
+  definedOf,
+  nonEmptyString,
+  nonNegative,
+  optionalBoolean,
+  ttlMs,
+} from './validate.js';
 
 interface Counters {
   hits: number;
@@ -81,7 +90,11 @@ export class BaseCacheService implements CacheService {
         this.emit(event, payload);
       },
     };
-    this.loads = new LoadCoordinator(host, options.getOrSet ?? {}, nonNegative('closeTimeoutMs', options.closeTimeoutMs ?? 5000));
+    this.loads = new LoadCoordinator(
+      host,
+      options.getOrSet ?? {},
+      nonNegative('closeTimeoutMs', options.closeTimeoutMs ?? 5000),
+    );
   }
 
   on<K extends keyof CacheEvents>(event: K, listener: (payload: CacheEvents[K]) => void): () => void {
@@ -102,7 +115,8 @@ export class BaseCacheService implements CacheService {
       return this.lookupFailed(key, 'get', error).then(() => undefined);
     }
     // A synchronous store (memory) answers without an async frame: a hit costs one resolved promise.
-    if (pending instanceof Promise) return this.lookupAsync(key, 'get', pending).then((found) => freshValue(found) as T | undefined);
+    if (pending instanceof Promise)
+      return this.lookupAsync(key, 'get', pending).then((found) => freshValue(found) as T | undefined);
     if (pending !== undefined && !this.store.serializes && pending.freshUntil > now) {
       // By-reference hit, the hottest path: no lookup record to build.
       this.countHit(key);
@@ -253,10 +267,16 @@ export class BaseCacheService implements CacheService {
     } catch (error) {
       return this.lookupFailed(key, operation, error);
     }
-    return pending instanceof Promise ? this.lookupAsync(key, operation, pending) : Promise.resolve(this.found(key, pending));
+    return pending instanceof Promise
+      ? this.lookupAsync(key, operation, pending)
+      : Promise.resolve(this.found(key, pending));
   }
 
-  private async lookupAsync(key: string, operation: CacheOperation, pending: Promise<StoreRecord | undefined>): Promise<Lookup> {
+  private async lookupAsync(
+    key: string,
+    operation: CacheOperation,
+    pending: Promise<StoreRecord | undefined>,
+  ): Promise<Lookup> {
     let record: StoreRecord | undefined;
     try {
       record = await pending;

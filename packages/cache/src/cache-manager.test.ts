@@ -28,7 +28,9 @@ describe('CacheManager', () => {
   });
 
   it('rejects unknown drivers at construction, pointing at the redis subpath', () => {
-    expect(() => new CacheManager({ caches: { x: { driver: 'redis' } } })).toThrow(/caches\.x\.driver.*@infra\/cache\/redis/);
+    expect(() => new CacheManager({ caches: { x: { driver: 'redis' } } })).toThrow(
+      /caches\.x\.driver.*@infra\/cache\/redis/,
+    );
     expect(() => new CacheManager({ defaults: { driver: 'nope' } })).toThrow(/nope/);
   });
 

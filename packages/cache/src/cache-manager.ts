@@ -69,7 +69,11 @@ export class CacheManager {
     if (this.closing) throw new InvalidCacheOptionError('name', name, 'a cache of a manager that is not closed');
     const own = Object.hasOwn(this.configs, name) ? this.configs[name] : undefined;
     if (this.strict && own === undefined) {
-      throw new InvalidCacheOptionError('name', name, `one of the configured caches (${Object.keys(this.configs).join(', ')})`);
+      throw new InvalidCacheOptionError(
+        'name',
+        name,
+        `one of the configured caches (${Object.keys(this.configs).join(', ')})`,
+      );
     }
     const config = { ...this.defaults, ...own };
     const cache = this.driverFor(name, config).create(name, config);
@@ -97,8 +101,13 @@ export class CacheManager {
     const driver = config.driver ?? 'memory';
     const found = Object.hasOwn(this.drivers, driver) ? this.drivers[driver] : undefined;
     if (!found) {
-      const hint = driver === 'redis' || driver === 'tiered' ? " (pass drivers: redisDrivers(...) from '@infra/cache/redis')" : '';
-      throw new InvalidCacheOptionError(`caches.${name}.driver`, driver, `one of ${Object.keys(this.drivers).join(', ')}${hint}`);
+      const hint =
+        driver === 'redis' || driver === 'tiered' ? " (pass drivers: redisDrivers(...) from '@infra/cache/redis')" : '';
+      throw new InvalidCacheOptionError(
+        `caches.${name}.driver`,
+        driver,
+        `one of ${Object.keys(this.drivers).join(', ')}${hint}`,
+      );
     }
     return found;
   }

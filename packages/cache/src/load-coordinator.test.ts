@@ -85,7 +85,14 @@ describe('getOrSet single flight', () => {
   it('does not load again for a caller whose read was answered after the load finished', async () => {
     const { BaseCacheService } = await import('./base-cache.js');
     const { LruStore } = await import('./memory/lru-store.js');
-    const inner = new LruStore({ maxEntries: 10, maxBytes: 0, serializes: true, sweepIntervalMs: 0, now: Date.now, onEvict: undefined });
+    const inner = new LruStore({
+      maxEntries: 10,
+      maxBytes: 0,
+      serializes: true,
+      sweepIntervalMs: 0,
+      now: Date.now,
+      onEvict: undefined,
+    });
     // The second read of the key is slow: it answers "miss" long after the first caller's load
     // (10 ms) has stored the value, as a Redis GET queued behind a burst would.
     let reads = 0;

@@ -187,7 +187,11 @@ export class LoadCoordinator {
   }
 
   /** Polls for the value another instance is loading; undefined when it does not come in time. */
-  private async waitForPeer(key: string, lock: Required<LockOptions>, signal: AbortSignal): Promise<Lookup | undefined> {
+  private async waitForPeer(
+    key: string,
+    lock: Required<LockOptions>,
+    signal: AbortSignal,
+  ): Promise<Lookup | undefined> {
     const deadline = this.host.now() + lock.waitMs;
     while (!signal.aborted && this.host.now() < deadline) {
       await pause(lock.pollMs);

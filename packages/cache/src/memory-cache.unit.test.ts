@@ -98,7 +98,7 @@ describe('InMemoryCacheService', () => {
     await cache.close();
   });
 
-  it('sweeps expired entries nobody reads on an unref\'d timer, and stops on close', async () => {
+  it("sweeps expired entries nobody reads on an unref'd timer, and stops on close", async () => {
     vi.useFakeTimers();
     const cache = new InMemoryCacheService('sweep', { sweepIntervalMs: 1_000 });
     await cache.set('a', 1, { ttl: 0.5 });

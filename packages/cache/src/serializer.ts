@@ -79,7 +79,8 @@ export const jsonSerializer: Serializer = {
       return JSON.stringify(value, replacer);
     } catch (error) {
       if (CacheError.isInstance(error)) throw error;
-      const reason = error instanceof Error && /circular/i.test(error.message) ? 'a circular reference' : 'a JSON error';
+      const reason =
+        error instanceof Error && /circular/i.test(error.message) ? 'a circular reference' : 'a JSON error';
       throw new UnserializableValueError('$', reason, error);
     }
   },

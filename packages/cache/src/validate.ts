@@ -12,7 +12,8 @@ export function assertKey(key: unknown, what = 'key'): string {
 /** Seconds (finite, >= 0) to milliseconds; `undefined` stays undefined. 0 means "no expiry". */
 export function ttlMs(option: string, seconds: unknown): number | undefined {
   if (seconds === undefined) return undefined;
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) throw new InvalidTtlError(option, seconds);
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0)
+    throw new InvalidTtlError(option, seconds);
   return Math.round(seconds * 1000);
 }
 

@@ -54,7 +54,9 @@ export interface ConsumerCheckReport {
 
 const require = createRequire(import.meta.url);
 const typescriptPath = require.resolve('typescript/lib/typescript.js');
-const typesNodeVersion = (JSON.parse(readFileSync(require.resolve('@types/node/package.json'), 'utf8')) as { version: string }).version;
+const typesNodeVersion = (
+  JSON.parse(readFileSync(require.resolve('@types/node/package.json'), 'utf8')) as { version: string }
+).version;
 
 // Quiet and quick: no audit or funding calls, and the local cache before the registry.
 const npmInstallFlags = ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
@@ -76,7 +78,8 @@ function listFiles(root: string, dir = ''): string[] {
 function installedCopies(nodeModules: string, name: string): { path: string; version: string }[] {
   const copies: { path: string; version: string }[] = [];
   const manifest = join(nodeModules, name, 'package.json');
-  if (existsSync(manifest)) copies.push({ path: join(nodeModules, name), version: readManifest(join(nodeModules, name)).version });
+  if (existsSync(manifest))
+    copies.push({ path: join(nodeModules, name), version: readManifest(join(nodeModules, name)).version });
   if (!existsSync(nodeModules)) return copies;
   for (const entry of readdirSync(nodeModules, { withFileTypes: true })) {
     if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
@@ -90,7 +93,11 @@ function installedCopies(nodeModules: string, name: string): { path: string; ver
 
 async function npmInstall(projectDir: string, specs: readonly string[]): Promise<string | undefined> {
   if (specs.length === 0) return undefined;
-  const result = await runCommand('npm', [...npmInstallFlags, ...specs], { cwd: projectDir, env: npmEnv, timeoutMs: 300_000 });
+  const result = await runCommand('npm', [...npmInstallFlags, ...specs], {
+    cwd: projectDir,
+    env: npmEnv,
+    timeoutMs: 300_000,
+  });
   return result.code === 0 ? undefined : `npm install ${specs.join(' ')} failed:\n${outputTail(result)}`;
 }
 
@@ -98,12 +105,17 @@ function missingFiles(entry: SubpathEntry, files: ReadonlySet<string>): string[]
   const problems: string[] = [];
   const has = (target: string): boolean => files.has(target.replace(/^\.\//, ''));
   if (entry.importTarget === undefined) problems.push('has no "import" or "default" target for Node');
-  else if (!has(entry.importTarget)) problems.push(`points at ${entry.importTarget}, which is not in the packed tarball`);
+  else if (!has(entry.importTarget))
+    problems.push(`points at ${entry.importTarget}, which is not in the packed tarball`);
   if (!isDataSubpath(entry)) {
     if (entry.typesTarget === undefined) problems.push('has no type declarations');
-    else if (!has(entry.typesTarget)) problems.push(`declares types in ${entry.typesTarget}, which is not in the packed tarball`);
+    else if (!has(entry.typesTarget))
+      problems.push(`declares types in ${entry.typesTarget}, which is not in the packed tarball`);
   }
-  return problems.map((problem) => `${entry.specifier}: exports "${entry.subpath}" ${problem} (is the package built, and is the file covered by "files"?)`);
+  return problems.map(
+    (problem) =>
+      `${entry.specifier}: exports "${entry.subpath}" ${problem} (is the package built, and is the file covered by "files"?)`,
+  );
 }
 
 /**
@@ -116,14 +128,22 @@ function missingFiles(entry: SubpathEntry, files: ReadonlySet<string>): string[]
 export async function checkConsumer(input: ConsumerCheckInput): Promise<ConsumerCheckReport> {
   const { packageName, tarballs } = input;
   if (!tarballs.some((tarball) => tarball.name === packageName)) {
-    throw new TypeError(`checkConsumer: no tarball of ${packageName} among ${tarballs.map((t) => t.name).join(', ') || 'none'}`);
+    throw new TypeError(
+      `checkConsumer: no tarball of ${packageName} among ${tarballs.map((t) => t.name).join(', ') || 'none'}`,
+    );
   }
   const projectDir = await mkdtemp(join(input.tempRoot ?? tmpdir(), 'infra-consumer-'));
   const failures: string[] = [];
   let subpaths: SubpathEntry[] = [];
   try {
-    await writeFile(join(projectDir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-    const installFailure = await npmInstall(projectDir, tarballs.map((tarball) => tarball.file));
+    await writeFile(
+      join(projectDir, 'package.json'),
+      JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+    );
+    const installFailure = await npmInstall(
+      projectDir,
+      tarballs.map((tarball) => tarball.file),
+    );
     if (installFailure !== undefined) {
       failures.push(`${packageName}: installing its tarball alone fails: ${installFailure}`);
       return { packageName, subpaths, failures };
@@ -131,10 +151,14 @@ export async function checkConsumer(input: ConsumerCheckInput): Promise<Consumer
     const nodeModules = join(projectDir, 'node_modules');
     for (const tarball of tarballs) {
       const copies = installedCopies(nodeModules, tarball.name);
-      const foreign = copies.filter((copy) => copy.path !== join(nodeModules, tarball.name) || copy.version !== tarball.version);
+      const foreign = copies.filter(
+        (copy) => copy.path !== join(nodeModules, tarball.name) || copy.version !== tarball.version,
+      );
       if (foreign.length > 0) {
         const where = foreign.map((copy) => `${copy.version} at ${copy.path.slice(projectDir.length + 1)}`).join(', ');
-        failures.push(`${packageName}: needs a ${tarball.name} other than the workspace's ${tarball.version} (npm installed ${where}): a dependency range does not match the workspace version`);
+        failures.push(
+          `${packageName}: needs a ${tarball.name} other than the workspace's ${tarball.version} (npm installed ${where}): a dependency range does not match the workspace version`,
+        );
       }
     }
     const installedDir = join(nodeModules, packageName);
@@ -150,39 +174,63 @@ export async function checkConsumer(input: ConsumerCheckInput): Promise<Consumer
     const targets = subpaths.flatMap((entry) => (isDataSubpath(entry) ? [] : [entry.importTarget, entry.typesTarget]));
     const named = targets.filter((target) => target !== undefined);
     if (named.length > 0 && !named.some((target) => fileSet.has(target.replace(/^\.\//, '')))) {
-      failures.push(`${packageName}: the packed tarball holds none of the files its exports map names (${named.join(', ')}): build the package (pnpm build) and check its "files"`);
+      failures.push(
+        `${packageName}: the packed tarball holds none of the files its exports map names (${named.join(', ')}): build the package (pnpm build) and check its "files"`,
+      );
       return { packageName, subpaths, failures };
     }
     for (const entry of subpaths) failures.push(...missingFiles(entry, fileSet));
 
     const modules = subpaths.filter((entry) => !isDataSubpath(entry));
     const peers = optionalPeers(manifest);
-    const probe = await probeImports(projectDir, modules.map((entry) => entry.specifier), peers, {
-      timeoutMs: input.importTimeoutMs ?? 30_000,
-    });
+    const probe = await probeImports(
+      projectDir,
+      modules.map((entry) => entry.specifier),
+      peers,
+      {
+        timeoutMs: input.importTimeoutMs ?? 30_000,
+      },
+    );
     for (const peer of probe.resolvablePeers) {
-      failures.push(`${packageName}: its optional peer ${peer} resolves from the consumer project although it was not installed, so a leak cannot be seen`);
+      failures.push(
+        `${packageName}: its optional peer ${peer} resolves from the consumer project although it was not installed, so a leak cannot be seen`,
+      );
     }
     for (const outcome of probe.outcomes) {
-      if (!outcome.ok) failures.push(`${outcome.specifier}: cannot be imported from plain Node ESM without optional peers (${peers.join(', ') || 'none'}): ${outcome.error}`);
+      if (!outcome.ok)
+        failures.push(
+          `${outcome.specifier}: cannot be imported from plain Node ESM without optional peers (${peers.join(', ') || 'none'}): ${outcome.error}`,
+        );
     }
     if (probe.failure !== undefined) failures.push(`${packageName}: ${probe.failure}`);
 
-    const typeSpecs = Object.entries({ ...input.typeDependencies, '@types/node': typesNodeVersion }).map(([name, version]) => `${name}@${version}`);
-    const peerInstallFailure = await npmInstall(projectDir, [...typeSpecs, ...(input.peerTarballs ?? []).map((tarball) => tarball.file)]);
+    const typeSpecs = Object.entries({ ...input.typeDependencies, '@types/node': typesNodeVersion }).map(
+      ([name, version]) => `${name}@${version}`,
+    );
+    const peerInstallFailure = await npmInstall(projectDir, [
+      ...typeSpecs,
+      ...(input.peerTarballs ?? []).map((tarball) => tarball.file),
+    ]);
     if (peerInstallFailure !== undefined) {
       failures.push(`${packageName}: installing its optional peers for the type check fails: ${peerInstallFailure}`);
       return { packageName, subpaths, failures };
     }
-    const exportsBySpecifier = new Map(probe.outcomes.map((outcome) => [outcome.specifier, outcome.ok ? outcome.exports : []]));
-    const consumed = modules.map((entry) => ({ specifier: entry.specifier, exports: exportsBySpecifier.get(entry.specifier) ?? [] }));
+    const exportsBySpecifier = new Map(
+      probe.outcomes.map((outcome) => [outcome.specifier, outcome.ok ? outcome.exports : []]),
+    );
+    const consumed = modules.map((entry) => ({
+      specifier: entry.specifier,
+      exports: exportsBySpecifier.get(entry.specifier) ?? [],
+    }));
     const findings = await typeCheckConsumer(projectDir, consumed, {
       typescriptPath,
       ownPackages: tarballs.map((tarball) => tarball.name),
       usageFiles: input.usageFiles ?? [],
     });
     for (const finding of findings) {
-      failures.push(`${finding.specifier ?? packageName}: does not type-check for a consumer (strict, NodeNext): ${finding.message}`);
+      failures.push(
+        `${finding.specifier ?? packageName}: does not type-check for a consumer (strict, NodeNext): ${finding.message}`,
+      );
     }
     return { packageName, subpaths, failures };
   } finally {

@@ -14,8 +14,18 @@ describe('listSubpaths', () => {
     );
     expect(entries).toEqual([
       { subpath: '.', specifier: '@infra/x', importTarget: './dist/index.js', typesTarget: './dist/index.d.ts' },
-      { subpath: './redis', specifier: '@infra/x/redis', importTarget: './dist/redis.js', typesTarget: './dist/redis.d.ts' },
-      { subpath: './package.json', specifier: '@infra/x/package.json', importTarget: './package.json', typesTarget: undefined },
+      {
+        subpath: './redis',
+        specifier: '@infra/x/redis',
+        importTarget: './dist/redis.js',
+        typesTarget: './dist/redis.d.ts',
+      },
+      {
+        subpath: './package.json',
+        specifier: '@infra/x/package.json',
+        importTarget: './package.json',
+        typesTarget: undefined,
+      },
     ]);
     expect(entries.map(isDataSubpath)).toEqual([false, false, true]);
   });
@@ -31,12 +41,22 @@ describe('listSubpaths', () => {
   });
 
   it('treats a string or a conditions object as the root export', () => {
-    expect(listSubpaths('pkg', './index.js', [])[0]).toMatchObject({ subpath: '.', importTarget: './index.js', typesTarget: './index.d.ts' });
+    expect(listSubpaths('pkg', './index.js', [])[0]).toMatchObject({
+      subpath: '.',
+      importTarget: './index.js',
+      typesTarget: './index.d.ts',
+    });
     expect(listSubpaths('pkg', { import: './a.js' }, [])[0]).toMatchObject({ subpath: '.', importTarget: './a.js' });
   });
 
   it('expands wildcard keys against the packed files and drops keys mapped to null', () => {
-    const files = ['dist/drivers/redis.js', 'dist/drivers/redis.d.ts', 'dist/drivers/memory.js', 'dist/drivers/internal.js', 'README.md'];
+    const files = [
+      'dist/drivers/redis.js',
+      'dist/drivers/redis.d.ts',
+      'dist/drivers/memory.js',
+      'dist/drivers/internal.js',
+      'README.md',
+    ];
     const entries = listSubpaths(
       'store',
       {
@@ -53,7 +73,9 @@ describe('listSubpaths', () => {
 
   it('refuses a package without an exports map, and a map mixing subpaths and conditions', () => {
     expect(() => listSubpaths('pkg', undefined, [])).toThrow(/pkg has no "exports" map/);
-    expect(() => listSubpaths('pkg', { '.': './a.js', import: './b.js' }, [])).toThrow(/mixes subpaths and conditions: \., import/);
+    expect(() => listSubpaths('pkg', { '.': './a.js', import: './b.js' }, [])).toThrow(
+      /mixes subpaths and conditions: \., import/,
+    );
     expect(() => listSubpaths('', {}, [])).toThrow(/packageName must be a non-empty string/);
   });
 });

@@ -75,12 +75,7 @@ function substitute(target: unknown, match: string): unknown {
 }
 
 // A wildcard key (`./drivers/*`) names every packed file its target pattern matches.
-function expandWildcard(
-  packageName: string,
-  key: string,
-  target: unknown,
-  files: readonly string[],
-): SubpathEntry[] {
+function expandWildcard(packageName: string, key: string, target: unknown, files: readonly string[]): SubpathEntry[] {
   const pattern = resolveTarget(target, nodeImportConditions);
   if (typeof pattern !== 'string') return [];
   const star = pattern.indexOf('*');
@@ -119,13 +114,16 @@ export function listSubpaths(packageName: string, exports: unknown, files: reado
       excluded.push(key);
       continue;
     }
-    const expanded = key.includes('*') ? expandWildcard(packageName, key, target, files) : [entryFor(packageName, key, target)];
+    const expanded = key.includes('*')
+      ? expandWildcard(packageName, key, target, files)
+      : [entryFor(packageName, key, target)];
     for (const entry of expanded) entries.set(entry.subpath, entry);
   }
   for (const key of excluded) {
     const star = key.indexOf('*');
     for (const subpath of [...entries.keys()]) {
-      const hit = star === -1 ? subpath === key : subpath.startsWith(key.slice(0, star)) && subpath.endsWith(key.slice(star + 1));
+      const hit =
+        star === -1 ? subpath === key : subpath.startsWith(key.slice(0, star)) && subpath.endsWith(key.slice(star + 1));
       if (hit) entries.delete(subpath);
     }
   }

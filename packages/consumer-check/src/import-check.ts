@@ -63,7 +63,10 @@ export async function probeImports(
   const timeoutMs = options.timeoutMs ?? 30_000;
   const script = join(projectDir, 'import-probe.mjs');
   await writeFile(script, probeSource);
-  const result = await runCommand(process.execPath, [script, JSON.stringify([specifiers, peers])], { cwd: projectDir, timeoutMs });
+  const result = await runCommand(process.execPath, [script, JSON.stringify([specifiers, peers])], {
+    cwd: projectDir,
+    timeoutMs,
+  });
   const line = result.stdout.split('\n').find((l) => l.startsWith('@@probe '));
   if (line === undefined) {
     const why = result.timedOut ? `did not finish within ${timeoutMs} ms` : `exited with code ${String(result.code)}`;

@@ -25,9 +25,18 @@ function parseReport(stdout: string, where: string): PackedTarball[] {
   } catch (error) {
     throw new Error(`pnpm pack in ${where} printed no JSON report: ${stdout.slice(0, 500)}`, { cause: error });
   }
-  const reports = (Array.isArray(parsed) ? parsed : [parsed]) as { name?: unknown; version?: unknown; filename?: unknown }[];
+  const reports = (Array.isArray(parsed) ? parsed : [parsed]) as {
+    name?: unknown;
+    version?: unknown;
+    filename?: unknown;
+  }[];
   return reports.map(({ name, version, filename }) => {
-    if (typeof name !== 'string' || typeof version !== 'string' || typeof filename !== 'string' || !existsSync(filename)) {
+    if (
+      typeof name !== 'string' ||
+      typeof version !== 'string' ||
+      typeof filename !== 'string' ||
+      !existsSync(filename)
+    ) {
       throw new Error(`pnpm pack in ${where} reported no tarball: ${stdout.slice(0, 500)}`);
     }
     return { name, version, file: filename };
@@ -37,7 +46,9 @@ function parseReport(stdout: string, where: string): PackedTarball[] {
 async function pnpmPack(cwd: string, args: readonly string[], destination: string): Promise<PackedTarball[]> {
   if (!existsSync(destination)) throw new TypeError(`pack: destination ${destination} does not exist`);
   const [command, prefix] = pnpmCommand();
-  const result = await runCommand(command, [...prefix, ...args, 'pack', '--pack-destination', destination, '--json'], { cwd });
+  const result = await runCommand(command, [...prefix, ...args, 'pack', '--pack-destination', destination, '--json'], {
+    cwd,
+  });
   if (result.code !== 0) throw new Error(`pnpm ${args.join(' ')} pack failed in ${cwd}:\n${outputTail(result)}`);
   return parseReport(result.stdout, cwd);
 }
@@ -54,7 +65,11 @@ export async function packPackage(dir: string, destination: string): Promise<Pac
 }
 
 /** Packs the named workspace packages with one `pnpm -r pack` run, into `destination`. */
-export async function packWorkspacePackages(root: string, names: readonly string[], destination: string): Promise<PackedTarball[]> {
+export async function packWorkspacePackages(
+  root: string,
+  names: readonly string[],
+  destination: string,
+): Promise<PackedTarball[]> {
   if (names.length === 0) throw new TypeError('packWorkspacePackages: no package names given');
   const tarballs = await pnpmPack(root, ['-r', ...names.flatMap((name) => ['--filter', name])], destination);
   const missing = names.filter((name) => !tarballs.some((tarball) => tarball.name === name));

@@ -28,7 +28,18 @@ export interface RunCommandOptions {
 
 // Settings that describe the machine (where the registry is, how to reach it) and stay valid
 // for a consumer project; every other `npm_config_*` comes from the workspace's own .npmrc.
-const machineSettings = new Set(['registry', 'cafile', 'ca', 'cache', 'userconfig', 'proxy', 'https_proxy', 'noproxy', 'strict_ssl', 'nodedir']);
+const machineSettings = new Set([
+  'registry',
+  'cafile',
+  'ca',
+  'cache',
+  'userconfig',
+  'proxy',
+  'https_proxy',
+  'noproxy',
+  'strict_ssl',
+  'nodedir',
+]);
 
 // pnpm exports the workspace's configuration (and `npm_package_*` of the running script) to the
 // test process; a consumer project must see the user's configuration, as a real consumer would.
@@ -39,7 +50,10 @@ function inherited(key: string): boolean {
 }
 
 function childEnv(extra: Readonly<Record<string, string | undefined>>): NodeJS.ProcessEnv {
-  const entries = [...Object.entries(process.env).filter(([key]) => inherited(key) && !(key in extra)), ...Object.entries(extra)];
+  const entries = [
+    ...Object.entries(process.env).filter(([key]) => inherited(key) && !(key in extra)),
+    ...Object.entries(extra),
+  ];
   return Object.fromEntries(entries.filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
@@ -47,7 +61,11 @@ function childEnv(extra: Readonly<Record<string, string | undefined>>): NodeJS.P
  * Runs a command without a shell and collects its output. Never rejects for a non-zero exit:
  * callers turn the result into a finding that names what failed.
  */
-export function runCommand(command: string, args: readonly string[], options: RunCommandOptions): Promise<CommandResult> {
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  options: RunCommandOptions,
+): Promise<CommandResult> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new RangeError(`runCommand: timeoutMs must be a positive number, got ${String(timeoutMs)}`);

@@ -122,7 +122,10 @@ interface Diagnostic {
 function toFinding(diagnostic: Diagnostic, lineOwners: ReadonlyMap<number, string>): TypeFinding {
   const { file, line, column, code, text } = diagnostic;
   const specifier = file === 'consumer.ts' && line !== undefined ? lineOwners.get(line) : undefined;
-  const where = file === undefined ? '' : `${file.replace(/^.*node_modules\//, 'node_modules/')}(${String(line)},${String(column)}) `;
+  const where =
+    file === undefined
+      ? ''
+      : `${file.replace(/^.*node_modules\//, 'node_modules/')}(${String(line)},${String(column)}) `;
   return { specifier, message: `${where}${code}: ${text}` };
 }
 
@@ -151,13 +154,19 @@ export async function typeCheckConsumer(
   await writeFile(join(projectDir, 'tsconfig.json'), JSON.stringify({ ...consumerTsconfig, files }, null, 2));
   const checker = join(projectDir, 'type-check.mjs');
   await writeFile(checker, checkerSource);
-  const result = await runCommand(process.execPath, [checker, pathToFileURL(options.typescriptPath).href, JSON.stringify(options.ownPackages)], {
-    cwd: projectDir,
-    timeoutMs: options.timeoutMs ?? 120_000,
-  });
+  const result = await runCommand(
+    process.execPath,
+    [checker, pathToFileURL(options.typescriptPath).href, JSON.stringify(options.ownPackages)],
+    {
+      cwd: projectDir,
+      timeoutMs: options.timeoutMs ?? 120_000,
+    },
+  );
   const line = result.stdout.split('\n').find((l) => l.startsWith('@@types '));
   if (result.code !== 0 || line === undefined) {
-    const why = result.timedOut ? 'the type check did not finish in time' : `the type check exited with code ${String(result.code)}`;
+    const why = result.timedOut
+      ? 'the type check did not finish in time'
+      : `the type check exited with code ${String(result.code)}`;
     return [{ specifier: undefined, message: `${why}:\n${outputTail(result)}` }];
   }
   const { report } = JSON.parse(line.slice('@@types '.length)) as { report: Diagnostic[] };

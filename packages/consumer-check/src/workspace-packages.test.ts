@@ -21,7 +21,10 @@ const all = listWorkspacePackages(root);
 const publishable = publishablePackages(all);
 const ownManifest = readManifest(join(import.meta.dirname, '..'));
 
-function tarballsOf(packages: readonly WorkspacePackage[], packed: ReadonlyMap<string, PackedTarball>): PackedTarball[] {
+function tarballsOf(
+  packages: readonly WorkspacePackage[],
+  packed: ReadonlyMap<string, PackedTarball>,
+): PackedTarball[] {
   return packages.map((pkg) => {
     const tarball = packed.get(pkg.name);
     if (tarball === undefined) throw new Error(`${pkg.name} was not packed`);
@@ -37,8 +40,12 @@ function usageFilesOf(pkg: WorkspacePackage): string[] {
 describe('publishable workspace packages', () => {
   it('are found, and each is a workspace:* devDependency so turbo builds it before this test', () => {
     expect(publishable.map((pkg) => pkg.name)).toContain('@infra/resilience');
-    const unlisted = publishable.filter((pkg) => ownManifest.devDependencies?.[pkg.name] !== 'workspace:*').map((pkg) => pkg.name);
-    expect(unlisted, `add ${unlisted.join(', ')} to packages/consumer-check devDependencies as "workspace:*"`).toEqual([]);
+    const unlisted = publishable
+      .filter((pkg) => ownManifest.devDependencies?.[pkg.name] !== 'workspace:*')
+      .map((pkg) => pkg.name);
+    expect(unlisted, `add ${unlisted.join(', ')} to packages/consumer-check devDependencies as "workspace:*"`).toEqual(
+      [],
+    );
   });
 });
 
@@ -49,7 +56,11 @@ describe('each publishable package, packed and installed alone into a fresh proj
   beforeAll(async () => {
     packDir = await mkdtemp(join(tmpdir(), 'infra-packed-'));
     // Each package is packed once, then installed by every check that needs it.
-    const tarballs = await packWorkspacePackages(root, publishable.map((pkg) => pkg.name), packDir);
+    const tarballs = await packWorkspacePackages(
+      root,
+      publishable.map((pkg) => pkg.name),
+      packDir,
+    );
     for (const tarball of tarballs) packed.set(tarball.name, tarball);
   }, 120_000);
 

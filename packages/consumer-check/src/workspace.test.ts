@@ -28,13 +28,20 @@ function byName(name: string): WorkspacePackage {
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'infra-workspace-'));
-  await writeFile(join(root, 'pnpm-workspace.yaml'), "packages:\n  - 'packages/*'\n  - apps/* # the demo\n  - '!packages/skipped'\n");
+  await writeFile(
+    join(root, 'pnpm-workspace.yaml'),
+    "packages:\n  - 'packages/*'\n  - apps/* # the demo\n  - '!packages/skipped'\n",
+  );
   await addPackage('packages/core', { name: '@w/core' });
   await addPackage('packages/cache', {
     name: '@w/cache',
     dependencies: { '@w/core': 'workspace:^', lru: '^1.0.0' },
     peerDependencies: { ioredis: '>=5', '@w/outbox': 'workspace:^', '@scope/client': '>=1' },
-    peerDependenciesMeta: { ioredis: { optional: true }, '@w/outbox': { optional: true }, '@scope/client': { optional: true } },
+    peerDependenciesMeta: {
+      ioredis: { optional: true },
+      '@w/outbox': { optional: true },
+      '@scope/client': { optional: true },
+    },
     devDependencies: { ioredis: '^5.9.2', '@types/scope__client': '^1.0.0', '@scope/client': '^1.4.0' },
   });
   await addPackage('packages/outbox', { name: '@w/outbox', dependencies: { '@w/core': 'workspace:^' } });
@@ -79,7 +86,11 @@ describe('workspace discovery', () => {
 describe('what a consumer installs', () => {
   it('installs workspace dependencies transitively, and workspace optional peers only when asked', () => {
     expect(workspaceClosure(byName('@w/cache'), all, false).map((pkg) => pkg.name)).toEqual(['@w/cache', '@w/core']);
-    expect(workspaceClosure(byName('@w/cache'), all, true).map((pkg) => pkg.name)).toEqual(['@w/cache', '@w/core', '@w/outbox']);
+    expect(workspaceClosure(byName('@w/cache'), all, true).map((pkg) => pkg.name)).toEqual([
+      '@w/cache',
+      '@w/core',
+      '@w/outbox',
+    ]);
   });
 
   it('refuses a publishable package that depends on a private one', () => {

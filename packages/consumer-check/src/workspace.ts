@@ -99,7 +99,9 @@ export function publishablePackages(packages: readonly WorkspacePackage[]): Work
 
 /** Names of the optional peers a package declares. */
 export function optionalPeers(manifest: PackageManifest): string[] {
-  return Object.keys(manifest.peerDependencies ?? {}).filter((name) => manifest.peerDependenciesMeta?.[name]?.optional === true);
+  return Object.keys(manifest.peerDependencies ?? {}).filter(
+    (name) => manifest.peerDependenciesMeta?.[name]?.optional === true,
+  );
 }
 
 /**
@@ -118,7 +120,9 @@ export function workspaceClosure(
   const visit = (current: WorkspacePackage, via: string | undefined): void => {
     if (seen.has(current.name)) return;
     if (current.manifest.private === true) {
-      throw new Error(`${via ?? current.name} depends on the private workspace package ${current.name}, which is never published`);
+      throw new Error(
+        `${via ?? current.name} depends on the private workspace package ${current.name}, which is never published`,
+      );
     }
     seen.set(current.name, current);
     const names = Object.keys(current.manifest.dependencies ?? {});
@@ -158,7 +162,8 @@ export function registryPeerSpecs(pkg: WorkspacePackage, all: readonly Workspace
   for (const peer of optionalPeers(pkg.manifest)) {
     if (internal.has(peer)) continue;
     const version = workspaceVersion(pkg, peer);
-    if (version === undefined) throw new Error(`${pkg.name}: cannot tell which version of its optional peer ${peer} to install`);
+    if (version === undefined)
+      throw new Error(`${pkg.name}: cannot tell which version of its optional peer ${peer} to install`);
     specs[peer] = version;
     const types = typesPackageFor(peer);
     const typesVersion = pkg.manifest.devDependencies?.[types] === undefined ? undefined : workspaceVersion(pkg, types);

@@ -56,7 +56,14 @@ describe('GracefulShutdown', () => {
 
     const report = await done;
     expect(report.ok).toBe(true);
-    expect(report.steps.map((s) => s.name)).toEqual(['readiness', 'readiness-delay', 'server', 'consumer', 'redis', 'database']);
+    expect(report.steps.map((s) => s.name)).toEqual([
+      'readiness',
+      'readiness-delay',
+      'server',
+      'consumer',
+      'redis',
+      'database',
+    ]);
     expect(order).toEqual(['consumer', 'redis', 'database']);
     expect(await shutdown.shutdown()).toBe(report);
     await expect(fetch(`${address}/health/live`)).rejects.toThrow();
@@ -110,6 +117,8 @@ describe('GracefulShutdown', () => {
   it('validates its options', () => {
     expect(() => new GracefulShutdown({ deadlineMs: 0 })).toThrow(/"deadlineMs".*got 0/);
     expect(() => new GracefulShutdown({ server: {} as never })).toThrow(/"server.close"/);
-    expect(() => new GracefulShutdown().register('x', 1 as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    expect(() => new GracefulShutdown().register('x', 1 as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
   });
 });

@@ -71,7 +71,9 @@ interface Closer {
  * registration (last opened, first closed), each bounded, all within `deadlineMs`.
  */
 export class GracefulShutdown {
-  private readonly options: Required<Pick<GracefulShutdownOptions, 'readinessDelayMs' | 'deadlineMs' | 'closerTimeoutMs'>> &
+  private readonly options: Required<
+    Pick<GracefulShutdownOptions, 'readinessDelayMs' | 'deadlineMs' | 'closerTimeoutMs'>
+  > &
     GracefulShutdownOptions;
   private readonly closers: Closer[] = [];
   private readonly handlers = new Map<NodeJS.Signals, () => void>();
@@ -163,7 +165,16 @@ export class GracefulShutdown {
     const deadline = started + deadlineMs;
     const steps: ShutdownStep[] = [];
     logger?.info({ reason }, 'shutdown started');
-    if (health) steps.push(await step('readiness', () => { health.beginShutdown(); }, deadline - performance.now()));
+    if (health)
+      steps.push(
+        await step(
+          'readiness',
+          () => {
+            health.beginShutdown();
+          },
+          deadline - performance.now(),
+        ),
+      );
     if (readinessDelayMs > 0) {
       steps.push(await step('readiness-delay', () => delay(readinessDelayMs), deadline - performance.now()));
     }
@@ -202,7 +213,12 @@ async function step(name: string, action: () => unknown, budgetMs: number): Prom
     timer.unref();
   });
   try {
-    const outcome = await Promise.race([Promise.resolve().then(action).then(() => 'ok' as const), timedOut]);
+    const outcome = await Promise.race([
+      Promise.resolve()
+        .then(action)
+        .then(() => 'ok' as const),
+      timedOut,
+    ]);
     const result: ShutdownStep = { name, status: outcome, durationMs: performance.now() - started };
     if (outcome === 'timeout') result.error = `did not finish within ${Math.round(budgetMs)} ms`;
     return result;

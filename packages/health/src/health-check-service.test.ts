@@ -10,9 +10,13 @@ function clock(start = 0) {
 
 describe('normalizeStatus', () => {
   it('maps the draft values, common spellings and booleans', () => {
-    expect(['pass', 'ok', 'OK', 'healthy', 'up', ' Passed '].map((s) => normalizeStatus(s))).toEqual(Array(6).fill('pass'));
+    expect(['pass', 'ok', 'OK', 'healthy', 'up', ' Passed '].map((s) => normalizeStatus(s))).toEqual(
+      Array(6).fill('pass'),
+    );
     expect(['warn', 'warning', 'degraded'].map((s) => normalizeStatus(s))).toEqual(Array(3).fill('warn'));
-    expect(['fail', 'error', 'unhealthy', 'down', 'DOWN'].map((s) => normalizeStatus(s))).toEqual(Array(5).fill('fail'));
+    expect(['fail', 'error', 'unhealthy', 'down', 'DOWN'].map((s) => normalizeStatus(s))).toEqual(
+      Array(5).fill('fail'),
+    );
     expect(normalizeStatus(true)).toBe('pass');
     expect(normalizeStatus(false)).toBe('fail');
   });
@@ -39,7 +43,11 @@ describe('HealthCheckService', () => {
     mailUp = false;
     const warned = await service.run();
     expect(warned.status).toBe('warn');
-    expect(warned.checks.find((c) => c.name === 'mail')).toMatchObject({ status: 'fail', critical: false, output: 'smtp refused' });
+    expect(warned.checks.find((c) => c.name === 'mail')).toMatchObject({
+      status: 'fail',
+      critical: false,
+      output: 'smtp refused',
+    });
     dbUp = false;
     expect((await service.run()).status).toBe('fail');
     mailUp = true;
@@ -81,7 +89,10 @@ describe('HealthCheckService', () => {
     service.register('shape', () => 'yes' as never);
     const report = await service.run();
     const byName = Object.fromEntries(report.checks.map((c) => [c.name, c]));
-    expect(byName.throws).toMatchObject({ status: 'fail', error: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' } });
+    expect(byName.throws).toMatchObject({
+      status: 'fail',
+      error: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' },
+    });
     expect(byName.rejects).toMatchObject({ status: 'fail', output: 'nope' });
     expect(byName.weird!.error).toMatchObject({ code: 'INVALID_STATUS' });
     expect(byName.shape!.error).toMatchObject({ code: 'INVALID_STATUS' });
@@ -131,7 +142,9 @@ describe('HealthCheckService', () => {
     service.register('db', () => true);
     expect(() => service.register('db', () => true)).toThrow(expect.objectContaining({ code: 'DUPLICATE_CHECK' }));
     expect(() => service.register('', () => true)).toThrow(/"name".*got ""/);
-    expect(() => service.register('x', 'fn' as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'check' }));
+    expect(() => service.register('x', 'fn' as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'check' }),
+    );
     expect(() => service.register('y', () => true, { timeoutMs: -1 })).toThrow(/"timeoutMs".*got -1/);
     expect(() => new HealthCheckService({ cacheTtlMs: Number.NaN })).toThrow(/"cacheTtlMs"/);
     expect(service.unregister('db')).toBe(true);

@@ -70,7 +70,8 @@ export class HealthCheckService {
     if (this.checks.has(name)) {
       throw new HealthError('DUPLICATE_CHECK', `A health check named "${name}" is already registered`);
     }
-    const o = typeof options === 'boolean' ? { critical: options } : (optionalObject('options', options) as CheckOptions);
+    const o =
+      typeof options === 'boolean' ? { critical: options } : (optionalObject('options', options) as CheckOptions);
     this.checks.set(name, {
       name,
       fn: check,
@@ -178,7 +179,8 @@ export class HealthCheckService {
       });
     }
     return selected.filter(
-      (check) => (!criticalOnly || check.critical) && (tags === undefined || check.tags.some((tag) => tags.includes(tag))),
+      (check) =>
+        (!criticalOnly || check.critical) && (tags === undefined || check.tags.some((tag) => tags.includes(tag))),
     );
   }
 

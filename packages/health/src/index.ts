@@ -22,11 +22,5 @@ export type {
   ShutdownReport,
   ShutdownStep,
 } from './graceful-shutdown.js';
-export {
-  CheckTimeoutError,
-  HealthError,
-  HealthErrorCodes,
-  InvalidOptionError,
-  isHealthError,
-} from './errors.js';
+export { CheckTimeoutError, HealthError, HealthErrorCodes, InvalidOptionError, isHealthError } from './errors.js';
 export type { HealthErrorCode } from './errors.js';

@@ -9,7 +9,8 @@ if (!existsSync(new URL('../dist/index.js', import.meta.url))) {
   process.exit(1);
 }
 
-const { eventEmitterBaseline, memoryPublishHandle, redisConsume, redisPublish, redisPublishHandle } = await import('./throughput.mjs');
+const { eventEmitterBaseline, memoryPublishHandle, redisConsume, redisPublish, redisPublishHandle } =
+  await import('./throughput.mjs');
 const { outboxRelay } = await import('./outbox.mjs');
 const { killConsumer } = await import('./kill-consumer.mjs');
 const { fmt } = await import('./stats.mjs');
@@ -28,13 +29,19 @@ const row = (scenario, ours, peer, extra = '') =>
     'ours/peer': peer === undefined ? '' : (ours.rate / peer.rate).toFixed(2),
     note: extra,
   });
-const target = (what, value, goal) => verdicts.push(`${value >= goal ? 'MET ' : 'MISS'} ${what}: ${fmt(value)} msg/s (target ≥ ${fmt(goal)})`);
+const target = (what, value, goal) =>
+  verdicts.push(`${value >= goal ? 'MET ' : 'MISS'} ${what}: ${fmt(value)} msg/s (target ≥ ${fmt(goal)})`);
 
 console.log(`@infra/messaging benchmarks: ${fmt(count)} messages per run, Node ${process.version}\n`);
 
 const memory = await memoryPublishHandle(count);
 const emitter = await eventEmitterBaseline(count);
-row('memory publish→handle', memory, emitter, `vs EventEmitter + JSON; p50 ${memory.p50.toFixed(2)} ms, p99 ${memory.p99.toFixed(2)} ms`);
+row(
+  'memory publish→handle',
+  memory,
+  emitter,
+  `vs EventEmitter + JSON; p50 ${memory.p50.toFixed(2)} ms, p99 ${memory.p99.toFixed(2)} ms`,
+);
 target('memory publish→handle', memory.rate, 300_000);
 
 const publish = await redisPublish(count, prefix);

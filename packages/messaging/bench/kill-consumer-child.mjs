@@ -6,7 +6,13 @@ import { createRedisAdapter } from '../dist/redis/index.js';
 
 const [redisUrl, prefix, topic, claimIdleMs] = process.argv.slice(2);
 const client = new Redis(redisUrl);
-const adapter = await createRedisAdapter({ client, prefix, claimIdleMs: Number(claimIdleMs), batchSize: 200, blockMs: 100 });
+const adapter = await createRedisAdapter({
+  client,
+  prefix,
+  claimIdleMs: Number(claimIdleMs),
+  batchSize: 200,
+  blockMs: 100,
+});
 const bus = new MessageBus({ adapter, lagIntervalMs: 0 });
 await bus
   .subscribe(

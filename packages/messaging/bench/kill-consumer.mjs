@@ -16,7 +16,11 @@ export async function killConsumer(count) {
   const client = new Redis(redisUrl);
   const adapter = await createRedisAdapter({ client, prefix, claimIdleMs, batchSize: 200, blockMs: 100 });
   const bus = new MessageBus({ adapter, lagIntervalMs: 0 });
-  const child = fork(new URL('./kill-consumer-child.mjs', import.meta.url), [redisUrl, prefix, topic, String(claimIdleMs)], { stdio: 'inherit' });
+  const child = fork(
+    new URL('./kill-consumer-child.mjs', import.meta.url),
+    [redisUrl, prefix, topic, String(claimIdleMs)],
+    { stdio: 'inherit' },
+  );
   try {
     await new Promise((resolve, reject) => {
       child.once('message', resolve);
@@ -26,7 +30,12 @@ export async function killConsumer(count) {
     let killedAt = -1;
     const publishing = (async () => {
       for (; published < count; published += 500) {
-        await bus.publishBatch(Array.from({ length: Math.min(500, count - published) }, (_, i) => ({ topic, payload: { n: published + i } })));
+        await bus.publishBatch(
+          Array.from({ length: Math.min(500, count - published) }, (_, i) => ({
+            topic,
+            payload: { n: published + i },
+          })),
+        );
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
     })();
@@ -43,7 +52,8 @@ export async function killConsumer(count) {
     );
     await survivor.ready();
     const deadline = Date.now() + 60_000;
-    while ((await client.scard(`${prefix}effects`)) < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while ((await client.scard(`${prefix}effects`)) < count && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     const handled = await client.scard(`${prefix}effects`);
     const deliveries = Number(await client.get(`${prefix}deliveries`));
     await until(async () => (await adapter.backlog(topic, 'workers')).pending === 0, 10_000, 50).catch(() => undefined);

@@ -29,7 +29,8 @@ export async function outboxRelay(count, batchSize = 500) {
     return await best(async () => {
       for (let offset = 0; offset < count; offset += 1000) {
         await persistence.withTransaction(async (tx) => {
-          for (let i = offset; i < Math.min(count, offset + 1000); i++) await addToOutbox(tx, 'bench.outbox', { i }, { headers: { 'correlation-id': `c-${i}` } });
+          for (let i = offset; i < Math.min(count, offset + 1000); i++)
+            await addToOutbox(tx, 'bench.outbox', { i }, { headers: { 'correlation-id': `c-${i}` } });
         });
       }
       const bus = new MessageBus({ adapter: new MemoryAdapter({ maxLen: count }), lagIntervalMs: 0 });

@@ -13,7 +13,13 @@ const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
  * measure V8 instead: on Node 20 such a copy costs about 0.7 µs and makes JSON.stringify of it
  * about 0.9 µs slower, more than the bus itself spends per message.)
  */
-const payloadOf = (i) => ({ userId: 'user-42', challengeId: 'challenge-7', score: 87, timestamp: '2024-05-01T10:00:00.000Z', i });
+const payloadOf = (i) => ({
+  userId: 'user-42',
+  challengeId: 'challenge-7',
+  score: 87,
+  timestamp: '2024-05-01T10:00:00.000Z',
+  i,
+});
 const CHUNK = 1000;
 /** A memory round takes a fraction of a second: more of them let the best one miss the machine's noise. */
 const MEMORY_ROUNDS = Math.max(ROUNDS, 7);
@@ -21,55 +27,61 @@ const PUBLISH_ROUNDS = Math.max(ROUNDS, 5);
 
 /** Memory bus: publishBatch in chunks while one subscription (concurrency 64) handles. */
 export async function memoryPublishHandle(count) {
-  return best(async () => {
-    const bus = new MessageBus({ adapter: new MemoryAdapter({ maxLen: count }), lagIntervalMs: 0 });
-    const sentAt = new Float64Array(count);
-    const latency = new Float64Array(count);
-    let handled = 0;
-    bus.subscribe(
-      'bench.memory',
-      (message) => {
-        latency[handled++] = performance.now() - sentAt[message.i];
-      },
-      { concurrency: 64, maxInFlight: 2048 },
-    );
-    await bus.subscriptions[0].ready();
-    const start = performance.now();
-    for (let offset = 0; offset < count; offset += CHUNK) {
-      const batch = [];
-      const now = performance.now();
-      for (let i = offset; i < Math.min(count, offset + CHUNK); i++) {
-        sentAt[i] = now;
-        batch.push({ topic: 'bench.memory', payload: payloadOf(i) });
+  return best(
+    async () => {
+      const bus = new MessageBus({ adapter: new MemoryAdapter({ maxLen: count }), lagIntervalMs: 0 });
+      const sentAt = new Float64Array(count);
+      const latency = new Float64Array(count);
+      let handled = 0;
+      bus.subscribe(
+        'bench.memory',
+        (message) => {
+          latency[handled++] = performance.now() - sentAt[message.i];
+        },
+        { concurrency: 64, maxInFlight: 2048 },
+      );
+      await bus.subscriptions[0].ready();
+      const start = performance.now();
+      for (let offset = 0; offset < count; offset += CHUNK) {
+        const batch = [];
+        const now = performance.now();
+        for (let i = offset; i < Math.min(count, offset + CHUNK); i++) {
+          sentAt[i] = now;
+          batch.push({ topic: 'bench.memory', payload: payloadOf(i) });
+        }
+        await bus.publishBatch(batch);
+        // Let the consumer run between chunks, as a producer serving requests would.
+        await new Promise((resolve) => setImmediate(resolve));
       }
-      await bus.publishBatch(batch);
-      // Let the consumer run between chunks, as a producer serving requests would.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    await until(() => handled === count);
-    const ms = performance.now() - start;
-    await bus.close();
-    return { rate: rate(count, ms), p50: percentile(latency, count, 50), p99: percentile(latency, count, 99) };
-  }, { warmup: 2, rounds: MEMORY_ROUNDS });
+      await until(() => handled === count);
+      const ms = performance.now() - start;
+      await bus.close();
+      return { rate: rate(count, ms), p50: percentile(latency, count, 50), p99: percentile(latency, count, 99) };
+    },
+    { warmup: 2, rounds: MEMORY_ROUNDS },
+  );
 }
 
 /** The floor: an EventEmitter handing the same payloads (JSON round trip included) to a listener. */
 export async function eventEmitterBaseline(count) {
-  return best(async () => {
-    const emitter = new EventEmitter();
-    let handled = 0;
-    emitter.on('m', (body) => {
-      JSON.parse(body);
-      handled++;
-    });
-    const start = performance.now();
-    for (let i = 0; i < count; i++) {
-      emitter.emit('m', JSON.stringify(payloadOf(i)));
-      if (i % CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
-    }
-    await until(() => handled === count);
-    return { rate: rate(count, performance.now() - start) };
-  }, { warmup: 2, rounds: MEMORY_ROUNDS });
+  return best(
+    async () => {
+      const emitter = new EventEmitter();
+      let handled = 0;
+      emitter.on('m', (body) => {
+        JSON.parse(body);
+        handled++;
+      });
+      const start = performance.now();
+      for (let i = 0; i < count; i++) {
+        emitter.emit('m', JSON.stringify(payloadOf(i)));
+        if (i % CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      await until(() => handled === count);
+      return { rate: rate(count, performance.now() - start) };
+    },
+    { warmup: 2, rounds: MEMORY_ROUNDS },
+  );
 }
 
 /** What a hand-written producer would send: an id and a JSON body (no trace or correlation headers). */
@@ -82,26 +94,33 @@ export async function redisPublish(count, prefix) {
   const client = new Redis(redisUrl);
   const adapter = await createRedisAdapter({ client, prefix, maxLen: count * 2 });
   const bus = new MessageBus({ adapter, lagIntervalMs: 0 });
-  const ours = await best(async (round) => {
-    const topic = `bench.publish.${round}`;
-    const start = performance.now();
-    for (let offset = 0; offset < count; offset += CHUNK) {
-      const batch = [];
-      for (let i = offset; i < Math.min(count, offset + CHUNK); i++) batch.push({ topic, payload: payloadOf(i) });
-      await bus.publishBatch(batch);
-    }
-    return { rate: rate(count, performance.now() - start), topic };
-  }, { warmup: 1, rounds: PUBLISH_ROUNDS });
-  const raw = await best(async (round) => {
-    const key = `${prefix}bench.raw.${round}`;
-    const start = performance.now();
-    for (let offset = 0; offset < count; offset += CHUNK) {
-      const pipeline = client.pipeline();
-      for (let i = offset; i < Math.min(count, offset + CHUNK); i++) pipeline.xadd(key, 'MAXLEN', '~', count * 2, '*', ...fields(i));
-      await pipeline.exec();
-    }
-    return { rate: rate(count, performance.now() - start), key };
-  }, { warmup: 1, rounds: PUBLISH_ROUNDS });
+  const ours = await best(
+    async (round) => {
+      const topic = `bench.publish.${round}`;
+      const start = performance.now();
+      for (let offset = 0; offset < count; offset += CHUNK) {
+        const batch = [];
+        for (let i = offset; i < Math.min(count, offset + CHUNK); i++) batch.push({ topic, payload: payloadOf(i) });
+        await bus.publishBatch(batch);
+      }
+      return { rate: rate(count, performance.now() - start), topic };
+    },
+    { warmup: 1, rounds: PUBLISH_ROUNDS },
+  );
+  const raw = await best(
+    async (round) => {
+      const key = `${prefix}bench.raw.${round}`;
+      const start = performance.now();
+      for (let offset = 0; offset < count; offset += CHUNK) {
+        const pipeline = client.pipeline();
+        for (let i = offset; i < Math.min(count, offset + CHUNK); i++)
+          pipeline.xadd(key, 'MAXLEN', '~', count * 2, '*', ...fields(i));
+        await pipeline.exec();
+      }
+      return { rate: rate(count, performance.now() - start), key };
+    },
+    { warmup: 1, rounds: PUBLISH_ROUNDS },
+  );
   await bus.close();
   await client.quit();
   return { ours, raw };
@@ -119,42 +138,64 @@ export async function redisConsume(count, prefix) {
       await bus.publishBatch(batch);
     }
   };
-  const ours = await best(async (round) => {
-    const topic = `bench.consume.${round}`;
-    await fill(topic);
-    let handled = 0;
-    const start = performance.now();
-    const subscription = bus.subscribe(topic, () => void handled++, { group: 'bench', startFrom: 'earliest', concurrency: 64, maxInFlight: 4 * CHUNK });
-    await until(() => handled === count);
-    const ms = performance.now() - start;
-    await subscription.close();
-    const { pending } = await adapter.backlog(topic, 'bench');
-    if (pending !== 0) throw new Error(`${pending} messages left unacknowledged`);
-    return { rate: rate(count, ms) };
-  }, { warmup: 1 });
-  const raw = await best(async (round) => {
-    const topic = `bench.consume.raw.${round}`;
-    await fill(topic);
-    const key = adapter.streamKey(topic);
-    await client.xgroup('CREATE', key, 'bench', '0');
-    const reader = client.duplicate();
-    let handled = 0;
-    const start = performance.now();
-    while (handled < count) {
-      const reply = await reader.xreadgroup('GROUP', 'bench', 'c1', 'COUNT', CHUNK, 'BLOCK', 100, 'STREAMS', key, '>');
-      const entries = reply?.[0]?.[1] ?? [];
-      const ids = [];
-      for (const [id, values] of entries) {
-        JSON.parse(values[values.indexOf('b') + 1]);
-        ids.push(id);
-        handled++;
+  const ours = await best(
+    async (round) => {
+      const topic = `bench.consume.${round}`;
+      await fill(topic);
+      let handled = 0;
+      const start = performance.now();
+      const subscription = bus.subscribe(topic, () => void handled++, {
+        group: 'bench',
+        startFrom: 'earliest',
+        concurrency: 64,
+        maxInFlight: 4 * CHUNK,
+      });
+      await until(() => handled === count);
+      const ms = performance.now() - start;
+      await subscription.close();
+      const { pending } = await adapter.backlog(topic, 'bench');
+      if (pending !== 0) throw new Error(`${pending} messages left unacknowledged`);
+      return { rate: rate(count, ms) };
+    },
+    { warmup: 1 },
+  );
+  const raw = await best(
+    async (round) => {
+      const topic = `bench.consume.raw.${round}`;
+      await fill(topic);
+      const key = adapter.streamKey(topic);
+      await client.xgroup('CREATE', key, 'bench', '0');
+      const reader = client.duplicate();
+      let handled = 0;
+      const start = performance.now();
+      while (handled < count) {
+        const reply = await reader.xreadgroup(
+          'GROUP',
+          'bench',
+          'c1',
+          'COUNT',
+          CHUNK,
+          'BLOCK',
+          100,
+          'STREAMS',
+          key,
+          '>',
+        );
+        const entries = reply?.[0]?.[1] ?? [];
+        const ids = [];
+        for (const [id, values] of entries) {
+          JSON.parse(values[values.indexOf('b') + 1]);
+          ids.push(id);
+          handled++;
+        }
+        if (ids.length > 0) await client.xack(key, 'bench', ...ids);
       }
-      if (ids.length > 0) await client.xack(key, 'bench', ...ids);
-    }
-    const ms = performance.now() - start;
-    await reader.quit();
-    return { rate: rate(count, ms) };
-  }, { warmup: 1 });
+      const ms = performance.now() - start;
+      await reader.quit();
+      return { rate: rate(count, ms) };
+    },
+    { warmup: 1 },
+  );
   await bus.close();
   await client.quit();
   return { ours, raw };
@@ -165,34 +206,37 @@ export async function redisPublishHandle(count, prefix) {
   const client = new Redis(redisUrl);
   const adapter = await createRedisAdapter({ client, prefix, maxLen: count * 2, batchSize: CHUNK, blockMs: 100 });
   const bus = new MessageBus({ adapter, lagIntervalMs: 0 });
-  const result = await best(async (round) => {
-    const topic = `bench.e2e.${round}`;
-    const sentAt = new Float64Array(count);
-    const latency = new Float64Array(count);
-    let handled = 0;
-    const subscription = bus.subscribe(
-      topic,
-      (message) => {
-        latency[handled++] = performance.now() - sentAt[message.i];
-      },
-      { group: 'bench', concurrency: 64, maxInFlight: 4 * CHUNK },
-    );
-    await subscription.ready();
-    const start = performance.now();
-    for (let offset = 0; offset < count; offset += CHUNK) {
-      const batch = [];
-      const now = performance.now();
-      for (let i = offset; i < Math.min(count, offset + CHUNK); i++) {
-        sentAt[i] = now;
-        batch.push({ topic, payload: payloadOf(i) });
+  const result = await best(
+    async (round) => {
+      const topic = `bench.e2e.${round}`;
+      const sentAt = new Float64Array(count);
+      const latency = new Float64Array(count);
+      let handled = 0;
+      const subscription = bus.subscribe(
+        topic,
+        (message) => {
+          latency[handled++] = performance.now() - sentAt[message.i];
+        },
+        { group: 'bench', concurrency: 64, maxInFlight: 4 * CHUNK },
+      );
+      await subscription.ready();
+      const start = performance.now();
+      for (let offset = 0; offset < count; offset += CHUNK) {
+        const batch = [];
+        const now = performance.now();
+        for (let i = offset; i < Math.min(count, offset + CHUNK); i++) {
+          sentAt[i] = now;
+          batch.push({ topic, payload: payloadOf(i) });
+        }
+        await bus.publishBatch(batch);
       }
-      await bus.publishBatch(batch);
-    }
-    await until(() => handled === count);
-    const ms = performance.now() - start;
-    await subscription.close();
-    return { rate: rate(count, ms), p50: percentile(latency, count, 50), p99: percentile(latency, count, 99) };
-  }, { warmup: 1 });
+      await until(() => handled === count);
+      const ms = performance.now() - start;
+      await subscription.close();
+      return { rate: rate(count, ms), p50: percentile(latency, count, 50), p99: percentile(latency, count, 99) };
+    },
+    { warmup: 1 },
+  );
   await bus.close();
   await client.quit();
   return result;

@@ -15,7 +15,11 @@ export class MessageConsumer {
   }
 
   /** Calls `handler` for every message of `topic` (in the subscription's group). Starts in the background. */
-  subscribe<K extends string>(topic: K, handler: MessageHandler<PayloadOf<K>>, options?: SubscribeOptions): Subscription {
+  subscribe<K extends string>(
+    topic: K,
+    handler: MessageHandler<PayloadOf<K>>,
+    options?: SubscribeOptions,
+  ): Subscription {
     const subscription = this.resolveBus().subscribe(topic, handler, options);
     this.mine.add(subscription);
     void subscription.ready().catch(() => this.mine.delete(subscription));
@@ -27,7 +31,8 @@ export class MessageConsumer {
     plainObject('handlers', handlers, 'INVALID_ARGUMENT');
     const entries = Object.entries(handlers);
     for (const [topic, handler] of entries) {
-      if (typeof handler !== 'function') throw new InvalidOptionError(`handlers.${topic}`, handler, 'a function', 'INVALID_ARGUMENT');
+      if (typeof handler !== 'function')
+        throw new InvalidOptionError(`handlers.${topic}`, handler, 'a function', 'INVALID_ARGUMENT');
     }
     return entries.map(([topic, handler]) => this.subscribe(topic, handler, options));
   }

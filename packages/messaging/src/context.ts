@@ -27,10 +27,20 @@ export function currentMessageContext(): MessageContext | undefined {
  */
 export function runWithMessageContext<T>(context: MessageContext, fn: () => T): T {
   if (typeof context !== 'object' || typeof context.correlationId !== 'string' || context.correlationId.length === 0) {
-    throw new InvalidOptionError('context.correlationId', (context as Partial<MessageContext> | null)?.correlationId, 'a non-empty string', 'INVALID_ARGUMENT');
+    throw new InvalidOptionError(
+      'context.correlationId',
+      (context as Partial<MessageContext> | null)?.correlationId,
+      'a non-empty string',
+      'INVALID_ARGUMENT',
+    );
   }
   if (context.traceparent !== undefined && !parseTraceparent(context.traceparent)) {
-    throw new InvalidOptionError('context.traceparent', context.traceparent, 'a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)', 'INVALID_ARGUMENT');
+    throw new InvalidOptionError(
+      'context.traceparent',
+      context.traceparent,
+      'a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)',
+      'INVALID_ARGUMENT',
+    );
   }
   return storage.run(context, fn);
 }
@@ -63,6 +73,11 @@ export function childTraceparent(parent?: string): string {
 }
 
 /** Calls `handler(payload, message)` with `context` as the ambient message context; the bus uses it around handlers. */
-export function runHandler<P, M>(context: MessageContext, handler: (payload: P, message: M) => unknown, payload: P, message: M): unknown {
+export function runHandler<P, M>(
+  context: MessageContext,
+  handler: (payload: P, message: M) => unknown,
+  payload: P,
+  message: M,
+): unknown {
   return storage.run(context, handler, payload, message);
 }

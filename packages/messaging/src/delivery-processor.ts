@@ -67,10 +67,14 @@ export class DeliveryProcessor {
     try {
       payload = this.host.serializer.deserialize(message.body);
     } catch (error) {
-      const failure = new MessagingError('DESERIALIZATION_FAILED', `Message ${message.id} of "${message.topic}" cannot be deserialized: ${errorMessage(error)}`, {
-        topic: message.topic,
-        cause: error,
-      });
+      const failure = new MessagingError(
+        'DESERIALIZATION_FAILED',
+        `Message ${message.id} of "${message.topic}" cannot be deserialized: ${errorMessage(error)}`,
+        {
+          topic: message.topic,
+          cause: error,
+        },
+      );
       return this.deadLetter(delivery, failure, 0, 'deserialization');
     }
     const headers = message.headers;
@@ -93,7 +97,12 @@ export class DeliveryProcessor {
 
   // The first attempt takes its parts as arguments: a record of them is made only when the
   // handler fails or returns a promise, not for every message.
-  private firstAttempt(delivery: Delivery, payload: unknown, context: MessageContext, started: number): Promise<void> | undefined {
+  private firstAttempt(
+    delivery: Delivery,
+    payload: unknown,
+    context: MessageContext,
+    started: number,
+  ): Promise<void> | undefined {
     let result: unknown;
     try {
       result = this.invoke(delivery, payload, context, 1);
@@ -146,7 +155,15 @@ export class DeliveryProcessor {
       const delayMs = this.options.backoff.backoff(attempt, previousDelay);
       previousDelay = delayMs;
       this.counters.retried += 1;
-      if (this.host.events.has('retried')) this.host.events.emit('retried', { topic: message.topic, group: this.group, id: message.id, attempt, delayMs, error });
+      if (this.host.events.has('retried'))
+        this.host.events.emit('retried', {
+          topic: message.topic,
+          group: this.group,
+          id: message.id,
+          attempt,
+          delayMs,
+          error,
+        });
       try {
         await sleep(delayMs, this.signal);
       } catch {
@@ -168,11 +185,22 @@ export class DeliveryProcessor {
     this.counters.handled += 1;
     if (this.host.events.has('handled')) {
       const message = delivery.message;
-      this.host.events.emit('handled', { topic: message.topic, group: this.group, id: message.id, attempts, durationMs: performance.now() - started });
+      this.host.events.emit('handled', {
+        topic: message.topic,
+        group: this.group,
+        id: message.id,
+        attempts,
+        durationMs: performance.now() - started,
+      });
     }
   }
 
-  private async deadLetter(delivery: Delivery, error: unknown, attempts: number, reason: DeadLetterReason): Promise<void> {
+  private async deadLetter(
+    delivery: Delivery,
+    error: unknown,
+    attempts: number,
+    reason: DeadLetterReason,
+  ): Promise<void> {
     const message = delivery.message;
     const target = this.options.deadLetterTopic;
     if (target !== null) {
@@ -188,15 +216,30 @@ export class DeliveryProcessor {
       };
       if (typeof code === 'string' || typeof code === 'number') headers[MessageHeaders.ERROR_CODE] = String(code);
       try {
-        await this.host.adapter.publish([{ id: message.id, topic: target, key: message.key, headers, timestamp: Date.now(), body: message.body }]);
+        await this.host.adapter.publish([
+          { id: message.id, topic: target, key: message.key, headers, timestamp: Date.now(), body: message.body },
+        ]);
       } catch (publishError) {
         // Not acknowledged: the message comes back and dead-lettering is tried again.
-        this.host.events.emit('error', { operation: 'deadLetter', topic: message.topic, group: this.group, error: publishError });
+        this.host.events.emit('error', {
+          operation: 'deadLetter',
+          topic: message.topic,
+          group: this.group,
+          error: publishError,
+        });
         return;
       }
     }
     this.acknowledge(delivery);
     this.counters.deadLettered += 1;
-    this.host.events.emit('deadLettered', { topic: message.topic, group: this.group, id: message.id, deadLetterTopic: target, attempts, reason, error });
+    this.host.events.emit('deadLettered', {
+      topic: message.topic,
+      group: this.group,
+      id: message.id,
+      deadLetterTopic: target,
+      attempts,
+      reason,
+      error,
+    });
   }
 }

@@ -63,10 +63,19 @@ export interface PublishedMessage {
  * adds correlation and trace headers from the options, the given headers, or the ambient context
  * (in that order), the trace continuing as a child span.
  */
-export function buildMessage(topic: string, payload: unknown, options: PublishOptions | undefined, serializer: Serializer): WireMessage {
+export function buildMessage(
+  topic: string,
+  payload: unknown,
+  options: PublishOptions | undefined,
+  serializer: Serializer,
+): WireMessage {
   if (topic !== lastTopic) lastTopic = topicName('topic', topic);
-  const settings = options === undefined ? noOptions : (plainObject('options', options, 'INVALID_ARGUMENT') as PublishOptions);
-  const key = settings.key === undefined || (settings.key as unknown) === null ? null : nonEmptyString('key', settings.key, 'INVALID_ARGUMENT');
+  const settings =
+    options === undefined ? noOptions : (plainObject('options', options, 'INVALID_ARGUMENT') as PublishOptions);
+  const key =
+    settings.key === undefined || (settings.key as unknown) === null
+      ? null
+      : nonEmptyString('key', settings.key, 'INVALID_ARGUMENT');
   const given = settings.headers === undefined ? undefined : headerMap('headers', settings.headers);
   const timestamp = toTimestamp(settings.timestamp);
   const body = serializePayload(serializer, topic, payload);
@@ -94,7 +103,12 @@ export function buildMessage(topic: string, payload: unknown, options: PublishOp
     headers =
       tracestate === undefined
         ? { 'correlation-id': correlationId, traceparent: ownTraceparent, 'content-type': serializer.contentType }
-        : { 'correlation-id': correlationId, traceparent: ownTraceparent, tracestate, 'content-type': serializer.contentType };
+        : {
+            'correlation-id': correlationId,
+            traceparent: ownTraceparent,
+            tracestate,
+            'content-type': serializer.contentType,
+          };
   } else {
     headers = { ...given };
     headers[MessageHeaders.CORRELATION_ID] = correlationId;

@@ -60,8 +60,16 @@ export class InvalidOptionError extends MessagingError {
   readonly option: string;
   readonly value: unknown;
 
-  constructor(option: string, value: unknown, expected: string, code: 'INVALID_OPTION' | 'INVALID_ARGUMENT' = 'INVALID_OPTION') {
-    super(code, `Invalid ${code === 'INVALID_OPTION' ? 'option' : 'argument'} "${option}": expected ${expected}, got ${describeValue(value)}`);
+  constructor(
+    option: string,
+    value: unknown,
+    expected: string,
+    code: 'INVALID_OPTION' | 'INVALID_ARGUMENT' = 'INVALID_OPTION',
+  ) {
+    super(
+      code,
+      `Invalid ${code === 'INVALID_OPTION' ? 'option' : 'argument'} "${option}": expected ${expected}, got ${describeValue(value)}`,
+    );
     this.name = 'InvalidOptionError';
     this.option = option;
     this.value = value;
@@ -81,12 +89,17 @@ export class ValidationError extends MessagingError {
 
 /** Thrown by an adapter when the optional client package it needs is not installed. */
 export function missingPeer(pkg: string, owner: string, cause: unknown): MessagingError {
-  return new MessagingError('MISSING_PEER', `${owner} needs the optional peer dependency "${pkg}": install it with \`npm install ${pkg}\``, { cause });
+  return new MessagingError(
+    'MISSING_PEER',
+    `${owner} needs the optional peer dependency "${pkg}": install it with \`npm install ${pkg}\``,
+    { cause },
+  );
 }
 
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value == null) return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value == null)
+    return String(value);
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'symbol') return 'a symbol';
   return Array.isArray(value) ? 'an array' : `an ${typeof value}`;
@@ -99,7 +112,10 @@ function summarizeIssues(issues: readonly unknown[]): string {
     .map((issue) => {
       if (typeof issue === 'string') return issue;
       const { message, path } = issue as { message?: unknown; path?: unknown };
-      const where = Array.isArray(path) && path.length > 0 ? `${path.map((p) => (typeof p === 'object' && p !== null ? String((p as { key?: unknown }).key) : String(p))).join('.')}: ` : '';
+      const where =
+        Array.isArray(path) && path.length > 0
+          ? `${path.map((p) => (typeof p === 'object' && p !== null ? String((p as { key?: unknown }).key) : String(p))).join('.')}: `
+          : '';
       return `${where}${typeof message === 'string' ? message : 'invalid'}`;
     })
     .join('; ');

@@ -16,7 +16,12 @@ export interface MessagingEvents {
   /** Backlog of each subscription, every `lagIntervalMs`. */
   lag: { topic: string; group: string; pending: number; lag: number | null };
   /** A failure the bus recovered from by itself (it retries or redelivers). */
-  error: { operation: 'subscribe' | 'fetch' | 'ack' | 'deadLetter' | 'close' | 'lag'; topic?: string; group?: string; error: unknown };
+  error: {
+    operation: 'subscribe' | 'fetch' | 'ack' | 'deadLetter' | 'close' | 'lag';
+    topic?: string;
+    group?: string;
+    error: unknown;
+  };
 }
 
 export type DeadLetterReason = 'handler' | 'validation' | 'deserialization';

@@ -11,7 +11,9 @@ export interface SubscriptionHealth {
 
 /** An `application/health+json`-style check of a bus and its adapter. */
 export interface MessagingHealth {
-  /** `fail`: the transport does not answer; `warn`: the backlog is over the threshold or a subscription cannot start. */
+  /**
+   * `fail`: the transport does not answer; `warn`: the backlog is over the threshold or a subscription cannot start.
+   */
   status: 'pass' | 'warn' | 'fail';
   componentId: string;
   componentType: 'component';
@@ -40,9 +42,18 @@ export interface HealthOptions {
 }
 
 /** Checks the adapter, then the backlog of each subscription; never throws. */
-export async function adapterHealth(adapter: MessageAdapter, targets: readonly HealthTarget[], options: HealthOptions): Promise<MessagingHealth> {
+export async function adapterHealth(
+  adapter: MessageAdapter,
+  targets: readonly HealthTarget[],
+  options: HealthOptions,
+): Promise<MessagingHealth> {
   const time = new Date().toISOString();
-  const base = { componentId: adapter.name, componentType: 'component' as const, observedUnit: 'messages' as const, time };
+  const base = {
+    componentId: adapter.name,
+    componentType: 'component' as const,
+    observedUnit: 'messages' as const,
+    time,
+  };
   let timer: NodeJS.Timeout | undefined;
   try {
     const deadline = new Promise<never>((_resolve, reject) => {
@@ -63,14 +74,35 @@ export async function adapterHealth(adapter: MessageAdapter, targets: readonly H
       deadline,
     ]);
     const observedValue = subscriptions.reduce((sum, s) => sum + s.pending + (s.lag ?? 0), 0);
-    const problems = targets.filter((target) => target.problem !== undefined).map((target) => `${target.topic}/${target.group}: ${target.problem ?? ''}`);
+    const problems = targets
+      .filter((target) => target.problem !== undefined)
+      .map((target) => `${target.topic}/${target.group}: ${target.problem ?? ''}`);
     const warn = observedValue > options.warnBacklog || problems.length > 0;
-    const output = [observedValue > options.warnBacklog ? `backlog of ${observedValue} messages is over ${options.warnBacklog}` : undefined, ...problems]
+    const output = [
+      observedValue > options.warnBacklog
+        ? `backlog of ${observedValue} messages is over ${options.warnBacklog}`
+        : undefined,
+      ...problems,
+    ]
       .filter((line) => line !== undefined)
       .join('; ');
-    return { ...base, status: warn ? 'warn' : 'pass', observedValue, connected: true, subscriptions, ...(output ? { output } : {}) };
+    return {
+      ...base,
+      status: warn ? 'warn' : 'pass',
+      observedValue,
+      connected: true,
+      subscriptions,
+      ...(output ? { output } : {}),
+    };
   } catch (error) {
-    return { ...base, status: 'fail', observedValue: 0, connected: false, subscriptions: [], output: errorMessage(error) };
+    return {
+      ...base,
+      status: 'fail',
+      observedValue: 0,
+      connected: false,
+      subscriptions: [],
+      output: errorMessage(error),
+    };
   } finally {
     clearTimeout(timer);
   }

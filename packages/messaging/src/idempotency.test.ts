@@ -25,7 +25,10 @@ describe('idempotent()', () => {
     const store = new MemoryIdempotencyStore();
     const runs: string[] = [];
     const duplicates: string[] = [];
-    const handler = idempotent((_payload, m) => void runs.push(m.id), { store, onDuplicate: (m) => void duplicates.push(m.id) });
+    const handler = idempotent((_payload, m) => void runs.push(m.id), {
+      store,
+      onDuplicate: (m) => void duplicates.push(m.id),
+    });
     await handler({}, message('a'));
     await handler({}, message('a'));
     await handler({}, message('b'));
@@ -86,9 +89,15 @@ describe('idempotent()', () => {
 
   it('validates its arguments', () => {
     const store = new MemoryIdempotencyStore();
-    expect(() => idempotent('nope' as never, { store })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', option: 'handler' }));
-    expect(() => idempotent(() => undefined, { store: {} as never })).toThrow(expect.objectContaining({ option: 'store' }));
-    expect(() => idempotent(() => undefined, { store, ttlMs: 0 })).toThrow(expect.objectContaining({ option: 'ttlMs' }));
+    expect(() => idempotent('nope' as never, { store })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', option: 'handler' }),
+    );
+    expect(() => idempotent(() => undefined, { store: {} as never })).toThrow(
+      expect.objectContaining({ option: 'store' }),
+    );
+    expect(() => idempotent(() => undefined, { store, ttlMs: 0 })).toThrow(
+      expect.objectContaining({ option: 'ttlMs' }),
+    );
   });
 });
 
@@ -102,7 +111,12 @@ describe('idempotent consumer on a bus', () => {
     const bus = new MessageBus({ adapter: new MemoryAdapter(), lagIntervalMs: 0 });
     buses.push(bus);
     const handled: unknown[] = [];
-    await bus.subscribe('payment.captured', idempotent((payload) => void handled.push(payload), { store: new MemoryIdempotencyStore() })).ready();
+    await bus
+      .subscribe(
+        'payment.captured',
+        idempotent((payload) => void handled.push(payload), { store: new MemoryIdempotencyStore() }),
+      )
+      .ready();
     await bus.publish('payment.captured', { amount: 5 }, { id: 'pay-1' });
     await bus.publish('payment.captured', { amount: 5 }, { id: 'pay-1' });
     await bus.publish('payment.captured', { amount: 7 }, { id: 'pay-2' });

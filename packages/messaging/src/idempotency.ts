@@ -22,7 +22,10 @@ export interface IdempotentOptions {
   store: IdempotencyStore;
   /** How long a handled message is remembered (ms); longer than any redelivery can take. @default 86_400_000 (24 h) */
   ttlMs?: number;
-  /** How long a claim lasts (ms): more than the handler takes, less than you want a crashed claim to block. @default 30_000 */
+  /**
+   * How long a claim lasts (ms): more than the handler takes, less than you want a crashed claim to block. @default
+   * 30_000
+   */
   leaseMs?: number;
   /** How often a duplicate waits for a running claim to end (ms). @default 50 */
   pollMs?: number;
@@ -38,18 +41,31 @@ export interface IdempotentOptions {
  * first delivery still runs waits for it to finish (or for its lease to run out) instead of
  * being acknowledged blindly.
  */
-export function idempotent<T>(handler: MessageHandler<T>, options: IdempotentOptions): (payload: T, message: ReceivedMessage<T>) => Promise<void> {
+export function idempotent<T>(
+  handler: MessageHandler<T>,
+  options: IdempotentOptions,
+): (payload: T, message: ReceivedMessage<T>) => Promise<void> {
   fn('handler', handler);
   plainObject('options', options);
   const store = options.store as Partial<IdempotencyStore> | undefined;
-  if (typeof store?.claim !== 'function' || typeof store.complete !== 'function' || typeof store.release !== 'function') {
+  if (
+    typeof store?.claim !== 'function' ||
+    typeof store.complete !== 'function' ||
+    typeof store.release !== 'function'
+  ) {
     throw new InvalidOptionError('store', options.store, 'an IdempotencyStore (claim, complete, release)');
   }
   const ttlMs = integer('ttlMs', options.ttlMs ?? 86_400_000);
   const leaseMs = integer('leaseMs', options.leaseMs ?? 30_000);
   const pollMs = integer('pollMs', options.pollMs ?? 50);
-  const keyOf = options.key === undefined ? (message: ReceivedMessage) => `${message.group}:${message.id}` : fn<(message: ReceivedMessage) => string>('key', options.key, 'INVALID_OPTION');
-  const onDuplicate = options.onDuplicate === undefined ? undefined : fn<(message: ReceivedMessage) => void>('onDuplicate', options.onDuplicate, 'INVALID_OPTION');
+  const keyOf =
+    options.key === undefined
+      ? (message: ReceivedMessage) => `${message.group}:${message.id}`
+      : fn<(message: ReceivedMessage) => string>('key', options.key, 'INVALID_OPTION');
+  const onDuplicate =
+    options.onDuplicate === undefined
+      ? undefined
+      : fn<(message: ReceivedMessage) => void>('onDuplicate', options.onDuplicate, 'INVALID_OPTION');
   const target = options.store;
 
   return async (payload: T, message: ReceivedMessage<T>): Promise<void> => {

@@ -1,7 +1,14 @@
 import { eventually } from '@infra/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { currentMessageContext, parseTraceparent, runWithMessageContext } from './context.js';
-import { closeMessaging, configureMessaging, createMessageBus, getMessageBus, messageConsumer, messagePublisher } from './default-bus.js';
+import {
+  closeMessaging,
+  configureMessaging,
+  createMessageBus,
+  getMessageBus,
+  messageConsumer,
+  messagePublisher,
+} from './default-bus.js';
 import type { MessagingEvents } from './events.js';
 import { MemoryAdapter } from './memory/memory-adapter.js';
 import { MessageBus } from './message-bus.js';
@@ -28,7 +35,12 @@ describe('the seed snippets', () => {
     messageConsumer.subscribe('challenge.completed', challengeCompletedHandler);
     await getMessageBus().subscriptions[0]?.ready();
     const [userId, challengeId, score] = ['u-1', 'c-9', 87];
-    await messagePublisher.publish('challenge.completed', { userId, challengeId, score, timestamp: new Date().toISOString() });
+    await messagePublisher.publish('challenge.completed', {
+      userId,
+      challengeId,
+      score,
+      timestamp: new Date().toISOString(),
+    });
     await eventually(() => completed.length === 1);
     expect(completed[0]).toMatchObject({ userId, challengeId, score, timestamp: expect.any(String) });
     expect(getMessageBus().adapter.name).toBe('memory');
@@ -52,13 +64,18 @@ describe('the seed snippets', () => {
   it('subscribeAll registers a { topic: handler } map', async () => {
     const { consumer, publisher } = bus();
     const seen: string[] = [];
-    const subscriptions = consumer.subscribeAll({ 'a.done': () => void seen.push('a'), 'b.done': () => void seen.push('b') });
+    const subscriptions = consumer.subscribeAll({
+      'a.done': () => void seen.push('a'),
+      'b.done': () => void seen.push('b'),
+    });
     await Promise.all(subscriptions.map((subscription) => subscription.ready()));
     await publisher.publish('a.done', {});
     await publisher.publish('b.done', {});
     await eventually(() => seen.length === 2);
     expect(seen.sort()).toEqual(['a', 'b']);
-    expect(() => consumer.subscribeAll({ 'c.done': 42 as never })).toThrow(expect.objectContaining({ option: 'handlers.c.done' }));
+    expect(() => consumer.subscribeAll({ 'c.done': 42 as never })).toThrow(
+      expect.objectContaining({ option: 'handlers.c.done' }),
+    );
     await consumer.close();
     expect(bus().subscriptions).toHaveLength(0);
   });
@@ -78,13 +95,17 @@ describe('context propagation', () => {
       .ready();
     await b.subscribe('order.billed', (_payload, message) => void seen.push(message)).ready();
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-    await runWithMessageContext({ correlationId: 'request-7', traceparent }, () => b.publish('order.placed', { id: 1 }));
+    await runWithMessageContext({ correlationId: 'request-7', traceparent }, () =>
+      b.publish('order.placed', { id: 1 }),
+    );
     await eventually(() => seen.length === 2);
     const [placed, billed] = seen as [ReceivedMessage, ReceivedMessage];
     expect(placed.correlationId).toBe('request-7');
     expect(billed.correlationId).toBe('request-7');
     expect(ambient).toEqual(['request-7']);
-    const [request, first, second] = [traceparent, placed.traceparent, billed.traceparent].map((value) => parseTraceparent(value ?? ''));
+    const [request, first, second] = [traceparent, placed.traceparent, billed.traceparent].map((value) =>
+      parseTraceparent(value ?? ''),
+    );
     expect(first?.traceId).toBe(request?.traceId);
     expect(second?.traceId).toBe(request?.traceId);
     expect(new Set([request?.parentId, first?.parentId, second?.parentId]).size).toBe(3);
@@ -112,8 +133,12 @@ describe('context propagation', () => {
     expect(kept?.headers.traceparent).toBe(given);
     expect(named).toMatchObject({ id: 'order-4', headers: { 'correlation-id': 'order-4' } });
     expect(parseTraceparent(named?.headers.traceparent ?? '')).toMatchObject({ flags: '01' });
-    expect(() => runWithMessageContext({ correlationId: '' }, () => 1)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-    expect(() => runWithMessageContext({ correlationId: 'c', traceparent: 'nope' }, () => 1)).toThrow(expect.objectContaining({ option: 'context.traceparent' }));
+    expect(() => runWithMessageContext({ correlationId: '' }, () => 1)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    expect(() => runWithMessageContext({ correlationId: 'c', traceparent: 'nope' }, () => 1)).toThrow(
+      expect.objectContaining({ option: 'context.traceparent' }),
+    );
   });
 });
 
@@ -131,13 +156,16 @@ describe('schemas', () => {
       code: 'VALIDATION_FAILED',
       message: expect.stringContaining('score: Expected number'),
     });
-    await expect(b.publish('challenge.completed', { score: 1 })).resolves.toMatchObject({ topic: 'challenge.completed' });
+    await expect(b.publish('challenge.completed', { score: 1 })).resolves.toMatchObject({
+      topic: 'challenge.completed',
+    });
   });
 
   it('hands the handler the schema output and accepts Standard Schemas', async () => {
     const standard = {
       '~standard': {
-        validate: (value: unknown) => (typeof value === 'string' ? { value: value.toUpperCase() } : { issues: [{ message: 'Expected string' }] }),
+        validate: (value: unknown) =>
+          typeof value === 'string' ? { value: value.toUpperCase() } : { issues: [{ message: 'Expected string' }] },
       },
     };
     const b = bus({ schemas: { parsed: safeParse, shout: standard }, validateOnPublish: false });
@@ -148,7 +176,9 @@ describe('schemas', () => {
     await b.publish('shout', 'hi');
     await eventually(() => got.length === 2);
     expect(got).toEqual([{ score: 3, parsed: true }, 'HI']);
-    expect(() => bus({ schemas: { t: 42 as never } })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'schemas.t' }));
+    expect(() => bus({ schemas: { t: 42 as never } })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'schemas.t' }),
+    );
   });
 });
 
@@ -171,7 +201,9 @@ describe('failures', () => {
       })
       .ready();
     await b.publish('jobs', { n: 1 });
-    await adapter.publish([{ id: 'raw-1', topic: 'jobs', key: null, headers: {}, timestamp: Date.now(), body: '{not json' }]);
+    await adapter.publish([
+      { id: 'raw-1', topic: 'jobs', key: null, headers: {}, timestamp: Date.now(), body: '{not json' },
+    ]);
     await eventually(() => events.length === 2);
     expect(attempts).toBe(1);
     expect(events.map((event) => [event.reason, event.attempts, event.deadLetterTopic])).toEqual(
@@ -181,7 +213,11 @@ describe('failures', () => {
       ]),
     );
     await eventually(() => dead.length === 1);
-    expect(dead[0]?.headers).toMatchObject({ 'x-error': 'bad request', 'x-error-code': 'E_BAD', 'x-consumer-group': 'default' });
+    expect(dead[0]?.headers).toMatchObject({
+      'x-error': 'bad request',
+      'x-error-code': 'E_BAD',
+      'x-consumer-group': 'default',
+    });
   });
 
   it('drops failed messages when dead-lettering is off, and reports retries', async () => {
@@ -249,10 +285,19 @@ describe('events, health and lifecycle', () => {
     await b.subscribe('slow', () => gate, { maxInFlight: 1 }).ready();
     for (let i = 0; i < 4; i++) await b.publish('slow', i);
     await eventually(async () => (await b.healthCheck()).status === 'warn');
-    expect(await b.healthCheck()).toMatchObject({ componentId: 'memory', observedValue: 4, observedUnit: 'messages', connected: true });
+    expect(await b.healthCheck()).toMatchObject({
+      componentId: 'memory',
+      observedValue: 4,
+      observedUnit: 'messages',
+      connected: true,
+    });
     release();
     await adapter.close();
-    expect(await b.healthCheck()).toMatchObject({ status: 'fail', connected: false, output: expect.stringContaining('closed') });
+    expect(await b.healthCheck()).toMatchObject({
+      status: 'fail',
+      connected: false,
+      output: expect.stringContaining('closed'),
+    });
   });
 
   it('refuses to publish or subscribe once closed, and closes idempotently', async () => {
@@ -273,7 +318,12 @@ describe('events, health and lifecycle', () => {
       subscribe: async (spec: Parameters<MemoryAdapter['subscribe']>[0]) => {
         await connected;
         const source = await memory.subscribe(spec);
-        return { ...source, fetch: source.fetch.bind(source), ack: source.ack.bind(source), close: async () => void (closedSources += 1) };
+        return {
+          ...source,
+          fetch: source.fetch.bind(source),
+          ack: source.ack.bind(source),
+          close: async () => void (closedSources += 1),
+        };
       },
     });
     const b = bus({ adapter: slow });
@@ -286,14 +336,26 @@ describe('events, health and lifecycle', () => {
   });
 
   it('validates its options, naming the bad one', () => {
-    expect(() => new MessageBus({ adapter: {} as never })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'adapter' }));
-    expect(() => new MessageBus({ retry: { maxAttempts: 0 } })).toThrow(expect.objectContaining({ option: 'retry.maxAttempts' }));
+    expect(() => new MessageBus({ adapter: {} as never })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'adapter' }),
+    );
+    expect(() => new MessageBus({ retry: { maxAttempts: 0 } })).toThrow(
+      expect.objectContaining({ option: 'retry.maxAttempts' }),
+    );
     expect(() => new MessageBus({ group: '' })).toThrow(expect.objectContaining({ option: 'group' }));
-    expect(() => new MessageBus({ deadLetterTopic: 'x' as never })).toThrow(expect.objectContaining({ option: 'deadLetterTopic' }));
+    expect(() => new MessageBus({ deadLetterTopic: 'x' as never })).toThrow(
+      expect.objectContaining({ option: 'deadLetterTopic' }),
+    );
     const b = bus();
-    expect(() => b.subscribe('t', () => undefined, { maxInFlight: 1, concurrency: 4 })).toThrow(expect.objectContaining({ option: 'maxInFlight' }));
-    expect(() => b.subscribe('t', () => undefined, { startFrom: 'middle' as never })).toThrow(expect.objectContaining({ option: 'startFrom' }));
-    expect(() => b.subscribe('bad topic', () => undefined)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', option: 'topic' }));
+    expect(() => b.subscribe('t', () => undefined, { maxInFlight: 1, concurrency: 4 })).toThrow(
+      expect.objectContaining({ option: 'maxInFlight' }),
+    );
+    expect(() => b.subscribe('t', () => undefined, { startFrom: 'middle' as never })).toThrow(
+      expect.objectContaining({ option: 'startFrom' }),
+    );
+    expect(() => b.subscribe('bad topic', () => undefined)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', option: 'topic' }),
+    );
     return expect(b.publish('t', {}, { headers: { n: 1 as never } })).rejects.toMatchObject({ option: 'headers.n' });
   });
 });

@@ -10,7 +10,13 @@ import { MessageConsumer } from './consumer.js';
 import { MessagePublisher } from './publisher.js';
 import { assertSchema, checkPayload, type PayloadSchema } from './schema.js';
 import { jsonSerializer, type Serializer } from './serializer.js';
-import { resolveRetry, resolveSubscribeOptions, type HandlerRetryOptions, type SubscribeDefaults, type SubscribeOptions } from './subscribe-options.js';
+import {
+  resolveRetry,
+  resolveSubscribeOptions,
+  type HandlerRetryOptions,
+  type SubscribeDefaults,
+  type SubscribeOptions,
+} from './subscribe-options.js';
 import { Subscription, type MessageHandler, type SubscriptionHost } from './subscription.js';
 import { fn, integer, nonEmptyString, nonNegative, plainObject, topicName } from './validate.js';
 
@@ -35,7 +41,9 @@ export interface MessageBusOptions {
   serializer?: Serializer;
   /** Payload schemas by topic, checked on publish and on consume. @default {} */
   schemas?: Record<string, PayloadSchema>;
-  /** Check payloads against `schemas` when publishing too (a rejected publish throws `VALIDATION_FAILED`). @default true */
+  /**
+   * Check payloads against `schemas` when publishing too (a rejected publish throws `VALIDATION_FAILED`). @default true
+   */
   validateOnPublish?: boolean;
   /** Default consumer group of subscriptions, usually the service's name. @default 'default' */
   group?: string;
@@ -90,14 +98,22 @@ export class MessageBus {
   constructor(options: MessageBusOptions = {}) {
     plainObject('options', options);
     this.adapter = options.adapter ?? new MemoryAdapter();
-    if (typeof (this.adapter as Partial<MessageAdapter>).publish !== 'function' || typeof (this.adapter as Partial<MessageAdapter>).subscribe !== 'function') {
+    if (
+      typeof (this.adapter as Partial<MessageAdapter>).publish !== 'function' ||
+      typeof (this.adapter as Partial<MessageAdapter>).subscribe !== 'function'
+    ) {
       throw new InvalidOptionError('adapter', options.adapter, 'a MessageAdapter (memory, redis or kafka)');
     }
     this.serializer = options.serializer ?? jsonSerializer;
     if (typeof this.serializer.serialize !== 'function' || typeof this.serializer.deserialize !== 'function') {
       throw new InvalidOptionError('serializer', options.serializer, 'an object with serialize() and deserialize()');
     }
-    this.schemas = new Map(Object.entries(plainObject('schemas', options.schemas ?? {})).map(([topic, schema]) => [topicName('schemas', topic, 'INVALID_OPTION'), assertSchema(`schemas.${topic}`, schema)]));
+    this.schemas = new Map(
+      Object.entries(plainObject('schemas', options.schemas ?? {})).map(([topic, schema]) => [
+        topicName('schemas', topic, 'INVALID_OPTION'),
+        assertSchema(`schemas.${topic}`, schema),
+      ]),
+    );
     this.validateOnPublish = options.validateOnPublish ?? true;
     const deadLetter = options.deadLetterTopic ?? ((topic: string) => `${topic}.dlq`);
     if (deadLetter !== false) fn('deadLetterTopic', deadLetter, 'INVALID_OPTION');
@@ -107,7 +123,10 @@ export class MessageBus {
       concurrency: integer('concurrency', options.concurrency ?? 1),
       maxInFlight: integer('maxInFlight', options.maxInFlight ?? 100),
       retry: resolveRetry('retry', options.retry ?? {}),
-      deadLetterTopic: deadLetter === false ? () => null : (topic) => topicName('deadLetterTopic', deadLetter(topic), 'INVALID_OPTION'),
+      deadLetterTopic:
+        deadLetter === false
+          ? () => null
+          : (topic) => topicName('deadLetterTopic', deadLetter(topic), 'INVALID_OPTION'),
       closeTimeoutMs: nonNegative('closeTimeoutMs', options.closeTimeoutMs ?? 10_000),
     };
     this.lagIntervalMs = nonNegative('lagIntervalMs', options.lagIntervalMs ?? 30_000);
@@ -129,7 +148,11 @@ export class MessageBus {
   }
 
   /** Publishes one message; resolves once the adapter has accepted it. */
-  async publish<K extends string>(topic: K, payload: PayloadOf<K>, options?: PublishOptions): Promise<PublishedMessage> {
+  async publish<K extends string>(
+    topic: K,
+    payload: PayloadOf<K>,
+    options?: PublishOptions,
+  ): Promise<PublishedMessage> {
     this.assertOpen();
     const [published] = await this.send([await this.prepare(topic, payload, options)]);
     return published as PublishedMessage;
@@ -142,7 +165,13 @@ export class MessageBus {
   async publishBatch(requests: readonly PublishRequest[]): Promise<PublishedMessage[]> {
     this.assertOpen();
     const given: unknown = requests;
-    if (!Array.isArray(given)) throw new InvalidOptionError('requests', requests, 'an array of { topic, payload, ...options }', 'INVALID_ARGUMENT');
+    if (!Array.isArray(given))
+      throw new InvalidOptionError(
+        'requests',
+        requests,
+        'an array of { topic, payload, ...options }',
+        'INVALID_ARGUMENT',
+      );
     const messages: WireMessage[] = [];
     for (const request of given as readonly PublishRequest[]) {
       plainObject('request', request, 'INVALID_ARGUMENT');
@@ -160,14 +189,26 @@ export class MessageBus {
       await this.adapter.publish(messages);
     } catch (error) {
       if (MessagingError.isInstance(error)) throw error;
-      throw new MessagingError('PUBLISH_FAILED', `Publishing to ${describeTopics(messages)} on ${this.adapter.name} failed: ${error instanceof Error ? error.message : String(error)}`, {
-        cause: error,
-        isRetryable: true,
-        topic: messages[0]?.topic,
-      });
+      throw new MessagingError(
+        'PUBLISH_FAILED',
+        `Publishing to ${describeTopics(messages)} on ${this.adapter.name} failed: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+          isRetryable: true,
+          topic: messages[0]?.topic,
+        },
+      );
     }
-    const published = messages.map(({ id, topic, key, timestamp, headers }) => ({ id, topic, key, timestamp, headers }));
-    if (this.events.has('published')) for (const message of published) this.events.emit('published', { topic: message.topic, id: message.id, key: message.key });
+    const published = messages.map(({ id, topic, key, timestamp, headers }) => ({
+      id,
+      topic,
+      key,
+      timestamp,
+      headers,
+    }));
+    if (this.events.has('published'))
+      for (const message of published)
+        this.events.emit('published', { topic: message.topic, id: message.id, key: message.key });
     return published;
   }
 
@@ -191,7 +232,11 @@ export class MessageBus {
    * Calls `handler` for each message of `topic` in the subscription's group. Returns at once; the
    * subscription starts in the background (`await subscription.ready()` to wait for it).
    */
-  subscribe<K extends string>(topic: K, handler: MessageHandler<PayloadOf<K>>, options: SubscribeOptions = {}): Subscription {
+  subscribe<K extends string>(
+    topic: K,
+    handler: MessageHandler<PayloadOf<K>>,
+    options: SubscribeOptions = {},
+  ): Subscription {
     this.assertOpen();
     topicName('topic', topic);
     fn('handler', handler);
@@ -215,7 +260,10 @@ export class MessageBus {
       inFlight: subscription.inFlightCount,
       problem: subscription.failure,
     }));
-    return adapterHealth(this.adapter, targets, { warnBacklog: this.healthWarnBacklog, timeoutMs: this.healthTimeoutMs });
+    return adapterHealth(this.adapter, targets, {
+      warnBacklog: this.healthWarnBacklog,
+      timeoutMs: this.healthTimeoutMs,
+    });
   }
 
   /** Closes every subscription (draining within `timeoutMs`), then the adapter. Idempotent. */

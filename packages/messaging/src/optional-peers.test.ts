@@ -32,7 +32,10 @@ describe('optional peers', () => {
       code: 'MISSING_PEER',
       message: expect.stringContaining('npm install ioredis'),
     });
-    await expect(createKafkaAdapter({ brokers: 'localhost:9092' })).rejects.toMatchObject({ code: 'MISSING_PEER', message: expect.stringContaining('"kafkajs"') });
+    await expect(createKafkaAdapter({ brokers: 'localhost:9092' })).rejects.toMatchObject({
+      code: 'MISSING_PEER',
+      message: expect.stringContaining('"kafkajs"'),
+    });
     const bus = new MessageBus({ lagIntervalMs: 0 });
     const tx = { afterCommit: () => undefined } as never;
     await expect(new TransactionalOutbox({ bus }).publish('t', {}, { tx })).rejects.toMatchObject({

@@ -40,13 +40,18 @@ export async function checkPayload(schema: PayloadSchema, topic: string, payload
     }
     if ('~standard' in schema) {
       const result = await schema['~standard'].validate(payload);
-      return result.issues ? { ok: false, error: new ValidationError(topic, result.issues) } : { ok: true, value: result.value };
+      return result.issues
+        ? { ok: false, error: new ValidationError(topic, result.issues) }
+        : { ok: true, value: result.value };
     }
     const result = schema.safeParse(payload);
     if (result.success) return { ok: true, value: 'data' in result ? result.data : payload };
     const issues = (result.error as { issues?: unknown } | undefined)?.issues;
     return { ok: false, error: new ValidationError(topic, Array.isArray(issues) ? issues : [], result.error) };
   } catch (error) {
-    return { ok: false, error: new ValidationError(topic, [error instanceof Error ? error.message : String(error)], error) };
+    return {
+      ok: false,
+      error: new ValidationError(topic, [error instanceof Error ? error.message : String(error)], error),
+    };
   }
 }

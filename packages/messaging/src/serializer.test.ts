@@ -19,25 +19,35 @@ describe('jsonSerializer', () => {
     ['undefined', undefined, 'undefined'],
   ])('refuses %s instead of changing it silently', (_label, payload, message) => {
     expect(() => serializePayload(jsonSerializer, 'challenge.completed', payload)).toThrow(
-      expect.objectContaining({ code: 'SERIALIZATION_FAILED', topic: 'challenge.completed', message: expect.stringContaining(message) }),
+      expect.objectContaining({
+        code: 'SERIALIZATION_FAILED',
+        topic: 'challenge.completed',
+        message: expect.stringContaining(message),
+      }),
     );
   });
 
   it('refuses circular structures', () => {
     const loop: Record<string, unknown> = {};
     loop.loop = loop;
-    expect(() => serializePayload(jsonSerializer, 't', loop)).toThrow(expect.objectContaining({ code: 'SERIALIZATION_FAILED', message: expect.stringContaining('circular') }));
+    expect(() => serializePayload(jsonSerializer, 't', loop)).toThrow(
+      expect.objectContaining({ code: 'SERIALIZATION_FAILED', message: expect.stringContaining('circular') }),
+    );
   });
 
   it('checks payloads nested deeper than its fast walk, and leaves objects with toJSON to JSON', () => {
     let deep: Record<string, unknown> = { leaf: () => 1 };
     for (let i = 0; i < 100; i++) deep = { next: deep };
-    expect(() => serializePayload(jsonSerializer, 't', deep)).toThrow(expect.objectContaining({ message: expect.stringContaining('"leaf" is a function') }));
+    expect(() => serializePayload(jsonSerializer, 't', deep)).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('"leaf" is a function') }),
+    );
     let fine: Record<string, unknown> = { leaf: [1, 'a', null] };
     for (let i = 0; i < 100; i++) fine = { next: fine };
     expect(jsonSerializer.deserialize(serializePayload(jsonSerializer, 't', fine))).toEqual(fine);
     const money = { toJSON: () => '12.50 EUR' };
-    expect(serializePayload(jsonSerializer, 't', { price: money, at: new Date(0) })).toBe('{"price":"12.50 EUR","at":"1970-01-01T00:00:00.000Z"}');
+    expect(serializePayload(jsonSerializer, 't', { price: money, at: new Date(0) })).toBe(
+      '{"price":"12.50 EUR","at":"1970-01-01T00:00:00.000Z"}',
+    );
     expect(() => serializePayload(jsonSerializer, 't', { list: [1, { n: Number.NEGATIVE_INFINITY }] })).toThrow(
       expect.objectContaining({ message: expect.stringContaining('"n" is -Infinity') }),
     );
@@ -48,7 +58,9 @@ describe('jsonSerializer', () => {
     // sees exactly what JSON writes, has the last word.
     const inherited = Object.assign(Object.create({ helper: () => 1, n: Number.NaN }) as object, { a: 1 });
     expect(serializePayload(jsonSerializer, 't', inherited)).toBe('{"a":1}');
-    expect(serializePayload(jsonSerializer, 't', { total: { toJSON: () => 5 }, list: [{ toJSON: () => 'x' }] })).toBe('{"total":5,"list":["x"]}');
+    expect(serializePayload(jsonSerializer, 't', { total: { toJSON: () => 5 }, list: [{ toJSON: () => 'x' }] })).toBe(
+      '{"total":5,"list":["x"]}',
+    );
     class Money {
       constructor(readonly cents: number) {}
       toJSON(): string {
@@ -56,12 +68,16 @@ describe('jsonSerializer', () => {
       }
     }
     expect(serializePayload(jsonSerializer, 't', { price: new Money(1250) })).toBe('{"price":"12.50 EUR"}');
-    expect(() => serializePayload(jsonSerializer, 't', { nested: { inner: [1, 2, { f: Symbol('s') }] } })).toThrow(expect.objectContaining({ message: expect.stringContaining('"f" is a symbol') }));
+    expect(() => serializePayload(jsonSerializer, 't', { nested: { inner: [1, 2, { f: Symbol('s') }] } })).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('"f" is a symbol') }),
+    );
   });
 
   it('refuses a serializer that returns something other than bytes or a string', () => {
     const broken = { contentType: 'x', serialize: () => 42 as never, deserialize: (data: unknown) => data };
-    expect(() => serializePayload(broken, 't', {})).toThrow(expect.objectContaining({ code: 'SERIALIZATION_FAILED', message: expect.stringContaining('returned 42') }));
+    expect(() => serializePayload(broken, 't', {})).toThrow(
+      expect.objectContaining({ code: 'SERIALIZATION_FAILED', message: expect.stringContaining('returned 42') }),
+    );
   });
 });
 

@@ -51,7 +51,8 @@ function walk(value: object, depth: number): boolean {
   // plain object the lookup is a miss up the chain, which costs more than the rest of the walk. A
   // plain object's own toJSON is a function, which the loop below sends to the replacer pass.
   const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function') return true;
+  if (proto !== Object.prototype && proto !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function')
+    return true;
   const record = value as Record<string, unknown>;
   for (const name in record) {
     const item = record[name];
@@ -63,7 +64,9 @@ function walk(value: object, depth: number): boolean {
 /** The per-value check of the replacer pass: refuses what JSON would change, naming the key. */
 function strict(this: unknown, key: string, value: unknown): unknown {
   if (typeof value === 'object' || plain(value)) return value;
-  throw new TypeError(`${key === '' ? 'the payload' : `"${key}"`} is ${describeValue(value)}, which JSON cannot represent`);
+  throw new TypeError(
+    `${key === '' ? 'the payload' : `"${key}"`} is ${describeValue(value)}, which JSON cannot represent`,
+  );
 }
 
 /**
@@ -91,13 +94,21 @@ export function serializePayload(serializer: Serializer, topic: string, payload:
   try {
     body = serializer.serialize(payload);
   } catch (error) {
-    throw new MessagingError('SERIALIZATION_FAILED', `Payload of "${topic}" cannot be serialized (${serializer.contentType}): ${errorMessage(error)}`, {
-      topic,
-      cause: error,
-    });
+    throw new MessagingError(
+      'SERIALIZATION_FAILED',
+      `Payload of "${topic}" cannot be serialized (${serializer.contentType}): ${errorMessage(error)}`,
+      {
+        topic,
+        cause: error,
+      },
+    );
   }
   if (typeof body !== 'string' && !(body instanceof Uint8Array)) {
-    throw new MessagingError('SERIALIZATION_FAILED', `Serializer returned ${describeValue(body)} for "${topic}": expected a string or a Uint8Array`, { topic });
+    throw new MessagingError(
+      'SERIALIZATION_FAILED',
+      `Serializer returned ${describeValue(body)} for "${topic}": expected a string or a Uint8Array`,
+      { topic },
+    );
   }
   return body;
 }

@@ -32,7 +32,9 @@ export interface SubscribeOptions {
   retry?: HandlerRetryOptions;
   /** Where failed messages go; `false` drops them (reported by the `deadLettered` event). @default `<topic>.dlq` */
   deadLetterTopic?: string | false;
-  /** Checks each payload before the handler; a rejected message is dead-lettered. @default the bus's schema of the topic */
+  /**
+   * Checks each payload before the handler; a rejected message is dead-lettered. @default the bus's schema of the topic
+   */
   schema?: PayloadSchema;
   /** Where a new group starts, on adapters that can replay. @default 'latest' */
   startFrom?: 'latest' | 'earliest';
@@ -64,33 +66,54 @@ export interface SubscribeDefaults {
   closeTimeoutMs: number;
 }
 
-export function resolveRetry(option: string, retry: HandlerRetryOptions): Required<Omit<HandlerRetryOptions, 'shouldRetry'>> & Pick<HandlerRetryOptions, 'shouldRetry'> {
+export function resolveRetry(
+  option: string,
+  retry: HandlerRetryOptions,
+): Required<Omit<HandlerRetryOptions, 'shouldRetry'>> & Pick<HandlerRetryOptions, 'shouldRetry'> {
   plainObject(option, retry);
   return {
     maxAttempts: integer(`${option}.maxAttempts`, retry.maxAttempts ?? 3),
     initialDelayMs: nonNegative(`${option}.initialDelayMs`, retry.initialDelayMs ?? 100),
     maxDelayMs: nonNegative(`${option}.maxDelayMs`, retry.maxDelayMs ?? 10_000),
     jitter: oneOf(`${option}.jitter`, retry.jitter ?? 'full', ['full', 'decorrelated', 'none']),
-    shouldRetry: retry.shouldRetry === undefined ? undefined : fn(`${option}.shouldRetry`, retry.shouldRetry, 'INVALID_OPTION'),
+    shouldRetry:
+      retry.shouldRetry === undefined ? undefined : fn(`${option}.shouldRetry`, retry.shouldRetry, 'INVALID_OPTION'),
   };
 }
 
-export function resolveSubscribeOptions(topic: string, options: SubscribeOptions, defaults: SubscribeDefaults, busSchema: PayloadSchema | undefined): ResolvedSubscribeOptions {
+export function resolveSubscribeOptions(
+  topic: string,
+  options: SubscribeOptions,
+  defaults: SubscribeDefaults,
+  busSchema: PayloadSchema | undefined,
+): ResolvedSubscribeOptions {
   plainObject('options', options, 'INVALID_ARGUMENT');
   const concurrency = integer('concurrency', options.concurrency ?? defaults.concurrency);
   const maxInFlight = integer('maxInFlight', options.maxInFlight ?? Math.max(defaults.maxInFlight, concurrency));
   if (maxInFlight < concurrency) integer('maxInFlight', maxInFlight, concurrency);
   const retry = resolveRetry('retry', { ...defaults.retry, ...options.retry });
   const deadLetterTopic =
-    options.deadLetterTopic === undefined ? defaults.deadLetterTopic(topic) : options.deadLetterTopic === false ? null : topicName('deadLetterTopic', options.deadLetterTopic, 'INVALID_OPTION');
+    options.deadLetterTopic === undefined
+      ? defaults.deadLetterTopic(topic)
+      : options.deadLetterTopic === false
+        ? null
+        : topicName('deadLetterTopic', options.deadLetterTopic, 'INVALID_OPTION');
   return {
     group: nonEmptyString('group', options.group ?? defaults.group),
-    consumerName: nonEmptyString('consumerName', options.consumerName ?? `${defaults.consumerName}-${(++sequence).toString(36)}`),
+    consumerName: nonEmptyString(
+      'consumerName',
+      options.consumerName ?? `${defaults.consumerName}-${(++sequence).toString(36)}`,
+    ),
     concurrency,
     maxInFlight,
     maxAttempts: retry.maxAttempts,
     shouldRetry: retry.shouldRetry ?? defaultShouldRetry,
-    backoff: new RetryPolicy({ maxAttempts: retry.maxAttempts, initialDelayMs: retry.initialDelayMs, maxDelayMs: retry.maxDelayMs, jitter: retry.jitter }),
+    backoff: new RetryPolicy({
+      maxAttempts: retry.maxAttempts,
+      initialDelayMs: retry.initialDelayMs,
+      maxDelayMs: retry.maxDelayMs,
+      jitter: retry.jitter,
+    }),
     deadLetterTopic,
     schema: options.schema === undefined ? busSchema : assertSchema('schema', options.schema),
     startFrom: oneOf('startFrom', options.startFrom ?? 'latest', ['latest', 'earliest']),

@@ -112,7 +112,12 @@ export class Subscription {
   }
 
   private async run(resolveStarted: () => void, rejectStarted: (error: unknown) => void): Promise<void> {
-    const spec = { topic: this.topic, group: this.group, consumer: this.consumerName, startFrom: this.options.startFrom };
+    const spec = {
+      topic: this.topic,
+      group: this.group,
+      consumer: this.consumerName,
+      startFrom: this.options.startFrom,
+    };
     for (let attempt = 1; !this.stopping && !this.source; attempt++) {
       try {
         const source = await this.host.adapter.subscribe(spec);
@@ -138,12 +143,16 @@ export class Subscription {
       }
     }
     if (!this.source) {
-      rejectStarted(new MessagingError('CLOSED', `Subscription to "${this.topic}" was closed before it started`, { topic: this.topic }));
+      rejectStarted(
+        new MessagingError('CLOSED', `Subscription to "${this.topic}" was closed before it started`, {
+          topic: this.topic,
+        }),
+      );
       return;
     }
     resolveStarted();
     const source = this.source;
-    for (let failures = 0; !this.stopping; ) {
+    for (let failures = 0; !this.stopping;) {
       const room = this.options.maxInFlight - this.inFlight;
       if (room <= 0) {
         await new Promise<void>((resolve) => {
@@ -260,7 +269,11 @@ export class Subscription {
       clearTimeout(timer);
     }
     this.handlersAborted = true;
-    this.handlerController.abort(new MessagingError('CLOSED', `Subscription to "${this.topic}" closed before the handler finished`, { topic: this.topic }));
+    this.handlerController.abort(
+      new MessagingError('CLOSED', `Subscription to "${this.topic}" closed before the handler finished`, {
+        topic: this.topic,
+      }),
+    );
     while (this.ackFlush) await this.ackFlush;
     this.sourceClosed = true;
     try {

@@ -17,12 +17,14 @@ export function nonNegative(option: string, value: unknown, kind: Kind = 'INVALI
 }
 
 export function nonEmptyString(option: string, value: unknown, kind: Kind = 'INVALID_OPTION'): string {
-  if (typeof value !== 'string' || value.length === 0) throw new InvalidOptionError(option, value, 'a non-empty string', kind);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new InvalidOptionError(option, value, 'a non-empty string', kind);
   return value;
 }
 
 export function plainObject(option: string, value: unknown, kind: Kind = 'INVALID_OPTION'): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidOptionError(option, value, 'an object', kind);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new InvalidOptionError(option, value, 'an object', kind);
   return value as Record<string, unknown>;
 }
 
@@ -32,7 +34,12 @@ export function fn<F>(option: string, value: unknown, kind: Kind = 'INVALID_ARGU
   return value as F;
 }
 
-export function oneOf<T extends string>(option: string, value: unknown, allowed: readonly T[], kind: Kind = 'INVALID_OPTION'): T {
+export function oneOf<T extends string>(
+  option: string,
+  value: unknown,
+  allowed: readonly T[],
+  kind: Kind = 'INVALID_OPTION',
+): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
     throw new InvalidOptionError(option, value, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`, kind);
   }
@@ -48,7 +55,12 @@ const topicPattern = /^[\w.:\-/]+$/;
  */
 export function topicName(option: string, value: unknown, kind: Kind = 'INVALID_ARGUMENT'): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 249 || !topicPattern.test(value)) {
-    throw new InvalidOptionError(option, value, 'a topic name (1-249 characters: letters, digits, ".", "_", "-", ":", "/")', kind);
+    throw new InvalidOptionError(
+      option,
+      value,
+      'a topic name (1-249 characters: letters, digits, ".", "_", "-", ":", "/")',
+      kind,
+    );
   }
   return value;
 }

@@ -26,7 +26,9 @@ const variants = {
 };
 
 export async function benchHttpOverhead() {
-  console.log(`\nHTTP overhead: GET /users/:id, ${CONNECTIONS} connections, ${DURATION_S} s x ${ROUNDS} rounds per variant`);
+  console.log(
+    `\nHTTP overhead: GET /users/:id, ${CONNECTIONS} connections, ${DURATION_S} s x ${ROUNDS} rounds per variant`,
+  );
   const servers = {};
   for (const [name, create] of Object.entries(variants)) {
     const app = await create();
@@ -117,7 +119,12 @@ async function benchInjectOverhead() {
   table(
     Object.entries(apps).map(([name, entry]) => {
       const us = median(entry.perRequest);
-      return { variant: name, 'us/request (median)': us.toFixed(2), 'added us': (us - bare).toFixed(2), 'vs bare': signed((us / bare - 1) * 100) };
+      return {
+        variant: name,
+        'us/request (median)': us.toFixed(2),
+        'added us': (us - bare).toFixed(2),
+        'vs bare': signed((us / bare - 1) * 100),
+      };
     }),
   );
   const ours = median(apps['@infra/monitoring'].perRequest) / bare - 1;

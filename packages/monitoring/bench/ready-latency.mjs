@@ -27,7 +27,9 @@ async function sequential(url, count) {
 }
 
 export async function benchReadyLatency() {
-  console.log(`\n/health/ready latency (cached: a 10 ms dependency behind a 1 s cache; hanging: a check that never answers, timeout ${HANG_TIMEOUT_MS} ms)`);
+  console.log(
+    `\n/health/ready latency (cached: a 10 ms dependency behind a 1 s cache; hanging: a check that never answers, timeout ${HANG_TIMEOUT_MS} ms)`,
+  );
   const cached = await server({
     options: { cacheTtlMs: 1000 },
     register: (service) =>
@@ -44,13 +46,41 @@ export async function benchReadyLatency() {
     const cachedSeq = await sequential(`${cached.address}/health/ready`, 500);
     const cachedLoad = await load(`${cached.address}/health/ready`);
     const hangingSeq = await sequential(`${hanging.address}/health/ready`, 20);
-    const hangingLoad = await load(`${hanging.address}/health/ready`, { allowNon2xx: true, duration: Math.min(DURATION_S, 2) });
-    if (hangingLoad.non2xx !== hangingLoad.requests.total) throw new Error('hanging dependency: some ready probes did not answer 503');
+    const hangingLoad = await load(`${hanging.address}/health/ready`, {
+      allowNon2xx: true,
+      duration: Math.min(DURATION_S, 2),
+    });
+    if (hangingLoad.non2xx !== hangingLoad.requests.total)
+      throw new Error('hanging dependency: some ready probes did not answer 503');
     table([
-      { case: 'cached, sequential', requests: cachedSeq.length, p50: ms(percentile(cachedSeq, 50)), p99: ms(percentile(cachedSeq, 99)), max: ms(Math.max(...cachedSeq)) },
-      { case: `cached, ${CONNECTIONS} connections`, requests: cachedLoad.requests.total, p50: ms(cachedLoad.latency.p50), p99: ms(cachedLoad.latency.p99), max: ms(cachedLoad.latency.max) },
-      { case: 'hanging, sequential', requests: hangingSeq.length, p50: ms(percentile(hangingSeq, 50)), p99: ms(percentile(hangingSeq, 99)), max: ms(Math.max(...hangingSeq)) },
-      { case: `hanging, ${CONNECTIONS} connections`, requests: hangingLoad.requests.total, p50: ms(hangingLoad.latency.p50), p99: ms(hangingLoad.latency.p99), max: ms(hangingLoad.latency.max) },
+      {
+        case: 'cached, sequential',
+        requests: cachedSeq.length,
+        p50: ms(percentile(cachedSeq, 50)),
+        p99: ms(percentile(cachedSeq, 99)),
+        max: ms(Math.max(...cachedSeq)),
+      },
+      {
+        case: `cached, ${CONNECTIONS} connections`,
+        requests: cachedLoad.requests.total,
+        p50: ms(cachedLoad.latency.p50),
+        p99: ms(cachedLoad.latency.p99),
+        max: ms(cachedLoad.latency.max),
+      },
+      {
+        case: 'hanging, sequential',
+        requests: hangingSeq.length,
+        p50: ms(percentile(hangingSeq, 50)),
+        p99: ms(percentile(hangingSeq, 99)),
+        max: ms(Math.max(...hangingSeq)),
+      },
+      {
+        case: `hanging, ${CONNECTIONS} connections`,
+        requests: hangingLoad.requests.total,
+        p50: ms(hangingLoad.latency.p50),
+        p99: ms(hangingLoad.latency.p99),
+        max: ms(hangingLoad.latency.max),
+      },
     ]);
     const cachedP99 = percentile(cachedSeq, 99);
     const hangingMax = Math.max(...hangingSeq);

@@ -9,7 +9,11 @@ describe('ComponentMonitor', () => {
   it('records a real @infra/resilience circuit breaker: calls, outcomes, state', async () => {
     const metrics = new MetricsCollector();
     const monitor = new ComponentMonitor({ metrics });
-    const breaker = new CircuitBreaker('payments', { slidingWindow: { kind: 'count', size: 4 }, minimumThroughput: 3, failureThreshold: 0.6 });
+    const breaker = new CircuitBreaker('payments', {
+      slidingWindow: { kind: 'count', size: 4 },
+      minimumThroughput: 3,
+      failureThreshold: 0.6,
+    });
     const detach = monitor.attachBreaker(breaker);
 
     await breaker.execute(async () => 'ok');
@@ -27,7 +31,12 @@ describe('ComponentMonitor', () => {
     detach();
     breaker.close();
     await breaker.execute(async () => 'ok');
-    expect(valueOf(parsePrometheus(await metrics.metrics()), 'breaker_calls_total', { breaker: 'payments', outcome: 'success' })).toBe(1);
+    expect(
+      valueOf(parsePrometheus(await metrics.metrics()), 'breaker_calls_total', {
+        breaker: 'payments',
+        outcome: 'success',
+      }),
+    ).toBe(1);
   });
 
   it('records cache events by cache name, never by key', async () => {
@@ -73,7 +82,9 @@ describe('ComponentMonitor', () => {
   });
 
   it('validates its input', () => {
-    expect(() => new ComponentMonitor({} as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'metrics' }));
+    expect(() => new ComponentMonitor({} as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'metrics' }),
+    );
     const monitor = new ComponentMonitor({ metrics: new MetricsCollector() });
     expect(() => monitor.attachCache({} as never)).toThrow(/"source"/);
   });

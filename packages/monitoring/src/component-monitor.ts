@@ -45,9 +45,21 @@ export class ComponentMonitor {
   attachBreaker(breaker: EventSource): () => void {
     assertSource(breaker);
     const m = this.metrics;
-    const state = m.gauge({ name: 'breaker_state', help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open, 3 isolated', labelNames: ['breaker'] });
-    const transitions = m.counter({ name: 'breaker_transitions_total', help: 'Circuit breaker state changes', labelNames: ['breaker', 'to'] });
-    const calls = m.counter({ name: 'breaker_calls_total', help: 'Calls through a circuit breaker by outcome', labelNames: ['breaker', 'outcome'] });
+    const state = m.gauge({
+      name: 'breaker_state',
+      help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open, 3 isolated',
+      labelNames: ['breaker'],
+    });
+    const transitions = m.counter({
+      name: 'breaker_transitions_total',
+      help: 'Circuit breaker state changes',
+      labelNames: ['breaker', 'to'],
+    });
+    const calls = m.counter({
+      name: 'breaker_calls_total',
+      help: 'Calls through a circuit breaker by outcome',
+      labelNames: ['breaker', 'outcome'],
+    });
     const duration = m.histogram({
       name: 'breaker_call_duration_seconds',
       help: 'Duration of calls through a circuit breaker',
@@ -57,7 +69,8 @@ export class ComponentMonitor {
     const call = (outcome: string) => (e: Record<string, unknown>) => {
       const name = text(e.name);
       calls.inc({ breaker: name, outcome });
-      if (typeof e.durationMs === 'number' && e.durationMs >= 0) duration.observe({ breaker: name, outcome }, e.durationMs / 1000);
+      if (typeof e.durationMs === 'number' && e.durationMs >= 0)
+        duration.observe({ breaker: name, outcome }, e.durationMs / 1000);
     };
     return subscribe(breaker, {
       stateChange: (e) => {
@@ -82,10 +95,26 @@ export class ComponentMonitor {
   attachCache(cache: EventSource): () => void {
     assertSource(cache);
     const m = this.metrics;
-    const requests = m.counter({ name: 'cache_requests_total', help: 'Cache lookups by result', labelNames: ['cache', 'result'] });
-    const events = m.counter({ name: 'cache_events_total', help: 'Cache writes, deletes and coordination events', labelNames: ['cache', 'event'] });
-    const evictions = m.counter({ name: 'cache_evictions_total', help: 'Entries evicted by reason', labelNames: ['cache', 'reason'] });
-    const errors = m.counter({ name: 'cache_errors_total', help: 'Store or loader failures absorbed by the cache', labelNames: ['cache', 'operation'] });
+    const requests = m.counter({
+      name: 'cache_requests_total',
+      help: 'Cache lookups by result',
+      labelNames: ['cache', 'result'],
+    });
+    const events = m.counter({
+      name: 'cache_events_total',
+      help: 'Cache writes, deletes and coordination events',
+      labelNames: ['cache', 'event'],
+    });
+    const evictions = m.counter({
+      name: 'cache_evictions_total',
+      help: 'Entries evicted by reason',
+      labelNames: ['cache', 'reason'],
+    });
+    const errors = m.counter({
+      name: 'cache_errors_total',
+      help: 'Store or loader failures absorbed by the cache',
+      labelNames: ['cache', 'operation'],
+    });
     const loads = m.histogram({
       name: 'cache_load_duration_seconds',
       help: 'Duration of cache loaders by outcome',
@@ -131,18 +160,31 @@ export class ComponentMonitor {
     assertSource(manager);
     const m = this.metrics;
     const name = options.name === undefined ? 'default' : nonEmptyString('name', options.name);
-    const total = m.counter({ name: 'db_transactions_total', help: 'Finished transactions by outcome', labelNames: ['manager', 'outcome'] });
+    const total = m.counter({
+      name: 'db_transactions_total',
+      help: 'Finished transactions by outcome',
+      labelNames: ['manager', 'outcome'],
+    });
     const duration = m.histogram({
       name: 'db_transaction_duration_seconds',
       help: 'Transaction duration by outcome',
       labelNames: ['manager', 'outcome'],
       buckets: DURATION_BUCKETS,
     });
-    const retries = m.counter({ name: 'db_transaction_retries_total', help: 'Transactions retried (serialization failures, deadlocks)', labelNames: ['manager'] });
-    const hookErrors = m.counter({ name: 'db_transaction_hook_errors_total', help: 'afterCommit/afterRollback hooks that threw', labelNames: ['manager', 'hook'] });
+    const retries = m.counter({
+      name: 'db_transaction_retries_total',
+      help: 'Transactions retried (serialization failures, deadlocks)',
+      labelNames: ['manager'],
+    });
+    const hookErrors = m.counter({
+      name: 'db_transaction_hook_errors_total',
+      help: 'afterCommit/afterRollback hooks that threw',
+      labelNames: ['manager', 'hook'],
+    });
     const finished = (outcome: string) => (e: Record<string, unknown>) => {
       total.inc({ manager: name, outcome });
-      if (typeof e.durationMs === 'number' && e.durationMs >= 0) duration.observe({ manager: name, outcome }, e.durationMs / 1000);
+      if (typeof e.durationMs === 'number' && e.durationMs >= 0)
+        duration.observe({ manager: name, outcome }, e.durationMs / 1000);
     };
     return subscribe(manager, {
       commit: finished('commit'),

@@ -7,7 +7,8 @@ vi.mock('@sentry/node', () => {
   throw Object.assign(new Error("Cannot find package '@sentry/node'"), { code: 'ERR_MODULE_NOT_FOUND' });
 });
 
-const { errorMonitor, healthCheckScheduler, metricsCollector, openaiMonitor, performanceMonitor } = await import('./index.js');
+const { errorMonitor, healthCheckScheduler, metricsCollector, openaiMonitor, performanceMonitor } =
+  await import('./index.js');
 
 function stderrLines(): { lines: () => Record<string, unknown>[]; restore: () => void } {
   const spy = vi.spyOn(process.stderr, 'write').mockReturnValue(true);
@@ -27,7 +28,9 @@ afterEach(() => {
 describe('module-level default instances', () => {
   it('run the seed health snippet as written with Sentry not installed: said once, never a crash', async () => {
     const stderr = stderrLines();
-    const dbConnection = { runHealthCheck: async () => ({ status: 'unhealthy', message: 'connect ECONNREFUSED 127.0.0.1:5432' }) };
+    const dbConnection = {
+      runHealthCheck: async () => ({ status: 'unhealthy', message: 'connect ECONNREFUSED 127.0.0.1:5432' }),
+    };
 
     healthCheckScheduler.registerHealthCheck(
       'database',
@@ -50,7 +53,9 @@ describe('module-level default instances', () => {
     });
     await healthCheckScheduler.runHealthChecks();
     await vi.waitFor(() => {
-      expect(stderr.lines().some((l) => String(l.msg).startsWith('Sentry reporting of health checks is off'))).toBe(true);
+      expect(stderr.lines().some((l) => String(l.msg).startsWith('Sentry reporting of health checks is off'))).toBe(
+        true,
+      );
     });
     const lines = stderr.lines();
     stderr.restore();
@@ -59,7 +64,10 @@ describe('module-level default instances', () => {
     ]);
     // The failure itself went to the default error monitor's log transport, once.
     expect(lines.filter((l) => l.domain === 'health')).toEqual([
-      expect.objectContaining({ level: 'error', msg: '[health] HealthCheckFailedError: Critical health check "database" failed: connect ECONNREFUSED 127.0.0.1:5432' }),
+      expect.objectContaining({
+        level: 'error',
+        msg: '[health] HealthCheckFailedError: Critical health check "database" failed: connect ECONNREFUSED 127.0.0.1:5432',
+      }),
     ]);
   });
 
@@ -107,7 +115,11 @@ describe('module-level default instances', () => {
 describe('entry points', () => {
   const files = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-      entry.isDirectory() ? files(join(dir, entry.name)) : entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [join(dir, entry.name)] : [],
+      entry.isDirectory()
+        ? files(join(dir, entry.name))
+        : entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')
+          ? [join(dir, entry.name)]
+          : [],
     );
 
   it('import optional peers only as types or through a lazy import()', () => {
@@ -115,7 +127,9 @@ describe('entry points', () => {
       /^import\s+(?!type\b)[^;]*from\s+'(fastify|@sentry\/node)'/m.test(readFileSync(file, 'utf8')),
     );
     expect(offenders).toEqual([]);
-    const lazy = files(import.meta.dirname).filter((file) => readFileSync(file, 'utf8').includes("import('@sentry/node')"));
+    const lazy = files(import.meta.dirname).filter((file) =>
+      readFileSync(file, 'utf8').includes("import('@sentry/node')"),
+    );
     expect(lazy.map((f) => f.slice(import.meta.dirname.length + 1))).toEqual([join('sentry', 'transport.ts')]);
   });
 

@@ -54,7 +54,8 @@ export function logTransport(options: LogTransportOptions = {}): ErrorTransport 
     send(event) {
       const { exception: _exception, error, ...rest } = event;
       const shown = withStack ? error : { name: error.name, message: error.message, code: error.code };
-      const method = event.level === 'warning' || event.level === 'info' ? (event.level === 'info' ? 'info' : 'warn') : 'error';
+      const method =
+        event.level === 'warning' || event.level === 'info' ? (event.level === 'info' ? 'info' : 'warn') : 'error';
       logger[method](
         { ...rest, error: shown },
         `${event.domain ? `[${event.domain}] ` : ''}${error.name}: ${error.message}`,

@@ -77,7 +77,11 @@ describe('ErrorMonitor', () => {
   it('rate-limits each fingerprint per window and reports the suppressed count afterwards', () => {
     let now = 0;
     const transport = memoryTransport();
-    const monitor = new ErrorMonitor({ transports: [transport], rateLimit: { windowMs: 1000, maxPerWindow: 2 }, now: () => now });
+    const monitor = new ErrorMonitor({
+      transports: [transport],
+      rateLimit: { windowMs: 1000, maxPerWindow: 2 },
+      now: () => now,
+    });
     const boom = () => new Error('db down');
     const results = Array.from({ length: 5 }, () => monitor.captureError(boom()));
     expect(results.map((r) => r.captured)).toEqual([true, true, false, false, false]);
@@ -101,7 +105,10 @@ describe('ErrorMonitor', () => {
       tags: { token: 'secret-tag' },
     });
     const event = transport.events[0]!;
-    const serialized = JSON.stringify({ ...event, exception: { message: event.exception.message, stack: event.exception.stack } });
+    const serialized = JSON.stringify({
+      ...event,
+      exception: { message: event.exception.message, stack: event.exception.stack },
+    });
     expect(serialized).not.toMatch(/sk-abcdef|abc123|"pw"|a=b|k1|secret-tag/);
     expect(event.exception.message).toBe('OpenAI rejected key [REDACTED] (Bearer [REDACTED])');
   });
@@ -113,12 +120,21 @@ describe('ErrorMonitor', () => {
       logger,
       rateLimit: false,
       transports: [
-        { name: 'throws', send: () => { throw new Error('sync'); } },
+        {
+          name: 'throws',
+          send: () => {
+            throw new Error('sync');
+          },
+        },
         { name: 'rejects', send: () => Promise.reject(new Error('async')) },
         good,
       ],
     });
-    monitor.registerDomain('d', { shouldCapture: () => { throw new Error('filter bug'); } });
+    monitor.registerDomain('d', {
+      shouldCapture: () => {
+        throw new Error('filter bug');
+      },
+    });
     expect(monitor.captureError(new Error('a'), { domain: 'd' }).captured).toBe(true);
     expect(monitor.captureError(new Error('b'), { domain: 'd' }).captured).toBe(true);
     expect(await monitor.flush(500)).toBe(true);

@@ -84,10 +84,14 @@ export class ErrorMonitor {
     const o = optionalObject('options', options) as ErrorMonitorOptions;
     this.logger = optionalLogger<MonitorLogger>('logger', o.logger);
     if (o.transports !== undefined && !Array.isArray(o.transports)) {
-      throw new MonitoringError('INVALID_OPTION', `Invalid option "transports": expected an array, got ${describe(o.transports)}`);
+      throw new MonitoringError(
+        'INVALID_OPTION',
+        `Invalid option "transports": expected an array, got ${describe(o.transports)}`,
+      );
     }
     this.transports = [];
-    for (const transport of o.transports ?? [logTransport(this.logger ? { logger: this.logger } : {})]) this.addTransport(transport);
+    for (const transport of o.transports ?? [logTransport(this.logger ? { logger: this.logger } : {})])
+      this.addTransport(transport);
     const now = optionalFn<() => number>('now', o.now) ?? Date.now;
     if (o.rateLimit !== false) {
       const rate = optionalObject('rateLimit', o.rateLimit);
@@ -110,7 +114,8 @@ export class ErrorMonitor {
    */
   registerDomain(name: string, options: DomainOptions = {}): this {
     nonEmptyString('name', name);
-    if (this.domains.has(name)) throw new MonitoringError('DUPLICATE_DOMAIN', `Error domain "${name}" is already registered`);
+    if (this.domains.has(name))
+      throw new MonitoringError('DUPLICATE_DOMAIN', `Error domain "${name}" is already registered`);
     const o = optionalObject('options', options) as DomainOptions;
     optionalFn('shouldCapture', o.shouldCapture);
     optionalFn('fingerprint', o.fingerprint);
@@ -126,7 +131,10 @@ export class ErrorMonitor {
   /** Adds a transport (e.g. Sentry) to the monitor. */
   addTransport(transport: ErrorTransport): this {
     if (typeof transport !== 'object' || typeof (transport as Partial<ErrorTransport>).send !== 'function') {
-      throw new MonitoringError('INVALID_OPTION', `Invalid transport: expected { name, send(event) }, got ${describe(transport)}`);
+      throw new MonitoringError(
+        'INVALID_OPTION',
+        `Invalid transport: expected { name, send(event) }, got ${describe(transport)}`,
+      );
     }
     this.transports.push(transport);
     return this;
@@ -189,10 +197,15 @@ export class ErrorMonitor {
   async flush(timeoutMs = 2000): Promise<boolean> {
     positive('timeoutMs', timeoutMs);
     const deadline = Date.now() + timeoutMs;
-    const sends = await withTimeout(Promise.all([...this.pending]).then(() => true), timeoutMs);
+    const sends = await withTimeout(
+      Promise.all([...this.pending]).then(() => true),
+      timeoutMs,
+    );
     const flushed = await Promise.all(
       this.transports.map((t) =>
-        t.flush ? withTimeout(t.flush(Math.max(1, deadline - Date.now())), deadline - Date.now()) : Promise.resolve(true),
+        t.flush
+          ? withTimeout(t.flush(Math.max(1, deadline - Date.now())), deadline - Date.now())
+          : Promise.resolve(true),
       ),
     );
     return sends && flushed.every(Boolean);
@@ -209,23 +222,39 @@ export class ErrorMonitor {
     return { ...this.counts };
   }
 
-  private allowed(shouldCapture: NonNullable<DomainOptions['shouldCapture']>, error: Error, options: CaptureOptions): boolean {
+  private allowed(
+    shouldCapture: NonNullable<DomainOptions['shouldCapture']>,
+    error: Error,
+    options: CaptureOptions,
+  ): boolean {
     try {
       // JavaScript callers may return anything: only an explicit false filters.
       return (shouldCapture(error, options) as unknown) !== false;
     } catch (filterError) {
-      this.warnOnce(`filter:${options.domain ?? ''}`, { domain: options.domain, error: filterError }, 'shouldCapture threw; capturing the error anyway');
+      this.warnOnce(
+        `filter:${options.domain ?? ''}`,
+        { domain: options.domain, error: filterError },
+        'shouldCapture threw; capturing the error anyway',
+      );
       return true;
     }
   }
 
-  private customFingerprint(domain: DomainOptions | undefined, error: Error, options: CaptureOptions): string[] | undefined {
+  private customFingerprint(
+    domain: DomainOptions | undefined,
+    error: Error,
+    options: CaptureOptions,
+  ): string[] | undefined {
     if (!domain?.fingerprint) return undefined;
     try {
       const parts = domain.fingerprint(error, options);
       return Array.isArray(parts) && parts.length > 0 ? parts : undefined;
     } catch (fingerprintError) {
-      this.warnOnce(`fingerprint:${options.domain ?? ''}`, { error: fingerprintError }, 'fingerprint threw; using the default grouping');
+      this.warnOnce(
+        `fingerprint:${options.domain ?? ''}`,
+        { error: fingerprintError },
+        'fingerprint threw; using the default grouping',
+      );
       return undefined;
     }
   }
@@ -243,7 +272,11 @@ export class ErrorMonitor {
     const error: ErrorEvent['error'] = { name: err.name, message: String(scrubbed.message) };
     if (typeof code === 'string' || typeof code === 'number') error.code = String(code);
     if (typeof scrubbed.stack === 'string') error.stack = scrubbed.stack;
-    const exception = Object.assign(new Error(error.message), { name: error.name }, error.code === undefined ? {} : { code: error.code });
+    const exception = Object.assign(
+      new Error(error.message),
+      { name: error.name },
+      error.code === undefined ? {} : { code: error.code },
+    );
     exception.stack = error.stack ?? `${error.name}: ${error.message}`;
     const tags = { ...this.tags, ...domain?.tags, ...stringRecord('tags', o.tags) };
     if (o.domain !== undefined) tags.domain = o.domain;

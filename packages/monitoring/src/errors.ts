@@ -81,7 +81,9 @@ export class MissingPeerError extends MonitoringError {
   readonly peer: string;
 
   constructor(peer: string, feature: string, cause?: unknown) {
-    super('MISSING_PEER', `${feature} needs the optional peer "${peer}": install it with \`npm install ${peer}\``, { cause });
+    super('MISSING_PEER', `${feature} needs the optional peer "${peer}": install it with \`npm install ${peer}\``, {
+      cause,
+    });
     this.name = 'MissingPeerError';
     this.peer = peer;
   }

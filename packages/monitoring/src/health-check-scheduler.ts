@@ -1,4 +1,10 @@
-import { HealthCheckService, type CheckFunction, type CheckOptions, type CheckResult, type HealthReport } from '@infra/health';
+import {
+  HealthCheckService,
+  type CheckFunction,
+  type CheckOptions,
+  type CheckResult,
+  type HealthReport,
+} from '@infra/health';
 import type { ErrorMonitor } from './error-monitor.js';
 import { HealthCheckFailedError } from './errors.js';
 import { jsonLogger, type MonitorLogger } from './logger.js';
@@ -47,7 +53,12 @@ export class HealthCheckScheduler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<HealthReport> | undefined;
   private last: HealthReport | undefined;
-  private settings: Required<StartHealthChecksOptions> = { intervalMs: 60_000, logAllChecks: false, sendToSentry: false, runImmediately: true };
+  private settings: Required<StartHealthChecksOptions> = {
+    intervalMs: 60_000,
+    logAllChecks: false,
+    sendToSentry: false,
+    runImmediately: true,
+  };
   private sentry: SentryTransport | undefined;
   private sentryOffSaid = false;
 
@@ -181,7 +192,8 @@ export class HealthCheckScheduler {
     if (!sentry) return;
     const sdk = await sentry.ready().catch(() => undefined);
     if (sdk && isSentryInitialized(sdk)) this.errorMonitor.dispatch(result.event, [sentry]);
-    else this.sentryOff(sdk ? 'Sentry is not initialised (call Sentry.init({ dsn }))' : '@sentry/node is not installed');
+    else
+      this.sentryOff(sdk ? 'Sentry is not initialised (call Sentry.init({ dsn }))' : '@sentry/node is not installed');
   }
 
   private prepareSentry(): void {

@@ -6,7 +6,11 @@ import type { CounterSeries, HistogramSeries, SeriesCounter, SeriesHistogram } f
 export type Labels<L extends string = string> = Partial<Record<L, string | number>>;
 
 /** Checks label names against the declared set: prom-client would only say "not in labelset". */
-export function labelsOf<L extends string>(metric: string, declared: ReadonlySet<string>, labels: Labels<L>): Labels<L> {
+export function labelsOf<L extends string>(
+  metric: string,
+  declared: ReadonlySet<string>,
+  labels: Labels<L>,
+): Labels<L> {
   for (const key in labels) {
     if (!declared.has(key)) {
       throw new MonitoringError(
@@ -16,7 +20,10 @@ export function labelsOf<L extends string>(metric: string, declared: ReadonlySet
     }
     const value = labels[key];
     if (typeof value !== 'string' && typeof value !== 'number') {
-      throw new MonitoringError('INVALID_LABEL', `Label "${key}" of metric "${metric}" must be a string or a number, got ${describe(value)}`);
+      throw new MonitoringError(
+        'INVALID_LABEL',
+        `Label "${key}" of metric "${metric}" must be a string or a number, got ${describe(value)}`,
+      );
     }
   }
   return labels;

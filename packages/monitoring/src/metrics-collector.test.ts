@@ -7,9 +7,18 @@ import { isMonitoringError } from './errors.js';
 describe('MetricsCollector', () => {
   it('exposes counters, gauges and histograms with labels in parseable Prometheus text', async () => {
     const metrics = new MetricsCollector({ prefix: 'app_', defaultLabels: { service: 'challenges' } });
-    const completed = metrics.counter({ name: 'challenges_completed_total', help: 'Completed challenges', labelNames: ['difficulty'] });
+    const completed = metrics.counter({
+      name: 'challenges_completed_total',
+      help: 'Completed challenges',
+      labelNames: ['difficulty'],
+    });
     const queue = metrics.gauge({ name: 'queue_depth', help: 'Messages waiting', labelNames: ['queue'] });
-    const latency = metrics.histogram({ name: 'db_query_seconds', help: 'Query time', labelNames: ['op'], buckets: [0.1, 0.01, 1] });
+    const latency = metrics.histogram({
+      name: 'db_query_seconds',
+      help: 'Query time',
+      labelNames: ['op'],
+      buckets: [0.1, 0.01, 1],
+    });
     completed.inc({ difficulty: 'hard' });
     completed.inc({ difficulty: 'hard' }, 2);
     completed.inc({ difficulty: 'easy' });
@@ -39,10 +48,26 @@ describe('MetricsCollector', () => {
     const counter = ours.counter({ name: 'jobs_total', help: 'Jobs "done"\nby kind', labelNames: ['kind', 'queue'] });
     const histogram = ours.histogram({ name: 'job_seconds', help: 'Job time', labelNames: ['kind'], buckets });
     const plain = ours.counter({ name: 'ticks_total', help: 'Ticks' });
-    const refCounter = new Counter({ name: 'jobs_total', help: 'Jobs "done"\nby kind', labelNames: ['kind', 'queue'], registers: [theirs] });
-    const refHistogram = new Histogram({ name: 'job_seconds', help: 'Job time', labelNames: ['kind'], buckets, registers: [theirs] });
+    const refCounter = new Counter({
+      name: 'jobs_total',
+      help: 'Jobs "done"\nby kind',
+      labelNames: ['kind', 'queue'],
+      registers: [theirs],
+    });
+    const refHistogram = new Histogram({
+      name: 'job_seconds',
+      help: 'Job time',
+      labelNames: ['kind'],
+      buckets,
+      registers: [theirs],
+    });
     new Counter({ name: 'ticks_total', help: 'Ticks', registers: [theirs] });
-    for (const [kind, queue, seconds] of [['mail', 'q"1', 0.005], ['mail', 'q"1', 0.5], ['sms', 'q\\2', 7], ['mail', 'q"1', 0.01]] as const) {
+    for (const [kind, queue, seconds] of [
+      ['mail', 'q"1', 0.005],
+      ['mail', 'q"1', 0.5],
+      ['sms', 'q\\2', 7],
+      ['mail', 'q"1', 0.01],
+    ] as const) {
       counter.inc({ kind, queue });
       refCounter.inc({ kind, queue });
       histogram.observe({ kind }, seconds);
@@ -57,7 +82,12 @@ describe('MetricsCollector', () => {
   it('records through bound series, which keep recording after a reset', async () => {
     const metrics = new MetricsCollector();
     const requests = metrics.counter({ name: 'requests_total', help: 'Requests', labelNames: ['route'] });
-    const duration = metrics.histogram({ name: 'request_seconds', help: 'Time', labelNames: ['route'], buckets: [0.1, 1] });
+    const duration = metrics.histogram({
+      name: 'request_seconds',
+      help: 'Time',
+      labelNames: ['route'],
+      buckets: [0.1, 1],
+    });
     const users = requests.labels({ route: '/users/:id' });
     const usersTime = duration.labels({ route: '/users/:id' });
     users.inc();
@@ -107,7 +137,9 @@ describe('MetricsCollector', () => {
     expect(() => metrics.gauge({ name: 'hits_total', help: 'Hits', labelNames: ['a', 'b'] })).toThrow(
       expect.objectContaining({ code: 'DUPLICATE_METRIC' }),
     );
-    expect(() => metrics.counter({ name: 'hits_total', help: 'Hits', labelNames: ['a'] })).toThrow(/already exists as a counter with labels \[a,b\]/);
+    expect(() => metrics.counter({ name: 'hits_total', help: 'Hits', labelNames: ['a'] })).toThrow(
+      /already exists as a counter with labels \[a,b\]/,
+    );
     const shared = new Registry();
     new MetricsCollector({ registry: shared }).gauge({ name: 'queue_depth', help: 'x' });
     expect(() => new MetricsCollector({ registry: shared }).gauge({ name: 'queue_depth', help: 'x' })).toThrow(
@@ -118,10 +150,16 @@ describe('MetricsCollector', () => {
   it('rejects names Prometheus refuses and labels outside the declared set', () => {
     const metrics = new MetricsCollector();
     expect(() => metrics.counter({ name: 'http-requests', help: 'x' })).toThrow(/Invalid metric name "http-requests"/);
-    expect(() => metrics.counter({ name: '1abc', help: 'x' })).toThrow(expect.objectContaining({ code: 'INVALID_METRIC' }));
+    expect(() => metrics.counter({ name: '1abc', help: 'x' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_METRIC' }),
+    );
     expect(() => metrics.counter({ name: 'ok_total', help: '' })).toThrow(/help/);
-    expect(() => metrics.counter({ name: 'a_total', help: 'x', labelNames: ['bad-label'] })).toThrow(/Invalid label name "bad-label"/);
-    expect(() => metrics.counter({ name: 'b_total', help: 'x', labelNames: ['__reserved'] })).toThrow(expect.objectContaining({ code: 'INVALID_LABEL' }));
+    expect(() => metrics.counter({ name: 'a_total', help: 'x', labelNames: ['bad-label'] })).toThrow(
+      /Invalid label name "bad-label"/,
+    );
+    expect(() => metrics.counter({ name: 'b_total', help: 'x', labelNames: ['__reserved'] })).toThrow(
+      expect.objectContaining({ code: 'INVALID_LABEL' }),
+    );
     expect(() => metrics.histogram({ name: 'c_seconds', help: 'x', labelNames: ['le'] })).toThrow(/reserved/);
     const counter = metrics.counter<'route'>({ name: 'requests_total', help: 'x', labelNames: ['route'] });
     try {
@@ -134,7 +172,9 @@ describe('MetricsCollector', () => {
     expect(() => {
       counter.inc({ route: '/x' }, -1);
     }).toThrow(/can only increase/);
-    expect(() => new MetricsCollector({ prefix: 'my-app' })).toThrow(expect.objectContaining({ code: 'INVALID_METRIC' }));
+    expect(() => new MetricsCollector({ prefix: 'my-app' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_METRIC' }),
+    );
   });
 
   it('collects default process metrics only when asked', async () => {

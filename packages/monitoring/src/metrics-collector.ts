@@ -61,7 +61,10 @@ export class MetricsCollector {
     this.registry = o.registry ?? new Registry();
     this.prefix = o.prefix ?? '';
     if (this.prefix !== '' && !METRIC_NAME.test(this.prefix)) {
-      throw new MonitoringError('INVALID_METRIC', `Invalid metric prefix "${this.prefix}": Prometheus names match ${String(METRIC_NAME)}`);
+      throw new MonitoringError(
+        'INVALID_METRIC',
+        `Invalid metric prefix "${this.prefix}": Prometheus names match ${String(METRIC_NAME)}`,
+      );
     }
     const defaultLabels = optionalObject('defaultLabels', o.defaultLabels);
     for (const key of Object.keys(defaultLabels)) checkLabelName('defaultLabels', key);
@@ -97,8 +100,14 @@ export class MetricsCollector {
   /** Creates a histogram, or returns the existing identical one (see {@link counter}). */
   histogram<L extends string = never>(definition: HistogramDefinition<L>): HistogramMetric<L> {
     const buckets = definition.buckets;
-    if (buckets !== undefined && (!Array.isArray(buckets) || buckets.length === 0 || buckets.some((b) => !Number.isFinite(b)))) {
-      throw new MonitoringError('INVALID_OPTION', `Invalid buckets of histogram "${definition.name}": expected finite numbers`);
+    if (
+      buckets !== undefined &&
+      (!Array.isArray(buckets) || buckets.length === 0 || buckets.some((b) => !Number.isFinite(b)))
+    ) {
+      throw new MonitoringError(
+        'INVALID_OPTION',
+        `Invalid buckets of histogram "${definition.name}": expected finite numbers`,
+      );
     }
     return this.define('histogram', definition, (name, help, labelNames, declared) => {
       const bounds = buckets === undefined ? DEFAULT_BUCKETS : [...new Set(buckets)].sort((a, b) => a - b);
@@ -137,7 +146,10 @@ export class MetricsCollector {
   ): Entry['handle'] {
     const d = optionalObject('definition', definition) as Partial<MetricDefinition>;
     if (typeof d.name !== 'string' || !METRIC_NAME.test(this.prefix + d.name) || d.name.startsWith('__')) {
-      throw new MonitoringError('INVALID_METRIC', `Invalid metric name ${JSON.stringify(d.name)}: Prometheus names match ${String(METRIC_NAME)}`);
+      throw new MonitoringError(
+        'INVALID_METRIC',
+        `Invalid metric name ${JSON.stringify(d.name)}: Prometheus names match ${String(METRIC_NAME)}`,
+      );
     }
     if (typeof d.help !== 'string' || d.help.trim() === '') {
       throw new MonitoringError('INVALID_METRIC', `Metric "${d.name}" needs a non-empty help text`);
@@ -158,7 +170,10 @@ export class MetricsCollector {
       );
     }
     if (this.registry.getSingleMetric(name)) {
-      throw new MonitoringError('DUPLICATE_METRIC', `Metric "${name}" is already registered in this registry by someone else`);
+      throw new MonitoringError(
+        'DUPLICATE_METRIC',
+        `Metric "${name}" is already registered in this registry by someone else`,
+      );
     }
     const handle = create(name, d.help, labelNames, new Set(labelNames));
     this.entries.set(name, { kind, labels, handle });
@@ -168,7 +183,10 @@ export class MetricsCollector {
 
 function checkLabelName(metric: string, label: unknown, kind?: Kind): void {
   if (typeof label !== 'string' || !LABEL_NAME.test(label) || label.startsWith('__')) {
-    throw new MonitoringError('INVALID_LABEL', `Invalid label name ${JSON.stringify(label)} on "${metric}": label names match ${String(LABEL_NAME)} and do not start with "__"`);
+    throw new MonitoringError(
+      'INVALID_LABEL',
+      `Invalid label name ${JSON.stringify(label)} on "${metric}": label names match ${String(LABEL_NAME)} and do not start with "__"`,
+    );
   }
   if (kind === 'histogram' && label === 'le') {
     throw new MonitoringError('INVALID_LABEL', `Label "le" is reserved for histogram buckets ("${metric}")`);

@@ -30,7 +30,14 @@ describe('OpenAIMonitor', () => {
 
     // Payloads as @infra/openai emits them (OpenAIClientEvents).
     client.emit('request', { model: 'gpt-4o-mini', endpoint: 'chat.completions', attempt: 1 });
-    client.emit('retry', { model: 'gpt-4o-mini', endpoint: 'chat.completions', attempt: 1, delayMs: 200, code: 'SERVER_ERROR', status: 500 });
+    client.emit('retry', {
+      model: 'gpt-4o-mini',
+      endpoint: 'chat.completions',
+      attempt: 1,
+      delayMs: 200,
+      code: 'SERVER_ERROR',
+      status: 500,
+    });
     client.emit('request', { model: 'gpt-4o-mini', endpoint: 'chat.completions', attempt: 2 });
     client.emit('usage', {
       model: 'gpt-4o-mini',
@@ -43,12 +50,38 @@ describe('OpenAIMonitor', () => {
       estimated: false,
       fallback: false,
     });
-    client.emit('usage', { model: 'custom-model', endpoint: 'chat.completions', promptTokens: 10, completionTokens: 5, latencyMs: 100, costUsd: 0.25 });
-    client.emit('error', { code: 'RATE_LIMITED', status: 429, model: 'gpt-4o-mini', endpoint: 'chat.completions', latencyMs: 50, message: 'x' });
-    client.emit('error', { code: 'CIRCUIT_OPEN', model: undefined, endpoint: 'chat.completions', latencyMs: 1, message: 'y' });
+    client.emit('usage', {
+      model: 'custom-model',
+      endpoint: 'chat.completions',
+      promptTokens: 10,
+      completionTokens: 5,
+      latencyMs: 100,
+      costUsd: 0.25,
+    });
+    client.emit('error', {
+      code: 'RATE_LIMITED',
+      status: 429,
+      model: 'gpt-4o-mini',
+      endpoint: 'chat.completions',
+      latencyMs: 50,
+      message: 'x',
+    });
+    client.emit('error', {
+      code: 'CIRCUIT_OPEN',
+      model: undefined,
+      endpoint: 'chat.completions',
+      latencyMs: 1,
+      message: 'y',
+    });
     client.emit('breakerStateChange', { name: 'openai:gpt-4o-mini', model: 'gpt-4o-mini', from: 'closed', to: 'open' });
     client.emit('stateChange', { state: 'half-open', name: 'openai:gpt-4o-mini' });
-    client.emit('rateLimited', { model: 'gpt-4o-mini', endpoint: 'chat.completions', scope: 'tokens', retryAfterMs: 100, waiting: true });
+    client.emit('rateLimited', {
+      model: 'gpt-4o-mini',
+      endpoint: 'chat.completions',
+      scope: 'tokens',
+      retryAfterMs: 100,
+      waiting: true,
+    });
     client.emit('fallback', { endpoint: 'chat.completions', from: 'gpt-4o', to: 'gpt-4o-mini', code: 'CIRCUIT_OPEN' });
     client.emit('cacheHit', { model: 'gpt-4o-mini', endpoint: 'chat.completions' });
     client.emit('usage', null);
@@ -61,8 +94,12 @@ describe('OpenAIMonitor', () => {
     // costUsd 0 means "unknown to the client": estimated here, 1000 × 0.15 / 1e6 + 500 × 0.6 / 1e6.
     expect(valueOf(parsed, 'openai_cost_usd_total', { model: 'gpt-4o-mini' })).toBeCloseTo(0.00045, 10);
     expect(valueOf(parsed, 'openai_cost_usd_total', { model: 'custom-model' })).toBe(0.25);
-    expect(valueOf(parsed, 'openai_request_duration_seconds_sum', { model: 'gpt-4o-mini', outcome: 'ok' })).toBeCloseTo(0.8);
-    expect(valueOf(parsed, 'openai_request_duration_seconds_count', { model: 'gpt-4o-mini', outcome: 'error' })).toBe(1);
+    expect(valueOf(parsed, 'openai_request_duration_seconds_sum', { model: 'gpt-4o-mini', outcome: 'ok' })).toBeCloseTo(
+      0.8,
+    );
+    expect(valueOf(parsed, 'openai_request_duration_seconds_count', { model: 'gpt-4o-mini', outcome: 'error' })).toBe(
+      1,
+    );
     expect(valueOf(parsed, 'openai_errors_total', { code: 'RATE_LIMITED', status: '429' })).toBe(1);
     expect(valueOf(parsed, 'openai_errors_total', { code: 'CIRCUIT_OPEN', status: 'none' })).toBe(1);
     expect(valueOf(parsed, 'openai_breaker_state', { breaker: 'openai:gpt-4o-mini' })).toBe(1);
@@ -75,15 +112,28 @@ describe('OpenAIMonitor', () => {
     detach();
     expect(client.count()).toBe(0);
     client.emit('request', { model: 'gpt-4o-mini', endpoint: 'chat.completions', attempt: 1 });
-    expect(valueOf(parsePrometheus(await metrics.metrics()), 'openai_requests_total', { model: 'gpt-4o-mini', operation: 'chat.completions' })).toBe(2);
+    expect(
+      valueOf(parsePrometheus(await metrics.metrics()), 'openai_requests_total', {
+        model: 'gpt-4o-mini',
+        operation: 'chat.completions',
+      }),
+    ).toBe(2);
   });
 
   it('works with an EventEmitter, labels clients apart, and estimates by model prefix', async () => {
     const metrics = new MetricsCollector();
-    const monitor = new OpenAIMonitor({ metrics, prices: { 'my-model': { promptPerMillion: 1, completionPerMillion: 2 } } });
+    const monitor = new OpenAIMonitor({
+      metrics,
+      prices: { 'my-model': { promptPerMillion: 1, completionPerMillion: 2 } },
+    });
     const emitter = new EventEmitter();
     const detach = monitor.attach(emitter, { name: 'batch' });
-    emitter.emit('response', { model: 'my-model-2025-01-01', promptTokens: 1_000_000, completionTokens: 1_000_000, latencyMs: 5 });
+    emitter.emit('response', {
+      model: 'my-model-2025-01-01',
+      promptTokens: 1_000_000,
+      completionTokens: 1_000_000,
+      latencyMs: 5,
+    });
     const parsed = parsePrometheus(await metrics.metrics());
     expect(valueOf(parsed, 'openai_cost_usd_total', { client: 'batch', model: 'my-model-2025-01-01' })).toBe(3);
     expect(monitor.estimateCost('unknown-model', 1, 1)).toBeUndefined();
@@ -93,8 +143,12 @@ describe('OpenAIMonitor', () => {
 
   it('validates its input', () => {
     const metrics = new MetricsCollector();
-    expect(() => new OpenAIMonitor({} as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'metrics' }));
-    expect(() => new OpenAIMonitor({ metrics, prices: { x: { promptPerMillion: -1, completionPerMillion: 1 } } })).toThrow(/"prices.x"/);
+    expect(() => new OpenAIMonitor({} as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'metrics' }),
+    );
+    expect(
+      () => new OpenAIMonitor({ metrics, prices: { x: { promptPerMillion: -1, completionPerMillion: 1 } } }),
+    ).toThrow(/"prices.x"/);
     expect(() => new OpenAIMonitor({ metrics }).attach({} as never)).toThrow(/"client"/);
   });
 });

@@ -38,7 +38,9 @@ export interface OpenAIErrorEvent {
   latencyMs?: number;
 }
 
-/** `retry { model, code?, status? }`, `rateLimited { scope, waiting }`, `fallback { from, to }`, `cacheHit { model }`. */
+/**
+ * `retry { model, code?, status? }`, `rateLimited { scope, waiting }`, `fallback { from, to }`, `cacheHit { model }`.
+ */
 export interface OpenAIAuxiliaryEvents {
   retry: { model?: string; endpoint?: string; attempt?: number; delayMs?: number; code?: string; status?: number };
   rateLimited: { model?: string; endpoint?: string; scope?: string; retryAfterMs?: number; waiting?: boolean };
@@ -56,7 +58,10 @@ export interface OpenAIBreakerEvent {
   name?: string;
 }
 
-/** What {@link OpenAIMonitor.attach} subscribes to: `on(event, listener)` returning an unsubscribe function (or an EventEmitter). */
+/**
+ * What {@link OpenAIMonitor.attach} subscribes to: `on(event, listener)` returning an unsubscribe function (or an
+ * EventEmitter).
+ */
 export interface OpenAIEventSource {
   on(event: string, listener: (payload: unknown) => void): unknown;
   off?(event: string, listener: (payload: unknown) => void): unknown;
@@ -94,7 +99,14 @@ export const defaultModelPrices: Readonly<Record<string, ModelPrice>> = Object.f
   'text-embedding-3-large': { promptPerMillion: 0.13, completionPerMillion: 0 },
 });
 
-const BREAKER_STATES: Record<string, number> = { closed: 0, 'half-open': 1, halfopen: 1, half_open: 1, open: 2, isolated: 3 };
+const BREAKER_STATES: Record<string, number> = {
+  closed: 0,
+  'half-open': 1,
+  halfopen: 1,
+  half_open: 1,
+  open: 2,
+  isolated: 3,
+};
 
 interface Instruments {
   requests: CounterMetric<'client' | 'model' | 'operation'>;
@@ -143,7 +155,8 @@ export class OpenAIMonitor {
       m.tokens.inc({ client: name, model: labels.model, type: 'prompt' }, prompt);
       m.tokens.inc({ client: name, model: labels.model, type: 'completion' }, completion);
       // A client reports 0 for a model its own table does not know: try ours before counting 0.
-      const cost = isCount(e.costUsd) && e.costUsd > 0 ? e.costUsd : (this.estimateCost(label(e.model), prompt, completion) ?? 0);
+      const cost =
+        isCount(e.costUsd) && e.costUsd > 0 ? e.costUsd : (this.estimateCost(label(e.model), prompt, completion) ?? 0);
       m.cost.inc({ client: name, model: labels.model }, cost);
     };
     const breaker = (e: OpenAIBreakerEvent): void => {
@@ -156,29 +169,54 @@ export class OpenAIMonitor {
       m.transitions.inc({ client: name, breaker: breakerName, to });
     };
     const listeners: [string, (payload: never) => void][] = [
-      ['request', (e: OpenAIRequestEvent) => {
-        m.requests.inc({ client: name, model: label(e.model), operation: label(e.operation ?? e.endpoint) });
-      }],
+      [
+        'request',
+        (e: OpenAIRequestEvent) => {
+          m.requests.inc({ client: name, model: label(e.model), operation: label(e.operation ?? e.endpoint) });
+        },
+      ],
       ['response', usage],
       ['usage', usage],
-      ['error', (e: OpenAIErrorEvent) => {
-        m.errors.inc({ client: name, code: label(e.code), status: typeof e.status === 'number' ? String(e.status) : 'none' });
-        if (isCount(e.latencyMs)) {
-          m.duration.observe({ client: name, model: label(e.model), operation: label(e.operation ?? e.endpoint), outcome: 'error' }, e.latencyMs / 1000);
-        }
-      }],
-      ['retry', (e: OpenAIAuxiliaryEvents['retry']) => {
-        m.retries.inc({ client: name, model: label(e.model), code: label(e.code) });
-      }],
-      ['rateLimited', (e: OpenAIAuxiliaryEvents['rateLimited']) => {
-        m.rateLimited.inc({ client: name, scope: label(e.scope), waiting: e.waiting === false ? 'false' : 'true' });
-      }],
-      ['fallback', (e: OpenAIAuxiliaryEvents['fallback']) => {
-        m.fallbacks.inc({ client: name, from: label(e.from), to: label(e.to) });
-      }],
-      ['cacheHit', (e: OpenAIAuxiliaryEvents['cacheHit']) => {
-        m.cacheHits.inc({ client: name, model: label(e.model) });
-      }],
+      [
+        'error',
+        (e: OpenAIErrorEvent) => {
+          m.errors.inc({
+            client: name,
+            code: label(e.code),
+            status: typeof e.status === 'number' ? String(e.status) : 'none',
+          });
+          if (isCount(e.latencyMs)) {
+            m.duration.observe(
+              { client: name, model: label(e.model), operation: label(e.operation ?? e.endpoint), outcome: 'error' },
+              e.latencyMs / 1000,
+            );
+          }
+        },
+      ],
+      [
+        'retry',
+        (e: OpenAIAuxiliaryEvents['retry']) => {
+          m.retries.inc({ client: name, model: label(e.model), code: label(e.code) });
+        },
+      ],
+      [
+        'rateLimited',
+        (e: OpenAIAuxiliaryEvents['rateLimited']) => {
+          m.rateLimited.inc({ client: name, scope: label(e.scope), waiting: e.waiting === false ? 'false' : 'true' });
+        },
+      ],
+      [
+        'fallback',
+        (e: OpenAIAuxiliaryEvents['fallback']) => {
+          m.fallbacks.inc({ client: name, from: label(e.from), to: label(e.to) });
+        },
+      ],
+      [
+        'cacheHit',
+        (e: OpenAIAuxiliaryEvents['cacheHit']) => {
+          m.cacheHits.inc({ client: name, model: label(e.model) });
+        },
+      ],
       ['breakerStateChange', breaker],
       ['stateChange', breaker],
     ];
@@ -214,22 +252,62 @@ export class OpenAIMonitor {
   private instrumented(): Instruments {
     const metrics = this.metrics;
     this.instruments ??= {
-      requests: metrics.counter({ name: 'openai_requests_total', help: 'OpenAI API requests sent (each attempt)', labelNames: ['client', 'model', 'operation'] }),
-      retries: metrics.counter({ name: 'openai_retries_total', help: 'OpenAI attempts retried, by the failed attempt\'s code', labelNames: ['client', 'model', 'code'] }),
-      rateLimited: metrics.counter({ name: 'openai_rate_limited_total', help: 'Calls held back (waiting="true") or refused by the client-side limiter', labelNames: ['client', 'scope', 'waiting'] }),
-      fallbacks: metrics.counter({ name: 'openai_fallbacks_total', help: 'Fallbacks to another model', labelNames: ['client', 'from', 'to'] }),
-      cacheHits: metrics.counter({ name: 'openai_cache_hits_total', help: 'Calls answered from the response cache', labelNames: ['client', 'model'] }),
+      requests: metrics.counter({
+        name: 'openai_requests_total',
+        help: 'OpenAI API requests sent (each attempt)',
+        labelNames: ['client', 'model', 'operation'],
+      }),
+      retries: metrics.counter({
+        name: 'openai_retries_total',
+        help: "OpenAI attempts retried, by the failed attempt's code",
+        labelNames: ['client', 'model', 'code'],
+      }),
+      rateLimited: metrics.counter({
+        name: 'openai_rate_limited_total',
+        help: 'Calls held back (waiting="true") or refused by the client-side limiter',
+        labelNames: ['client', 'scope', 'waiting'],
+      }),
+      fallbacks: metrics.counter({
+        name: 'openai_fallbacks_total',
+        help: 'Fallbacks to another model',
+        labelNames: ['client', 'from', 'to'],
+      }),
+      cacheHits: metrics.counter({
+        name: 'openai_cache_hits_total',
+        help: 'Calls answered from the response cache',
+        labelNames: ['client', 'model'],
+      }),
       duration: metrics.histogram({
         name: 'openai_request_duration_seconds',
         help: 'Latency of OpenAI API calls (retries included) by outcome',
         labelNames: ['client', 'model', 'operation', 'outcome'],
         buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60],
       }),
-      tokens: metrics.counter({ name: 'openai_tokens_total', help: 'Tokens used, by type (prompt, completion)', labelNames: ['client', 'model', 'type'] }),
-      cost: metrics.counter({ name: 'openai_cost_usd_total', help: 'Cost of OpenAI API calls in USD (reported or estimated)', labelNames: ['client', 'model'] }),
-      errors: metrics.counter({ name: 'openai_errors_total', help: 'Failed OpenAI API calls by error code and HTTP status', labelNames: ['client', 'code', 'status'] }),
-      breaker: metrics.gauge({ name: 'openai_breaker_state', help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open, 3 isolated', labelNames: ['client', 'breaker'] }),
-      transitions: metrics.counter({ name: 'openai_breaker_transitions_total', help: 'Circuit breaker state changes', labelNames: ['client', 'breaker', 'to'] }),
+      tokens: metrics.counter({
+        name: 'openai_tokens_total',
+        help: 'Tokens used, by type (prompt, completion)',
+        labelNames: ['client', 'model', 'type'],
+      }),
+      cost: metrics.counter({
+        name: 'openai_cost_usd_total',
+        help: 'Cost of OpenAI API calls in USD (reported or estimated)',
+        labelNames: ['client', 'model'],
+      }),
+      errors: metrics.counter({
+        name: 'openai_errors_total',
+        help: 'Failed OpenAI API calls by error code and HTTP status',
+        labelNames: ['client', 'code', 'status'],
+      }),
+      breaker: metrics.gauge({
+        name: 'openai_breaker_state',
+        help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open, 3 isolated',
+        labelNames: ['client', 'breaker'],
+      }),
+      transitions: metrics.counter({
+        name: 'openai_breaker_transitions_total',
+        help: 'Circuit breaker state changes',
+        labelNames: ['client', 'breaker', 'to'],
+      }),
     };
     return this.instruments;
   }
@@ -249,7 +327,11 @@ function validPrices(prices: unknown): Record<string, ModelPrice> {
   for (const [model, price] of Object.entries(record)) {
     const p = price as Partial<ModelPrice> | null;
     if (!p || !isCount(p.promptPerMillion) || !isCount(p.completionPerMillion)) {
-      throw new InvalidOptionError(`prices.${model}`, price, '{ promptPerMillion, completionPerMillion } as numbers >= 0');
+      throw new InvalidOptionError(
+        `prices.${model}`,
+        price,
+        '{ promptPerMillion, completionPerMillion } as numbers >= 0',
+      );
     }
   }
   return record as Record<string, ModelPrice>;

@@ -12,7 +12,12 @@ afterEach(() => {
 
 function warnings(): MonitorLogger & { warned: { fields: Record<string, unknown>; message?: string }[] } {
   const warned: { fields: Record<string, unknown>; message?: string }[] = [];
-  return { warned, info: () => {}, error: () => {}, warn: (fields, message) => void warned.push({ fields: fields as Record<string, unknown>, message }) };
+  return {
+    warned,
+    info: () => {},
+    error: () => {},
+    warn: (fields, message) => void warned.push({ fields: fields as Record<string, unknown>, message }),
+  };
 }
 
 function blockFor(ms: number): void {
@@ -43,20 +48,32 @@ describe('PerformanceMonitor', () => {
     ).rejects.toThrow('scoring failed');
 
     const parsed = parsePrometheus(await metrics.metrics());
-    expect(valueOf(parsed, 'perf_operation_duration_seconds_count', { operation: 'load-challenge', outcome: 'ok' })).toBe(1);
-    expect(valueOf(parsed, 'perf_operation_duration_seconds_sum', { operation: 'load-challenge', outcome: 'ok' })).toBeCloseTo(0.04);
+    expect(
+      valueOf(parsed, 'perf_operation_duration_seconds_count', { operation: 'load-challenge', outcome: 'ok' }),
+    ).toBe(1);
+    expect(
+      valueOf(parsed, 'perf_operation_duration_seconds_sum', { operation: 'load-challenge', outcome: 'ok' }),
+    ).toBeCloseTo(0.04);
     expect(valueOf(parsed, 'perf_operation_duration_seconds_count', { operation: 'score', outcome: 'error' })).toBe(1);
     expect(valueOf(parsed, 'perf_slow_operations_total', { operation: 'score' })).toBe(1);
     expect(valueOf(parsed, 'perf_slow_operations_total', { operation: 'load-challenge' })).toBeUndefined();
     expect(logger.warned).toEqual([
-      { fields: { operation: 'score', durationMs: 250, thresholdMs: 100, outcome: 'error' }, message: 'slow operation "score"' },
+      {
+        fields: { operation: 'score', durationMs: 250, thresholdMs: 100, outcome: 'error' },
+        message: 'slow operation "score"',
+      },
     ]);
     expect(monitor.snapshot().slowOperations).toBe(1);
   });
 
   it('samples event-loop delay and heap into metrics while started', async () => {
     const metrics = new MetricsCollector();
-    const monitor = new PerformanceMonitor({ metrics, logger: warnings(), sampleIntervalMs: 60_000, eventLoopResolutionMs: 10 });
+    const monitor = new PerformanceMonitor({
+      metrics,
+      logger: warnings(),
+      sampleIntervalMs: 60_000,
+      eventLoopResolutionMs: 10,
+    });
     monitors.push(monitor);
     monitor.start();
     monitor.start();
@@ -88,11 +105,13 @@ describe('PerformanceMonitor', () => {
     // GC entries reach the observer asynchronously; on a busy machine that can take a while.
     await eventually(() => monitor.snapshot().gc.count > 0, 10_000);
     const parsed = parsePrometheus(await metrics.metrics());
-    const count = parsed.samples.filter((s) => s.name === 'perf_gc_duration_seconds_count').reduce((sum, s) => sum + s.value, 0);
+    const count = parsed.samples
+      .filter((s) => s.name === 'perf_gc_duration_seconds_count')
+      .reduce((sum, s) => sum + s.value, 0);
     expect(count).toBeGreaterThan(0);
   });
 
-  it('keeps no ref\'d handle and stops cleanly: timer cleared, histogram disabled, observer disconnected', () => {
+  it("keeps no ref'd handle and stops cleanly: timer cleared, histogram disabled, observer disconnected", () => {
     // Only timers: the worker's own pipes and file reads come and go while the test runs.
     const refed = () => process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length;
     const before = refed();

@@ -1,9 +1,23 @@
-import { PerformanceObserver, monitorEventLoopDelay, constants, type IntervalHistogram, type PerformanceEntry } from 'node:perf_hooks';
+import {
+  PerformanceObserver,
+  monitorEventLoopDelay,
+  constants,
+  type IntervalHistogram,
+  type PerformanceEntry,
+} from 'node:perf_hooks';
 import type { CounterMetric, GaugeMetric, HistogramMetric } from './metric-handles.js';
 import type { MetricsCollector } from './metrics-collector.js';
 import { InvalidOptionError } from './errors.js';
 import { jsonLogger, type MonitorLogger } from './logger.js';
-import { integer, nonEmptyString, nonNegative, optionalFn, optionalLogger, optionalObject, positive } from './validate.js';
+import {
+  integer,
+  nonEmptyString,
+  nonNegative,
+  optionalFn,
+  optionalLogger,
+  optionalObject,
+  positive,
+} from './validate.js';
 
 /** Options of a {@link PerformanceMonitor}. */
 export interface PerformanceMonitorOptions {
@@ -69,9 +83,11 @@ export class PerformanceMonitor {
   constructor(options: PerformanceMonitorOptions = {}) {
     const o = optionalObject('options', options) as PerformanceMonitorOptions;
     this.metrics = o.metrics;
-    this.sampleIntervalMs = o.sampleIntervalMs === undefined ? 10_000 : positive('sampleIntervalMs', o.sampleIntervalMs);
+    this.sampleIntervalMs =
+      o.sampleIntervalMs === undefined ? 10_000 : positive('sampleIntervalMs', o.sampleIntervalMs);
     this.slowThresholdMs = o.slowThresholdMs === undefined ? 1000 : nonNegative('slowThresholdMs', o.slowThresholdMs);
-    this.resolutionMs = o.eventLoopResolutionMs === undefined ? 20 : integer('eventLoopResolutionMs', o.eventLoopResolutionMs, 1);
+    this.resolutionMs =
+      o.eventLoopResolutionMs === undefined ? 20 : integer('eventLoopResolutionMs', o.eventLoopResolutionMs, 1);
     this.logger = optionalLogger<MonitorLogger>('logger', o.logger) ?? jsonLogger();
     this.now = optionalFn<() => number>('now', o.now) ?? (() => performance.now());
   }
@@ -130,9 +146,21 @@ export class PerformanceMonitor {
     return {
       eventLoopDelay:
         h && h.count > 0
-          ? { min: ms(h.min), max: ms(h.max), mean: ms(h.mean), p50: ms(h.percentile(50)), p90: ms(h.percentile(90)), p99: ms(h.percentile(99)) }
+          ? {
+              min: ms(h.min),
+              max: ms(h.max),
+              mean: ms(h.mean),
+              p50: ms(h.percentile(50)),
+              p90: ms(h.percentile(90)),
+              p99: ms(h.percentile(99)),
+            }
           : { min: 0, max: 0, mean: 0, p50: 0, p90: 0, p99: 0 },
-      heap: { usedBytes: memory.heapUsed, totalBytes: memory.heapTotal, rssBytes: memory.rss, externalBytes: memory.external },
+      heap: {
+        usedBytes: memory.heapUsed,
+        totalBytes: memory.heapTotal,
+        rssBytes: memory.rss,
+        externalBytes: memory.external,
+      },
       gc: { count: this.gcCount, totalDurationMs: this.gcTotalMs },
       slowOperations: this.slowCount,
     };
@@ -145,7 +173,10 @@ export class PerformanceMonitor {
   async measure<T>(name: string, fn: () => T | Promise<T>, options: { slowThresholdMs?: number } = {}): Promise<T> {
     nonEmptyString('name', name);
     if (typeof fn !== 'function') throw new InvalidOptionError('fn', fn, 'a function');
-    const threshold = options.slowThresholdMs === undefined ? this.slowThresholdMs : nonNegative('slowThresholdMs', options.slowThresholdMs);
+    const threshold =
+      options.slowThresholdMs === undefined
+        ? this.slowThresholdMs
+        : nonNegative('slowThresholdMs', options.slowThresholdMs);
     const end = this.startTimer(name, threshold);
     try {
       const value = await fn();
@@ -168,7 +199,10 @@ export class PerformanceMonitor {
       if (durationMs > slowThresholdMs) {
         this.slowCount++;
         m?.slow.inc({ operation: name });
-        this.logger.warn({ operation: name, durationMs: Math.round(durationMs), thresholdMs: slowThresholdMs, outcome }, `slow operation "${name}"`);
+        this.logger.warn(
+          { operation: name, durationMs: Math.round(durationMs), thresholdMs: slowThresholdMs, outcome },
+          `slow operation "${name}"`,
+        );
       }
       return durationMs;
     };
@@ -186,7 +220,11 @@ export class PerformanceMonitor {
     const metrics = this.metrics;
     if (!metrics) return undefined;
     this.instruments ??= {
-      loopDelay: metrics.gauge({ name: 'perf_event_loop_delay_seconds', help: 'Event-loop delay over the last sample interval', labelNames: ['stat'] }),
+      loopDelay: metrics.gauge({
+        name: 'perf_event_loop_delay_seconds',
+        help: 'Event-loop delay over the last sample interval',
+        labelNames: ['stat'],
+      }),
       heapUsed: metrics.gauge({ name: 'perf_heap_used_bytes', help: 'V8 heap in use' }),
       heapTotal: metrics.gauge({ name: 'perf_heap_total_bytes', help: 'V8 heap allocated' }),
       rss: metrics.gauge({ name: 'perf_rss_bytes', help: 'Resident set size of the process' }),
@@ -196,8 +234,16 @@ export class PerformanceMonitor {
         labelNames: ['kind'],
         buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       }),
-      operation: metrics.histogram({ name: 'perf_operation_duration_seconds', help: 'Duration of measured operations', labelNames: ['operation', 'outcome'] }),
-      slow: metrics.counter({ name: 'perf_slow_operations_total', help: 'Measured operations slower than their threshold', labelNames: ['operation'] }),
+      operation: metrics.histogram({
+        name: 'perf_operation_duration_seconds',
+        help: 'Duration of measured operations',
+        labelNames: ['operation', 'outcome'],
+      }),
+      slow: metrics.counter({
+        name: 'perf_slow_operations_total',
+        help: 'Measured operations slower than their threshold',
+        labelNames: ['operation'],
+      }),
     };
     return this.instruments;
   }

@@ -10,15 +10,24 @@ describe('createScrubber', () => {
     const input = {
       request: {
         headers: { Authorization: 'Bearer abc.def', cookie: 'sid=1', 'x-api-key': 'k-123', accept: 'json' },
-        body: { user: { email: 'a@b.c', password: 'hunter2', profile: { apiKey: 'xyz', nested: [{ client_secret: 's' }] } } },
+        body: {
+          user: { email: 'a@b.c', password: 'hunter2', profile: { apiKey: 'xyz', nested: [{ client_secret: 's' }] } },
+        },
       },
       usage: { promptTokens: 12, completionTokens: 30, max_tokens: 100 },
       refreshToken: 'r-1',
-      map: new Map<string, unknown>([['session_id', 'abc'], ['ok', 1]]),
+      map: new Map<string, unknown>([
+        ['session_id', 'abc'],
+        ['ok', 1],
+      ]),
     };
     const out = scrub(input) as typeof input & { map: Record<string, unknown> };
     expect(out.request.headers).toEqual({ Authorization: R, cookie: R, 'x-api-key': R, accept: 'json' });
-    expect(out.request.body.user).toEqual({ email: 'a@b.c', password: R, profile: { apiKey: R, nested: [{ client_secret: R }] } });
+    expect(out.request.body.user).toEqual({
+      email: 'a@b.c',
+      password: R,
+      profile: { apiKey: R, nested: [{ client_secret: R }] },
+    });
     expect(out.usage).toEqual({ promptTokens: 12, completionTokens: 30, max_tokens: 100 });
     expect(out.refreshToken).toBe(R);
     expect(out.map).toEqual({ session_id: R, ok: 1 });
@@ -59,7 +68,11 @@ describe('createScrubber', () => {
   });
 
   it('takes extra keys and patterns, and validates them', () => {
-    const custom = createScrubber({ keys: ['ssn', /^x-internal-/i], patterns: [/\b\d{4}-\d{4}-\d{4}-\d{4}\b/g], replacement: '***' });
+    const custom = createScrubber({
+      keys: ['ssn', /^x-internal-/i],
+      patterns: [/\b\d{4}-\d{4}-\d{4}-\d{4}\b/g],
+      replacement: '***',
+    });
     expect(custom.scrub({ SSN: '1', 'X-Internal-Trace': 'a', note: 'card 1234-5678-9012-3456' })).toEqual({
       SSN: '***',
       'X-Internal-Trace': '***',

@@ -75,7 +75,11 @@ export function createScrubber(options: ScrubOptions = {}): Scrubber {
   }
 
   const isSensitiveKey = (key: string): boolean =>
-    exact.has(key.toLowerCase()) || keyPatterns.some((re) => { re.lastIndex = 0; return re.test(key); });
+    exact.has(key.toLowerCase()) ||
+    keyPatterns.some((re) => {
+      re.lastIndex = 0;
+      return re.test(key);
+    });
 
   const scrubString = (text: string): string => {
     let result = text;

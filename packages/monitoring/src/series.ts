@@ -26,7 +26,9 @@ export interface ExposedMetric {
   aggregator: 'sum';
 }
 
-/** Separates label values in a series key; a value cannot contain it in practice, and a clash only merges two series. */
+/**
+ * Separates label values in a series key; a value cannot contain it in practice, and a clash only merges two series.
+ */
 const SEP = '\u0000';
 /** Stands for a label left out, which is not the same series as an empty string. */
 const ABSENT = '\u0001';

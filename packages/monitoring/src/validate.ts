@@ -54,7 +54,11 @@ export function optionalObject(option: string, value: unknown): Record<string, u
 export function optionalLogger<L>(option: string, value: unknown): L | undefined {
   if (value === undefined) return undefined;
   const candidate = value as Record<string, unknown> | null;
-  if (typeof candidate !== 'object' || candidate === null || !['info', 'warn', 'error'].every((m) => typeof candidate[m] === 'function')) {
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    !['info', 'warn', 'error'].every((m) => typeof candidate[m] === 'function')
+  ) {
     throw new InvalidOptionError(option, value, 'a logger with info, warn and error methods');
   }
   return value as L;

@@ -27,7 +27,8 @@ export function parsePrometheus(text: string): Exposition {
     if (meta) {
       const [, kind, name, rest] = meta as unknown as [string, string, string, string];
       if (kind === 'TYPE') {
-        if (!['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(rest)) throw new Error(`line ${index + 1}: bad type ${rest}`);
+        if (!['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(rest))
+          throw new Error(`line ${index + 1}: bad type ${rest}`);
         types.set(name, rest);
       } else help.set(name, rest);
       continue;
@@ -47,7 +48,14 @@ export function parsePrometheus(text: string): Exposition {
     }
     // Prometheus parses floats with Go's ParseFloat: NaN and Inf in any case.
     const special = raw.toLowerCase();
-    const value = special === '+inf' || special === 'inf' ? Infinity : special === '-inf' ? -Infinity : special === 'nan' ? NaN : Number(raw);
+    const value =
+      special === '+inf' || special === 'inf'
+        ? Infinity
+        : special === '-inf'
+          ? -Infinity
+          : special === 'nan'
+            ? NaN
+            : Number(raw);
     if (Number.isNaN(value) && special !== 'nan') throw new Error(`line ${index + 1}: bad value ${raw}`);
     const family = name.replace(/_(bucket|sum|count)$/, '');
     if (!types.has(name) && !types.has(family)) throw new Error(`line ${index + 1}: sample ${name} has no # TYPE`);

@@ -11,7 +11,8 @@ const { benchLimiter } = await import('./limiter.mjs');
 const { VERSION } = await import('openai/version');
 
 const int = (value) => Math.round(value).toLocaleString('en-US');
-const pad = (cells, widths, right) => cells.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+const pad = (cells, widths, right) =>
+  cells.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
 function table(title, header, body, right) {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   console.log(`\n${title}`);
@@ -20,7 +21,9 @@ function table(title, header, body, right) {
   for (const row of body) console.log(pad(row, widths, right));
 }
 
-console.log(`@infra/openai benchmarks: node ${process.version}, ${process.platform}/${process.arch}, openai SDK ${VERSION}`);
+console.log(
+  `@infra/openai benchmarks: node ${process.version}, ${process.platform}/${process.arch}, openai SDK ${VERSION}`,
+);
 
 const overhead = await benchOverhead();
 table(
@@ -54,4 +57,9 @@ console.log(
 );
 
 const limiter = await benchLimiter();
-table('2. Rate-limiter decisions per second', ['store', 'decisions/s'], limiter.map((r) => [r.name, int(r.perSec)]), [false, true]);
+table(
+  '2. Rate-limiter decisions per second',
+  ['store', 'decisions/s'],
+  limiter.map((r) => [r.name, int(r.perSec)]),
+  [false, true],
+);

@@ -26,14 +26,36 @@ async function rate(decide, ms, inFlight = 1) {
 export async function benchLimiter() {
   const rows = [];
   const memory = new MemoryTokenBudgetStore();
-  const reference = new RateLimiter({ limit: 1e9, windowMs: 60_000, algorithm: 'token-bucket', store: new MemoryRateLimiterStore() });
+  const reference = new RateLimiter({
+    limit: 1e9,
+    windowMs: 60_000,
+    algorithm: 'token-bucket',
+    store: new MemoryRateLimiterStore(),
+  });
   await rate((i) => memory.acquire(`k${i % KEYS}`, BUDGET, 100), 300);
   await rate((i) => reference.consume(`k${i % KEYS}`), 300);
-  rows.push({ name: 'memory: acquire (requests + tokens)', perSec: await rate((i) => memory.acquire(`k${i % KEYS}`, BUDGET, 100), 1000) });
-  rows.push({ name: 'memory: acquire + usage correction', perSec: await rate(async (i) => { await memory.acquire(`k${i % KEYS}`, BUDGET, 100); await memory.adjust(`k${i % KEYS}`, BUDGET, -40); }, 1000) });
-  rows.push({ name: 'reference: @infra/resilience RateLimiter (memory)', perSec: await rate((i) => reference.consume(`k${i % KEYS}`), 1000) });
+  rows.push({
+    name: 'memory: acquire (requests + tokens)',
+    perSec: await rate((i) => memory.acquire(`k${i % KEYS}`, BUDGET, 100), 1000),
+  });
+  rows.push({
+    name: 'memory: acquire + usage correction',
+    perSec: await rate(async (i) => {
+      await memory.acquire(`k${i % KEYS}`, BUDGET, 100);
+      await memory.adjust(`k${i % KEYS}`, BUDGET, -40);
+    }, 1000),
+  });
+  rows.push({
+    name: 'reference: @infra/resilience RateLimiter (memory)',
+    perSec: await rate((i) => reference.consume(`k${i % KEYS}`), 1000),
+  });
 
-  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  const client = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -45,8 +67,14 @@ export async function benchLimiter() {
   const prefix = `bench:openai:${process.pid}:`;
   const store = new RedisTokenBudgetStore({ client, prefix });
   await rate((i) => store.acquire(`k${i % KEYS}`, BUDGET, 100), 300, 16);
-  rows.push({ name: 'redis: acquire, 1 in flight', perSec: await rate((i) => store.acquire(`k${i % KEYS}`, BUDGET, 100), 1000) });
-  rows.push({ name: 'redis: acquire, 64 in flight', perSec: await rate((i) => store.acquire(`k${i % KEYS}`, BUDGET, 100), 1000, 64) });
+  rows.push({
+    name: 'redis: acquire, 1 in flight',
+    perSec: await rate((i) => store.acquire(`k${i % KEYS}`, BUDGET, 100), 1000),
+  });
+  rows.push({
+    name: 'redis: acquire, 64 in flight',
+    perSec: await rate((i) => store.acquire(`k${i % KEYS}`, BUDGET, 100), 1000, 64),
+  });
   let cursor = '0';
   do {
     const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);

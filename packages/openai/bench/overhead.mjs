@@ -8,7 +8,11 @@ import { startServer } from './fake-server.mjs';
 const CALLS = Number(process.env.BENCH_CALLS ?? 100);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 100);
 const IN_FLIGHT = 16;
-const request = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello in five words.' }], max_completion_tokens: 20 };
+const request = {
+  model: 'gpt-4o-mini',
+  messages: [{ role: 'user', content: 'Say hello in five words.' }],
+  max_completion_tokens: 20,
+};
 
 /**
  * Wall-clock and CPU µs per call for `calls` calls with `inFlight` outstanding. CPU time (this
@@ -20,7 +24,12 @@ async function drive(variant, calls, inFlight) {
   let next = 0;
   let sent = 0;
   // A new prompt for every call: nothing the limiter counted before comes back.
-  const body = unique ? () => ({ ...request, messages: [{ role: 'user', content: `Say hello in five words, call ${String(sent++)} of ${String(calls)}.` }] }) : () => request;
+  const body = unique
+    ? () => ({
+        ...request,
+        messages: [{ role: 'user', content: `Say hello in five words, call ${String(sent++)} of ${String(calls)}.` }],
+      })
+    : () => request;
   const worker = async () => {
     while (next++ < calls) await client.chat.completions.create(body());
   };
@@ -41,7 +50,14 @@ const BODY = JSON.stringify({
   object: 'chat.completion',
   created: 1_700_000_000,
   model: 'gpt-4o-mini',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there.', refusal: null }, finish_reason: 'stop', logprobs: null }],
+  choices: [
+    {
+      index: 0,
+      message: { role: 'assistant', content: 'Hello there.', refusal: null },
+      finish_reason: 'stop',
+      logprobs: null,
+    },
+  ],
   usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 },
 });
 /** A fetch answering at once from memory: what is left is the clients' own CPU cost. */
@@ -58,7 +74,10 @@ function clients(baseURL, fetch) {
     // An A/A control: the same bare client again. Its ratio is the resolution of the measurement.
     [CONTROL]: new OpenAI({ ...common, maxRetries: 0 }),
     'protected (breaker + retry)': createOpenAIClient(common),
-    'protected + RPM/TPM limiter': createOpenAIClient({ ...common, rateLimit: { requestsPerMinute: 1e9, tokensPerMinute: 1e9 } }),
+    'protected + RPM/TPM limiter': createOpenAIClient({
+      ...common,
+      rateLimit: { requestsPerMinute: 1e9, tokensPerMinute: 1e9 },
+    }),
     'limiter, a new prompt per call': {
       client: createOpenAIClient({ ...common, rateLimit: { requestsPerMinute: 1e9, tokensPerMinute: 1e9 } }),
       unique: true,
@@ -81,7 +100,9 @@ export async function benchOverhead() {
     ['in-memory', clients('http://127.0.0.1:9/v1', memoryFetch), [1]],
   ]) {
     rows.push(...(await measure(transport, variants, levels)));
-    await Promise.all(Object.values(variants).map((variant) => (variant.unique === true ? variant.client : variant).close?.()));
+    await Promise.all(
+      Object.values(variants).map((variant) => (variant.unique === true ? variant.client : variant).close?.()),
+    );
   }
   await server.close();
   return rows;
@@ -106,7 +127,8 @@ async function measure(transport, variants, levels) {
     }
     // Ratios are paired round by round (the variants of a round ran back to back), then the
     // median is taken: slow drifts of the machine's load cancel out of each pair.
-    const paired = (series, name) => median(series[name].map((value, round) => value / series['bare openai SDK'][round]));
+    const paired = (series, name) =>
+      median(series[name].map((value, round) => value / series['bare openai SDK'][round]));
     for (const name of names) {
       rows.push({
         transport,

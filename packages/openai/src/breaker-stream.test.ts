@@ -47,7 +47,8 @@ describe('circuit breaker per model', () => {
   it('opens after the threshold, answers CIRCUIT_OPEN without calling, and half-opens later', async () => {
     const { client, clock, seen } = setup();
     fake.handler = () => ({ status: 500 });
-    for (let i = 0; i < 3; i++) await expect(client.chat.completions.create(chat)).rejects.toMatchObject({ code: 'UPSTREAM' });
+    for (let i = 0; i < 3; i++)
+      await expect(client.chat.completions.create(chat)).rejects.toMatchObject({ code: 'UPSTREAM' });
     expect(client.breaker('gpt-4o-mini').state).toBe('open');
 
     // The seed's handling of an open circuit.
@@ -61,13 +62,20 @@ describe('circuit breaker per model', () => {
       });
     expect(outcome).toBe('fallback');
     const rejected = await client.chat.completions.create(chat).catch((e: unknown) => e);
-    expect(rejected).toMatchObject({ code: 'CIRCUIT_OPEN', isRetryable: true, model: 'gpt-4o-mini', endpoint: '/chat/completions' });
+    expect(rejected).toMatchObject({
+      code: 'CIRCUIT_OPEN',
+      isRetryable: true,
+      model: 'gpt-4o-mini',
+      endpoint: '/chat/completions',
+    });
     expect((rejected as { retryAfterMs: number }).retryAfterMs).toBe(10_000);
     expect(fake.requests).toHaveLength(3);
 
     // Other models have their own breaker.
     fake.handler = undefined;
-    await expect(client.chat.completions.create({ ...chat, model: 'gpt-4o' })).resolves.toMatchObject({ object: 'chat.completion' });
+    await expect(client.chat.completions.create({ ...chat, model: 'gpt-4o' })).resolves.toMatchObject({
+      object: 'chat.completion',
+    });
 
     clock.now += 10_000;
     await expect(client.chat.completions.create(chat)).resolves.toMatchObject({ object: 'chat.completion' });
@@ -77,7 +85,13 @@ describe('circuit breaker per model', () => {
       'gpt-4o-mini:open>half-open',
       'gpt-4o-mini:half-open>closed',
     ]);
-    expect(seen.error?.map((e) => e.code)).toEqual(['UPSTREAM', 'UPSTREAM', 'UPSTREAM', 'CIRCUIT_OPEN', 'CIRCUIT_OPEN']);
+    expect(seen.error?.map((e) => e.code)).toEqual([
+      'UPSTREAM',
+      'UPSTREAM',
+      'UPSTREAM',
+      'CIRCUIT_OPEN',
+      'CIRCUIT_OPEN',
+    ]);
   });
 
   it('re-opens when the half-open probe fails', async () => {
@@ -100,7 +114,10 @@ describe('circuit breaker per model', () => {
       { status: 422 },
     );
     for (let i = 0; i < 6; i++) await expect(client.chat.completions.create(chat)).rejects.toBeDefined();
-    expect(client.breakerStats()['gpt-4o-mini']).toMatchObject({ state: 'closed', totals: { failures: 0, successes: 6 } });
+    expect(client.breakerStats()['gpt-4o-mini']).toMatchObject({
+      state: 'closed',
+      totals: { failures: 0, successes: 6 },
+    });
     fake.enqueue({ status: 408 }, { status: 409 }, { delayMs: 1000 });
     for (let i = 0; i < 3; i++) await expect(client.chat.completions.create(chat)).rejects.toBeDefined();
     expect(client.breakerStats()['gpt-4o-mini']).toMatchObject({ state: 'open', totals: { failures: 3 } });
@@ -141,7 +158,11 @@ describe('streaming', () => {
   it('reports streamed usage when the stream includes it, and estimates it otherwise', async () => {
     const { client, seen } = setup();
     fake.enqueue({ usage: { prompt_tokens: 11, completion_tokens: 7 } });
-    const withUsage = await client.chat.completions.create({ ...chat, stream: true, stream_options: { include_usage: true } });
+    const withUsage = await client.chat.completions.create({
+      ...chat,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     await drain(withUsage);
     const without = await client.chat.completions.create({ ...chat, stream: true });
     await drain(without);
@@ -169,7 +190,9 @@ describe('streaming', () => {
 describe('aborts', () => {
   it('rejects with ABORTED for a signal aborted before the call, and sends nothing', async () => {
     const { client } = setup();
-    await expect(client.chat.completions.create(chat, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(client.chat.completions.create(chat, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'ABORTED',
+    });
     expect(fake.requests).toHaveLength(0);
   });
 

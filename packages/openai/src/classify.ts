@@ -23,7 +23,12 @@ const str = (value: unknown): string | undefined => (typeof value === 'string' &
  * the quota is exhausted), 408 `TIMEOUT`, 409 and 5xx `UPSTREAM`, 401/403 `AUTHENTICATION`, any
  * other 4xx `INVALID_REQUEST`.
  */
-export function errorFromResponse(status: number, text: string, headers: Headers, context: ErrorContext): OpenAIClientError {
+export function errorFromResponse(
+  status: number,
+  text: string,
+  headers: Headers,
+  context: ErrorContext,
+): OpenAIClientError {
   let detail: UpstreamErrorBody = {};
   try {
     const parsed = JSON.parse(text) as { error?: UpstreamErrorBody } | null;
@@ -60,7 +65,11 @@ export function errorFromResponse(status: number, text: string, headers: Headers
 }
 
 /** A network failure before or while reading a response: retryable `UPSTREAM`. */
-export function connectionError(cause: unknown, context: ErrorContext, what = 'Connection to OpenAI failed'): OpenAIClientError {
+export function connectionError(
+  cause: unknown,
+  context: ErrorContext,
+  what = 'Connection to OpenAI failed',
+): OpenAIClientError {
   const reason = cause instanceof Error ? describeCause(cause) : String(cause);
   return new OpenAIClientError('UPSTREAM', redact(`${what} (${context.endpoint}): ${reason}`, context.secret), {
     isRetryable: true,
@@ -73,7 +82,8 @@ export function connectionError(cause: unknown, context: ErrorContext, what = 'C
 /** undici reports "fetch failed" and puts the reason (ECONNREFUSED, socket closed…) in `cause`. */
 function describeCause(error: Error): string {
   const inner = error.cause;
-  if (inner instanceof Error && inner.message && inner.message !== error.message) return `${error.message}: ${inner.message}`;
+  if (inner instanceof Error && inner.message && inner.message !== error.message)
+    return `${error.message}: ${inner.message}`;
   return error.message;
 }
 

@@ -17,19 +17,38 @@ afterAll(async () => {
 });
 
 function client(options: OpenAIClientOptions = {}) {
-  return createOpenAIClient({ apiKey: API_KEY, baseURL: fake.baseURL, retry: { initialDelayMs: 5, maxDelayMs: 20 }, ...options });
+  return createOpenAIClient({
+    apiKey: API_KEY,
+    baseURL: fake.baseURL,
+    retry: { initialDelayMs: 5, maxDelayMs: 20 },
+    ...options,
+  });
 }
 
 const chat = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Say hello' }] };
 
 describe('the SDK surface behind the protection', () => {
   it('runs the seed snippet as written', async () => {
-    const openAIClient = createOpenAIClient({ apiKey: API_KEY, organization: 'org-seed', maxRetries: 3, timeout: 30000, baseURL: fake.baseURL });
-    const completion = await openAIClient.createCompletion({ model: 'text-davinci-003', prompt: 'Hello, world!', max_tokens: 50 });
+    const openAIClient = createOpenAIClient({
+      apiKey: API_KEY,
+      organization: 'org-seed',
+      maxRetries: 3,
+      timeout: 30000,
+      baseURL: fake.baseURL,
+    });
+    const completion = await openAIClient.createCompletion({
+      model: 'text-davinci-003',
+      prompt: 'Hello, world!',
+      max_tokens: 50,
+    });
     expect(completion.object).toBe('text_completion');
     expect(completion.choices[0]?.text).toBe('Hello from the fake server.');
     const [request] = fake.requests;
-    expect(request).toMatchObject({ method: 'POST', path: '/v1/completions', body: { model: 'text-davinci-003', prompt: 'Hello, world!', max_tokens: 50 } });
+    expect(request).toMatchObject({
+      method: 'POST',
+      path: '/v1/completions',
+      body: { model: 'text-davinci-003', prompt: 'Hello, world!', max_tokens: 50 },
+    });
     expect(request?.headers.authorization).toBe(`Bearer ${API_KEY}`);
     expect(request?.headers['openai-organization']).toBe('org-seed');
   });
@@ -47,7 +66,8 @@ describe('the SDK surface behind the protection', () => {
     const response = await c.responses.create({ model: 'gpt-4o-mini', input: 'hi' });
     expect(response.output_text).toBe('Hello from the fake server.');
     const events: string[] = [];
-    for await (const event of await c.responses.create({ model: 'gpt-4o-mini', input: 'hi', stream: true })) events.push(event.type);
+    for await (const event of await c.responses.create({ model: 'gpt-4o-mini', input: 'hi', stream: true }))
+      events.push(event.type);
     expect(events.at(0)).toBe('response.created');
     expect(events.at(-1)).toBe('response.completed');
 
@@ -69,7 +89,13 @@ describe('the SDK surface behind the protection', () => {
     expect(completion.object).toBe('chat.completion');
     expect(fake.requests).toHaveLength(4);
     expect(retries).toEqual([
-      expect.objectContaining({ attempt: 1, code: 'UPSTREAM', status: 500, model: 'gpt-4o-mini', endpoint: '/chat/completions' }),
+      expect.objectContaining({
+        attempt: 1,
+        code: 'UPSTREAM',
+        status: 500,
+        model: 'gpt-4o-mini',
+        endpoint: '/chat/completions',
+      }),
       expect.objectContaining({ attempt: 2, code: 'UPSTREAM', status: 503 }),
       expect.objectContaining({ attempt: 3, code: 'RATE_LIMITED', status: 429, delayMs: 10 }),
     ]);
@@ -77,7 +103,10 @@ describe('the SDK surface behind the protection', () => {
 
   it('waits as long as retry-after-ms and Retry-After ask before retrying', async () => {
     const c = client({ maxRetries: 2 });
-    fake.enqueue({ status: 429, headers: { 'retry-after-ms': '250' } }, { status: 503, headers: { 'retry-after': '1' } });
+    fake.enqueue(
+      { status: 429, headers: { 'retry-after-ms': '250' } },
+      { status: 503, headers: { 'retry-after': '1' } },
+    );
     await c.chat.completions.create(chat);
     const [first, second, third] = fake.requests.map((r) => r.receivedAt);
     expect(fake.requests).toHaveLength(3);
@@ -91,7 +120,12 @@ describe('the SDK surface behind the protection', () => {
     const error = await c.chat.completions.create(chat).catch((e: unknown) => e);
     expect(fake.requests).toHaveLength(2);
     expect(isOpenAIClientError(error, 'UPSTREAM')).toBe(true);
-    expect(error).toMatchObject({ status: 500, isRetryable: true, requestId: expect.stringMatching(/^req_fake_\d+$/), upstreamType: 'server_error' });
+    expect(error).toMatchObject({
+      status: 500,
+      isRetryable: true,
+      requestId: expect.stringMatching(/^req_fake_\d+$/),
+      upstreamType: 'server_error',
+    });
     expect((error as Error).message).toContain('still down');
   });
 
@@ -114,7 +148,10 @@ describe('the SDK surface behind the protection', () => {
     [403, 'AUTHENTICATION'],
   ])('does not retry %i and reports %s', async (status, code) => {
     const c = client({ maxRetries: 3 });
-    fake.enqueue({ status, error: { message: 'no', type: 'invalid_request_error', code: 'bad_thing', param: 'messages' } });
+    fake.enqueue({
+      status,
+      error: { message: 'no', type: 'invalid_request_error', code: 'bad_thing', param: 'messages' },
+    });
     const error = await c.chat.completions.create(chat).catch((e: unknown) => e);
     expect(error).toMatchObject({ code, status, isRetryable: false, upstreamCode: 'bad_thing', param: 'messages' });
     expect(fake.requests).toHaveLength(1);
@@ -148,7 +185,10 @@ describe('the SDK surface behind the protection', () => {
     expect(fake.requests).toHaveLength(2);
     fake.reset();
     fake.enqueue({ delayMs: 400 });
-    await expect(c.chat.completions.create(chat, { maxRetries: 0 })).rejects.toMatchObject({ code: 'TIMEOUT', isRetryable: true });
+    await expect(c.chat.completions.create(chat, { maxRetries: 0 })).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      isRetryable: true,
+    });
     fake.reset();
     fake.enqueue({ delayMs: 200 });
     const slowButAllowed = await c.chat.completions.create(chat, { timeout: 1000, maxRetries: 0 });
@@ -181,8 +221,12 @@ describe('the SDK surface behind the protection', () => {
   });
 
   it('rejects bad options with INVALID_OPTION naming the option', () => {
-    expect(() => client({ maxRetries: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'maxRetries' }));
-    expect(() => client({ timeout: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'timeout' }));
+    expect(() => client({ maxRetries: -1 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'maxRetries' }),
+    );
+    expect(() => client({ timeout: 0 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'timeout' }),
+    );
     expect(() => client({ retry: { jitter: 'wild' as never } })).toThrow(/retry\.jitter/);
     expect(() => client({ fallbacks: [{ model: '' }] })).toThrow(/fallbacks\[0\]/);
     expect(() => client({ fallbacks: [{ model: 'm', client: {} }] })).toThrow(/fallbacks\[0\]\.client/);
@@ -191,7 +235,9 @@ describe('the SDK surface behind the protection', () => {
     const saved = process.env.OPENAI_API_KEY;
     delete process.env.OPENAI_API_KEY;
     try {
-      expect(() => createOpenAIClient({ baseURL: fake.baseURL })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', variable: 'apiKey' }));
+      expect(() => createOpenAIClient({ baseURL: fake.baseURL })).toThrow(
+        expect.objectContaining({ code: 'INVALID_CONFIG', variable: 'apiKey' }),
+      );
     } finally {
       if (saved !== undefined) process.env.OPENAI_API_KEY = saved;
     }

@@ -19,7 +19,10 @@ type SdkFetchUrl = Parameters<OpenAI['fetchWithTimeout']>[0];
 type SdkRequestInit = Parameters<OpenAI['fetchWithTimeout']>[1];
 type SdkPrepareContext = Parameters<OpenAI['prepareRequest']>[1];
 
-/** What prepareRequest learns about a call for fetchWithTimeout, kept on the RequestInit the SDK hands from one to the other. */
+/**
+ * What prepareRequest learns about a call for fetchWithTimeout, kept on the RequestInit the SDK hands from one to the
+ * other.
+ */
 const CALL = Symbol('infra.openai.call');
 interface CallSettings {
   maxRetries: number | undefined;
@@ -59,7 +62,12 @@ export class ProtectedOpenAI extends OpenAI {
       health,
       ...sdkOptions
     } = options;
-    if (sdkOptions.apiKey === undefined && !process.env.OPENAI_API_KEY && !sdkOptions.workloadIdentity && !sdkOptions.provider) {
+    if (
+      sdkOptions.apiKey === undefined &&
+      !process.env.OPENAI_API_KEY &&
+      !sdkOptions.workloadIdentity &&
+      !sdkOptions.provider
+    ) {
       throw new InvalidConfigError('apiKey', 'apiKey is required: pass it or set OPENAI_API_KEY');
     }
     // The SDK must not retry on its own: the retries here see the breaker and the limiter.
@@ -83,7 +91,10 @@ export class ProtectedOpenAI extends OpenAI {
     guards.set(this, this.#guard);
     this.#guard.fallbacks = (fallbacks ?? []).map((fallback, i) => this.#route(fallback, i));
     this.#health = createHealthCheck(
-      { models: this.models, breakerStates: () => Object.fromEntries(this.#guard.breakerEntries().map(([m, b]) => [m, b.state])) },
+      {
+        models: this.models,
+        breakerStates: () => Object.fromEntries(this.#guard.breakerEntries().map(([m, b]) => [m, b.state])),
+      },
       health,
     );
   }
@@ -127,12 +138,18 @@ export class ProtectedOpenAI extends OpenAI {
   }
 
   /** Every HTTP request of the SDK arrives here; failures become error responses the SDK throws as they are. */
-  override async fetchWithTimeout(url: SdkFetchUrl, init: SdkRequestInit, ms: number, controller: AbortController): Promise<Response> {
+  override async fetchWithTimeout(
+    url: SdkFetchUrl,
+    init: SdkRequestInit,
+    ms: number,
+    controller: AbortController,
+  ): Promise<Response> {
     const given = (init ?? {}) as SdkRequestInit & { [CALL]?: CallSettings };
     const caller = given.signal ?? undefined;
     const method = (given.method ?? 'GET').toUpperCase();
     const body = given.body as unknown;
-    const streamingBody = typeof body === 'object' && body !== null && (body instanceof ReadableStream || Symbol.asyncIterator in body);
+    const streamingBody =
+      typeof body === 'object' && body !== null && (body instanceof ReadableStream || Symbol.asyncIterator in body);
     // A copy without the caller's signal (each attempt sends its own) and without this client's symbol.
     const requestInit = copyInit(given, 'signal');
     requestInit.method = method;
@@ -174,17 +191,33 @@ export class ProtectedOpenAI extends OpenAI {
     const signal = context.options.signal;
     // The SDK would throw its own APIUserAbortError next; callers get the coded error instead.
     if (signal?.aborted) {
-      throw new OpenAIClientError('ABORTED', `OpenAI call to ${context.url} was aborted by the caller`, { cause: signal.reason });
+      throw new OpenAIClientError('ABORTED', `OpenAI call to ${context.url} was aborted by the caller`, {
+        cause: signal.reason,
+      });
     }
     const { maxRetries, body } = context.options;
     // A JSON body is the plain params object: keep it rather than parse the string again.
-    const params = typeof request.body === 'string' && typeof body === 'object' && body !== null && Object.getPrototypeOf(body) === Object.prototype ? body : undefined;
+    const params =
+      typeof request.body === 'string' &&
+      typeof body === 'object' &&
+      body !== null &&
+      Object.getPrototypeOf(body) === Object.prototype
+        ? body
+        : undefined;
     if (typeof maxRetries === 'number' || params !== undefined) {
-      (request as { [CALL]?: CallSettings })[CALL] = { maxRetries: typeof maxRetries === 'number' ? maxRetries : undefined, params };
+      (request as { [CALL]?: CallSettings })[CALL] = {
+        maxRetries: typeof maxRetries === 'number' ? maxRetries : undefined,
+        params,
+      };
     }
   }
 
-  protected override makeStatusError(status: number, error: object, message: string | undefined, headers: Headers): APIError {
+  protected override makeStatusError(
+    status: number,
+    error: object,
+    message: string | undefined,
+    headers: Headers,
+  ): APIError {
     const coded = this.#statusErrors.get(headers);
     // The SDK throws what this returns: the coded error itself reaches the caller.
     if (coded) return coded as unknown as APIError;
@@ -216,7 +249,11 @@ export class ProtectedOpenAI extends OpenAI {
   }
 
   /** The same request addressed to another client: its base URL and its credentials. */
-  #rebase(other: ProtectedOpenAI, request: OutgoingRequest, init: RequestInit): { request: OutgoingRequest; init: RequestInit } {
+  #rebase(
+    other: ProtectedOpenAI,
+    request: OutgoingRequest,
+    init: RequestInit,
+  ): { request: OutgoingRequest; init: RequestInit } {
     const base = this.baseURL.replace(/\/+$/, '');
     const path = request.url.startsWith(base) ? request.url.slice(base.length) : new URL(request.url).pathname;
     const headers = new Headers(init.headers);

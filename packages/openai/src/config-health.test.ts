@@ -39,12 +39,19 @@ describe('configFactory', () => {
       timeout: 15000,
       maxRetries: 4,
     });
-    expect(configFactory.fromEnv({ OPENAI_API_KEY: API_KEY })).toMatchObject({ baseURL: undefined, timeout: 30000, maxRetries: 2 });
+    expect(configFactory.fromEnv({ OPENAI_API_KEY: API_KEY })).toMatchObject({
+      baseURL: undefined,
+      timeout: 30000,
+      maxRetries: 2,
+    });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
   it('lets explicit values win over the environment', () => {
-    const config = configFactory.fromEnv({ OPENAI_API_KEY: 'sk-from-env-0000', OPENAI_TIMEOUT_MS: '1000' }, { apiKey: API_KEY, timeout: 2000 });
+    const config = configFactory.fromEnv(
+      { OPENAI_API_KEY: 'sk-from-env-0000', OPENAI_TIMEOUT_MS: '1000' },
+      { apiKey: API_KEY, timeout: 2000 },
+    );
     expect(config).toMatchObject({ apiKey: API_KEY, timeout: 2000 });
     expect(configFactory.create({ apiKey: API_KEY })).toMatchObject({ timeout: 30000 });
   });
@@ -66,12 +73,18 @@ describe('configFactory', () => {
   });
 
   it('names the option, not the variable, for a bad explicit value', () => {
-    expect(configError(() => createOpenAIConfig({ apiKey: API_KEY, timeout: -5 }))).toMatchObject({ variable: 'timeout' });
+    expect(configError(() => createOpenAIConfig({ apiKey: API_KEY, timeout: -5 }))).toMatchObject({
+      variable: 'timeout',
+    });
     expect(configError(() => configFactory.create({ apiKey: 42 }))).toMatchObject({ variable: 'apiKey' });
   });
 
   it('feeds createOpenAIClient as it is', async () => {
-    const config = configFactory.fromEnv({ OPENAI_API_KEY: API_KEY, OPENAI_BASE_URL: fake.baseURL, OPENAI_ORG_ID: 'org-9' });
+    const config = configFactory.fromEnv({
+      OPENAI_API_KEY: API_KEY,
+      OPENAI_BASE_URL: fake.baseURL,
+      OPENAI_ORG_ID: 'org-9',
+    });
     const client = createOpenAIClient(config);
     await client.models.list();
     expect(fake.requests.at(-1)?.headers['openai-organization']).toBe('org-9');
@@ -94,16 +107,30 @@ describe('healthCheck', () => {
 
   it('fails on an outage without retrying, warns when slow or rate limited or when a breaker is open', async () => {
     fake.reset();
-    const client = createOpenAIClient({ apiKey: API_KEY, baseURL: fake.baseURL, maxRetries: 3, health: { cacheTtlMs: 0, degradedLatencyMs: 100 } });
+    const client = createOpenAIClient({
+      apiKey: API_KEY,
+      baseURL: fake.baseURL,
+      maxRetries: 3,
+      health: { cacheTtlMs: 0, degradedLatencyMs: 100 },
+    });
     fake.enqueue({ status: 503 });
-    expect(await client.healthCheck()).toMatchObject({ status: 'fail', output: expect.stringMatching(/^UPSTREAM: .*503/) });
+    expect(await client.healthCheck()).toMatchObject({
+      status: 'fail',
+      output: expect.stringMatching(/^UPSTREAM: .*503/),
+    });
     expect(fake.requests).toHaveLength(1);
     fake.enqueue({ delayMs: 250 });
     expect(await client.healthCheck()).toMatchObject({ status: 'warn', output: expect.stringContaining('probe took') });
     fake.enqueue({ status: 429 });
-    expect(await client.healthCheck()).toMatchObject({ status: 'warn', output: expect.stringMatching(/^RATE_LIMITED/) });
+    expect(await client.healthCheck()).toMatchObject({
+      status: 'warn',
+      output: expect.stringMatching(/^RATE_LIMITED/),
+    });
     client.breaker('gpt-4o').open();
-    expect(await client.healthCheck()).toMatchObject({ status: 'warn', output: 'circuit not closed for gpt-4o (open)' });
+    expect(await client.healthCheck()).toMatchObject({
+      status: 'warn',
+      output: 'circuit not closed for gpt-4o (open)',
+    });
   });
 
   it('works on any target with models.list and validates its options', async () => {
@@ -112,6 +139,8 @@ describe('healthCheck', () => {
     expect((await check()).status).toBe('pass');
     expect((await check()).status).toBe('pass');
     expect(calls).toBe(2);
-    expect(() => createHealthCheck({ models: { list: () => Promise.resolve() } }, { timeoutMs: 0 })).toThrow(/health\.timeoutMs/);
+    expect(() => createHealthCheck({ models: { list: () => Promise.resolve() } }, { timeoutMs: 0 })).toThrow(
+      /health\.timeoutMs/,
+    );
   });
 });

@@ -40,7 +40,8 @@ const DEFAULT_MAX_RETRIES = 2;
 
 function text(variable: string, value: unknown): string | undefined {
   if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string') throw new InvalidConfigError(variable, `${variable} must be a string, got ${typeof value}`);
+  if (typeof value !== 'string')
+    throw new InvalidConfigError(variable, `${variable} must be a string, got ${typeof value}`);
   return value.trim() === '' ? undefined : value.trim();
 }
 
@@ -49,9 +50,13 @@ function apiKeyOf(variable: string, value: unknown): string {
     throw new InvalidConfigError(variable, `${variable} is required: set it to an OpenAI API key`);
   }
   // The value is a secret: messages describe it, never show it.
-  if (typeof value !== 'string') throw new InvalidConfigError(variable, `${variable} must be a string (value not shown)`);
+  if (typeof value !== 'string')
+    throw new InvalidConfigError(variable, `${variable} must be a string (value not shown)`);
   if (/\s/.test(value) || value.length < 8) {
-    throw new InvalidConfigError(variable, `${variable} is malformed: expected at least 8 characters without spaces (value not shown)`);
+    throw new InvalidConfigError(
+      variable,
+      `${variable} is malformed: expected at least 8 characters without spaces (value not shown)`,
+    );
   }
   return value;
 }
@@ -79,7 +84,10 @@ function integerOf(variable: string, value: unknown, fallback: number, min: numb
   const number = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < min || number > max) {
     const shown = describe(value);
-    throw new InvalidConfigError(variable, `${variable} must be an integer from ${min} to ${max} (${unit}), got ${shown}`);
+    throw new InvalidConfigError(
+      variable,
+      `${variable} must be an integer from ${min} to ${max} (${unit}), got ${shown}`,
+    );
   }
   return number;
 }
@@ -98,7 +106,8 @@ function sealed(config: OpenAIConfig): OpenAIConfig {
  * `INVALID_CONFIG` naming the variable (or option) — and never showing the API key.
  */
 export function createOpenAIConfig(input: OpenAIConfigInput = {}, env: Env = {}): OpenAIConfig {
-  if (typeof (input as unknown) !== 'object' || (input as unknown) === null) throw new InvalidConfigError('input', 'OpenAI config input must be an object');
+  if (typeof (input as unknown) !== 'object' || (input as unknown) === null)
+    throw new InvalidConfigError('input', 'OpenAI config input must be an object');
   const pick = (key: keyof typeof ENV_VARIABLES): [string, unknown] =>
     input[key] !== undefined ? [key, input[key]] : [ENV_VARIABLES[key], env[ENV_VARIABLES[key]]];
   return sealed({

@@ -27,13 +27,33 @@ export interface OpenAIClientEvents {
     fallback: boolean;
   };
   /** A call failed for good (after retries and fallbacks), or a stream failed mid-way. Once per call. */
-  error: { code: ErrorCode; status?: number; model: string | undefined; endpoint: string; latencyMs: number; message: string };
+  error: {
+    code: ErrorCode;
+    status?: number;
+    model: string | undefined;
+    endpoint: string;
+    latencyMs: number;
+    message: string;
+  };
   /** An attempt failed and another follows after `delayMs`. */
-  retry: { model: string | undefined; endpoint: string; attempt: number; delayMs: number; code: ErrorCode | undefined; status?: number };
+  retry: {
+    model: string | undefined;
+    endpoint: string;
+    attempt: number;
+    delayMs: number;
+    code: ErrorCode | undefined;
+    status?: number;
+  };
   /** A model's circuit breaker changed state. */
   breakerStateChange: { name: string; model: string; from: CircuitState; to: CircuitState };
   /** The client-side limiter held a call back; `waiting` is false when the call failed with `RATE_LIMITED`. */
-  rateLimited: { model: string | undefined; endpoint: string; scope: 'requests' | 'tokens'; retryAfterMs: number; waiting: boolean };
+  rateLimited: {
+    model: string | undefined;
+    endpoint: string;
+    scope: 'requests' | 'tokens';
+    retryAfterMs: number;
+    waiting: boolean;
+  };
   /** A fallback is tried after the previous model failed or was refused by its breaker. */
   fallback: { endpoint: string; from: string | undefined; to: string; code: ErrorCode };
   /** A deterministic request was answered from the response cache. */

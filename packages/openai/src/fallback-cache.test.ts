@@ -1,6 +1,11 @@
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '@infra/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createOpenAIClient, type OpenAIClientEvents, type OpenAIClientOptions, type ResponseCacheStore } from './index.js';
+import {
+  createOpenAIClient,
+  type OpenAIClientEvents,
+  type OpenAIClientOptions,
+  type ResponseCacheStore,
+} from './index.js';
 
 /** Reads a stream to its end. */
 async function drain(stream: AsyncIterable<unknown>): Promise<number> {
@@ -29,8 +34,18 @@ const chat = { model: 'gpt-4o', messages: [{ role: 'user' as const, content: 'Sa
 const modelOf = (body: unknown) => (body as { model?: string } | undefined)?.model;
 
 function client(options: OpenAIClientOptions = {}) {
-  const c = createOpenAIClient({ apiKey: API_KEY, baseURL: fake.baseURL, maxRetries: 1, retry: { initialDelayMs: 1 }, ...options });
-  const seen: { fallback: OpenAIClientEvents['fallback'][]; usage: OpenAIClientEvents['usage'][]; cacheHit: number } = { fallback: [], usage: [], cacheHit: 0 };
+  const c = createOpenAIClient({
+    apiKey: API_KEY,
+    baseURL: fake.baseURL,
+    maxRetries: 1,
+    retry: { initialDelayMs: 1 },
+    ...options,
+  });
+  const seen: { fallback: OpenAIClientEvents['fallback'][]; usage: OpenAIClientEvents['usage'][]; cacheHit: number } = {
+    fallback: [],
+    usage: [],
+    cacheHit: 0,
+  };
   c.on('fallback', (e) => seen.fallback.push(e));
   c.on('usage', (e) => seen.usage.push(e));
   c.on('cacheHit', () => seen.cacheHit++);
@@ -44,7 +59,9 @@ describe('fallbacks', () => {
     const completion = await c.chat.completions.create(chat);
     expect(completion.model).toBe('gpt-4o-mini');
     expect(fake.requests.map((r) => modelOf(r.body))).toEqual(['gpt-4o-mini']);
-    expect(seen.fallback).toEqual([{ endpoint: '/chat/completions', from: 'gpt-4o', to: 'gpt-4o-mini', code: 'CIRCUIT_OPEN' }]);
+    expect(seen.fallback).toEqual([
+      { endpoint: '/chat/completions', from: 'gpt-4o', to: 'gpt-4o-mini', code: 'CIRCUIT_OPEN' },
+    ]);
     expect(seen.usage[0]).toMatchObject({ model: 'gpt-4o-mini', fallback: true });
   });
 
@@ -53,7 +70,13 @@ describe('fallbacks', () => {
     fake.handler = (request) => (modelOf(request.body) === 'gpt-3.5-turbo' ? undefined : { status: 503 });
     const completion = await c.chat.completions.create(chat);
     expect(completion.model).toBe('gpt-3.5-turbo');
-    expect(fake.requests.map((r) => modelOf(r.body))).toEqual(['gpt-4o', 'gpt-4o', 'gpt-4o-mini', 'gpt-4o-mini', 'gpt-3.5-turbo']);
+    expect(fake.requests.map((r) => modelOf(r.body))).toEqual([
+      'gpt-4o',
+      'gpt-4o',
+      'gpt-4o-mini',
+      'gpt-4o-mini',
+      'gpt-3.5-turbo',
+    ]);
   });
 
   it('does not fall back on a request error, and throws the primary error when every route fails', async () => {
@@ -69,7 +92,12 @@ describe('fallbacks', () => {
   });
 
   it('routes to another client with its own URL, key and breaker', async () => {
-    const other = createOpenAIClient({ apiKey: BACKUP_KEY, baseURL: backup.baseURL, organization: 'org-backup', maxRetries: 0 });
+    const other = createOpenAIClient({
+      apiKey: BACKUP_KEY,
+      baseURL: backup.baseURL,
+      organization: 'org-backup',
+      maxRetries: 0,
+    });
     const { c } = client({ organization: 'org-main', fallbacks: [{ model: 'gpt-4o', client: other }] });
     fake.handler = () => ({ status: 500 });
     const completion = await c.chat.completions.create(chat);
@@ -126,11 +154,16 @@ describe('response cache', () => {
   });
 
   it('goes on without the cache when it fails', async () => {
-    const failing: ResponseCacheStore = { get: () => Promise.reject(new Error('cache down')), set: () => Promise.reject(new Error('cache down')) };
+    const failing: ResponseCacheStore = {
+      get: () => Promise.reject(new Error('cache down')),
+      set: () => Promise.reject(new Error('cache down')),
+    };
     const { c } = client({ cache: { store: failing } });
     const errors: string[] = [];
     c.on('storeError', ({ store, message }) => errors.push(`${store}:${message}`));
-    await expect(c.chat.completions.create({ ...chat, temperature: 0 })).resolves.toMatchObject({ object: 'chat.completion' });
+    await expect(c.chat.completions.create({ ...chat, temperature: 0 })).resolves.toMatchObject({
+      object: 'chat.completion',
+    });
     await expect.poll(() => errors).toEqual(['cache:cache down', 'cache:cache down']);
   });
 

@@ -9,7 +9,14 @@ import { redact } from './redact.js';
 import { withModel, type OutgoingRequest } from './request-info.js';
 import type { ResponseCache } from './response-cache.js';
 import { monitorStream, type StreamOutcome } from './stream-monitor.js';
-import { encodingForModel, estimatePromptTokens, loadedTokenCounter, reservedCompletionTokens, tokenCounter, type TokenCount } from './tokens.js';
+import {
+  encodingForModel,
+  estimatePromptTokens,
+  loadedTokenCounter,
+  reservedCompletionTokens,
+  tokenCounter,
+  type TokenCount,
+} from './tokens.js';
 import type { Usage } from './usage.js';
 
 export interface RetrySettings {
@@ -73,7 +80,10 @@ export class Guard {
     const key = model ?? '*';
     let breaker = this.breakers.get(key);
     if (!breaker) {
-      breaker = new CircuitBreaker(`${this.settings.name}:${key}`, { ...this.settings.breaker, isFailure: isBreakerFailure });
+      breaker = new CircuitBreaker(`${this.settings.name}:${key}`, {
+        ...this.settings.breaker,
+        isFailure: isBreakerFailure,
+      });
       const name = breaker.name;
       breaker.on('stateChange', ({ from, to }) => {
         this.events.emit('breakerStateChange', { name, model: key, from, to });
@@ -88,7 +98,13 @@ export class Guard {
   }
 
   /** Runs a request with cache and fallbacks; failures come back as coded errors. */
-  async serve(request: OutgoingRequest, init: RequestInit, timeoutMs: number, signal: AbortSignal, maxRetries: number): Promise<Served> {
+  async serve(
+    request: OutgoingRequest,
+    init: RequestInit,
+    timeoutMs: number,
+    signal: AbortSignal,
+    maxRetries: number,
+  ): Promise<Served> {
     const started = Date.now();
     const cache = this.settings.cache;
     const cacheKey = cache?.cacheable(request) ? cache.key(request, this.settings.scope()) : undefined;
@@ -110,10 +126,23 @@ export class Guard {
       let routed = { request: i === 0 ? request : withModel(request, route.model), init };
       if (i > 0 && route.prepare) routed = route.prepare(routed.request, init);
       try {
-        const served = await route.guard.protect(routed.request, routed.init, timeoutMs, signal, maxRetries, started, i > 0);
+        const served = await route.guard.protect(
+          routed.request,
+          routed.init,
+          timeoutMs,
+          signal,
+          maxRetries,
+          started,
+          i > 0,
+        );
         if (cacheKey && cache && served.text !== undefined) {
           cache
-            .set(cacheKey, served.response.status, served.response.headers.get('content-type') ?? 'application/json', served.text)
+            .set(
+              cacheKey,
+              served.response.status,
+              served.response.headers.get('content-type') ?? 'application/json',
+              served.text,
+            )
             .catch((error: unknown) => {
               this.storeError('cache', error);
             });
@@ -127,7 +156,12 @@ export class Guard {
           this.emitError(first, Date.now() - started);
           throw first;
         }
-        this.events.emit('fallback', { endpoint: request.endpoint, from: routed.request.model, to: next.model, code: coded.code });
+        this.events.emit('fallback', {
+          endpoint: request.endpoint,
+          from: routed.request.model,
+          to: next.model,
+          code: coded.code,
+        });
       }
     }
     throw new OpenAIClientError('UPSTREAM', 'No route served the call'); // unreachable: the loop returns or throws
@@ -156,51 +190,57 @@ export class Guard {
     const limiter = this.settings.limiter?.enabled ? this.settings.limiter : undefined;
     const run = this.policy(maxRetries).execute(
       ({ attempt }) =>
-        breaker.execute(async () => {
-          const reservation = limiter ? (this.reserveNow(limiter, request) ?? (await this.reserve(limiter, request, signal))) : undefined;
-          if (this.events.has('request')) this.events.emit('request', { model: request.model, endpoint: request.endpoint, attempt });
-          let result: AttemptResult;
-          try {
-            result = await sendAttempt({ fetch: this.settings.fetch, request, init, timeoutMs, signal, context });
-          } catch (error) {
-            this.settle(reservation, 0);
-            if (!request.replayable && typeof error === 'object' && error !== null) this.final.add(error);
-            throw error;
-          }
-          if (result.kind === 'body') {
-            this.settle(reservation, result.usage?.totalTokens);
-            this.emitUsage(request, result.servedModel, result.usage, undefined, started, fallback);
-            return { response: result.response, streamEnd: undefined, text: result.text };
-          }
-          let ended: (outcome: StreamOutcome) => void = () => undefined;
-          const outcome = new Promise<StreamOutcome>((resolve) => {
-            ended = resolve;
-          });
-          const response = monitorStream(result.response, {
-            context,
-            callerSignal: signal,
-            attempt: result.controller,
-            idleTimeoutMs: timeoutMs,
-            requireEndMarker: /^\/(chat\/completions|completions|responses)$/.test(request.endpoint),
-            onEnd: ended,
-          });
-          handOff?.({ response, streamEnd: outcome });
-          const end = await outcome;
-          result.release();
-          if (end.kind === 'failed') {
-            this.settle(reservation, undefined);
-            this.final.add(end.error);
-            this.emitError(end.error, Date.now() - started);
-            throw end.error;
-          }
-          if (end.kind === 'aborted') {
-            this.settle(reservation, undefined);
-            throw abortedError(signal.reason, context);
-          }
-          this.settle(reservation, end.usage?.totalTokens);
-          this.emitUsage(request, undefined, end.usage, end.deltas, started, fallback);
-          return { response, streamEnd: undefined };
-        }, { signal }),
+        breaker.execute(
+          async () => {
+            const reservation = limiter
+              ? (this.reserveNow(limiter, request) ?? (await this.reserve(limiter, request, signal)))
+              : undefined;
+            if (this.events.has('request'))
+              this.events.emit('request', { model: request.model, endpoint: request.endpoint, attempt });
+            let result: AttemptResult;
+            try {
+              result = await sendAttempt({ fetch: this.settings.fetch, request, init, timeoutMs, signal, context });
+            } catch (error) {
+              this.settle(reservation, 0);
+              if (!request.replayable && typeof error === 'object' && error !== null) this.final.add(error);
+              throw error;
+            }
+            if (result.kind === 'body') {
+              this.settle(reservation, result.usage?.totalTokens);
+              this.emitUsage(request, result.servedModel, result.usage, undefined, started, fallback);
+              return { response: result.response, streamEnd: undefined, text: result.text };
+            }
+            let ended: (outcome: StreamOutcome) => void = () => undefined;
+            const outcome = new Promise<StreamOutcome>((resolve) => {
+              ended = resolve;
+            });
+            const response = monitorStream(result.response, {
+              context,
+              callerSignal: signal,
+              attempt: result.controller,
+              idleTimeoutMs: timeoutMs,
+              requireEndMarker: /^\/(chat\/completions|completions|responses)$/.test(request.endpoint),
+              onEnd: ended,
+            });
+            handOff?.({ response, streamEnd: outcome });
+            const end = await outcome;
+            result.release();
+            if (end.kind === 'failed') {
+              this.settle(reservation, undefined);
+              this.final.add(end.error);
+              this.emitError(end.error, Date.now() - started);
+              throw end.error;
+            }
+            if (end.kind === 'aborted') {
+              this.settle(reservation, undefined);
+              throw abortedError(signal.reason, context);
+            }
+            this.settle(reservation, end.usage?.totalTokens);
+            this.emitUsage(request, undefined, end.usage, end.deltas, started, fallback);
+            return { response, streamEnd: undefined };
+          },
+          { signal },
+        ),
       { signal },
     );
     return handedOff ? Promise.race([handedOff, run]) : run;
@@ -252,11 +292,23 @@ export class Guard {
     return limiter.tryAcquireNow(tokens);
   }
 
-  private estimate(limiter: TokenBudgetLimiter, endpoint: string, body: Record<string, unknown>, count: TokenCount): number {
-    return estimatePromptTokens(endpoint, body, count) + reservedCompletionTokens(endpoint, body, limiter.defaultCompletionTokens);
+  private estimate(
+    limiter: TokenBudgetLimiter,
+    endpoint: string,
+    body: Record<string, unknown>,
+    count: TokenCount,
+  ): number {
+    return (
+      estimatePromptTokens(endpoint, body, count) +
+      reservedCompletionTokens(endpoint, body, limiter.defaultCompletionTokens)
+    );
   }
 
-  private async reserve(limiter: TokenBudgetLimiter, request: OutgoingRequest, signal: AbortSignal): Promise<Reservation> {
+  private async reserve(
+    limiter: TokenBudgetLimiter,
+    request: OutgoingRequest,
+    signal: AbortSignal,
+  ): Promise<Reservation> {
     let tokens = 0;
     if (limiter.budget.tokens > 0 && request.body) {
       const count = await tokenCounter(encodingForModel(request.model));
@@ -340,8 +392,22 @@ class RequestHooks implements LimiterHooks {
     private readonly request: OutgoingRequest | undefined,
   ) {}
 
-  rateLimited({ scope, retryAfterMs, waiting }: { scope: 'requests' | 'tokens'; retryAfterMs: number; waiting: boolean }): void {
-    this.guard.events.emit('rateLimited', { model: this.request?.model, endpoint: this.request?.endpoint ?? '', scope, retryAfterMs, waiting });
+  rateLimited({
+    scope,
+    retryAfterMs,
+    waiting,
+  }: {
+    scope: 'requests' | 'tokens';
+    retryAfterMs: number;
+    waiting: boolean;
+  }): void {
+    this.guard.events.emit('rateLimited', {
+      model: this.request?.model,
+      endpoint: this.request?.endpoint ?? '',
+      scope,
+      retryAfterMs,
+      waiting,
+    });
   }
 
   storeError(error: unknown): void {

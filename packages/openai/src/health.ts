@@ -37,7 +37,10 @@ export interface HealthProbeTarget {
  * `cacheTtlMs`, with concurrent callers sharing one probe. `warn` when the probe is slow, when the
  * client-side or OpenAI rate limit refused it, or when some model's breaker is not closed.
  */
-export function createHealthCheck(target: HealthProbeTarget, options: HealthCheckOptions = {}): () => Promise<HealthCheckResult> {
+export function createHealthCheck(
+  target: HealthProbeTarget,
+  options: HealthCheckOptions = {},
+): () => Promise<HealthCheckResult> {
   const cacheTtlMs = nonNegative('health.cacheTtlMs', options.cacheTtlMs, 30_000);
   const timeoutMs = positive('health.timeoutMs', options.timeoutMs, 5_000);
   const degradedLatencyMs = positive('health.degradedLatencyMs', options.degradedLatencyMs, 2_000);
@@ -53,7 +56,14 @@ export function createHealthCheck(target: HealthProbeTarget, options: HealthChec
       const observedValue = Date.now() - started;
       const rateLimited = isOpenAIClientError(error, 'RATE_LIMITED');
       const output = isOpenAIClientError(error) ? `${error.code}: ${error.message}` : 'OpenAI probe failed';
-      return { status: rateLimited ? 'warn' : 'fail', componentType: 'system', observedValue, observedUnit: 'ms', output, time };
+      return {
+        status: rateLimited ? 'warn' : 'fail',
+        componentType: 'system',
+        observedValue,
+        observedUnit: 'ms',
+        output,
+        time,
+      };
     }
     const observedValue = Date.now() - started;
     const notClosed = Object.entries(target.breakerStates?.() ?? {}).filter(([, state]) => state !== 'closed');

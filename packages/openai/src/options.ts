@@ -89,7 +89,8 @@ export interface ResolvedOptions {
 }
 
 export function resolveOptions(options: OpenAIClientOptions): ResolvedOptions {
-  if (typeof (options as unknown) !== 'object' || (options as unknown) === null) throw new InvalidOptionError('options', options, 'an object');
+  if (typeof (options as unknown) !== 'object' || (options as unknown) === null)
+    throw new InvalidOptionError('options', options, 'an object');
   const retry = options.retry ?? {};
   const jitter: unknown = retry.jitter ?? 'full';
   if (jitter !== 'full' && jitter !== 'decorrelated' && jitter !== 'none') {

@@ -37,7 +37,11 @@ export class ResponseCache {
   constructor(options: ResponseCacheOptions) {
     const store = options.store as Partial<ResponseCacheStore> | undefined;
     if (typeof store?.get !== 'function' || typeof store.set !== 'function') {
-      throw new InvalidOptionError('cache.store', options.store, 'an object with get(key) and set(key, value, { ttl })');
+      throw new InvalidOptionError(
+        'cache.store',
+        options.store,
+        'an object with get(key) and set(key, value, { ttl })',
+      );
     }
     this.store = options.store;
     this.ttlSeconds = positive('cache.ttlSeconds', options.ttlSeconds, 3600);
@@ -49,12 +53,19 @@ export class ResponseCache {
    * stream. Anything else could legitimately answer differently each time.
    */
   cacheable(request: OutgoingRequest): boolean {
-    return request.method === 'POST' && !request.stream && request.rawBody !== undefined && request.body?.temperature === 0;
+    return (
+      request.method === 'POST' && !request.stream && request.rawBody !== undefined && request.body?.temperature === 0
+    );
   }
 
   /** Key: hash of the account scope, the URL and the exact body. */
   key(request: OutgoingRequest, scope: string): string {
-    const hash = createHash('sha256').update(scope).update('\n').update(request.url).update('\n').update(request.rawBody ?? '');
+    const hash = createHash('sha256')
+      .update(scope)
+      .update('\n')
+      .update(request.url)
+      .update('\n')
+      .update(request.rawBody ?? '');
     return this.keyPrefix + hash.digest('hex');
   }
 

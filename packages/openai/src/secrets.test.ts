@@ -20,7 +20,17 @@ afterAll(async () => {
   await fake.close();
 });
 
-const EVENTS: OpenAIClientEventName[] = ['request', 'usage', 'error', 'retry', 'breakerStateChange', 'rateLimited', 'fallback', 'cacheHit', 'storeError'];
+const EVENTS: OpenAIClientEventName[] = [
+  'request',
+  'usage',
+  'error',
+  'retry',
+  'breakerStateChange',
+  'rateLimited',
+  'fallback',
+  'cacheHit',
+  'storeError',
+];
 
 /** Everything a caller could print: messages, stacks, causes, JSON and inspect output. */
 function everything(value: unknown): string {
@@ -44,7 +54,14 @@ describe('the API key never leaks', () => {
       error: (...args: unknown[]) => logs.push(args),
     };
     const port = await closedPort();
-    const down = createOpenAIClient({ apiKey: API_KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 1, retry: { initialDelayMs: 1 }, logger, logLevel: 'debug' });
+    const down = createOpenAIClient({
+      apiKey: API_KEY,
+      baseURL: `http://127.0.0.1:${port}/v1`,
+      maxRetries: 1,
+      retry: { initialDelayMs: 1 },
+      logger,
+      logLevel: 'debug',
+    });
     const client = createOpenAIClient({
       apiKey: API_KEY,
       baseURL: fake.baseURL,
@@ -63,19 +80,31 @@ describe('the API key never leaks', () => {
     }
     fake.handler = (request) => {
       if ((request.body as { model?: string } | undefined)?.model === 'gpt-4o-mini') {
-        return { status: 401, error: { message: `Incorrect API key provided: ${API_KEY}. Find your key at ...`, type: 'invalid_request_error', code: 'invalid_api_key' } };
+        return {
+          status: 401,
+          error: {
+            message: `Incorrect API key provided: ${API_KEY}. Find your key at ...`,
+            type: 'invalid_request_error',
+            code: 'invalid_api_key',
+          },
+        };
       }
       return { status: 500, error: { message: `upstream saw ${API_KEY}` } };
     };
     const errors: unknown[] = [];
-    const chat = (model: string) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
+    const chat = (model: string) =>
+      client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
     errors.push(await chat('gpt-4o-mini').catch((e: unknown) => e));
     errors.push(await chat('gpt-4o').catch((e: unknown) => e));
     errors.push(await chat('gpt-4o').catch((e: unknown) => e));
     errors.push(await down.models.list().catch((e: unknown) => e));
     const stream = await (async () => {
       fake.handler = () => ({ breakAfterChunks: 2 });
-      const s = await client.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }], stream: true });
+      const s = await client.chat.completions.create({
+        model: 'gpt-4.1',
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+      });
       await drain(s);
     })().catch((e: unknown) => e);
     errors.push(stream);

@@ -80,11 +80,15 @@ export function monitorStream(response: Response, options: StreamMonitorOptions)
       if (idleTimeoutMs > 0) {
         idle = setTimeout(() => {
           attempt.abort(
-            new OpenAIClientError('TIMEOUT', `OpenAI stream on ${context.endpoint} sent nothing for ${idleTimeoutMs} ms`, {
-              isRetryable: true,
-              model: context.model,
-              endpoint: context.endpoint,
-            }),
+            new OpenAIClientError(
+              'TIMEOUT',
+              `OpenAI stream on ${context.endpoint} sent nothing for ${idleTimeoutMs} ms`,
+              {
+                isRetryable: true,
+                model: context.model,
+                endpoint: context.endpoint,
+              },
+            ),
           );
         }, idleTimeoutMs);
         idle.unref();
@@ -101,7 +105,9 @@ export function monitorStream(response: Response, options: StreamMonitorOptions)
           return;
         }
         const reason: unknown = attempt.signal.reason;
-        const failure = isOpenAIClientError(reason, 'TIMEOUT') ? reason : connectionError(error, context, 'OpenAI stream broke');
+        const failure = isOpenAIClientError(reason, 'TIMEOUT')
+          ? reason
+          : connectionError(error, context, 'OpenAI stream broke');
         finish({ kind: 'failed', error: failure });
         controller.error(failure);
         return;
@@ -149,7 +155,11 @@ function streamErrorEvent(data: string, context: ErrorContext): OpenAIClientErro
   let message = 'OpenAI sent an error event mid-stream';
   let upstreamCode: string | undefined;
   try {
-    const event = JSON.parse(data) as { error?: { message?: unknown; code?: unknown }; message?: unknown; code?: unknown };
+    const event = JSON.parse(data) as {
+      error?: { message?: unknown; code?: unknown };
+      message?: unknown;
+      code?: unknown;
+    };
     const detail = event.error ?? event;
     if (typeof detail.message === 'string') message += `: ${detail.message}`;
     if (typeof detail.code === 'string') upstreamCode = detail.code;

@@ -29,8 +29,12 @@ describe('token estimates', () => {
     const { countTokens } = await import('gpt-tokenizer/encoding/o200k_base');
     const options = { disallowedSpecial: new Set<string>() };
     // 1,500 distinct texts (three times the cache) and then the first ones again.
-    const texts = Array.from({ length: 1500 }, (_, i) => `Challenge ${String(i)}: sum ${'ab '.repeat(i % 7)}the <|endoftext|> pairs`);
-    for (const text of [...texts, ...texts.slice(0, 50), ...texts.slice(0, 50)]) expect(count(text)).toBe(countTokens(text, options));
+    const texts = Array.from(
+      { length: 1500 },
+      (_, i) => `Challenge ${String(i)}: sum ${'ab '.repeat(i % 7)}the <|endoftext|> pairs`,
+    );
+    for (const text of [...texts, ...texts.slice(0, 50), ...texts.slice(0, 50)])
+      expect(count(text)).toBe(countTokens(text, options));
     const long = 'word '.repeat(3000);
     expect(count(long)).toBe(countTokens(long, options));
     expect(count('')).toBe(0);
@@ -40,9 +44,19 @@ describe('token estimates', () => {
     const count = await tokenCounter('o200k_base');
     const messages = [
       { role: 'system', content: 'You are terse.' },
-      { role: 'user', name: 'ann', content: [{ type: 'text', text: 'Hello, world!' }, { type: 'image_url', image_url: { url: 'data:...' } }] },
+      {
+        role: 'user',
+        name: 'ann',
+        content: [
+          { type: 'text', text: 'Hello, world!' },
+          { type: 'image_url', image_url: { url: 'data:...' } },
+        ],
+      },
     ];
-    const expected = 3 + (3 + count('system') + count('You are terse.')) + (3 + count('user') + 1 + count('ann') + count('Hello, world!') + 85);
+    const expected =
+      3 +
+      (3 + count('system') + count('You are terse.')) +
+      (3 + count('user') + 1 + count('ann') + count('Hello, world!') + 85);
     expect(estimatePromptTokens('/chat/completions', { messages }, count)).toBe(expected);
     expect(estimatePromptTokens('/completions', { prompt: ['Hello, world!', 'Hello, world!'] }, count)).toBe(8);
     expect(estimatePromptTokens('/embeddings', { input: [[1, 2, 3], 'Hello, world!'] }, count)).toBe(7);

@@ -18,5 +18,9 @@ export function readUsage(value: unknown): Usage | undefined {
   const prompt = count(usage.prompt_tokens) ?? count(usage.input_tokens);
   if (prompt === undefined) return undefined;
   const completion = count(usage.completion_tokens) ?? count(usage.output_tokens) ?? 0;
-  return { promptTokens: prompt, completionTokens: completion, totalTokens: count(usage.total_tokens) ?? prompt + completion };
+  return {
+    promptTokens: prompt,
+    completionTokens: completion,
+    totalTokens: count(usage.total_tokens) ?? prompt + completion,
+  };
 }

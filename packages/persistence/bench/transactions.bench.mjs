@@ -64,7 +64,9 @@ try {
   console.table(bench.table());
   const hz = (name) => bench.tasks.find((t) => t.name === name).result.throughput.mean;
   const single = hz('withTransaction (one INSERT)') / hz('raw pg BEGIN/INSERT/COMMIT');
-  console.log(`withTransaction / raw pg throughput, one caller: ${single.toFixed(3)} (overhead ${((1 / single - 1) * 100).toFixed(1)}%)`);
+  console.log(
+    `withTransaction / raw pg throughput, one caller: ${single.toFixed(3)} (overhead ${((1 / single - 1) * 100).toFixed(1)}%)`,
+  );
 
   console.log('\n--- 16 concurrent callers, same pool (16 connections), alternating rounds ---');
   const rawRuns = [];
@@ -77,14 +79,18 @@ try {
   const ourTps = median(ourRuns);
   console.log(`raw pg:          ${rawTps.toFixed(0)} tx/s (median of ${rawRuns.map((v) => v.toFixed(0)).join(', ')})`);
   console.log(`withTransaction: ${ourTps.toFixed(0)} tx/s (median of ${ourRuns.map((v) => v.toFixed(0)).join(', ')})`);
-  console.log(`withTransaction / raw pg, 16 callers: ${(ourTps / rawTps).toFixed(3)} (overhead ${((rawTps / ourTps - 1) * 100).toFixed(1)}%; target <= 10%)`);
+  console.log(
+    `withTransaction / raw pg, 16 callers: ${(ourTps / rawTps).toFixed(3)} (overhead ${((rawTps / ourTps - 1) * 100).toFixed(1)}%; target <= 10%)`,
+  );
 
   console.log('\n--- PGlite (in memory) against Postgres, same workload, 16 callers ---');
   const lite = await createPgliteDriver();
   await lite.query('CREATE TABLE events (id bigserial PRIMARY KEY, payload text NOT NULL)');
   const liteManager = new TransactionManager(lite);
   const liteTps = await throughput(ours(liteManager), 16, concurrentTotal);
-  console.log(`PGlite withTransaction: ${liteTps.toFixed(0)} tx/s; PGlite / Postgres: ${(liteTps / ourTps).toFixed(2)}`);
+  console.log(
+    `PGlite withTransaction: ${liteTps.toFixed(0)} tx/s; PGlite / Postgres: ${(liteTps / ourTps).toFixed(2)}`,
+  );
   await liteManager.close();
   await lite.close();
 
@@ -96,16 +102,21 @@ try {
       while (n++ < leakTotal) {
         const dice = Math.random();
         try {
-          await manager.withTransaction(async (tx) => {
-            await tx.query(insert, ['leak']);
-            if (dice < 0.1) throw new Error('application failure');
-            if (dice < 0.15) await tx.query('SELECT * FROM no_such_table');
-            if (dice < 0.25) {
-              await tx.withTransaction(async () => {
-                throw new Error('savepoint failure');
-              }).catch(() => outcomes.savepointRolledBack++);
-            }
-          }, { retries: 0 });
+          await manager.withTransaction(
+            async (tx) => {
+              await tx.query(insert, ['leak']);
+              if (dice < 0.1) throw new Error('application failure');
+              if (dice < 0.15) await tx.query('SELECT * FROM no_such_table');
+              if (dice < 0.25) {
+                await tx
+                  .withTransaction(async () => {
+                    throw new Error('savepoint failure');
+                  })
+                  .catch(() => outcomes.savepointRolledBack++);
+              }
+            },
+            { retries: 0 },
+          );
           outcomes.committed++;
         } catch (error) {
           if (error.code === 'QUERY_FAILED') outcomes.sqlError++;
@@ -122,7 +133,8 @@ try {
     `leaked: ${driver.leasedConnections} leases, ${manager.openTransactions} open transactions, ` +
       `${pool.totalCount - pool.idleCount} pool clients checked out, ${rows[0].n} sessions idle in transaction`,
   );
-  if (driver.leasedConnections !== 0 || manager.openTransactions !== 0 || pool.totalCount !== pool.idleCount) process.exitCode = 1;
+  if (driver.leasedConnections !== 0 || manager.openTransactions !== 0 || pool.totalCount !== pool.idleCount)
+    process.exitCode = 1;
 } finally {
   await manager.close();
   await pool.end();

@@ -12,9 +12,14 @@ let current: Persistence<object> | undefined;
  * Creates the application's default persistence, used by {@link createUnitOfWork} and
  * {@link withTransaction}. Call it once at startup; a second call before `closePersistence()` fails.
  */
-export function configurePersistence<R extends object = RegisteredRepositories>(options: PersistenceOptions<R> = {}): Persistence<R> {
+export function configurePersistence<R extends object = RegisteredRepositories>(
+  options: PersistenceOptions<R> = {},
+): Persistence<R> {
   if (current) {
-    throw new PersistenceError('ALREADY_CONFIGURED', 'Persistence is already configured: call closePersistence() before configuring it again');
+    throw new PersistenceError(
+      'ALREADY_CONFIGURED',
+      'Persistence is already configured: call closePersistence() before configuring it again',
+    );
   }
   const persistence = new Persistence<R>(options);
   current = persistence;
@@ -41,12 +46,17 @@ export function getPersistence<R extends object = RegisteredRepositories>(): Per
 }
 
 /** A new unit of work on the default persistence; call `begin()` on it. */
-export async function createUnitOfWork<R extends object = RegisteredRepositories>(options?: UnitOfWorkOptions): Promise<UnitOfWork<R>> {
+export async function createUnitOfWork<R extends object = RegisteredRepositories>(
+  options?: UnitOfWorkOptions,
+): Promise<UnitOfWork<R>> {
   return getPersistence<R>().createUnitOfWork(options);
 }
 
 /** `withTransaction` of the default persistence. */
-export async function withTransaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
+export async function withTransaction<T>(
+  fn: (tx: Transaction) => Promise<T>,
+  options?: TransactionOptions,
+): Promise<T> {
   return getPersistence().withTransaction(fn, options);
 }
 

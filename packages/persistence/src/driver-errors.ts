@@ -35,7 +35,10 @@ export function toPersistenceError(error: unknown): PersistenceError {
     });
   }
   if (sqlState === '57014') {
-    return new PersistenceError('STATEMENT_TIMEOUT', `Statement cancelled (57014): ${message}`, { cause: error, sqlState });
+    return new PersistenceError('STATEMENT_TIMEOUT', `Statement cancelled (57014): ${message}`, {
+      cause: error,
+      sqlState,
+    });
   }
   // 57P01-57P03: the server shut the session down; class 08: connection exception;
   // 25P03: idle-in-transaction timeout, after which the server closes the session.

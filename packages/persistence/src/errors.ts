@@ -77,8 +77,16 @@ export class InvalidOptionError extends PersistenceError {
   readonly option: string;
   readonly value: unknown;
 
-  constructor(option: string, value: unknown, expected: string, code: 'INVALID_OPTION' | 'INVALID_ARGUMENT' = 'INVALID_OPTION') {
-    super(code, `Invalid ${code === 'INVALID_OPTION' ? 'option' : 'argument'} "${option}": expected ${expected}, got ${describe(value)}`);
+  constructor(
+    option: string,
+    value: unknown,
+    expected: string,
+    code: 'INVALID_OPTION' | 'INVALID_ARGUMENT' = 'INVALID_OPTION',
+  ) {
+    super(
+      code,
+      `Invalid ${code === 'INVALID_OPTION' ? 'option' : 'argument'} "${option}": expected ${expected}, got ${describe(value)}`,
+    );
     this.name = 'InvalidOptionError';
     this.option = option;
     this.value = value;

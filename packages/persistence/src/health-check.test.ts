@@ -48,7 +48,10 @@ describe('checkDatabaseHealth', () => {
   });
 
   it('fails when the database cannot be reached', async () => {
-    const unreachable = await createPgDriver({ connectionString: `postgres://postgres@127.0.0.1:${await closedPort()}/test`, connectTimeoutMs: 300 });
+    const unreachable = await createPgDriver({
+      connectionString: `postgres://postgres@127.0.0.1:${await closedPort()}/test`,
+      connectTimeoutMs: 300,
+    });
     const health = await checkDatabaseHealth(unreachable, { timeoutMs: 1000 });
     await unreachable.close();
     expect(health.status).toBe('fail');
@@ -57,6 +60,9 @@ describe('checkDatabaseHealth', () => {
   });
 
   it('validates its options', async () => {
-    await expect(checkDatabaseHealth(driver, { warnSaturation: 2 })).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'warnSaturation' });
+    await expect(checkDatabaseHealth(driver, { warnSaturation: 2 })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      option: 'warnSaturation',
+    });
   });
 });

@@ -29,7 +29,10 @@ export interface DatabaseHealthOptions {
  * `warn`: it answered but the pool is nearly full or callers wait (or the probe itself could not
  * get a connection from a full pool: the database may be fine, the service is not).
  */
-export async function checkDatabaseHealth(driver: DatabaseDriver, options: DatabaseHealthOptions = {}): Promise<DatabaseHealth> {
+export async function checkDatabaseHealth(
+  driver: DatabaseDriver,
+  options: DatabaseHealthOptions = {},
+): Promise<DatabaseHealth> {
   const timeoutMs = integer('timeoutMs', options.timeoutMs ?? 2000, 1);
   const warnSaturation = ratio('warnSaturation', options.warnSaturation ?? 0.8);
   const started = performance.now();
@@ -51,7 +54,11 @@ export async function checkDatabaseHealth(driver: DatabaseDriver, options: Datab
   const poolText = `${stats.inUse}/${stats.max} connections in use, ${stats.waiting} waiting`;
   if (probeError !== undefined) {
     const starved = isPersistenceError(probeError, 'ACQUIRE_TIMEOUT');
-    return { ...base, status: starved ? 'warn' : 'fail', output: `${starved ? 'Pool exhausted' : 'Database probe failed'}: ${toErrorMessage(probeError)} (${poolText})` };
+    return {
+      ...base,
+      status: starved ? 'warn' : 'fail',
+      output: `${starved ? 'Pool exhausted' : 'Database probe failed'}: ${toErrorMessage(probeError)} (${poolText})`,
+    };
   }
   const result: DatabaseHealth = { ...base, status: 'pass', observedValue: observed, observedUnit: 'ms' };
   if (saturation >= warnSaturation || stats.waiting > 0) {

@@ -1,5 +1,12 @@
 export { Persistence } from './persistence.js';
-export { configurePersistence, closePersistence, createUnitOfWork, getPersistence, setDefaultPersistence, withTransaction } from './default-persistence.js';
+export {
+  configurePersistence,
+  closePersistence,
+  createUnitOfWork,
+  getPersistence,
+  setDefaultPersistence,
+  withTransaction,
+} from './default-persistence.js';
 export { resolvePersistenceOptions } from './persistence-options.js';
 export type { PersistenceOptions, ResolvedPersistenceOptions } from './persistence-options.js';
 export { TransactionManager } from './transaction-manager.js';
@@ -11,7 +18,16 @@ export { UnitOfWork } from './unit-of-work.js';
 export type { UnitOfWorkOptions, UnitOfWorkState } from './unit-of-work.js';
 export { Repository, RepositoryRegistry } from './repository.js';
 export type { RegisteredRepositories, RepositoryFactories, RepositoryFactory, RepositoryTypes } from './repository.js';
-export type { AcquireOptions, DatabaseDriver, DriverCapabilities, DriverConnection, PoolStats, QueryParams, QueryResult, Queryable } from './driver.js';
+export type {
+  AcquireOptions,
+  DatabaseDriver,
+  DriverCapabilities,
+  DriverConnection,
+  PoolStats,
+  QueryParams,
+  QueryResult,
+  Queryable,
+} from './driver.js';
 export { toPersistenceError } from './driver-errors.js';
 export { checkDatabaseHealth } from './health-check.js';
 export type { DatabaseHealth, DatabaseHealthOptions } from './health-check.js';

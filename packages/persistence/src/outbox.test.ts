@@ -22,7 +22,9 @@ describe.each(driverFixtures('outbox'))('outbox on $name', (fixture) => {
   });
 
   async function pending(): Promise<string[]> {
-    return (await driver.query<{ topic: string }>('SELECT topic FROM outbox WHERE sent_at IS NULL ORDER BY id')).rows.map((row) => row.topic);
+    return (
+      await driver.query<{ topic: string }>('SELECT topic FROM outbox WHERE sent_at IS NULL ORDER BY id')
+    ).rows.map((row) => row.topic);
   }
 
   it('writes a message only when its transaction commits', async () => {
@@ -38,7 +40,14 @@ describe.each(driverFixtures('outbox'))('outbox on $name', (fixture) => {
       .catch(() => undefined);
     expect(await pending()).toEqual(['challenge.completed']);
     const [message] = await manager.withTransaction((tx) => fetchOutboxBatch(tx));
-    expect(message).toMatchObject({ id, topic: 'challenge.completed', key: 'user-7', payload: { userId: 7, score: 3 }, headers: { source: 'test' }, attempts: 0 });
+    expect(message).toMatchObject({
+      id,
+      topic: 'challenge.completed',
+      key: 'user-7',
+      payload: { userId: 7, score: 3 },
+      headers: { source: 'test' },
+      attempts: 0,
+    });
     expect(message!.createdAt).toBeInstanceOf(Date);
   });
 
@@ -51,23 +60,44 @@ describe.each(driverFixtures('outbox'))('outbox on $name', (fixture) => {
       const batch = await fetchOutboxBatch(tx, { limit: 10 });
       const [first, ...rest] = batch.filter((message) => message.topic !== 'challenge.completed');
       await markOutboxFailed(tx, first!.id, 'broker down', { retryDelayMs: 60_000 });
-      expect(await markOutboxSent(tx, rest.map((message) => message.id))).toBe(rest.length);
-      await markOutboxSent(tx, batch.filter((message) => message.topic === 'challenge.completed').map((message) => message.id));
+      expect(
+        await markOutboxSent(
+          tx,
+          rest.map((message) => message.id),
+        ),
+      ).toBe(rest.length);
+      await markOutboxSent(
+        tx,
+        batch.filter((message) => message.topic === 'challenge.completed').map((message) => message.id),
+      );
     });
     // 'a' waits out its back-off; everything else was sent.
     expect(await manager.withTransaction((tx) => fetchOutboxBatch(tx))).toEqual([]);
-    const { rows } = await driver.query<{ attempts: number; last_error: string }>("SELECT attempts, last_error FROM outbox WHERE topic = 'a'");
+    const { rows } = await driver.query<{ attempts: number; last_error: string }>(
+      "SELECT attempts, last_error FROM outbox WHERE topic = 'a'",
+    );
     expect(rows).toEqual([{ attempts: 1, last_error: 'broker down' }]);
   });
 
   it('validates what it is given', async () => {
-    await expect(addToOutbox(driver as never, 't', {})).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', option: 'tx' });
+    await expect(addToOutbox(driver as never, 't', {})).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      option: 'tx',
+    });
     await manager.withTransaction(async (tx) => {
       await expect(addToOutbox(tx, '', {})).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', option: 'topic' });
-      await expect(addToOutbox(tx, 't', undefined)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', option: 'payload' });
-      await expect(addToOutbox(tx, 't', {}, { headers: { n: 1 as never } })).rejects.toMatchObject({ option: 'headers.n' });
+      await expect(addToOutbox(tx, 't', undefined)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        option: 'payload',
+      });
+      await expect(addToOutbox(tx, 't', {}, { headers: { n: 1 as never } })).rejects.toMatchObject({
+        option: 'headers.n',
+      });
       await expect(markOutboxSent(tx, ['1; DROP TABLE outbox'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-      await expect(fetchOutboxBatch(tx, { table: 'outbox; --' })).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'table' });
+      await expect(fetchOutboxBatch(tx, { table: 'outbox; --' })).rejects.toMatchObject({
+        code: 'INVALID_OPTION',
+        option: 'table',
+      });
     });
   });
 
@@ -84,7 +114,9 @@ describe.each(driverFixtures('outbox'))('outbox on $name', (fixture) => {
       await hold;
     });
     await expect.poll(() => firstBatch.length).toBe(3);
-    const secondBatch = await manager.withTransaction(async (tx) => (await fetchOutboxBatch(tx, { limit: 10 })).map((message) => message.topic));
+    const secondBatch = await manager.withTransaction(async (tx) =>
+      (await fetchOutboxBatch(tx, { limit: 10 })).map((message) => message.topic),
+    );
     release();
     await first;
     expect(firstBatch).toEqual(['m0', 'm1', 'm2']);

@@ -72,17 +72,24 @@ export async function addToOutbox(
   options: AddToOutboxOptions = {},
 ): Promise<{ id: string }> {
   if (!isTransaction(tx)) {
-    throw new InvalidOptionError('tx', tx, 'an active transaction (the outbox row must commit with the business change)', 'INVALID_ARGUMENT');
+    throw new InvalidOptionError(
+      'tx',
+      tx,
+      'an active transaction (the outbox row must commit with the business change)',
+      'INVALID_ARGUMENT',
+    );
   }
   nonEmptyString('topic', topic, 'INVALID_ARGUMENT');
   plainObject('options', options, 'INVALID_ARGUMENT');
   const json = payload === undefined ? undefined : JSON.stringify(payload);
-  if (json === undefined) throw new InvalidOptionError('payload', payload, 'a JSON-serializable value', 'INVALID_ARGUMENT');
+  if (json === undefined)
+    throw new InvalidOptionError('payload', payload, 'a JSON-serializable value', 'INVALID_ARGUMENT');
   const key = options.key === undefined ? null : nonEmptyString('key', options.key, 'INVALID_ARGUMENT');
   const headers = options.headers ?? {};
   plainObject('headers', headers, 'INVALID_ARGUMENT');
   for (const [name, value] of Object.entries(headers)) {
-    if (typeof value !== 'string') throw new InvalidOptionError(`headers.${name}`, value, 'a string', 'INVALID_ARGUMENT');
+    if (typeof value !== 'string')
+      throw new InvalidOptionError(`headers.${name}`, value, 'a string', 'INVALID_ARGUMENT');
   }
   const table = qualifiedName('table', options.table ?? 'outbox');
   const { rows } = await tx.query<{ id: string }>(
@@ -128,11 +135,18 @@ export async function fetchOutboxBatch(tx: Queryable, options: FetchOutboxOption
 }
 
 /** Marks messages as sent; returns how many were still unsent. */
-export async function markOutboxSent(tx: Queryable, ids: readonly string[], options: OutboxTableOptions = {}): Promise<number> {
+export async function markOutboxSent(
+  tx: Queryable,
+  ids: readonly string[],
+  options: OutboxTableOptions = {},
+): Promise<number> {
   const list = outboxIds(ids);
   if (list.length === 0) return 0;
   const table = qualifiedName('table', options.table ?? 'outbox');
-  const { rowCount } = await tx.query(`UPDATE ${table} SET sent_at = now() WHERE id = ANY($1::bigint[]) AND sent_at IS NULL`, [list]);
+  const { rowCount } = await tx.query(
+    `UPDATE ${table} SET sent_at = now() WHERE id = ANY($1::bigint[]) AND sent_at IS NULL`,
+    [list],
+  );
   return rowCount;
 }
 
@@ -144,7 +158,8 @@ export async function markOutboxFailed(
   options: OutboxTableOptions & { retryDelayMs?: number } = {},
 ): Promise<void> {
   const [messageId] = outboxIds([id]);
-  if (typeof error !== 'string') throw new InvalidOptionError('error', error, 'a string describing the failure', 'INVALID_ARGUMENT');
+  if (typeof error !== 'string')
+    throw new InvalidOptionError('error', error, 'a string describing the failure', 'INVALID_ARGUMENT');
   const table = qualifiedName('table', options.table ?? 'outbox');
   const retryDelayMs = integer('retryDelayMs', options.retryDelayMs ?? 1000);
   await tx.query(
@@ -158,7 +173,12 @@ function outboxIds(ids: readonly string[]): string[] {
   if (!Array.isArray(ids)) throw new InvalidOptionError('ids', ids, 'an array of outbox ids', 'INVALID_ARGUMENT');
   return ids.map((id, index) => {
     if (typeof id !== 'string' || !/^\d{1,19}$/.test(id)) {
-      throw new InvalidOptionError(`ids[${index}]`, id, 'an outbox id (digits, as returned by addToOutbox)', 'INVALID_ARGUMENT');
+      throw new InvalidOptionError(
+        `ids[${index}]`,
+        id,
+        'an outbox id (digits, as returned by addToOutbox)',
+        'INVALID_ARGUMENT',
+      );
     }
     return id;
   });

@@ -6,7 +6,10 @@ import { integer, nonEmptyString, oneOf, plainObject, ratio } from './validate.j
 
 /** Everything a {@link import('./persistence.js').Persistence} can be configured with. */
 export interface PersistenceOptions<R extends object = Record<string, unknown>> {
-  /** A driver to use (`createPgDriver`, `createPgliteDriver`, your own). Never closed by us. @default chosen from `connectionString` */
+  /**
+   * A driver to use (`createPgDriver`, `createPgliteDriver`, your own). Never closed by us. @default chosen from
+   * `connectionString`
+   */
   driver?: DatabaseDriver;
   /**
    * Postgres to connect to with `pg` (a pool created and closed by us). Without one, an embedded
@@ -94,7 +97,11 @@ export function resolvePersistenceOptions<R extends object>(
   const retryInitialDelayMs = integer('retryInitialDelayMs', options.retryInitialDelayMs ?? 20);
   const retryMaxDelayMs = integer('retryMaxDelayMs', options.retryMaxDelayMs ?? 1000);
   if (retryMaxDelayMs < retryInitialDelayMs) {
-    throw new InvalidOptionError('retryMaxDelayMs', retryMaxDelayMs, `a delay >= retryInitialDelayMs (${retryInitialDelayMs})`);
+    throw new InvalidOptionError(
+      'retryMaxDelayMs',
+      retryMaxDelayMs,
+      `a delay >= retryInitialDelayMs (${retryInitialDelayMs})`,
+    );
   }
   return {
     driver,

@@ -2,7 +2,13 @@ import { databaseUrl } from '@infra/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountRepository, accountsSchema } from '../test/accounts.js';
 import { createSchema } from '../test/databases.js';
-import { closePersistence, configurePersistence, createUnitOfWork, getPersistence, withTransaction } from './default-persistence.js';
+import {
+  closePersistence,
+  configurePersistence,
+  createUnitOfWork,
+  getPersistence,
+  withTransaction,
+} from './default-persistence.js';
 import { Persistence } from './persistence.js';
 import { resolvePersistenceOptions } from './persistence-options.js';
 
@@ -31,17 +37,27 @@ describe('resolvePersistenceOptions', () => {
 
   it('names the bad option or variable and never echoes a connection string', () => {
     expect(() => resolvePersistenceOptions({}, { DATABASE_URL: 'mysql://u:secret@h/db' })).toThrow(
-      expect.objectContaining({ code: 'INVALID_OPTION', option: 'DATABASE_URL', message: expect.not.stringContaining('secret') }),
+      expect.objectContaining({
+        code: 'INVALID_OPTION',
+        option: 'DATABASE_URL',
+        message: expect.not.stringContaining('secret'),
+      }),
     );
-    expect(() => resolvePersistenceOptions({ poolSize: 0 }, {})).toThrow(expect.objectContaining({ option: 'poolSize' }));
-    expect(() => resolvePersistenceOptions({ statementTimeoutMs: -5 }, {})).toThrow(expect.objectContaining({ option: 'statementTimeoutMs' }));
+    expect(() => resolvePersistenceOptions({ poolSize: 0 }, {})).toThrow(
+      expect.objectContaining({ option: 'poolSize' }),
+    );
+    expect(() => resolvePersistenceOptions({ statementTimeoutMs: -5 }, {})).toThrow(
+      expect.objectContaining({ option: 'statementTimeoutMs' }),
+    );
     expect(() => resolvePersistenceOptions({ idleInTransactionTimeoutMs: 1.5 }, {})).toThrow(
       expect.objectContaining({ option: 'idleInTransactionTimeoutMs' }),
     );
     expect(() => resolvePersistenceOptions({ retryInitialDelayMs: 50, retryMaxDelayMs: 10 }, {})).toThrow(
       expect.objectContaining({ option: 'retryMaxDelayMs' }),
     );
-    expect(() => resolvePersistenceOptions({ driver: {} as never }, {})).toThrow(expect.objectContaining({ option: 'driver' }));
+    expect(() => resolvePersistenceOptions({ driver: {} as never }, {})).toThrow(
+      expect.objectContaining({ option: 'driver' }),
+    );
     expect(() => new Persistence({ repositories: { account: 'nope' as never } }, {})).toThrow(
       expect.objectContaining({ code: 'INVALID_ARGUMENT', option: 'repositories.account' }),
     );
@@ -99,7 +115,9 @@ describe('default persistence (the seed, as written)', () => {
     /* eslint-enable @typescript-eslint/no-unsafe-call, @typescript-eslint/restrict-plus-operands */
 
     await expect(transferFunds(1, 2, 25)).resolves.toEqual({ success: true });
-    const rows = await withTransaction(async (tx) => (await tx.query('SELECT id, balance FROM accounts ORDER BY id')).rows);
+    const rows = await withTransaction(
+      async (tx) => (await tx.query('SELECT id, balance FROM accounts ORDER BY id')).rows,
+    );
     expect(rows).toEqual([
       { id: 1, balance: 75 },
       { id: 2, balance: 125 },
@@ -129,7 +147,11 @@ describe('Persistence with no configuration', () => {
       const rows = await persistence.withTransaction(async (tx) => (await tx.query('SELECT 40 + 2 AS answer')).rows);
       expect(rows).toEqual([{ answer: 42 }]);
       expect(events).toEqual(['commit']);
-      await expect(persistence.healthCheck()).resolves.toMatchObject({ status: 'pass', componentId: 'pglite', pool: { max: 1 } });
+      await expect(persistence.healthCheck()).resolves.toMatchObject({
+        status: 'pass',
+        componentId: 'pglite',
+        pool: { max: 1 },
+      });
     } finally {
       await persistence.close();
     }

@@ -2,7 +2,11 @@ import type { DatabaseDriver, QueryParams, QueryResult, Queryable } from './driv
 import { PersistenceError } from './errors.js';
 import { checkDatabaseHealth, type DatabaseHealth } from './health-check.js';
 import { migrate, type MigrateOptions, type MigrationResult } from './migrations/migrate.js';
-import { resolvePersistenceOptions, type PersistenceOptions, type ResolvedPersistenceOptions } from './persistence-options.js';
+import {
+  resolvePersistenceOptions,
+  type PersistenceOptions,
+  type ResolvedPersistenceOptions,
+} from './persistence-options.js';
 import { RepositoryRegistry, type RegisteredRepositories, type RepositoryFactory } from './repository.js';
 import { TransactionManager, type TransactionManagerEvents } from './transaction-manager.js';
 import type { TransactionOptions } from './transaction-options.js';
@@ -43,7 +47,8 @@ export class Persistence<R extends object = RegisteredRepositories> {
 
   /** The transaction manager of a started persistence. */
   get transactionManager(): TransactionManager {
-    if (!this.manager) throw new PersistenceError('NOT_CONFIGURED', 'Persistence is not started: await persistence.start() first');
+    if (!this.manager)
+      throw new PersistenceError('NOT_CONFIGURED', 'Persistence is not started: await persistence.start() first');
     return this.manager;
   }
 
@@ -60,7 +65,10 @@ export class Persistence<R extends object = RegisteredRepositories> {
     return (await this.start()).query<T>(sql, params);
   }
 
-  on<K extends keyof TransactionManagerEvents>(event: K, listener: (payload: TransactionManagerEvents[K]) => void): () => void {
+  on<K extends keyof TransactionManagerEvents>(
+    event: K,
+    listener: (payload: TransactionManagerEvents[K]) => void,
+  ): () => void {
     if (this.manager) return this.manager.on(event, listener);
     const subscription: Subscription = [event, listener as AnyListener, undefined];
     this.subscriptions.push(subscription);
@@ -94,7 +102,10 @@ export class Persistence<R extends object = RegisteredRepositories> {
   /** Repository `name` bound to `tx`, or to the ambient transaction. */
   getRepository<K extends keyof R & string>(name: K, tx: Transaction | undefined = this.currentTransaction()): R[K] {
     if (!tx) {
-      throw new PersistenceError('TRANSACTION_CLOSED', `getRepository(${JSON.stringify(name)}) needs a transaction: pass one or call it inside withTransaction`);
+      throw new PersistenceError(
+        'TRANSACTION_CLOSED',
+        `getRepository(${JSON.stringify(name)}) needs a transaction: pass one or call it inside withTransaction`,
+      );
     }
     return this.repositories.create(name, tx);
   }

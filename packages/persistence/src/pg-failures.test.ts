@@ -25,7 +25,9 @@ describe('transactions on real Postgres under failure', () => {
     schema = await createSchema('pg_failures');
     driver = await pgDriver(schema.schema, { poolSize: 4 });
     manager = new TransactionManager(driver, { retryInitialDelayMs: 5, retryMaxDelayMs: 50, acquireTimeoutMs: 5000 });
-    await driver.execute('CREATE TABLE counters (id int PRIMARY KEY, value int NOT NULL); INSERT INTO counters VALUES (1, 0), (2, 0);');
+    await driver.execute(
+      'CREATE TABLE counters (id int PRIMARY KEY, value int NOT NULL); INSERT INTO counters VALUES (1, 0), (2, 0);',
+    );
   });
 
   afterAll(async () => {
@@ -90,7 +92,9 @@ describe('transactions on real Postgres under failure', () => {
     expect((error as Error).message).toContain('2/2 in use');
     finish();
     await Promise.all(holders);
-    await expect(tight.withTransaction(async (tx) => (await tx.query('SELECT 1 AS one')).rows)).resolves.toEqual([{ one: 1 }]);
+    await expect(tight.withTransaction(async (tx) => (await tx.query('SELECT 1 AS one')).rows)).resolves.toEqual([
+      { one: 1 },
+    ]);
     expect(small.leasedConnections).toBe(0);
     await tight.close();
     await small.close();
@@ -110,8 +114,12 @@ describe('transactions on real Postgres under failure', () => {
     expect(driver.leasedConnections).toBe(0);
     expect(manager.openTransactions).toBe(0);
     expect(driver.stats().total).toBeLessThanOrEqual(before);
-    expect((await driver.query<{ value: number }>('SELECT value FROM counters WHERE id = 1')).rows[0]!.value).not.toBe(100);
-    await expect(manager.withTransaction(async (tx) => (await tx.query('SELECT 2 AS two')).rows)).resolves.toEqual([{ two: 2 }]);
+    expect((await driver.query<{ value: number }>('SELECT value FROM counters WHERE id = 1')).rows[0]!.value).not.toBe(
+      100,
+    );
+    await expect(manager.withTransaction(async (tx) => (await tx.query('SELECT 2 AS two')).rows)).resolves.toEqual([
+      { two: 2 },
+    ]);
   });
 
   it('cancels a statement past the transaction statement timeout', async () => {

@@ -63,7 +63,8 @@ export class RepositoryRegistry<R extends object = RegisteredRepositories> {
     if (typeof factories !== 'object' || (factories as unknown) === null) {
       throw new InvalidOptionError('repositories', factories, 'an object of repository factories');
     }
-    for (const [name, factory] of Object.entries(factories)) this.register(name as keyof R & string, factory as RepositoryFactory<R[keyof R & string]>);
+    for (const [name, factory] of Object.entries(factories))
+      this.register(name as keyof R & string, factory as RepositoryFactory<R[keyof R & string]>);
   }
 
   /** Registers a factory under `name`; registering a name twice is an error. */

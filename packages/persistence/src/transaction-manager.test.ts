@@ -5,7 +5,8 @@ import { isPersistenceError } from './errors.js';
 import { TransactionManager, type TransactionManagerEvents } from './transaction-manager.js';
 import type { Transaction } from './transaction.js';
 
-const RAISE_SERIALIZATION = "DO $$ BEGIN RAISE EXCEPTION 'forced conflict' USING ERRCODE = 'serialization_failure'; END $$";
+const RAISE_SERIALIZATION =
+  "DO $$ BEGIN RAISE EXCEPTION 'forced conflict' USING ERRCODE = 'serialization_failure'; END $$";
 
 describe.each(driverFixtures('tx_manager'))('TransactionManager on $name', (fixture) => {
   let driver: DatabaseDriver;
@@ -89,14 +90,19 @@ describe.each(driverFixtures('tx_manager'))('TransactionManager on $name', (fixt
 
   it('propagates the ambient transaction and also takes an explicit handle', async () => {
     const table = await freshTable();
-    const repository = { add: (id: number) => manager.ambient.query(`INSERT INTO ${table} VALUES ($1, 'ambient')`, [id]) };
+    const repository = {
+      add: (id: number) => manager.ambient.query(`INSERT INTO ${table} VALUES ($1, 'ambient')`, [id]),
+    };
     await expect(
       manager.withTransaction(async (tx) => {
         await repository.add(1);
         expect(manager.current()).toBe(tx);
-        await manager.withTransaction(async (savepoint) => {
-          expect(savepoint.depth).toBe(1);
-        }, { parent: tx });
+        await manager.withTransaction(
+          async (savepoint) => {
+            expect(savepoint.depth).toBe(1);
+          },
+          { parent: tx },
+        );
         await tx.withTransaction(async (savepoint) => {
           await savepoint.query(`INSERT INTO ${table} VALUES (2, 'explicit')`);
         });
@@ -190,10 +196,12 @@ describe.each(driverFixtures('tx_manager'))('TransactionManager on $name', (fixt
     await manager.withTransaction(async () => {
       await Promise.all(
         [1, 2, 3, 4].map((id) =>
-          manager.withTransaction(async (savepoint) => {
-            await savepoint.query(`INSERT INTO ${table} VALUES ($1, 'sibling')`, [id]);
-            if (id === 3) throw new Error('only three fails');
-          }).catch(() => undefined),
+          manager
+            .withTransaction(async (savepoint) => {
+              await savepoint.query(`INSERT INTO ${table} VALUES ($1, 'sibling')`, [id]);
+              if (id === 3) throw new Error('only three fails');
+            })
+            .catch(() => undefined),
         ),
       );
     });
@@ -239,14 +247,21 @@ describe.each(driverFixtures('tx_manager'))('TransactionManager on $name', (fixt
 
   it('rejects options a savepoint cannot honour, and bad arguments', async () => {
     await manager.withTransaction(async (tx) => {
-      await expect(manager.withTransaction(async () => undefined, { isolationLevel: 'serializable' })).rejects.toMatchObject({
+      await expect(
+        manager.withTransaction(async () => undefined, { isolationLevel: 'serializable' }),
+      ).rejects.toMatchObject({
         code: 'INVALID_OPTION',
         option: 'isolationLevel',
       });
       await expect(tx.withTransaction(async () => undefined)).resolves.toBeUndefined();
     });
-    await expect(manager.withTransaction(async () => undefined, { retries: -1 })).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'retries' });
-    await expect(manager.withTransaction(async () => undefined, { isolationLevel: 'chaos' as never })).rejects.toMatchObject({
+    await expect(manager.withTransaction(async () => undefined, { retries: -1 })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      option: 'retries',
+    });
+    await expect(
+      manager.withTransaction(async () => undefined, { isolationLevel: 'chaos' as never }),
+    ).rejects.toMatchObject({
       code: 'INVALID_OPTION',
     });
     await expect(manager.withTransaction('nope' as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
@@ -255,7 +270,12 @@ describe.each(driverFixtures('tx_manager'))('TransactionManager on $name', (fixt
 
   it('starts read-only and serializable transactions as asked', async () => {
     const settings = await manager.withTransaction(
-      async (tx) => (await tx.query<{ iso: string; ro: string }>("SELECT current_setting('transaction_isolation') AS iso, current_setting('transaction_read_only') AS ro")).rows[0],
+      async (tx) =>
+        (
+          await tx.query<{ iso: string; ro: string }>(
+            "SELECT current_setting('transaction_isolation') AS iso, current_setting('transaction_read_only') AS ro",
+          )
+        ).rows[0],
       { isolationLevel: 'serializable', readOnly: true },
     );
     expect(settings).toEqual({ iso: 'serializable', ro: 'on' });

@@ -11,7 +11,13 @@ import {
   type IsolationLevel,
   type TransactionOptions,
 } from './transaction-options.js';
-import { TransactionScope, isTransaction, type Transaction, type TransactionHook, type TransactionHost } from './transaction.js';
+import {
+  TransactionScope,
+  isTransaction,
+  type Transaction,
+  type TransactionHook,
+  type TransactionHost,
+} from './transaction.js';
 import { fn as requireFn, integer, oneOf } from './validate.js';
 
 export interface TransactionManagerOptions {
@@ -72,7 +78,10 @@ export class TransactionManager implements TransactionHost {
     this.retryPolicy = this.createRetryPolicy(this.retries);
   }
 
-  on<K extends keyof TransactionManagerEvents>(event: K, listener: (payload: TransactionManagerEvents[K]) => void): () => void {
+  on<K extends keyof TransactionManagerEvents>(
+    event: K,
+    listener: (payload: TransactionManagerEvents[K]) => void,
+  ): () => void {
     return this.events.on(event, listener);
   }
 
@@ -155,14 +164,21 @@ export class TransactionManager implements TransactionHost {
     return result;
   }
 
-  async runHooks(scope: TransactionScope, kind: 'afterCommit' | 'afterRollback', hooks: TransactionHook[]): Promise<void> {
+  async runHooks(
+    scope: TransactionScope,
+    kind: 'afterCommit' | 'afterRollback',
+    hooks: TransactionHook[],
+  ): Promise<void> {
     for (const hook of hooks) {
       try {
         // Hooks run outside the finished transaction's context: work they start is its own.
         await this.storage.exit(hook);
       } catch (error) {
         if (this.events.has('hookError')) this.events.emit('hookError', { id: scope.id, hook: kind, error });
-        else process.emitWarning(`${kind} hook of ${scope.id} threw: ${toErrorMessage(error)}`, { code: 'INFRA_PERSISTENCE_HOOK' });
+        else
+          process.emitWarning(`${kind} hook of ${scope.id} threw: ${toErrorMessage(error)}`, {
+            code: 'INFRA_PERSISTENCE_HOOK',
+          });
       }
     }
   }
@@ -182,7 +198,10 @@ export class TransactionManager implements TransactionHost {
   abandoned(scope: TransactionScope, reason: string): void {
     const payload = { id: scope.id, reason, ageMs: Date.now() - scope.startedAt };
     if (this.events.has('abandoned')) this.events.emit('abandoned', payload);
-    else process.emitWarning(`Transaction ${scope.id} was abandoned and rolled back: ${reason}`, { code: 'INFRA_PERSISTENCE_ABANDONED' });
+    else
+      process.emitWarning(`Transaction ${scope.id} was abandoned and rolled back: ${reason}`, {
+        code: 'INFRA_PERSISTENCE_ABANDONED',
+      });
   }
 
   /**
@@ -204,7 +223,11 @@ export class TransactionManager implements TransactionHost {
     await Promise.all([...this.open].map((scope) => scope.abandon('the transaction manager closed')));
   }
 
-  private async runRoot<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions, attempt: number): Promise<T> {
+  private async runRoot<T>(
+    fn: (tx: Transaction) => Promise<T>,
+    options: TransactionOptions,
+    attempt: number,
+  ): Promise<T> {
     const scope = await this.beginRoot(options, attempt);
     let result: T;
     try {
@@ -214,7 +237,10 @@ export class TransactionManager implements TransactionHost {
       throw error;
     }
     if (scope.status !== 'active') {
-      throw new PersistenceError('TRANSACTION_CLOSED', `Transaction ${scope.id} was ${scope.status} before its function returned`);
+      throw new PersistenceError(
+        'TRANSACTION_CLOSED',
+        `Transaction ${scope.id} was ${scope.status} before its function returned`,
+      );
     }
     await scope.commit();
     return result;

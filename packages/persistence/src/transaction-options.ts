@@ -83,7 +83,11 @@ export function checkNestedOptions(parent: Transaction, options: TransactionOpti
   }
   if (options.deferrable !== undefined || options.statementTimeoutMs !== undefined) {
     const option = options.deferrable !== undefined ? 'deferrable' : 'statementTimeoutMs';
-    throw new InvalidOptionError(option, options[option], `nothing: only the outermost transaction (${parent.id}) sets it`);
+    throw new InvalidOptionError(
+      option,
+      options[option],
+      `nothing: only the outermost transaction (${parent.id}) sets it`,
+    );
   }
 }
 

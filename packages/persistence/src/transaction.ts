@@ -99,7 +99,12 @@ export class TransactionScope implements Transaction {
   }
 
   get settings(): ResolvedTransactionOptions {
-    return { isolationLevel: this.isolationLevel, readOnly: this.readOnly, deferrable: false, statementTimeoutMs: undefined };
+    return {
+      isolationLevel: this.isolationLevel,
+      readOnly: this.readOnly,
+      deferrable: false,
+      statementTimeoutMs: undefined,
+    };
   }
 
   async query<R = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<QueryResult<R>> {
@@ -193,7 +198,9 @@ export class TransactionScope implements Transaction {
     if (this.parent) {
       const parent = this.parent;
       try {
-        await this.connection.execute(`ROLLBACK TO SAVEPOINT ${this.savepoint ?? ''}; RELEASE SAVEPOINT ${this.savepoint ?? ''}`);
+        await this.connection.execute(
+          `ROLLBACK TO SAVEPOINT ${this.savepoint ?? ''}; RELEASE SAVEPOINT ${this.savepoint ?? ''}`,
+        );
       } catch {
         // The enclosing transaction cannot recover from this; it will roll back too.
         parent.aborted = true;
@@ -285,7 +292,10 @@ export class TransactionScope implements Transaction {
 
   private assertActive(): void {
     if (this.state !== 'active') {
-      throw new PersistenceError('TRANSACTION_CLOSED', `Transaction ${this.id} is ${this.state}; it can no longer be used`);
+      throw new PersistenceError(
+        'TRANSACTION_CLOSED',
+        `Transaction ${this.id} is ${this.state}; it can no longer be used`,
+      );
     }
   }
 }

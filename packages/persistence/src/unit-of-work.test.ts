@@ -51,7 +51,9 @@ describe.each(driverFixtures('uow'))('UnitOfWork on $name', (fixture) => {
   }
 
   async function balances(): Promise<Record<number, number>> {
-    const { rows } = await driver.query<{ id: number; balance: number }>('SELECT id, balance FROM accounts ORDER BY id');
+    const { rows } = await driver.query<{ id: number; balance: number }>(
+      'SELECT id, balance FROM accounts ORDER BY id',
+    );
     return Object.fromEntries(rows.map((row) => [row.id, row.balance]));
   }
 
@@ -100,7 +102,9 @@ describe.each(driverFixtures('uow'))('UnitOfWork on $name', (fixture) => {
       amount: (index % 9) + 1,
     })).filter((transfer) => transfer.from !== transfer.to);
     const outcomes = await Promise.allSettled(transfers.map((t) => transferFunds(t.from, t.to, t.amount)));
-    const expected: Record<number, number> = Object.fromEntries(Array.from({ length: accounts }, (_, i) => [i + 1, 1000]));
+    const expected: Record<number, number> = Object.fromEntries(
+      Array.from({ length: accounts }, (_, i) => [i + 1, 1000]),
+    );
     outcomes.forEach((outcome, index) => {
       if (outcome.status === 'rejected') {
         // Opposite transfers lock in opposite order; Postgres breaks the cycle, the caller may retry.
@@ -125,7 +129,9 @@ describe.each(driverFixtures('uow'))('UnitOfWork on $name', (fixture) => {
     expect(() => unitOfWork.getRepository('account')).toThrow(expect.objectContaining({ code: 'UOW_NOT_ACTIVE' }));
     await unitOfWork.begin();
     await expect(unitOfWork.begin()).rejects.toMatchObject({ code: 'UOW_ALREADY_BEGUN' });
-    expect(() => unitOfWork.getRepository('nope' as 'account')).toThrow(expect.objectContaining({ code: 'REPOSITORY_NOT_FOUND' }));
+    expect(() => unitOfWork.getRepository('nope' as 'account')).toThrow(
+      expect.objectContaining({ code: 'REPOSITORY_NOT_FOUND' }),
+    );
     expect(unitOfWork.getRepository('account')).toBe(unitOfWork.getRepository('account'));
     await unitOfWork.commit();
     expect(unitOfWork.state).toBe('committed');
@@ -205,7 +211,10 @@ describe.each(driverFixtures('uow'))('UnitOfWork on $name', (fixture) => {
       const { rows } = await tx.query('SELECT balance FROM accounts ORDER BY id');
       expect(rows).toEqual([{ balance: 90 }, { balance: 110 }]);
       await expect(transferFunds(1, 2, 1000)).rejects.toMatchObject({ code: 'QUERY_FAILED' });
-      expect((await tx.query('SELECT balance FROM accounts ORDER BY id')).rows).toEqual([{ balance: 90 }, { balance: 110 }]);
+      expect((await tx.query('SELECT balance FROM accounts ORDER BY id')).rows).toEqual([
+        { balance: 90 },
+        { balance: 110 },
+      ]);
     });
     expect(await balances()).toEqual({ 1: 100, 2: 100 });
   });

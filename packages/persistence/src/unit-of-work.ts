@@ -131,7 +131,8 @@ export class UnitOfWork<R extends object = RegisteredRepositories> {
     if (this.current === 'committed') {
       throw new PersistenceError('UOW_FINISHED', 'Cannot roll back a unit of work that already committed');
     }
-    if (this.busy) throw new PersistenceError('UOW_FINISHED', 'Cannot roll back a unit of work while it is beginning or committing');
+    if (this.busy)
+      throw new PersistenceError('UOW_FINISHED', 'Cannot roll back a unit of work while it is beginning or committing');
     if (this.current !== 'active') {
       this.current = 'rolledBack';
       return;
@@ -160,8 +161,14 @@ export class UnitOfWork<R extends object = RegisteredRepositories> {
       throw new PersistenceError('UOW_ABANDONED', `Cannot ${action}: ${this.abandonedBy}`);
     }
     if (this.current === 'new' || this.busy) {
-      throw new PersistenceError('UOW_NOT_ACTIVE', `Cannot ${action}: the unit of work is not active (call begin() first and wait for it)`);
+      throw new PersistenceError(
+        'UOW_NOT_ACTIVE',
+        `Cannot ${action}: the unit of work is not active (call begin() first and wait for it)`,
+      );
     }
-    throw new PersistenceError('UOW_FINISHED', `Cannot ${action}: the unit of work already ${this.current === 'committed' ? 'committed' : 'rolled back'}`);
+    throw new PersistenceError(
+      'UOW_FINISHED',
+      `Cannot ${action}: the unit of work already ${this.current === 'committed' ? 'committed' : 'rolled back'}`,
+    );
   }
 }

@@ -5,7 +5,10 @@ import { createPgliteDriver } from '../src/pglite/index.js';
 import type { DatabaseDriver } from '../src/index.js';
 
 /** Runs one statement on the test database outside any pool under test. */
-export async function admin<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]> {
+export async function admin<R extends pg.QueryResultRow = Record<string, unknown>>(
+  sql: string,
+  params?: unknown[],
+): Promise<R[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {

@@ -18,7 +18,11 @@ export async function benchBreaker() {
       { name: 'no policy', note: 'await fn() alone: the floor', call: work },
       { name: '@infra time window', note: '10 s window, 10 buckets', call: () => infraTime.execute(work) },
       { name: '@infra count window', note: 'last 100 calls (the default)', call: () => infraCount.execute(work) },
-      { name: '@infra consecutive', note: 'count window + consecutiveFailures: 5', call: () => infraConsecutive.execute(work) },
+      {
+        name: '@infra consecutive',
+        note: 'count window + consecutiveFailures: 5',
+        call: () => infraConsecutive.execute(work),
+      },
       { name: 'cockatiel consecutive', note: 'ConsecutiveBreaker(5)', call: () => cockConsecutive.execute(work) },
       { name: 'cockatiel sampling', note: 'SamplingBreaker 0.5 over 10 s', call: () => cockSampling.execute(work) },
       { name: 'cockatiel count', note: 'CountBreaker 0.5 over 100 calls', call: () => cockCount.execute(work) },
@@ -42,7 +46,9 @@ export async function benchBreaker() {
     verdict(
       'breaker no slower than cockatiel (same window kind)',
       pairs.every(([mine, theirs]) => mine.opsPerSec >= theirs.opsPerSec),
-      pairs.map(([mine, theirs]) => `${mine.name}/${theirs.name} ${ratio(mine.opsPerSec, theirs.opsPerSec)}`).join(', '),
+      pairs
+        .map(([mine, theirs]) => `${mine.name}/${theirs.name} ${ratio(mine.opsPerSec, theirs.opsPerSec)}`)
+        .join(', '),
     );
     const mine = pairs.map(([row]) => row);
     verdict(
@@ -62,8 +68,16 @@ export async function benchSeedBreaker() {
   const opDefault = opossum(work);
   try {
     const rows = await measure('seed breaker', [
-      { name: '@infra seed config', note: '{ failureThreshold: 0.5, resetTimeout: 30000, timeout: 5000 }', call: () => seed.execute(work) },
-      { name: 'cockatiel breaker+timeout', note: 'wrap(SamplingBreaker 0.5/10 s, timeout 5 s aggressive), for reference', call: () => cockatiel.execute(work) },
+      {
+        name: '@infra seed config',
+        note: '{ failureThreshold: 0.5, resetTimeout: 30000, timeout: 5000 }',
+        call: () => seed.execute(work),
+      },
+      {
+        name: 'cockatiel breaker+timeout',
+        note: 'wrap(SamplingBreaker 0.5/10 s, timeout 5 s aggressive), for reference',
+        call: () => cockatiel.execute(work),
+      },
       { name: 'opossum default', note: 'default options: 10 s timeout', call: () => opDefault.fire() },
     ]);
     const [infra, cock, op] = rows;
@@ -71,7 +85,11 @@ export async function benchSeedBreaker() {
       'vs cockatiel': cock,
       'vs opossum': op,
     });
-    verdict('seed breaker >= 3x opossum default', infra.opsPerSec >= 3 * op.opsPerSec, ratio(infra.opsPerSec, op.opsPerSec));
+    verdict(
+      'seed breaker >= 3x opossum default',
+      infra.opsPerSec >= 3 * op.opsPerSec,
+      ratio(infra.opsPerSec, op.opsPerSec),
+    );
   } finally {
     shutdownOpossums();
   }

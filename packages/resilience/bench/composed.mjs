@@ -62,7 +62,11 @@ export async function benchComposed() {
       'vs cockatiel': theirs,
       'vs opossum': op,
     });
-    verdict('composed no slower than cockatiel', mine.opsPerSec >= theirs.opsPerSec, ratio(mine.opsPerSec, theirs.opsPerSec));
+    verdict(
+      'composed no slower than cockatiel',
+      mine.opsPerSec >= theirs.opsPerSec,
+      ratio(mine.opsPerSec, theirs.opsPerSec),
+    );
     verdict('composed >= 3x opossum', mine.opsPerSec >= 3 * op.opsPerSec, ratio(mine.opsPerSec, op.opsPerSec));
   } finally {
     shutdownOpossums();

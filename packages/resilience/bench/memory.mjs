@@ -59,7 +59,11 @@ export async function benchMemory() {
     return;
   }
   const kinds = [
-    ['@infra time window', (clock) => new CircuitBreaker('mem-time', { now: () => clock.ms, slidingWindow: { kind: 'time', durationMs: 10_000 } })],
+    [
+      '@infra time window',
+      (clock) =>
+        new CircuitBreaker('mem-time', { now: () => clock.ms, slidingWindow: { kind: 'time', durationMs: 10_000 } }),
+    ],
     [
       '@infra count window',
       (clock) => new CircuitBreaker('mem-count', { now: () => clock.ms, slidingWindow: { kind: 'count', size: 100 } }),

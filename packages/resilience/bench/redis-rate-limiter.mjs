@@ -63,7 +63,8 @@ async function compare(client, prefix, algorithm) {
   const keys = Array.from({ length: KEYS }, (_, i) => `user-${i}`);
   const rawKeys = keys.map((key) => `${prefix}raw:${algorithm}:${key}`);
   const infra = (i) => limiter.consume(keys[i % KEYS]);
-  const raw = (i) => client.evalsha(RATE_LIMIT_SCRIPT_SHA, 1, rawKeys[i % KEYS], algorithm, RULE.limit, RULE.windowMs, 1);
+  const raw = (i) =>
+    client.evalsha(RATE_LIMIT_SCRIPT_SHA, 1, rawKeys[i % KEYS], algorithm, RULE.limit, RULE.windowMs, 1);
 
   // Same script, same keys: both must reach the same decision, or the comparison means nothing.
   const [rawReply, decision] = await Promise.all([raw(0), infra(0)]);
@@ -92,14 +93,22 @@ export async function benchRedisRateLimiter() {
   const prefix = `bench:rl:${randomUUID()}:`;
   try {
     const sha = await client.script('LOAD', RATE_LIMIT_SCRIPT);
-    if (sha !== RATE_LIMIT_SCRIPT_SHA) throw new Error(`RATE_LIMIT_SCRIPT_SHA ${RATE_LIMIT_SCRIPT_SHA} is not the script's SHA ${sha}`);
+    if (sha !== RATE_LIMIT_SCRIPT_SHA)
+      throw new Error(`RATE_LIMIT_SCRIPT_SHA ${RATE_LIMIT_SCRIPT_SHA} is not the script's SHA ${sha}`);
     const results = [];
     for (const algorithm of ['token-bucket', 'sliding-window']) results.push(await compare(client, prefix, algorithm));
     const spread = (rates) => `${int(Math.min(...rates))}..${int(Math.max(...rates))}`;
     printGrid(
       `5. Redis rate limiter, ${int(DECISIONS)} decisions over ${KEYS} keys, ${IN_FLIGHT} in flight, one connection (best of ${ROUNDS} rounds)`,
       ['algorithm', 'raw EVALSHA/s', '@infra consume/s', 'infra/raw', 'raw range', '@infra range'],
-      results.map((r) => [r.algorithm, int(r.raw), int(r.infra), ratio(r.infra, r.raw), spread(r.rawRates), spread(r.infraRates)]),
+      results.map((r) => [
+        r.algorithm,
+        int(r.raw),
+        int(r.infra),
+        ratio(r.infra, r.raw),
+        spread(r.rawRates),
+        spread(r.infraRates),
+      ]),
       [false, true, true, true, true, true],
     );
     verdict(

@@ -10,9 +10,17 @@ export async function benchRetry() {
   const rows = await measure('retry', [
     { name: 'no policy', note: 'await fn() alone: the floor', call: work },
     { name: '@infra retry', note: `retry({ maxAttempts: ${MAX_ATTEMPTS} })`, call: () => infra.execute(work) },
-    { name: 'cockatiel retry', note: `retry(handleAll, { maxAttempts: ${MAX_ATTEMPTS}, ExponentialBackoff })`, call: () => cockatiel.execute(work) },
+    {
+      name: 'cockatiel retry',
+      note: `retry(handleAll, { maxAttempts: ${MAX_ATTEMPTS}, ExponentialBackoff })`,
+      call: () => cockatiel.execute(work),
+    },
   ]);
   const [, mine, theirs] = rows;
   printTable('2. Retry pass-through, no failure (sequential calls)', rows, { 'vs cockatiel': theirs });
-  verdict('retry no slower than cockatiel', mine.opsPerSec >= theirs.opsPerSec, ratio(mine.opsPerSec, theirs.opsPerSec));
+  verdict(
+    'retry no slower than cockatiel',
+    mine.opsPerSec >= theirs.opsPerSec,
+    ratio(mine.opsPerSec, theirs.opsPerSec),
+  );
 }

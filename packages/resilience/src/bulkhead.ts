@@ -1,5 +1,12 @@
 import { BulkheadFullError, abortError } from './errors.js';
-import { contextFor, neverAborted, type ExecuteOptions, type Policy, type PolicyContext, type PolicyFn } from './policy.js';
+import {
+  contextFor,
+  neverAborted,
+  type ExecuteOptions,
+  type Policy,
+  type PolicyContext,
+  type PolicyFn,
+} from './policy.js';
 import { integer } from './validate.js';
 
 export interface BulkheadOptions {

@@ -54,7 +54,11 @@ describe('CircuitBreaker', () => {
   });
 
   it('stays closed below the threshold', async () => {
-    const breaker = new CircuitBreaker('svc', { failureThreshold: 0.5, minimumThroughput: 4, slidingWindow: { kind: 'count', size: 10 } });
+    const breaker = new CircuitBreaker('svc', {
+      failureThreshold: 0.5,
+      minimumThroughput: 4,
+      slidingWindow: { kind: 'count', size: 10 },
+    });
     for (let i = 0; i < 20; i++) {
       await breaker.execute(ok);
       await breaker.execute(ok);
@@ -65,7 +69,11 @@ describe('CircuitBreaker', () => {
   });
 
   it('forgets failures that slid out of a count window', async () => {
-    const breaker = new CircuitBreaker('svc', { failureThreshold: 0.5, minimumThroughput: 4, slidingWindow: { kind: 'count', size: 4 } });
+    const breaker = new CircuitBreaker('svc', {
+      failureThreshold: 0.5,
+      minimumThroughput: 4,
+      slidingWindow: { kind: 'count', size: 4 },
+    });
     await failTimes(breaker, 1);
     for (let i = 0; i < 4; i++) await breaker.execute(ok);
     expect(breaker.stats().window).toMatchObject({ total: 4, failures: 0 });
@@ -143,10 +151,12 @@ describe('CircuitBreaker', () => {
     const gates = [deferred<string>(), deferred<string>()];
     let started = 0;
     const calls = Array.from({ length: 50 }, () =>
-      breaker.execute(() => gates[started++]?.promise ?? Promise.resolve('unexpected')).then(
-        (v): { ok: boolean; v?: string; code?: string } => ({ ok: true, v }),
-        (e: unknown) => ({ ok: false, code: (e as { code?: string }).code }),
-      ),
+      breaker
+        .execute(() => gates[started++]?.promise ?? Promise.resolve('unexpected'))
+        .then(
+          (v): { ok: boolean; v?: string; code?: string } => ({ ok: true, v }),
+          (e: unknown) => ({ ok: false, code: (e as { code?: string }).code }),
+        ),
     );
     await vi.advanceTimersByTimeAsync(0);
     expect(started).toBe(2);
@@ -203,8 +213,12 @@ describe('CircuitBreaker', () => {
     breaker.on('failure', () => events.push('failure'));
     let finishLate!: (value: string) => void;
     let failLate!: (error: Error) => void;
-    const late = breaker.execute(() => new Promise<string>((resolve) => (finishLate = resolve))).catch((e: unknown) => e);
-    const lateFailure = breaker.execute(() => new Promise<string>((_, reject) => (failLate = reject))).catch((e: unknown) => e);
+    const late = breaker
+      .execute(() => new Promise<string>((resolve) => (finishLate = resolve)))
+      .catch((e: unknown) => e);
+    const lateFailure = breaker
+      .execute(() => new Promise<string>((_, reject) => (failLate = reject)))
+      .catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(100);
     finishLate('too late');
     failLate(new Error('also too late'));
@@ -314,9 +328,14 @@ describe('CircuitBreaker', () => {
   });
 
   it('returns the fallback on rejection, timeout and failure, but not for non-failures', async () => {
-    const breaker = new CircuitBreaker('svc', { consecutiveFailures: 2, isFailure: (e) => (e as Error).message !== 'bad input' });
+    const breaker = new CircuitBreaker('svc', {
+      consecutiveFailures: 2,
+      isFailure: (e) => (e as Error).message !== 'bad input',
+    });
     const fallback = (error: unknown) => `fallback:${(error as { code?: string }).code ?? 'error'}`;
-    await expect(breaker.execute(() => Promise.reject(new Error('bad input')), { fallback })).rejects.toThrow('bad input');
+    await expect(breaker.execute(() => Promise.reject(new Error('bad input')), { fallback })).rejects.toThrow(
+      'bad input',
+    );
     await expect(breaker.execute(fail, { fallback })).resolves.toBe('fallback:error');
     await breaker.execute(fail, { fallback });
     await expect(breaker.execute(ok, { fallback })).resolves.toBe('fallback:CIRCUIT_OPEN');
@@ -349,7 +368,13 @@ describe('CircuitBreaker', () => {
     await hanging;
     await breaker.execute(ok).catch(() => undefined);
     off();
-    expect(seen).toEqual(['success:svc', 'failure:boom', 'timeout:50', 'failure:Circuit "svc" call timed out after 50 ms', 'reject:open']);
+    expect(seen).toEqual([
+      'success:svc',
+      'failure:boom',
+      'timeout:50',
+      'failure:Circuit "svc" call timed out after 50 ms',
+      'reject:open',
+    ]);
   });
 
   it('a throwing listener neither breaks the call nor silences other listeners', async () => {
@@ -362,7 +387,10 @@ describe('CircuitBreaker', () => {
     breaker.on('success', () => calls.push(1));
     await expect(breaker.execute(ok)).resolves.toBe('ok');
     expect(calls).toEqual([1]);
-    expect(warn).toHaveBeenCalledWith(expect.stringContaining('listener bug'), expect.objectContaining({ code: 'INFRA_LISTENER_ERROR' }));
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringContaining('listener bug'),
+      expect.objectContaining({ code: 'INFRA_LISTENER_ERROR' }),
+    );
     warn.mockRestore();
   });
 
@@ -371,9 +399,11 @@ describe('CircuitBreaker', () => {
     await expect(breaker.execute(() => 42)).resolves.toBe(42);
     const add = breaker.wrap((a: number, b: number) => a + b);
     await expect(add(2, 3)).resolves.toBe(5);
-    await expect(breaker.execute(() => {
-      throw new Error('sync');
-    })).rejects.toThrow('sync');
+    await expect(
+      breaker.execute(() => {
+        throw new Error('sync');
+      }),
+    ).rejects.toThrow('sync');
   });
 
   it.each([

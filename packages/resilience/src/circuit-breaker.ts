@@ -140,7 +140,8 @@ export class CircuitBreaker implements Policy {
     this.deadlines = this.timeoutMs > 0 ? new DeadlineQueue(this.timeoutMs, `Circuit "${this.name}" call`) : undefined;
     this.maxProbes = integer('halfOpenMaxProbes', options.halfOpenMaxProbes ?? 1);
     this.isFailure = optionalFn('isFailure', options.isFailure);
-    this.slowMs = options.slowCallDurationMs === undefined ? 0 : nonNegative('slowCallDurationMs', options.slowCallDurationMs);
+    this.slowMs =
+      options.slowCallDurationMs === undefined ? 0 : nonNegative('slowCallDurationMs', options.slowCallDurationMs);
     this.slowRate = ratio('slowCallRateThreshold', options.slowCallRateThreshold ?? 1);
     const now = optionalFn<() => number>('now', options.now);
     this.now = now ?? Date.now;

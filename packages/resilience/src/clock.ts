@@ -7,9 +7,14 @@ const READS_PER_READING = 64;
 let reading = 0;
 let readsLeft = 0;
 let expiryPending = false;
-/** The one expiry timer, re-armed with `refresh()`: a new Timeout per millisecond costs an allocation (and an async_hooks event when hooks are on). */
+/**
+ * The one expiry timer, re-armed with `refresh()`: a new Timeout per millisecond costs an allocation (and an
+ * async_hooks event when hooks are on).
+ */
 let expiry: NodeJS.Timeout | undefined;
-/** The `setTimeout` that made `expiry`: a timer of a fake clock that has since been uninstalled would never fire again. */
+/**
+ * The `setTimeout` that made `expiry`: a timer of a fake clock that has since been uninstalled would never fire again.
+ */
 let expirySetTimeout: typeof setTimeout | undefined;
 
 function expire(): void {

@@ -40,7 +40,9 @@ describe('deadline timers (real timers)', () => {
     expect(refTimers()).toBe(before);
     // More calls in flight in one turn than are kept waiting for it: they are queued at once.
     const gates: (() => void)[] = [];
-    const calls = Array.from({ length: 600 }, () => policy.execute(() => new Promise<void>((resolve) => gates.push(resolve))));
+    const calls = Array.from({ length: 600 }, () =>
+      policy.execute(() => new Promise<void>((resolve) => gates.push(resolve))),
+    );
     expect(refTimers()).toBe(before + 1);
     for (const open of gates) open();
     await Promise.all(calls);

@@ -18,7 +18,11 @@ describe('TimeWindow', () => {
 
 describe('CircuitBreaker on the real clock', () => {
   it('counts every call of a time window, and opens on its failure rate', async () => {
-    const breaker = new CircuitBreaker('real-clock', { minimumThroughput: 10, failureThreshold: 0.5, slidingWindow: { kind: 'time', durationMs: 60_000 } });
+    const breaker = new CircuitBreaker('real-clock', {
+      minimumThroughput: 10,
+      failureThreshold: 0.5,
+      slidingWindow: { kind: 'time', durationMs: 60_000 },
+    });
     for (let i = 0; i < 200; i++) await breaker.execute(async () => i);
     expect(breaker.stats().window).toMatchObject({ total: 200, failures: 0 });
     for (let i = 0; i < 199; i++) {

@@ -122,7 +122,5 @@ export class TimeWindow implements OutcomeWindow {
 
 export function createWindow(options: SlidingWindowOptions): OutcomeWindow {
   oneOf('slidingWindow.kind', options.kind, ['count', 'time']);
-  return options.kind === 'count'
-    ? new CountWindow(options.size)
-    : new TimeWindow(options.durationMs, options.buckets);
+  return options.kind === 'count' ? new CountWindow(options.size) : new TimeWindow(options.durationMs, options.buckets);
 }

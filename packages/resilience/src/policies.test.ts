@@ -50,7 +50,14 @@ describe('timeout', () => {
   });
 
   it('cooperative: returns the value of a function that finishes anyway', async () => {
-    const call = timeout(100, 'cooperative').execute(() => new Promise((resolve) => setTimeout(() => { resolve('late'); }, 150)));
+    const call = timeout(100, 'cooperative').execute(
+      () =>
+        new Promise((resolve) =>
+          setTimeout(() => {
+            resolve('late');
+          }, 150),
+        ),
+    );
     await vi.advanceTimersByTimeAsync(150);
     await expect(call).resolves.toBe('late');
   });
@@ -72,15 +79,26 @@ describe('bulkhead', () => {
     const policy = bulkhead(2, 1);
     const gates = [deferred<number>(), deferred<number>(), deferred<number>()];
     let started = 0;
-    const calls = gates.map((_, i) => policy.execute(() => { started++; return gates[i]!.promise; }));
-    await expect(policy.execute(() => 9)).rejects.toMatchObject({ code: 'BULKHEAD_FULL', maxConcurrent: 2, maxQueue: 1 });
+    const calls = gates.map((_, i) =>
+      policy.execute(() => {
+        started++;
+        return gates[i]!.promise;
+      }),
+    );
+    await expect(policy.execute(() => 9)).rejects.toMatchObject({
+      code: 'BULKHEAD_FULL',
+      maxConcurrent: 2,
+      maxQueue: 1,
+    });
     await Promise.resolve();
     expect(started).toBe(2);
     expect(policy.executing).toBe(2);
     expect(policy.queued).toBe(1);
     gates[0]!.resolve(0);
     await calls[0];
-    await vi.waitFor(() => { expect(started).toBe(3); });
+    await vi.waitFor(() => {
+      expect(started).toBe(3);
+    });
     gates[1]!.resolve(1);
     gates[2]!.resolve(2);
     await expect(Promise.all(calls)).resolves.toEqual([0, 1, 2]);
@@ -124,7 +142,9 @@ describe('TokenBucket', () => {
     const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 10 });
     await bucket.take();
     let done = false;
-    const taking = bucket.take().then(() => { done = true; });
+    const taking = bucket.take().then(() => {
+      done = true;
+    });
     await vi.advanceTimersByTimeAsync(50);
     expect(done).toBe(false);
     await vi.advanceTimersByTimeAsync(60);
@@ -146,7 +166,12 @@ describe('Throttler', () => {
     const throttler = new Throttler({ limit: 2, intervalMs: 1000 });
     const started: number[] = [];
     const t0 = Date.now();
-    const calls = Array.from({ length: 6 }, (_, i) => throttler.execute(() => { started.push(Date.now() - t0); return i; }));
+    const calls = Array.from({ length: 6 }, (_, i) =>
+      throttler.execute(() => {
+        started.push(Date.now() - t0);
+        return i;
+      }),
+    );
     await vi.advanceTimersByTimeAsync(0);
     expect(started).toEqual([0, 0]);
     await vi.advanceTimersByTimeAsync(2000);
@@ -208,8 +233,10 @@ describe('wrap', () => {
       const breaker = new CircuitBreaker('svc', { consecutiveFailures: 3, resetTimeout: 60_000 });
       const policyRetry = retry({ maxAttempts: 4, initialDelayMs: 10, jitter: 'none' });
       const policyTimeout = timeout(100);
-      for (const event of ['success', 'failure', 'timeout', 'reject', 'stateChange'] as const) breaker.on(event, () => events.push(`breaker:${event}`));
-      for (const event of ['retry', 'giveUp', 'success'] as const) policyRetry.on(event, () => events.push(`retry:${event}`));
+      for (const event of ['success', 'failure', 'timeout', 'reject', 'stateChange'] as const)
+        breaker.on(event, () => events.push(`breaker:${event}`));
+      for (const event of ['retry', 'giveUp', 'success'] as const)
+        policyRetry.on(event, () => events.push(`retry:${event}`));
       if (scenario.openFirst) breaker.open();
       const controller = new AbortController();
       const fn = ({ attempt, signal }: { attempt: number; signal: AbortSignal }) => {
@@ -217,12 +244,16 @@ describe('wrap', () => {
         const step = scenario.steps[attempt - 1] ?? 'ok';
         if (step === 'ok') return Promise.resolve(`value ${String(attempt)}`);
         if (step === 'hang') return new Promise<string>(() => undefined);
-        if (step === 'reject-not-retryable') return Promise.reject(Object.assign(new Error('bad request'), { isRetryable: false }));
+        if (step === 'reject-not-retryable')
+          return Promise.reject(Object.assign(new Error('bad request'), { isRetryable: false }));
         return Promise.reject(new Error(`failure ${String(attempt)}`));
       };
       const policy = fused
         ? wrap(policyRetry, breaker, policyTimeout)
-        : { execute: (f: typeof fn, options: { signal: AbortSignal }) => policyRetry.execute((c) => breaker.run((inner) => policyTimeout.run(f, inner), c), options) };
+        : {
+            execute: (f: typeof fn, options: { signal: AbortSignal }) =>
+              policyRetry.execute((c) => breaker.run((inner) => policyTimeout.run(f, inner), c), options),
+          };
       const outcome = policy.execute(fn, { signal: controller.signal }).then(
         (value) => ({ value }),
         (error: unknown) => ({ error: (error as { code?: string; message: string }).code ?? (error as Error).message }),
@@ -250,7 +281,9 @@ describe('wrap', () => {
     vi.useFakeTimers();
     const breaker = new CircuitBreaker('svc', { consecutiveFailures: 2 });
     const fn = vi.fn(() => Promise.reject(new Error('down')));
-    const call = wrap(retry({ maxAttempts: 10, initialDelayMs: 1 }), breaker).execute(fn).catch((e: unknown) => e);
+    const call = wrap(retry({ maxAttempts: 10, initialDelayMs: 1 }), breaker)
+      .execute(fn)
+      .catch((e: unknown) => e);
     await vi.runAllTimersAsync();
     expect(await call).toMatchObject({ code: 'CIRCUIT_OPEN' });
     expect(fn).toHaveBeenCalledTimes(2);
@@ -261,7 +294,12 @@ describe('wrap', () => {
     const controller = new AbortController();
     let seen: AbortSignal | undefined;
     const policy = wrap(retry(), new CircuitBreaker('svc'), bulkhead(1));
-    await policy.execute(({ signal }) => { seen = signal; }, { signal: controller.signal });
+    await policy.execute(
+      ({ signal }) => {
+        seen = signal;
+      },
+      { signal: controller.signal },
+    );
     expect(seen).toBe(controller.signal);
     await expect(wrap().execute(() => 'bare')).resolves.toBe('bare');
   });

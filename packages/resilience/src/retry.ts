@@ -113,7 +113,11 @@ export class RetryPolicy implements Policy {
    * attempts with `again`. Used by `wrap()`; same behaviour as {@link run}.
    * @internal
    */
-  runFused<T>(context: PolicyContext, first: (context: PolicyContext, onFailure: (error: unknown) => Promise<T>) => Promise<T>, again: PolicyFn<T>): Promise<T> {
+  runFused<T>(
+    context: PolicyContext,
+    first: (context: PolicyContext, onFailure: (error: unknown) => Promise<T>) => Promise<T>,
+    again: PolicyFn<T>,
+  ): Promise<T> {
     const { signal } = context;
     if (signal.aborted) return Promise.reject(abortError(signal));
     const started = this.maxElapsedMs === Infinity ? 0 : Date.now();
@@ -121,11 +125,17 @@ export class RetryPolicy implements Policy {
   }
 
   /** Carries on after attempt `attempt` failed with `error`: waits, tries again, or gives up. */
-  private async resume<T>(fn: PolicyFn<T>, context: PolicyContext, attempt: number, error: unknown, started: number): Promise<T> {
+  private async resume<T>(
+    fn: PolicyFn<T>,
+    context: PolicyContext,
+    attempt: number,
+    error: unknown,
+    started: number,
+  ): Promise<T> {
     const { signal } = context;
     let previousDelay = this.initialDelayMs;
     let failure = error;
-    for (let failed = attempt; ; ) {
+    for (let failed = attempt; ;) {
       if (signal.aborted || failed >= this.maxAttempts || !this.shouldRetry(failure, failed)) {
         this.giveUp(failed, failure);
       }

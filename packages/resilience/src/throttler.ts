@@ -1,5 +1,12 @@
 import { ResilienceError, abortError } from './errors.js';
-import { contextFor, neverAborted, type ExecuteOptions, type Policy, type PolicyContext, type PolicyFn } from './policy.js';
+import {
+  contextFor,
+  neverAborted,
+  type ExecuteOptions,
+  type Policy,
+  type PolicyContext,
+  type PolicyFn,
+} from './policy.js';
 import { TokenBucket } from './token-bucket.js';
 import { integer, positive } from './validate.js';
 
@@ -72,7 +79,9 @@ export class Throttler implements Policy {
   private enqueue(signal: AbortSignal): Promise<void> {
     if (this.queue.length >= this.maxQueue) {
       return Promise.reject(
-        new ResilienceError('THROTTLER_QUEUE_FULL', `Throttler queue is full (${this.maxQueue} waiting)`, { isRetryable: true }),
+        new ResilienceError('THROTTLER_QUEUE_FULL', `Throttler queue is full (${this.maxQueue} waiting)`, {
+          isRetryable: true,
+        }),
       );
     }
     return new Promise<void>((resolve, reject) => {

@@ -198,11 +198,28 @@ export function cacheStoreContract(options: CacheStoreContractOptions): void {
       const cache = await make();
       const cycle: Record<string, unknown> = { a: 1 };
       cycle.self = cycle;
-      const bad: unknown[] = [10n, { n: 1n }, cycle, () => 1, { f: () => 1 }, new Map(), undefined, [undefined], Number.NaN];
+      const bad: unknown[] = [
+        10n,
+        { n: 1n },
+        cycle,
+        () => 1,
+        { f: () => 1 },
+        new Map(),
+        undefined,
+        [undefined],
+        Number.NaN,
+      ];
       for (const value of bad) {
         expect(await codeOf(cache.set('bad', value))).toBe('UNSERIALIZABLE_VALUE');
       }
-      expect(await codeOf(cache.setMany([{ key: 'ok', value: 1 }, { key: 'bad', value: 1n }]))).toBe('UNSERIALIZABLE_VALUE');
+      expect(
+        await codeOf(
+          cache.setMany([
+            { key: 'ok', value: 1 },
+            { key: 'bad', value: 1n },
+          ]),
+        ),
+      ).toBe('UNSERIALIZABLE_VALUE');
       expect(await cache.getMany(['bad', 'ok'])).toEqual([undefined, undefined]);
     });
 
@@ -230,7 +247,9 @@ export function cacheStoreContract(options: CacheStoreContractOptions): void {
           await pause(20);
           return { v: 7 };
         };
-        const results = await Promise.all(Array.from({ length: 1000 }, () => cache.getOrSet('cold', loader, { ttl: 60 })));
+        const results = await Promise.all(
+          Array.from({ length: 1000 }, () => cache.getOrSet('cold', loader, { ttl: 60 })),
+        );
         expect(calls).toBe(1);
         expect(dedups).toBe(999);
         expect(results.every((r) => (r as { v: number }).v === 7)).toBe(true);
@@ -280,7 +299,9 @@ export function cacheStoreContract(options: CacheStoreContractOptions): void {
         const failing = (): Promise<string> => Promise.reject(new Error('source down'));
         expect(await cache.getOrSet('grace', failing, { softTimeoutMs: 1000 })).toBe('old');
         // A loader faster than the soft timeout wins over the stale value.
-        expect(await cache.getOrSet('grace', () => Promise.resolve('new'), { softTimeoutMs: 1000, ttl: 60 })).toBe('new');
+        expect(await cache.getOrSet('grace', () => Promise.resolve('new'), { softTimeoutMs: 1000, ttl: 60 })).toBe(
+          'new',
+        );
       });
 
       it('fails a slow loader with LOADER_TIMEOUT at the hard timeout and aborts its signal', async () => {

@@ -74,7 +74,9 @@ export function databaseDriverContract(options: DatabaseDriverContractOptions): 
 
     it('runs multi-statement scripts', async () => {
       const name = table();
-      await driver.execute(`CREATE TABLE ${name} (id int); INSERT INTO ${name} VALUES (1); INSERT INTO ${name} VALUES (2);`);
+      await driver.execute(
+        `CREATE TABLE ${name} (id int); INSERT INTO ${name} VALUES (1); INSERT INTO ${name} VALUES (2);`,
+      );
       expect((await driver.query(`SELECT count(*)::int AS n FROM ${name}`)).rows[0]).toEqual({ n: 2 });
     });
 
@@ -82,7 +84,10 @@ export function databaseDriverContract(options: DatabaseDriverContractOptions): 
       const name = table();
       await driver.query(`CREATE TABLE ${name} (id int PRIMARY KEY)`);
       await driver.query(`INSERT INTO ${name} VALUES (1)`);
-      await expect(driver.query(`INSERT INTO ${name} VALUES (1)`)).rejects.toMatchObject({ code: 'QUERY_FAILED', sqlState: '23505' });
+      await expect(driver.query(`INSERT INTO ${name} VALUES (1)`)).rejects.toMatchObject({
+        code: 'QUERY_FAILED',
+        sqlState: '23505',
+      });
       await expect(driver.query('SELEC 1')).rejects.toMatchObject({ code: 'QUERY_FAILED', sqlState: '42601' });
       await expect(driver.query('')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     });

@@ -144,7 +144,11 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
     const params = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
     const answer = answerFor(request.method, route, params, reply);
     if (!answer) {
-      const error = { message: `Unknown route ${request.method} ${route}`, type: 'invalid_request_error', code: 'unknown_url' };
+      const error = {
+        message: `Unknown route ${request.method} ${route}`,
+        type: 'invalid_request_error',
+        code: 'unknown_url',
+      };
       res.writeHead(404, { 'content-type': 'application/json', ...headers }).end(JSON.stringify({ error }));
       return;
     }
@@ -206,7 +210,8 @@ function answerFor(method: string, route: string, params: Record<string, unknown
   const created = Math.floor(Date.now() / 1000);
   const stream = params.stream === true;
   const words = content.split(/(?<= )/);
-  const sse = (data: unknown, event?: string): string => `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`;
+  const sse = (data: unknown, event?: string): string =>
+    `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`;
 
   if (method === 'GET' && route === '/models') {
     return { object: 'list', data: MODELS.map((id) => ({ id, object: 'model', created, owned_by: 'fake' })) };
@@ -220,10 +225,21 @@ function answerFor(method: string, route: string, params: Record<string, unknown
       const id = `chatcmpl-fake${created}`;
       if (!stream) {
         const message = { role: 'assistant', content, refusal: null };
-        return { id, object: 'chat.completion', created, model, choices: [{ index: 0, message, finish_reason: 'stop', logprobs: null }], usage };
+        return {
+          id,
+          object: 'chat.completion',
+          created,
+          model,
+          choices: [{ index: 0, message, finish_reason: 'stop', logprobs: null }],
+          usage,
+        };
       }
       const chunk = (delta: unknown, finish: string | null) => ({
-        id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+        id,
+        object: 'chat.completion.chunk',
+        created,
+        model,
+        choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
       });
       const includeUsage = (params.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
       return [
@@ -236,9 +252,17 @@ function answerFor(method: string, route: string, params: Record<string, unknown
     }
     case '/completions': {
       const id = `cmpl-fake${created}`;
-      const choice = (text: string, finish: string | null) => ({ index: 0, text, finish_reason: finish, logprobs: null });
+      const choice = (text: string, finish: string | null) => ({
+        index: 0,
+        text,
+        finish_reason: finish,
+        logprobs: null,
+      });
       if (!stream) return { id, object: 'text_completion', created, model, choices: [choice(content, 'stop')], usage };
-      return [...words.map((word) => sse({ id, object: 'text_completion', created, model, choices: [choice(word, null)] })), 'data: [DONE]\n\n'];
+      return [
+        ...words.map((word) => sse({ id, object: 'text_completion', created, model, choices: [choice(word, null)] })),
+        'data: [DONE]\n\n',
+      ];
     }
     case '/embeddings': {
       const inputs = Array.isArray(params.input) ? params.input : [params.input];
@@ -254,12 +278,37 @@ function answerFor(method: string, route: string, params: Record<string, unknown
       const text = { type: 'output_text', text: content, annotations: [] };
       const output = [{ type: 'message', id: `msg_${id}`, status: 'completed', role: 'assistant', content: [text] }];
       const responseUsage = { input_tokens: prompt, output_tokens: completion, total_tokens: prompt + completion };
-      const done = { id, object: 'response', created_at: created, status: 'completed', model, output, usage: responseUsage };
+      const done = {
+        id,
+        object: 'response',
+        created_at: created,
+        status: 'completed',
+        model,
+        output,
+        usage: responseUsage,
+      };
       if (!stream) return done;
       return [
-        sse({ type: 'response.created', sequence_number: 0, response: { ...done, status: 'in_progress', output: [], usage: null } }, 'response.created'),
+        sse(
+          {
+            type: 'response.created',
+            sequence_number: 0,
+            response: { ...done, status: 'in_progress', output: [], usage: null },
+          },
+          'response.created',
+        ),
         ...words.map((delta, i) =>
-          sse({ type: 'response.output_text.delta', sequence_number: i + 1, item_id: `msg_${id}`, output_index: 0, content_index: 0, delta }, 'response.output_text.delta'),
+          sse(
+            {
+              type: 'response.output_text.delta',
+              sequence_number: i + 1,
+              item_id: `msg_${id}`,
+              output_index: 0,
+              content_index: 0,
+              delta,
+            },
+            'response.output_text.delta',
+          ),
         ),
         sse({ type: 'response.completed', sequence_number: words.length + 1, response: done }, 'response.completed'),
       ];

@@ -2,5 +2,10 @@ export { closedPort, databaseUrl, eventually, redisUrl, uniqueName } from './ser
 export { rateLimiterStoreContract, type RateLimiterStoreContractOptions } from './rate-limiter-store-contract.js';
 export { cacheStoreContract, type CacheStoreContractOptions } from './cache-store-contract.js';
 export { databaseDriverContract, type DatabaseDriverContractOptions } from './database-driver-contract.js';
-export { startFakeOpenAIServer, type FakeOpenAIServer, type FakeReply, type RecordedRequest } from './fake-openai-server.js';
+export {
+  startFakeOpenAIServer,
+  type FakeOpenAIServer,
+  type FakeReply,
+  type RecordedRequest,
+} from './fake-openai-server.js';
 export { messageBusContract, type MessageBusContractOptions } from './message-bus-contract.js';

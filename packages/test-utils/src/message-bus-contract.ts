@@ -32,9 +32,17 @@ interface Subscription {
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 interface Bus {
-  publish(topic: string, payload: unknown, options?: { key?: string; headers?: Record<string, string> }): Promise<{ id: string }>;
+  publish(
+    topic: string,
+    payload: unknown,
+    options?: { key?: string; headers?: Record<string, string> },
+  ): Promise<{ id: string }>;
   subscribe(topic: string, handler: Handler, options?: SubscribeOptions): Subscription;
-  healthCheck(): Promise<{ status: string; observedValue: number; subscriptions: { topic: string; inFlight: number; pending: number; lag: number | null }[] }>;
+  healthCheck(): Promise<{
+    status: string;
+    observedValue: number;
+    subscriptions: { topic: string; inFlight: number; pending: number; lag: number | null }[];
+  }>;
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
@@ -93,7 +101,12 @@ export function messageBusContract(options: MessageBusContractOptions): void {
       buses.push(created);
       return created;
     };
-    const subscribe = async (target: Bus, name: string, handler: Handler, settings?: SubscribeOptions): Promise<Subscription> => {
+    const subscribe = async (
+      target: Bus,
+      name: string,
+      handler: Handler,
+      settings?: SubscribeOptions,
+    ): Promise<Subscription> => {
       const subscription = target.subscribe(name, handler, settings);
       await subscription.ready();
       return subscription;
@@ -110,7 +123,14 @@ export function messageBusContract(options: MessageBusContractOptions): void {
       await subscribe(b, t, (payload, message) => {
         received.push({ payload, message });
       });
-      const payload = { userId: 'u1', challengeId: 7, score: 9.5, tags: ['a'], nested: { ok: true }, timestamp: new Date().toISOString() };
+      const payload = {
+        userId: 'u1',
+        challengeId: 7,
+        score: 9.5,
+        tags: ['a'],
+        nested: { ok: true },
+        timestamp: new Date().toISOString(),
+      };
       const before = Date.now();
       const { id } = await b.publish(t, payload, { key: 'u1', headers: { source: 'contract' } });
       await eventually(() => received.length === 1, wait);
@@ -136,29 +156,32 @@ export function messageBusContract(options: MessageBusContractOptions): void {
       expect(seen[0]).toMatchObject({ correlationId: 'req-42', traceparent });
     });
 
-    it.runIf(capabilities.consumerGroups)('shares a group between its consumers and gives every group all messages', async () => {
-      const b = await bus();
-      const t = topic('groups');
-      const byConsumer: [string[], string[]] = [[], []];
-      const other: string[] = [];
-      const slow = (into: string[]) => async (_payload: unknown, message: ReceivedMessage) => {
-        into.push(message.id);
-        await pause(10);
-      };
-      const settings = { group: 'shared', concurrency: 1, maxInFlight: 1 };
-      await subscribe(b, t, slow(byConsumer[0]), settings);
-      await subscribe(b, t, slow(byConsumer[1]), settings);
-      await subscribe(b, t, (_payload, message) => void other.push(message.id), { group: 'other' });
-      const ids: string[] = [];
-      for (let i = 0; i < 20; i++) ids.push((await b.publish(t, { i })).id);
-      await eventually(() => byConsumer[0].length + byConsumer[1].length >= 20 && other.length >= 20, wait);
-      await pause(100);
-      const shared = [...byConsumer[0], ...byConsumer[1]];
-      expect(shared.sort()).toEqual([...ids].sort());
-      expect(byConsumer[0].length).toBeGreaterThan(0);
-      expect(byConsumer[1].length).toBeGreaterThan(0);
-      expect([...other].sort()).toEqual([...ids].sort());
-    });
+    it.runIf(capabilities.consumerGroups)(
+      'shares a group between its consumers and gives every group all messages',
+      async () => {
+        const b = await bus();
+        const t = topic('groups');
+        const byConsumer: [string[], string[]] = [[], []];
+        const other: string[] = [];
+        const slow = (into: string[]) => async (_payload: unknown, message: ReceivedMessage) => {
+          into.push(message.id);
+          await pause(10);
+        };
+        const settings = { group: 'shared', concurrency: 1, maxInFlight: 1 };
+        await subscribe(b, t, slow(byConsumer[0]), settings);
+        await subscribe(b, t, slow(byConsumer[1]), settings);
+        await subscribe(b, t, (_payload, message) => void other.push(message.id), { group: 'other' });
+        const ids: string[] = [];
+        for (let i = 0; i < 20; i++) ids.push((await b.publish(t, { i })).id);
+        await eventually(() => byConsumer[0].length + byConsumer[1].length >= 20 && other.length >= 20, wait);
+        await pause(100);
+        const shared = [...byConsumer[0], ...byConsumer[1]];
+        expect(shared.sort()).toEqual([...ids].sort());
+        expect(byConsumer[0].length).toBeGreaterThan(0);
+        expect(byConsumer[1].length).toBeGreaterThan(0);
+        expect([...other].sort()).toEqual([...ids].sort());
+      },
+    );
 
     it('keeps per-key order while handlers run concurrently', async () => {
       const b = await bus();
@@ -185,21 +208,24 @@ export function messageBusContract(options: MessageBusContractOptions): void {
       expect(maxRunning).toBeGreaterThan(1);
     });
 
-    it.runIf(capabilities.orderingPerKey && capabilities.consumerGroups)('keeps per-key order across the consumers of a group', async () => {
-      const b = await bus();
-      const t = topic('group-order');
-      const started = new Map<string, number[]>();
-      const handler = async (payload: { key: string; seq: number }) => {
-        started.set(payload.key, [...(started.get(payload.key) ?? []), payload.seq]);
-        await pause(Math.floor(Math.random() * 3));
-      };
-      await subscribe(b, t, handler, { group: 'ordered', concurrency: 4 });
-      await subscribe(b, t, handler, { group: 'ordered', concurrency: 4 });
-      const keys = ['a', 'b', 'c'];
-      for (let seq = 0; seq < 20; seq++) for (const key of keys) await b.publish(t, { key, seq }, { key });
-      await eventually(() => keys.every((key) => (started.get(key)?.length ?? 0) >= 20), wait);
-      for (const key of keys) expect(started.get(key)).toEqual([...Array(20).keys()]);
-    });
+    it.runIf(capabilities.orderingPerKey && capabilities.consumerGroups)(
+      'keeps per-key order across the consumers of a group',
+      async () => {
+        const b = await bus();
+        const t = topic('group-order');
+        const started = new Map<string, number[]>();
+        const handler = async (payload: { key: string; seq: number }) => {
+          started.set(payload.key, [...(started.get(payload.key) ?? []), payload.seq]);
+          await pause(Math.floor(Math.random() * 3));
+        };
+        await subscribe(b, t, handler, { group: 'ordered', concurrency: 4 });
+        await subscribe(b, t, handler, { group: 'ordered', concurrency: 4 });
+        const keys = ['a', 'b', 'c'];
+        for (let seq = 0; seq < 20; seq++) for (const key of keys) await b.publish(t, { key, seq }, { key });
+        await eventually(() => keys.every((key) => (started.get(key)?.length ?? 0) >= 20), wait);
+        for (const key of keys) expect(started.get(key)).toEqual([...Array(20).keys()]);
+      },
+    );
 
     it('retries a failing handler, then acknowledges it once it succeeds', async () => {
       const b = await bus();
@@ -246,7 +272,12 @@ export function messageBusContract(options: MessageBusContractOptions): void {
       const [letter] = dead as [ReceivedMessage];
       expect(letter.payload).toEqual({ name: 'poison' });
       expect(letter.id).toBe(poison.id);
-      expect(letter.headers).toMatchObject({ 'x-attempts': '2', 'x-error': 'cannot digest', 'x-original-topic': t, 'x-dead-letter-reason': 'handler' });
+      expect(letter.headers).toMatchObject({
+        'x-attempts': '2',
+        'x-error': 'cannot digest',
+        'x-original-topic': t,
+        'x-dead-letter-reason': 'handler',
+      });
     });
 
     it('dead-letters a payload its schema rejects and keeps consuming', async () => {
@@ -255,7 +286,9 @@ export function messageBusContract(options: MessageBusContractOptions): void {
       const dead: ReceivedMessage[] = [];
       const handled: unknown[] = [];
       await subscribe(b, `${t}.dlq`, (_payload, message) => void dead.push(message));
-      await subscribe(b, t, (payload) => void handled.push(payload), { schema: (payload) => typeof (payload as { n?: unknown }).n === 'number' });
+      await subscribe(b, t, (payload) => void handled.push(payload), {
+        schema: (payload) => typeof (payload as { n?: unknown }).n === 'number',
+      });
       await b.publish(t, { n: 'not a number' });
       await b.publish(t, { n: 1 });
       await eventually(() => dead.length === 1 && handled.length === 1, wait);
@@ -365,7 +398,7 @@ export function messageBusContract(options: MessageBusContractOptions): void {
       expect(got).toEqual([{ early: 1 }, { early: 2 }]);
     });
 
-    it.runIf(capabilities.persistence)('keeps a group\'s messages while none of its consumers runs', async () => {
+    it.runIf(capabilities.persistence)("keeps a group's messages while none of its consumers runs", async () => {
       const first = await bus();
       const t = topic('persist');
       const gone = await subscribe(first, t, () => undefined, { group: 'durable' });
@@ -386,9 +419,18 @@ export function messageBusContract(options: MessageBusContractOptions): void {
       expect(await failure(() => b.publish('t', { n: 10n }))).toMatchObject({ code: 'SERIALIZATION_FAILED' });
       expect(await failure(() => b.publish('t', circular))).toMatchObject({ code: 'SERIALIZATION_FAILED' });
       expect(await failure(() => b.publish('t', undefined))).toMatchObject({ code: 'SERIALIZATION_FAILED' });
-      expect(await failure(() => b.subscribe('t', 'handler' as never))).toMatchObject({ code: 'INVALID_ARGUMENT', option: 'handler' });
-      expect(await failure(() => b.subscribe('', () => undefined))).toMatchObject({ code: 'INVALID_ARGUMENT', option: 'topic' });
-      expect(await failure(() => b.subscribe('t', () => undefined, { concurrency: 0 }))).toMatchObject({ code: 'INVALID_OPTION', option: 'concurrency' });
+      expect(await failure(() => b.subscribe('t', 'handler' as never))).toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        option: 'handler',
+      });
+      expect(await failure(() => b.subscribe('', () => undefined))).toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        option: 'topic',
+      });
+      expect(await failure(() => b.subscribe('t', () => undefined, { concurrency: 0 }))).toMatchObject({
+        code: 'INVALID_OPTION',
+        option: 'concurrency',
+      });
     });
 
     it('reports its health', async () => {

@@ -13,7 +13,9 @@ describe('challenge generation without OpenAI', () => {
   });
 
   it('gives every difficulty its own template', () => {
-    const titles = (['easy', 'medium', 'hard'] as const).map((difficulty) => templateChallenge({ topic: 'queues', difficulty }).title);
+    const titles = (['easy', 'medium', 'hard'] as const).map(
+      (difficulty) => templateChallenge({ topic: 'queues', difficulty }).title,
+    );
     expect(new Set(titles).size).toBe(3);
   });
 });
@@ -31,10 +33,16 @@ describe('parseGenerated', () => {
     });
   });
 
-  it.each([null, undefined, '', 'not json', '[]', '{"title":"x"}', '{"title":"","description":"y"}', '{"title":1,"description":"y"}'])(
-    'refuses %j',
-    (content) => {
-      expect(parseGenerated(content, request)).toBeUndefined();
-    },
-  );
+  it.each([
+    null,
+    undefined,
+    '',
+    'not json',
+    '[]',
+    '{"title":"x"}',
+    '{"title":"","description":"y"}',
+    '{"title":1,"description":"y"}',
+  ])('refuses %j', (content) => {
+    expect(parseGenerated(content, request)).toBeUndefined();
+  });
 });

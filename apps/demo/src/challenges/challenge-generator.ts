@@ -41,15 +41,29 @@ const TEMPLATES: Record<Difficulty, (topic: string) => Pick<NewChallenge, 'title
 
 /** A challenge from the built-in templates: always available, no network. */
 export function templateChallenge(request: GenerationRequest): NewChallenge {
-  return { ...TEMPLATES[request.difficulty](request.topic), difficulty: request.difficulty, category: categoryOf(request.topic), points: POINTS[request.difficulty] };
+  return {
+    ...TEMPLATES[request.difficulty](request.topic),
+    difficulty: request.difficulty,
+    category: categoryOf(request.topic),
+    points: POINTS[request.difficulty],
+  };
 }
 
 function categoryOf(topic: string): string {
-  return topic.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'general';
+  return (
+    topic
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 40) || 'general'
+  );
 }
 
 /** Reads the model's JSON answer; undefined when it is not a usable challenge. */
-export function parseGenerated(content: string | null | undefined, request: GenerationRequest): NewChallenge | undefined {
+export function parseGenerated(
+  content: string | null | undefined,
+  request: GenerationRequest,
+): NewChallenge | undefined {
   if (typeof content !== 'string') return undefined;
   let parsed: unknown;
   try {
@@ -63,7 +77,13 @@ export function parseGenerated(content: string | null | undefined, request: Gene
   const cleanTitle = title.trim().slice(0, 200);
   const cleanDescription = description.trim().slice(0, 4000);
   if (cleanTitle === '' || cleanDescription === '') return undefined;
-  return { title: cleanTitle, description: cleanDescription, difficulty: request.difficulty, category: categoryOf(request.topic), points: POINTS[request.difficulty] };
+  return {
+    title: cleanTitle,
+    description: cleanDescription,
+    difficulty: request.difficulty,
+    category: categoryOf(request.topic),
+    points: POINTS[request.difficulty],
+  };
 }
 
 /**
@@ -83,7 +103,8 @@ export class ChallengeGenerator {
   }
 
   async generate(request: GenerationRequest, signal?: AbortSignal): Promise<GenerationResult> {
-    if (!DIFFICULTIES.includes(request.difficulty)) throw new TypeError(`Invalid "difficulty": ${JSON.stringify(request.difficulty)}`);
+    if (!DIFFICULTIES.includes(request.difficulty))
+      throw new TypeError(`Invalid "difficulty": ${JSON.stringify(request.difficulty)}`);
     if (!this.client) return this.fallback(request, 'not-configured');
     let content: string | null | undefined;
     try {
@@ -95,7 +116,8 @@ export class ChallengeGenerator {
           messages: [
             {
               role: 'system',
-              content: 'You write short programming challenges. Answer with JSON only: {"title": string, "description": string}.',
+              content:
+                'You write short programming challenges. Answer with JSON only: {"title": string, "description": string}.',
             },
             { role: 'user', content: `Write one ${request.difficulty} challenge about: ${request.topic}` },
           ],

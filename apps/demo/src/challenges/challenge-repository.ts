@@ -68,7 +68,14 @@ export class ChallengeRepository extends Repository {
          difficulty = COALESCE($4, difficulty), category = COALESCE($5, category),
          points = COALESCE($6::int, points), updated_at = now()
        WHERE id = $1 RETURNING ${COLUMNS}`,
-      [id, patch.title ?? null, patch.description ?? null, patch.difficulty ?? null, patch.category ?? null, patch.points ?? null],
+      [
+        id,
+        patch.title ?? null,
+        patch.description ?? null,
+        patch.difficulty ?? null,
+        patch.category ?? null,
+        patch.points ?? null,
+      ],
     );
     return row === null ? null : toChallenge(row);
   }

@@ -90,13 +90,20 @@ export function challengeRoutes(options: ChallengeRoutesOptions): FastifyPluginC
 
     app.post<{ Body: NewChallenge }>('/challenges', { schema: createChallengeSchema }, async (request, reply) => {
       const challenge = await challengeService.createChallenge(request.body);
-      return reply.code(201).header('Location', `${request.url}/${challenge.id}`).send({ success: true, data: challenge });
+      return reply
+        .code(201)
+        .header('Location', `${request.url}/${challenge.id}`)
+        .send({ success: true, data: challenge });
     });
 
-    app.patch<IdParams & { Body: Partial<NewChallenge> }>('/challenges/:id', { schema: updateChallengeSchema }, async (request) => ({
-      success: true,
-      data: await challengeService.updateChallenge(request.params.id, request.body),
-    }));
+    app.patch<IdParams & { Body: Partial<NewChallenge> }>(
+      '/challenges/:id',
+      { schema: updateChallengeSchema },
+      async (request) => ({
+        success: true,
+        data: await challengeService.updateChallenge(request.params.id, request.body),
+      }),
+    );
 
     app.delete<IdParams>('/challenges/:id', { schema: deleteChallengeSchema }, async (request, reply) => {
       await challengeService.deleteChallenge(request.params.id);
@@ -107,7 +114,11 @@ export function challengeRoutes(options: ChallengeRoutesOptions): FastifyPluginC
       '/challenges/:id/complete',
       { schema: completeChallengeSchema },
       async (request, reply) => {
-        const completion = await challengeService.completeChallenge(request.params.id, request.body.userId, request.body.score);
+        const completion = await challengeService.completeChallenge(
+          request.params.id,
+          request.body.userId,
+          request.body.score,
+        );
         return reply.code(201).send({ success: true, data: completion });
       },
     );
@@ -128,10 +139,16 @@ export function challengeRoutes(options: ChallengeRoutesOptions): FastifyPluginC
         };
         reply.raw.once('close', onClose);
         try {
-          const result = await generator.generate({ topic: request.body.topic, difficulty: request.body.difficulty }, abort.signal);
+          const result = await generator.generate(
+            { topic: request.body.topic, difficulty: request.body.difficulty },
+            abort.signal,
+          );
           const challenge = await challengeService.createChallenge(result.challenge, result.source);
           onGenerated?.(result.source);
-          const meta = result.source === 'openai' ? { source: result.source, model: result.model } : { source: result.source, reason: result.reason };
+          const meta =
+            result.source === 'openai'
+              ? { source: result.source, model: result.model }
+              : { source: result.source, reason: result.reason };
           return await reply.code(201).send({ success: true, data: challenge, meta });
         } finally {
           reply.raw.off('close', onClose);

@@ -14,7 +14,12 @@ import type {
 import type { ChallengeRepository } from './challenge-repository.js';
 
 /** Writes a message in the caller's transaction (the outbox), so it exists only if that commits. */
-export type OutboxWriter = (tx: Transaction, topic: string, payload: unknown, options: { key: string }) => Promise<unknown>;
+export type OutboxWriter = (
+  tx: Transaction,
+  topic: string,
+  payload: unknown,
+  options: { key: string },
+) => Promise<unknown>;
 
 export interface ChallengeServiceDependencies {
   /** Source of the `challenges` cache. */
@@ -40,7 +45,13 @@ export class ChallengeService {
   private readonly addToOutbox: OutboxWriter;
   private readonly onCompleted: ((completion: ChallengeCompletion) => void) | undefined;
 
-  constructor({ cacheManager, challengeRepository, createUnitOfWork, addToOutbox, onCompleted }: ChallengeServiceDependencies) {
+  constructor({
+    cacheManager,
+    challengeRepository,
+    createUnitOfWork,
+    addToOutbox,
+    onCompleted,
+  }: ChallengeServiceDependencies) {
     this.cacheManager = cacheManager;
     this.challengeRepository = challengeRepository;
     this.cache = this.cacheManager.getCache('challenges');
@@ -123,7 +134,10 @@ export class ChallengeService {
       const challenge = await challengeRepo.findById(challengeId);
       if (!challenge) throw new ChallengeNotFoundError(challengeId);
       if (score > challenge.points) {
-        throw new DemoError('INVALID_ARGUMENT', `Invalid "score": challenge "${challengeId}" is worth at most ${challenge.points} points, got ${score}`);
+        throw new DemoError(
+          'INVALID_ARGUMENT',
+          `Invalid "score": challenge "${challengeId}" is worth at most ${challenge.points} points, got ${score}`,
+        );
       }
       if (!(await userRepo.addPoints(userId, score))) throw new UserNotFoundError(userId);
       completion = await completionRepo.insert(challengeId, userId, score);

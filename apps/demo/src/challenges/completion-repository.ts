@@ -28,7 +28,10 @@ export class CompletionRepository extends Repository {
   }
 
   async countForUser(userId: string): Promise<number> {
-    const row = await this.maybeOne<{ total: number }>('SELECT count(*)::int AS total FROM challenge_completions WHERE user_id = $1', [userId]);
+    const row = await this.maybeOne<{ total: number }>(
+      'SELECT count(*)::int AS total FROM challenge_completions WHERE user_id = $1',
+      [userId],
+    );
     return row?.total ?? 0;
   }
 }

@@ -32,7 +32,10 @@ export function createPersistence(config: AppConfig['database']): Persistence<Re
  * Creates the service's schema if it has one, then applies the outbox table, the consumers' dedupe
  * table and the service's own migrations.
  */
-export async function migrateDatabase(persistence: Persistence<Repositories>, schema: string | undefined): Promise<MigrationResult> {
+export async function migrateDatabase(
+  persistence: Persistence<Repositories>,
+  schema: string | undefined,
+): Promise<MigrationResult> {
   if (schema !== undefined) {
     // The name was checked against /^[a-z_][a-z0-9_]*$/ by loadConfig: quoting is enough.
     await persistence.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);

@@ -20,9 +20,16 @@ export interface HealthDependencies {
  * Critical (readiness fails without them): the database and the bus. Not critical (the service
  * degrades, it does not stop): the cache, which fails open, and OpenAI, which has templates.
  */
-export function createHealthChecks(deps: HealthDependencies): { service: HealthCheckService; scheduler: HealthCheckScheduler } {
+export function createHealthChecks(deps: HealthDependencies): {
+  service: HealthCheckService;
+  scheduler: HealthCheckScheduler;
+} {
   const service = new HealthCheckService({ defaultTimeoutMs: 2000, cacheTtlMs: 500 });
-  const healthCheckScheduler = new HealthCheckScheduler({ service, errorMonitor: deps.errorMonitor, logger: deps.logger });
+  const healthCheckScheduler = new HealthCheckScheduler({
+    service,
+    errorMonitor: deps.errorMonitor,
+    logger: deps.logger,
+  });
 
   // Register component health checks
   healthCheckScheduler.registerHealthCheck(
@@ -43,7 +50,12 @@ export function createHealthChecks(deps: HealthDependencies): { service: HealthC
     'messaging',
     async () => {
       const result = await deps.bus.healthCheck();
-      return { status: result.status, message: result.output, observedValue: result.observedValue, observedUnit: result.observedUnit };
+      return {
+        status: result.status,
+        message: result.output,
+        observedValue: result.observedValue,
+        observedUnit: result.observedUnit,
+      };
     },
     { critical: true, componentType: 'component' },
   );
@@ -53,7 +65,12 @@ export function createHealthChecks(deps: HealthDependencies): { service: HealthC
       const stats = deps.cache.stats();
       const open = (stats as { breaker?: string }).breaker;
       // An open breaker means Redis is away: reads go to the database, the service still works.
-      return { status: open === 'open' ? 'warn' : 'pass', message: open === 'open' ? 'cache unavailable: serving from the database' : undefined, observedValue: stats.hitRate, observedUnit: 'ratio' };
+      return {
+        status: open === 'open' ? 'warn' : 'pass',
+        message: open === 'open' ? 'cache unavailable: serving from the database' : undefined,
+        observedValue: stats.hitRate,
+        observedUnit: 'ratio',
+      };
     },
     { critical: false, componentType: 'datastore' },
   );
@@ -64,7 +81,12 @@ export function createHealthChecks(deps: HealthDependencies): { service: HealthC
       async () => {
         const result = await openai.healthCheck();
         // Generation falls back to templates: OpenAI trouble is a warning, never a failure.
-        return { status: result.status === 'fail' ? 'warn' : result.status, message: result.output, observedValue: result.observedValue, observedUnit: result.observedUnit };
+        return {
+          status: result.status === 'fail' ? 'warn' : result.status,
+          message: result.output,
+          observedValue: result.observedValue,
+          observedUnit: result.observedUnit,
+        };
       },
       { critical: false, timeoutMs: 5000, componentType: 'system' },
     );

@@ -1,4 +1,11 @@
-import { createMessageBus, idempotent, type MessageAdapter, type MessageBus, type PayloadSchema, type Subscription } from '@infra/messaging';
+import {
+  createMessageBus,
+  idempotent,
+  type MessageAdapter,
+  type MessageBus,
+  type PayloadSchema,
+  type Subscription,
+} from '@infra/messaging';
 import { OutboxRelay, PostgresIdempotencyStore, TransactionalOutbox } from '@infra/messaging/outbox';
 import type { Persistence } from '@infra/persistence';
 import type { ChallengeCompletedEvent } from '../challenges/challenge.js';
@@ -30,7 +37,12 @@ const challengeCompletedSchema: PayloadSchema = {
       (p.score ?? -1) >= 0 &&
       typeof p.timestamp === 'string' &&
       !Number.isNaN(Date.parse(p.timestamp));
-    return valid ? { success: true } : { success: false, error: { issues: ['expected { completionId, userId, challengeId, score >= 0, timestamp }'] } };
+    return valid
+      ? { success: true }
+      : {
+          success: false,
+          error: { issues: ['expected { completionId, userId, challengeId, score >= 0, timestamp }'] },
+        };
   },
 };
 
@@ -81,9 +93,10 @@ export async function createMessaging(config: AppConfig, persistence: Persistenc
   const messageConsumer = bus.consumer;
   const statsSubscription = messageConsumer.subscribe(
     CHALLENGE_COMPLETED,
-    (payload, message) => persistence.withTransaction(async () => {
-      await handler(payload, message);
-    }),
+    (payload, message) =>
+      persistence.withTransaction(async () => {
+        await handler(payload, message);
+      }),
     { concurrency: 8, startFrom: 'earliest' },
   );
   await statsSubscription.ready();

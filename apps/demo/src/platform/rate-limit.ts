@@ -6,7 +6,9 @@ import type { AppConfig } from '../config.js';
  * Redis when `REDIS_URL` is set, and per process otherwise. A Redis outage lets requests through
  * (fail open) rather than taking the route down with it.
  */
-export async function createGenerateLimiter(config: AppConfig): Promise<{ limiter: RateLimiter; store: RateLimiterStore & { close?(): Promise<void> | void } }> {
+export async function createGenerateLimiter(
+  config: AppConfig,
+): Promise<{ limiter: RateLimiter; store: RateLimiterStore & { close?(): Promise<void> | void } }> {
   let store: RateLimiterStore & { close?(): Promise<void> | void };
   if (config.redis.url === undefined) {
     store = new MemoryRateLimiterStore();

@@ -45,7 +45,10 @@ export interface Closer {
  * and seeded), cache, rate limiter, OpenAI, bus with outbox relay and consumer, health checks.
  * If one fails, those already created are closed before the error is thrown.
  */
-export async function createResources(config: AppConfig, logger: MonitorLogger): Promise<{ resources: Resources; closers: Closer[] }> {
+export async function createResources(
+  config: AppConfig,
+  logger: MonitorLogger,
+): Promise<{ resources: Resources; closers: Closer[] }> {
   const closers: Closer[] = [];
   const track = <T>(name: string, close: () => unknown, value: T): T => {
     closers.push({ name, close });
@@ -56,11 +59,19 @@ export async function createResources(config: AppConfig, logger: MonitorLogger):
     const { errorMonitor, performanceMonitor, componentMonitor, openaiMonitor } = observability;
     track('error-monitor', () => errorMonitor.close(2000), undefined);
     performanceMonitor.start();
-    track('performance-monitor', () => {
-      performanceMonitor.stop();
-    }, undefined);
+    track(
+      'performance-monitor',
+      () => {
+        performanceMonitor.stop();
+      },
+      undefined,
+    );
 
-    const persistence: Persistence<Repositories> = track('database', () => persistence.close(), createPersistence(config.database));
+    const persistence: Persistence<Repositories> = track(
+      'database',
+      () => persistence.close(),
+      createPersistence(config.database),
+    );
     const migration = await migrateDatabase(persistence, config.database.schema);
     if (migration.applied.length > 0) logger.info({ applied: migration.applied }, 'database migrated');
     if (config.seedData && (await seedSampleData(persistence)).seeded) logger.info({}, 'sample data seeded');
@@ -97,7 +108,10 @@ export async function createResources(config: AppConfig, logger: MonitorLogger):
       client: openai,
       model: config.openai?.model,
       onFallback: (reason, error) => {
-        logger.warn({ reason, code: (error as { code?: unknown } | undefined)?.code }, 'challenge generated from a template');
+        logger.warn(
+          { reason, code: (error as { code?: unknown } | undefined)?.code },
+          'challenge generated from a template',
+        );
       },
     });
 
@@ -110,10 +124,18 @@ export async function createResources(config: AppConfig, logger: MonitorLogger):
       logger,
     });
     // Start periodic health checks
-    healthCheckScheduler.startHealthChecks({ intervalMs: config.health.intervalMs, logAllChecks: false, runImmediately: false });
-    track('health-check-scheduler', () => {
-      healthCheckScheduler.stopHealthChecks();
-    }, undefined);
+    healthCheckScheduler.startHealthChecks({
+      intervalMs: config.health.intervalMs,
+      logAllChecks: false,
+      runImmediately: false,
+    });
+    track(
+      'health-check-scheduler',
+      () => {
+        healthCheckScheduler.stopHealthChecks();
+      },
+      undefined,
+    );
 
     return {
       resources: {
@@ -154,9 +176,16 @@ function watchMessaging(messaging: Messaging, observability: Observability, logg
   });
   messaging.bus.on('deadLettered', ({ topic, id, group, reason, error }) => {
     messagesHandled.inc({ topic, outcome: 'dead_lettered' });
-    errorMonitor.captureError(error, { domain: 'messaging', tags: { topic, reason }, context: { messageId: id, group } });
+    errorMonitor.captureError(error, {
+      domain: 'messaging',
+      tags: { topic, reason },
+      context: { messageId: id, group },
+    });
   });
   messaging.relay.on('error', ({ error }) => {
-    logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'outbox relay failed; the messages stay in the outbox');
+    logger.warn(
+      { error: error instanceof Error ? error.message : String(error) },
+      'outbox relay failed; the messages stay in the outbox',
+    );
   });
 }

@@ -7,7 +7,9 @@ import type { Repositories } from '../platform/repositories.js';
  * transaction the consumer opened, together with the message's dedupe record (see
  * `createMessaging`), so a redelivered message changes nothing.
  */
-export function createChallengeCompletedHandler(persistence: Persistence<Repositories>): (event: ChallengeCompletedEvent) => Promise<void> {
+export function createChallengeCompletedHandler(
+  persistence: Persistence<Repositories>,
+): (event: ChallengeCompletedEvent) => Promise<void> {
   return async ({ userId, score, timestamp }) => {
     const stats = persistence.getRepository('userStats');
     await stats.recordCompletion(userId, score, new Date(timestamp));

@@ -21,9 +21,10 @@ export class UserRepository extends Repository {
 
   /** Locks the rows in id order, so that two transfers between the same users cannot deadlock. */
   async lockMany(ids: readonly string[]): Promise<Map<string, User>> {
-    const rows = await this.many<UserRow>('SELECT id, name, points, created_at FROM users WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [
-      [...ids],
-    ]);
+    const rows = await this.many<UserRow>(
+      'SELECT id, name, points, created_at FROM users WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
+      [[...ids]],
+    );
     return new Map(rows.map((row) => [row.id, toUser(row)]));
   }
 

@@ -73,7 +73,11 @@ export function userRoutes(userService: UserService): FastifyPluginCallback {
             type: 'object',
             additionalProperties: false,
             required: ['from', 'to', 'amount'],
-            properties: { from: userIdSchema, to: userIdSchema, amount: { type: 'integer', minimum: 1, maximum: 1_000_000 } },
+            properties: {
+              from: userIdSchema,
+              to: userIdSchema,
+              amount: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+            },
           },
           response: {
             201: successEnvelopeSchema({

@@ -8,7 +8,9 @@ export class UserService {
   constructor(private readonly persistence: Persistence<Repositories>) {}
 
   async createUser(id: string, name: string, points = 0): Promise<User> {
-    const created = await this.persistence.withTransaction((tx) => this.persistence.getRepository('user', tx).insert(id, name, points));
+    const created = await this.persistence.withTransaction((tx) =>
+      this.persistence.getRepository('user', tx).insert(id, name, points),
+    );
     if (!created) throw new DemoError('USER_ALREADY_EXISTS', `User "${id}" already exists`);
     return created;
   }
@@ -30,7 +32,11 @@ export class UserService {
    * locked (in id order, so opposite transfers cannot deadlock), the balance is checked, both are
    * saved and the transfer is recorded, or nothing is.
    */
-  async transferPoints(from: string, to: string, amount: number): Promise<PointTransfer & { balances: Record<string, number> }> {
+  async transferPoints(
+    from: string,
+    to: string,
+    amount: number,
+  ): Promise<PointTransfer & { balances: Record<string, number> }> {
     if (from === to) throw new DemoError('INVALID_TRANSFER', `Cannot transfer points from "${from}" to itself`);
     if (!Number.isSafeInteger(amount) || amount < 1) {
       throw new DemoError('INVALID_ARGUMENT', `Invalid "amount": expected a positive integer, got ${String(amount)}`);

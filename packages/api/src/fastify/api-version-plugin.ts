@@ -48,11 +48,16 @@ declare module 'fastify' {
 export async function apiVersionPlugin(app: FastifyInstance, options: ApiVersionOptions): Promise<void> {
   const version = typeof options.version === 'string' ? /^(\d+)\.(\d+)\.(\d+)$/.exec(options.version) : null;
   if (version === null) throw new InvalidOptionError('version', options.version, 'an exact version such as "1.0.0"');
-  if (typeof options.routes !== 'function') throw new InvalidOptionError('routes', options.routes, 'a Fastify plugin function');
+  if (typeof options.routes !== 'function')
+    throw new InvalidOptionError('routes', options.routes, 'a Fastify plugin function');
   const exact = options.version;
   const urlPrefix = options.urlPrefix ?? `/v${version[1] ?? ''}`;
   if (urlPrefix !== false && (typeof urlPrefix !== 'string' || !/^\/[^?#\s]*[^/?#\s]$/.test(urlPrefix))) {
-    throw new InvalidOptionError('urlPrefix', urlPrefix, 'false or a path such as "/v1" (leading slash, no trailing slash)');
+    throw new InvalidOptionError(
+      'urlPrefix',
+      urlPrefix,
+      'false or a path such as "/v1" (leading slash, no trailing slash)',
+    );
   }
   const header = booleanOption('header', options.header, false);
   if (urlPrefix === false && !header) {

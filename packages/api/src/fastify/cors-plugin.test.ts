@@ -23,12 +23,20 @@ async function serve(options: CorsConfigOptions): Promise<string> {
 
 const preflight = (origin: string, method = 'POST') => ({
   method: 'OPTIONS',
-  headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': 'content-type, authorization' },
+  headers: {
+    origin,
+    'access-control-request-method': method,
+    'access-control-request-headers': 'content-type, authorization',
+  },
 });
 
 describe('corsPlugin over a real socket', () => {
   it('answers a preflight from an allowed origin with the credentialed CORS headers', async () => {
-    const base = await serve({ origins: ['https://app.example.com', 'https://*.preview.example.com'], credentials: true, maxAge: 120 });
+    const base = await serve({
+      origins: ['https://app.example.com', 'https://*.preview.example.com'],
+      credentials: true,
+      maxAge: 120,
+    });
     const response = await httpRequest(`${base}/items`, preflight('https://pr-7.preview.example.com'));
     expect(response.status).toBe(204);
     expect(response.headers['access-control-allow-origin']).toBe('https://pr-7.preview.example.com');

@@ -1,9 +1,4 @@
-import type {
-  FastifyBaseLogger,
-  FastifyPluginAsync,
-  FastifyTypeProviderDefault,
-  RawServerDefault,
-} from 'fastify';
+import type { FastifyBaseLogger, FastifyPluginAsync, FastifyTypeProviderDefault, RawServerDefault } from 'fastify';
 import fp from 'fastify-plugin';
 import { createCorsConfig } from '../cors-config.js';
 import type { CorsConfigOptions } from '../cors-config.js';
@@ -13,7 +8,13 @@ import { loadPeer } from './load-peer.js';
  * Registers `@fastify/cors` (optional peer) with an allowlist checked by `createCorsConfig`: an
  * unsafe or malformed configuration makes `app.ready()` / `listen()` fail instead of serving.
  */
-export const corsPlugin: FastifyPluginAsync<CorsConfigOptions> = fp<CorsConfigOptions, RawServerDefault, FastifyTypeProviderDefault, FastifyBaseLogger, FastifyPluginAsync<CorsConfigOptions>>(
+export const corsPlugin: FastifyPluginAsync<CorsConfigOptions> = fp<
+  CorsConfigOptions,
+  RawServerDefault,
+  FastifyTypeProviderDefault,
+  FastifyBaseLogger,
+  FastifyPluginAsync<CorsConfigOptions>
+>(
   async (app, options) => {
     // Validate first: a bad configuration is reported even where the peer is missing.
     const config = createCorsConfig(options);

@@ -46,7 +46,8 @@ export const errorHandlerPlugin: FastifyPluginCallback<ErrorHandlerOptions> = fp
         const version = request.headers['accept-version'];
         const path = context(request).instance;
         const detail =
-          `No route for ${request.method} ${path}` + (typeof version === 'string' ? ` with Accept-Version "${version}"` : '');
+          `No route for ${request.method} ${path}` +
+          (typeof version === 'string' ? ` with Accept-Version "${version}"` : '');
         return sendProblem(reply, map(Object.assign(new Error(detail), { code: 'NOT_FOUND' }), context(request)));
       });
     }
@@ -63,5 +64,9 @@ function context(request: FastifyRequest): { instance: string; requestId: string
 /** Sends a problem response built by a {@link ProblemMapper}. */
 export function sendProblem(reply: FastifyReply, problem: ProblemResponse): FastifyReply {
   // Pre-serialized: a route's response schema for this status must not strip problem members.
-  return reply.code(problem.status).headers(problem.headers).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem.body));
+  return reply
+    .code(problem.status)
+    .headers(problem.headers)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify(problem.body));
 }

@@ -1,6 +1,12 @@
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
-import { BulkheadFullError, CircuitBreaker, InvalidOptionError, RateLimitedError, TimeoutError } from '@infra/resilience';
+import {
+  BulkheadFullError,
+  CircuitBreaker,
+  InvalidOptionError,
+  RateLimitedError,
+  TimeoutError,
+} from '@infra/resilience';
 import { afterEach, describe, expect, it } from 'vitest';
 import { paginationQuerySchema } from '../schemas.js';
 import { errorHandlerPlugin } from './error-handler-plugin.js';
@@ -36,12 +42,23 @@ function register(instance: FastifyInstance, name: string, make: () => unknown):
 
 describe('errorHandlerPlugin: the status table', () => {
   const cases: [name: string, status: number, code: string, make: () => unknown, retryAfter?: string][] = [
-    ['circuit-open', 503, 'CIRCUIT_OPEN', () => coded('CIRCUIT_OPEN', 'Circuit "payments" is open', { retryAfterMs: 2500 }), '3'],
+    [
+      'circuit-open',
+      503,
+      'CIRCUIT_OPEN',
+      () => coded('CIRCUIT_OPEN', 'Circuit "payments" is open', { retryAfterMs: 2500 }),
+      '3',
+    ],
     ['rate-limited', 429, 'RATE_LIMITED', () => new RateLimitedError('user:1', 10, 1200), '2'],
     ['timeout', 504, 'TIMEOUT', () => new TimeoutError(5000, 'Payment call')],
     ['bulkhead', 503, 'BULKHEAD_FULL', () => new BulkheadFullError(4, 0)],
     ['invalid-option', 400, 'INVALID_OPTION', () => new InvalidOptionError('limit', -1, 'an integer >= 1')],
-    ['cache', 503, 'CACHE_UNAVAILABLE', () => coded('CACHE_UNAVAILABLE', 'Redis at 10.0.0.5:6379 refused the connection')],
+    [
+      'cache',
+      503,
+      'CACHE_UNAVAILABLE',
+      () => coded('CACHE_UNAVAILABLE', 'Redis at 10.0.0.5:6379 refused the connection'),
+    ],
     ['store', 503, 'STORE_UNAVAILABLE', () => coded('STORE_UNAVAILABLE', 'rate limiter store down')],
     ['auth', 502, 'AUTHENTICATION', () => coded('AUTHENTICATION', 'OpenAI rejected key sk-...abcd')],
     ['upstream', 502, 'UPSTREAM', () => coded('UPSTREAM', 'OpenAI answered 500')],
@@ -91,7 +108,10 @@ describe('errorHandlerPlugin: the status table', () => {
 
   it('lets the application extend and override the table', async () => {
     const instance = await build({
-      mappings: { CHALLENGE_EXPIRED: { status: 410, title: 'Challenge expired' }, TIMEOUT: { status: 503, retryAfter: true } },
+      mappings: {
+        CHALLENGE_EXPIRED: { status: 410, title: 'Challenge expired' },
+        TIMEOUT: { status: 503, retryAfter: true },
+      },
       suffixes: { _LOCKED: { status: 423 } },
       typeBaseUri: 'https://errors.example.com/',
     });
@@ -100,7 +120,10 @@ describe('errorHandlerPlugin: the status table', () => {
     register(instance, 'timeout', () => Object.assign(new TimeoutError(100), { retryAfterMs: 1000 }));
     const expired = await instance.inject('/throw/expired');
     expect(expired.statusCode).toBe(410);
-    expect(expired.json()).toMatchObject({ type: 'https://errors.example.com/challenge-expired', title: 'Challenge expired' });
+    expect(expired.json()).toMatchObject({
+      type: 'https://errors.example.com/challenge-expired',
+      title: 'Challenge expired',
+    });
     expect((await instance.inject('/throw/locked')).statusCode).toBe(423);
     const timeout = await instance.inject('/throw/timeout');
     expect([timeout.statusCode, timeout.headers['retry-after']]).toEqual([503, '1']);
@@ -119,7 +142,11 @@ describe('errorHandlerPlugin: validation and 404', () => {
     instance.get('/items', { schema: { querystring: paginationQuerySchema() } }, async () => ({ ok: true }));
     instance.post(
       '/items',
-      { schema: { body: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } } } },
+      {
+        schema: {
+          body: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } },
+        },
+      },
       async () => ({ ok: true }),
     );
     const query = await instance.inject('/items?page=abc&limit=1000');
@@ -133,7 +160,12 @@ describe('errorHandlerPlugin: validation and 404', () => {
     expect(missing.statusCode).toBe(400);
     expect(missing.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ in: 'body', pointer: '/name' }] });
 
-    const badJson = await instance.inject({ method: 'POST', url: '/items', payload: '{"name":', headers: { 'content-type': 'application/json' } });
+    const badJson = await instance.inject({
+      method: 'POST',
+      url: '/items',
+      payload: '{"name":',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(badJson.statusCode).toBe(400);
     expect(badJson.headers['content-type']).toBe('application/problem+json; charset=utf-8');
   });
@@ -143,7 +175,12 @@ describe('errorHandlerPlugin: validation and 404', () => {
     const response = await instance.inject({ method: 'DELETE', url: '/nope?x=1' });
     expect(response.statusCode).toBe(404);
     expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
-    expect(response.json()).toMatchObject({ status: 404, code: 'NOT_FOUND', instance: '/nope', detail: 'No route for DELETE /nope' });
+    expect(response.json()).toMatchObject({
+      status: 404,
+      code: 'NOT_FOUND',
+      instance: '/nope',
+      detail: 'No route for DELETE /nope',
+    });
   });
 });
 
@@ -151,7 +188,9 @@ describe('errorHandlerPlugin in production', () => {
   it('hides 5xx messages and never sends a stack', async () => {
     const instance = await build({ production: true });
     register(instance, 'internal', () => new Error('password=hunter2 at db-primary.internal:5432'));
-    register(instance, 'circuit', () => coded('CIRCUIT_OPEN', 'Circuit "payments-eu-west" is open', { retryAfterMs: 1000 }));
+    register(instance, 'circuit', () =>
+      coded('CIRCUIT_OPEN', 'Circuit "payments-eu-west" is open', { retryAfterMs: 1000 }),
+    );
     register(instance, 'auth', () => coded('AUTHENTICATION', 'Incorrect API key sk-live-123'));
     register(instance, 'rate', () => new RateLimitedError('ip:10.1.2.3', 5, 900));
     register(instance, 'client', () => coded('CHALLENGE_NOT_FOUND', 'Challenge 42 does not exist'));

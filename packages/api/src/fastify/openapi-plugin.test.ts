@@ -15,7 +15,10 @@ afterEach(async () => {
 describe('openApiPlugin', () => {
   it('documents routes from their schemas and serves the document and the UI', async () => {
     app = Fastify({ logger: false });
-    await app.register(openApiPlugin, { info: { title: 'Challenges', version: '2.0.0' }, document: { servers: [{ url: 'https://api.example.com' }] } });
+    await app.register(openApiPlugin, {
+      info: { title: 'Challenges', version: '2.0.0' },
+      document: { servers: [{ url: 'https://api.example.com' }] },
+    });
     app.get(
       '/v1/challenges',
       {
@@ -35,7 +38,10 @@ describe('openApiPlugin', () => {
       openapi: string;
       info: { title: string };
       servers: unknown[];
-      paths: Record<string, { get: { parameters: { name: string; in: string }[]; responses: Record<string, unknown> } }>;
+      paths: Record<
+        string,
+        { get: { parameters: { name: string; in: string }[]; responses: Record<string, unknown> } }
+      >;
       components: { schemas: Record<string, unknown> };
     };
     expect(document.openapi).toBe('3.1.0');

@@ -1,9 +1,4 @@
-import type {
-  FastifyBaseLogger,
-  FastifyPluginAsync,
-  FastifyTypeProviderDefault,
-  RawServerDefault,
-} from 'fastify';
+import type { FastifyBaseLogger, FastifyPluginAsync, FastifyTypeProviderDefault, RawServerDefault } from 'fastify';
 import fp from 'fastify-plugin';
 import { InvalidOptionError } from '../errors.js';
 import { problemDetailsSchema } from '../schemas.js';
@@ -40,7 +35,13 @@ export interface OpenApiPluginOptions {
  * and serves it with Swagger UI. Register it before the routes: it learns them as they are added.
  * `app.swagger()` returns the document once the app is ready.
  */
-export const openApiPlugin: FastifyPluginAsync<OpenApiPluginOptions> = fp<OpenApiPluginOptions, RawServerDefault, FastifyTypeProviderDefault, FastifyBaseLogger, FastifyPluginAsync<OpenApiPluginOptions>>(
+export const openApiPlugin: FastifyPluginAsync<OpenApiPluginOptions> = fp<
+  OpenApiPluginOptions,
+  RawServerDefault,
+  FastifyTypeProviderDefault,
+  FastifyBaseLogger,
+  FastifyPluginAsync<OpenApiPluginOptions>
+>(
   async (app, options) => {
     const info = plainObject('info', options.info ?? { title: 'API', version: '1.0.0' });
     nonEmptyString('info.title', info.title);
@@ -63,7 +64,11 @@ export const openApiPlugin: FastifyPluginAsync<OpenApiPluginOptions> = fp<OpenAp
       },
     });
     if (ui) {
-      const swaggerUi = await loadPeer(() => import('@fastify/swagger-ui'), '@fastify/swagger-ui', 'openApiPlugin (ui: true)');
+      const swaggerUi = await loadPeer(
+        () => import('@fastify/swagger-ui'),
+        '@fastify/swagger-ui',
+        'openApiPlugin (ui: true)',
+      );
       await app.register(swaggerUi, { routePrefix });
     }
   },

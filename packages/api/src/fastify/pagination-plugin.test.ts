@@ -45,7 +45,12 @@ async function build(options: PaginationPluginOptions = {}): Promise<FastifyInst
   });
   app.get(
     '/validated',
-    { schema: { querystring: paginationQuerySchema({ maxLimit: 50 }), response: { 200: paginatedEnvelopeSchema({ type: 'object', properties: { id: { type: 'integer' } } }) } } },
+    {
+      schema: {
+        querystring: paginationQuerySchema({ maxLimit: 50 }),
+        response: { 200: paginatedEnvelopeSchema({ type: 'object', properties: { id: { type: 'integer' } } }) },
+      },
+    },
     async (request, reply) => {
       const { data, total } = await challengeService.listChallenges(request.pagination);
       return reply.paginated(data, total);
@@ -65,7 +70,10 @@ describe('paginationPlugin', () => {
     });
     const bad = await instance.inject('/seed?page=abc');
     expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toMatchObject({ code: 'INVALID_PAGINATION', detail: 'Invalid "page": expected a positive integer, got "abc"' });
+    expect(bad.json()).toMatchObject({
+      code: 'INVALID_PAGINATION',
+      detail: 'Invalid "page": expected a positive integer, got "abc"',
+    });
   });
 
   it('decorates request.pagination and reply.paginated with Link headers', async () => {
@@ -73,7 +81,9 @@ describe('paginationPlugin', () => {
     const response = await instance.inject('/challenges?page=2&limit=10&sort=title');
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ success: true, meta: { page: 2, limit: 10, total: 45, totalPages: 5 } });
-    expect(response.json<{ data: { id: number }[] }>().data.map((c) => c.id)).toEqual([11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
+    expect(response.json<{ data: { id: number }[] }>().data.map((c) => c.id)).toEqual([
+      11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+    ]);
     expect(response.headers.link).toBe(
       [
         '</challenges?page=1&limit=10&sort=title>; rel="first"',
@@ -84,13 +94,16 @@ describe('paginationPlugin', () => {
     );
   });
 
-  it.each(['page=-1', 'page=1.5', 'limit=0', 'limit=101', 'page=1&page=2'])('answers ?%s with a 400 INVALID_PAGINATION problem', async (query) => {
-    const instance = await build();
-    const response = await instance.inject(`/challenges?${query}`);
-    expect(response.statusCode).toBe(400);
-    expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
-    expect(response.json()).toMatchObject({ code: 'INVALID_PAGINATION', status: 400 });
-  });
+  it.each(['page=-1', 'page=1.5', 'limit=0', 'limit=101', 'page=1&page=2'])(
+    'answers ?%s with a 400 INVALID_PAGINATION problem',
+    async (query) => {
+      const instance = await build();
+      const response = await instance.inject(`/challenges?${query}`);
+      expect(response.statusCode).toBe(400);
+      expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+      expect(response.json()).toMatchObject({ code: 'INVALID_PAGINATION', status: 400 });
+    },
+  );
 
   it('applies the plugin options: caps, clamping, absolute links, no links', async () => {
     const clamped = await build({ maxLimit: 5, overLimit: 'clamp', baseUrl: 'https://api.example.com' });
@@ -111,9 +124,16 @@ describe('paginationPlugin', () => {
   it('works with a schema-validated query (coerced numbers) and response serializer', async () => {
     const instance = await build();
     const ok = await instance.inject('/validated?page=5&limit=10');
-    expect(ok.json()).toMatchObject({ data: [{ id: 41 }, { id: 42 }, { id: 43 }, { id: 44 }, { id: 45 }], meta: { page: 5, total: 45 } });
+    expect(ok.json()).toMatchObject({
+      data: [{ id: 41 }, { id: 42 }, { id: 43 }, { id: 44 }, { id: 45 }],
+      meta: { page: 5, total: 45 },
+    });
     const over = await instance.inject('/validated?limit=60');
-    expect(over.json()).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', errors: [{ in: 'querystring', pointer: '/limit' }] });
+    expect(over.json()).toMatchObject({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      errors: [{ in: 'querystring', pointer: '/limit' }],
+    });
   });
 
   it('sends keyset pages with a next link that a client can follow to the end, over a real socket', async () => {
@@ -123,7 +143,10 @@ describe('paginationPlugin', () => {
       const pagination = createCursorPagination(request.query as Record<string, unknown>, { codec, defaultLimit: 20 });
       const start = pagination.after ?? 0;
       const rows = challenges.filter((c) => c.id > start).slice(0, pagination.fetchLimit);
-      return reply.cursorPaginated(cursorPage(rows, pagination, (row) => row.id), pagination.limit);
+      return reply.cursorPaginated(
+        cursorPage(rows, pagination, (row) => row.id),
+        pagination.limit,
+      );
     });
     const address = await instance.listen({ port: 0, host: '127.0.0.1' });
     const ids: number[] = [];

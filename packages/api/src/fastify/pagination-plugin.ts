@@ -69,7 +69,10 @@ export const paginationPlugin: FastifyPluginAsync<PaginationPluginOptions> = fp<
     const { links: linksOption, baseUrl, parameters, ...paginationOptions } = options;
     const paginate = createPaginator(paginationOptions);
     const links = booleanOption('links', linksOption, true);
-    const linkOptions: LinkOptions = { ...(baseUrl === undefined ? {} : { baseUrl }), ...(parameters === undefined ? {} : { parameters }) };
+    const linkOptions: LinkOptions = {
+      ...(baseUrl === undefined ? {} : { baseUrl }),
+      ...(parameters === undefined ? {} : { parameters }),
+    };
     // Validates baseUrl now rather than on the first request.
     if (baseUrl !== undefined) offsetPaginationLinks('/', { page: 1, limit: 1, total: 0 }, linkOptions);
     const parsed = new WeakMap<FastifyRequest, Pagination>();
@@ -79,7 +82,10 @@ export const paginationPlugin: FastifyPluginAsync<PaginationPluginOptions> = fp<
       getter(this: FastifyRequest): Pagination {
         let pagination = parsed.get(this);
         if (pagination === undefined) {
-          const query = (typeof this.query === 'object' && this.query !== null ? this.query : {}) as Record<string, unknown>;
+          const query = (typeof this.query === 'object' && this.query !== null ? this.query : {}) as Record<
+            string,
+            unknown
+          >;
           const input: PaginationInput = { page: query[names.page], limit: query[names.limit] };
           pagination = paginate(input);
           parsed.set(this, pagination);
@@ -88,23 +94,34 @@ export const paginationPlugin: FastifyPluginAsync<PaginationPluginOptions> = fp<
       },
     });
 
-    app.decorateReply('paginated', function paginated(
-      this: FastifyReply,
-      data: readonly unknown[],
-      total: number,
-      pagination: Pagination = this.request.pagination,
-    ): FastifyReply {
-      const body = paginatedResponse(data, total, pagination);
-      if (links) appendLink(this, formatLinkHeader(offsetPaginationLinks(this.request.url, body.meta, linkOptions)));
-      return this.send(body);
-    });
+    app.decorateReply(
+      'paginated',
+      function paginated(
+        this: FastifyReply,
+        data: readonly unknown[],
+        total: number,
+        pagination: Pagination = this.request.pagination,
+      ): FastifyReply {
+        const body = paginatedResponse(data, total, pagination);
+        if (links) appendLink(this, formatLinkHeader(offsetPaginationLinks(this.request.url, body.meta, linkOptions)));
+        return this.send(body);
+      },
+    );
 
-    app.decorateReply('cursorPaginated', function cursorPaginated(this: FastifyReply, page: CursorPage<unknown>, limit: number): FastifyReply {
-      if (links) {
-        appendLink(this, formatLinkHeader(cursorPaginationLinks(this.request.url, { nextCursor: page.nextCursor, limit }, linkOptions)));
-      }
-      return this.send(cursorResponse(page, limit));
-    });
+    app.decorateReply(
+      'cursorPaginated',
+      function cursorPaginated(this: FastifyReply, page: CursorPage<unknown>, limit: number): FastifyReply {
+        if (links) {
+          appendLink(
+            this,
+            formatLinkHeader(
+              cursorPaginationLinks(this.request.url, { nextCursor: page.nextCursor, limit }, linkOptions),
+            ),
+          );
+        }
+        return this.send(cursorResponse(page, limit));
+      },
+    );
   },
   { name: '@infra/api/pagination', fastify: '5.x' },
 );

@@ -31,7 +31,10 @@ afterEach(async () => {
 });
 
 async function build(constraints?: { defaultVersion?: string }): Promise<FastifyInstance> {
-  app = constraints === undefined ? Fastify({ logger: false }) : Fastify({ logger: false, constraints: { version: acceptVersionStrategy(constraints) } });
+  app =
+    constraints === undefined
+      ? Fastify({ logger: false })
+      : Fastify({ logger: false, constraints: { version: acceptVersionStrategy(constraints) } });
   await app.register(errorHandlerPlugin);
   await app.register(paginationPlugin);
   await app.register(apiVersionPlugin, { version: '1.4.0', routes: v1, header: true, deprecation });
@@ -55,7 +58,9 @@ describe('apiVersionPlugin: URL prefix', () => {
     const ok = await instance.inject('/v1/challenges/7');
     expect(ok.headers.deprecation).toBe('@1735689600');
     expect(ok.headers.sunset).toBe('Tue, 30 Jun 2026 00:00:00 GMT');
-    expect(ok.headers.link).toBe('</v2/challenges>; rel="successor-version", <https://example.com/deprecations/v1>; rel="deprecation"');
+    expect(ok.headers.link).toBe(
+      '</v2/challenges>; rel="successor-version", <https://example.com/deprecations/v1>; rel="deprecation"',
+    );
     expect(ok.headers['api-version']).toBe('1.4.0');
 
     const error = await instance.inject('/v1/boom');
@@ -74,7 +79,7 @@ describe('apiVersionPlugin: URL prefix', () => {
   });
 });
 
-describe('apiVersionPlugin: Accept-Version with Fastify\'s built-in strategy', () => {
+describe("apiVersionPlugin: Accept-Version with Fastify's built-in strategy", () => {
   it.each([
     ['1.x', 'v1'],
     ['1.4.0', 'v1'],
@@ -93,7 +98,10 @@ describe('apiVersionPlugin: Accept-Version with Fastify\'s built-in strategy', (
     const instance = await build();
     const unknown = await instance.inject({ url: '/challenges/7', headers: { 'accept-version': '3.x' } });
     expect(unknown.statusCode).toBe(404);
-    expect(unknown.json()).toMatchObject({ code: 'NOT_FOUND', detail: 'No route for GET /challenges/7 with Accept-Version "3.x"' });
+    expect(unknown.json()).toMatchObject({
+      code: 'NOT_FOUND',
+      detail: 'No route for GET /challenges/7 with Accept-Version "3.x"',
+    });
     expect((await instance.inject('/challenges/7')).statusCode).toBe(404);
   });
 });
@@ -116,7 +124,9 @@ describe('acceptVersionStrategy', () => {
     expect(one.json<{ shape: string }>().shape).toBe('v1');
     const two = await instance.inject({ url: '/challenges/7', headers: { 'accept-version': 'v2' } });
     expect(two.json<{ shape: string }>().shape).toBe('v2');
-    expect((await instance.inject({ url: '/challenges/7', headers: { 'accept-version': 'nonsense' } })).statusCode).toBe(404);
+    expect(
+      (await instance.inject({ url: '/challenges/7', headers: { 'accept-version': 'nonsense' } })).statusCode,
+    ).toBe(404);
     expect((await instance.inject({ url: '/challenges/7', headers: { 'accept-version': '9' } })).statusCode).toBe(404);
   });
 
@@ -139,7 +149,10 @@ describe('apiVersionPlugin options', () => {
     [{ version: '1.0.0', routes: v1, urlPrefix: 'v1' }, 'urlPrefix'],
     [{ version: '1.0.0', routes: v1, urlPrefix: false }, 'urlPrefix'],
     [{ version: '1.0.0', routes: v1, deprecation: { deprecatedAt: 'never' } }, 'deprecation.deprecatedAt'],
-    [{ version: '1.0.0', routes: v1, deprecation: { deprecatedAt: '2025-02-01', sunset: '2025-01-01' } }, 'deprecation.sunset'],
+    [
+      { version: '1.0.0', routes: v1, deprecation: { deprecatedAt: '2025-02-01', sunset: '2025-01-01' } },
+      'deprecation.sunset',
+    ],
   ])('refuses %j at start naming %s', async (options, option) => {
     app = Fastify({ logger: false });
     void app.register(apiVersionPlugin, options as never);

@@ -19,7 +19,11 @@ export interface RedisDriversOptions extends RedisConnectionOptions {
  */
 export function redisDrivers(options: RedisDriversOptions = {}): { redis: CacheDriver; tiered: CacheDriver } {
   const shared = new SharedRedisConnection(options);
-  const connection: RedisCacheOptions = { client: shared.client, clientProvider: shared.provider, breaker: options.breaker };
+  const connection: RedisCacheOptions = {
+    client: shared.client,
+    clientProvider: shared.provider,
+    breaker: options.breaker,
+  };
   return {
     redis: {
       create: (name, config) => new RedisCacheService(name, { ...config, ...connection }),

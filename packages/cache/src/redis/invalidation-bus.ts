@@ -65,7 +65,8 @@ export class InvalidationBus {
 
   /** Announces a change to peers; best effort (a failure is reported, not thrown). */
   async publish(client: RedisClient, invalidation: Invalidation): Promise<void> {
-    const message: Message = 'all' in invalidation ? { o: this.origin, a: true } : { o: this.origin, k: invalidation.keys };
+    const message: Message =
+      'all' in invalidation ? { o: this.origin, a: true } : { o: this.origin, k: invalidation.keys };
     try {
       await client.publish(this.options.channel, JSON.stringify(message));
     } catch (error) {
@@ -87,7 +88,11 @@ export class InvalidationBus {
 
   private createSubscriber(client: RedisClient): Redis {
     // duplicate() keeps the client's options; a subscriber must queue its SUBSCRIBE until ready.
-    const subscriber = (client as Redis).duplicate({ enableOfflineQueue: true, lazyConnect: true, autoResubscribe: false });
+    const subscriber = (client as Redis).duplicate({
+      enableOfflineQueue: true,
+      lazyConnect: true,
+      autoResubscribe: false,
+    });
     this.subscriber = subscriber;
     let wasLive = false;
     subscriber.on('error', (error: unknown) => {

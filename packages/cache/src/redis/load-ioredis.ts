@@ -2,7 +2,11 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { CacheError } from '../errors.js';
 
 /** Loads the optional `ioredis` peer only when a client must be created. */
-export async function createRedisClient(connection: string | RedisOptions, defaults: RedisOptions, owner: string): Promise<Redis> {
+export async function createRedisClient(
+  connection: string | RedisOptions,
+  defaults: RedisOptions,
+  owner: string,
+): Promise<Redis> {
   let mod: typeof import('ioredis');
   try {
     mod = await import('ioredis');
@@ -14,7 +18,9 @@ export async function createRedisClient(connection: string | RedisOptions, defau
     );
   }
   const client =
-    typeof connection === 'string' ? new mod.Redis(connection, defaults) : new mod.Redis({ ...defaults, ...connection });
+    typeof connection === 'string'
+      ? new mod.Redis(connection, defaults)
+      : new mod.Redis({ ...defaults, ...connection });
   // Failures surface through the cache's `error` event; this keeps ioredis from printing each one.
   client.on('error', () => undefined);
   return client;

@@ -35,7 +35,11 @@ describe('Redis down from the start (closed port)', () => {
   it('turns reads into misses, drops writes, keeps getOrSet working, and opens the breaker', async () => {
     const port = await closedPort();
     const { cache, errors } = track(
-      new RedisCacheService('down', { connection: { host: '127.0.0.1', port }, keyPrefix, breaker: { ...fastBreaker, resetTimeout: 60_000 } }),
+      new RedisCacheService('down', {
+        connection: { host: '127.0.0.1', port },
+        keyPrefix,
+        breaker: { ...fastBreaker, resetTimeout: 60_000 },
+      }),
     );
     expect(await cache.get('k')).toBeUndefined();
     await cache.set('k', 'v');
@@ -54,7 +58,9 @@ describe('Redis down from the start (closed port)', () => {
 
   it('throws CACHE_UNAVAILABLE instead when failOpen is off', async () => {
     const port = await closedPort();
-    const { cache } = track(new RedisCacheService('strict', { connection: { host: '127.0.0.1', port }, keyPrefix, failOpen: false }));
+    const { cache } = track(
+      new RedisCacheService('strict', { connection: { host: '127.0.0.1', port }, keyPrefix, failOpen: false }),
+    );
     expect(await codeOf(cache.get('k'))).toBe('CACHE_UNAVAILABLE');
     expect(await codeOf(cache.set('k', 1))).toBe('CACHE_UNAVAILABLE');
   });
@@ -76,7 +82,9 @@ describe('Redis dying mid-test and coming back', () => {
     it(`${kind}: misses while Redis is away, keeps the app working, and recovers by itself`, async () => {
       const options = { connection: { host: '127.0.0.1', port: proxy.port }, keyPrefix, breaker: fastBreaker };
       const { cache, errors } = track(
-        kind === 'redis' ? new RedisCacheService(`proxy-${kind}`, options) : new TieredCacheService(`proxy-${kind}`, options),
+        kind === 'redis'
+          ? new RedisCacheService(`proxy-${kind}`, options)
+          : new TieredCacheService(`proxy-${kind}`, options),
       );
       await cache.set('k', 'before');
       expect(await cache.get('k')).toBe('before');
@@ -102,7 +110,13 @@ describe('Redis dying mid-test and coming back', () => {
 describe('connection killed by the server (CLIENT KILL)', () => {
   it('keeps working through the kill and serves hits again once reconnected', async () => {
     const connectionName = uniqueName('killme');
-    const { cache } = track(new RedisCacheService('killed', { connection: { ...redisOptions(), connectionName }, keyPrefix, breaker: fastBreaker }));
+    const { cache } = track(
+      new RedisCacheService('killed', {
+        connection: { ...redisOptions(), connectionName },
+        keyPrefix,
+        breaker: fastBreaker,
+      }),
+    );
     await cache.set('k', { ok: true });
     const list = await admin.client('LIST');
     const id = /id=(\d+) [^\n]*name=([^ ]+)/g;

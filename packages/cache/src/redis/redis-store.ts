@@ -161,7 +161,11 @@ export class RedisStore implements CacheStore {
     if (this.pending) return this.pending;
     const created = this.options.provider
       ? this.options.provider()
-      : createRedisClient(this.options.connection ?? {}, ownedClientDefaults(this.options.commandTimeoutMs), 'RedisCacheService');
+      : createRedisClient(
+          this.options.connection ?? {},
+          ownedClientDefaults(this.options.commandTimeoutMs),
+          'RedisCacheService',
+        );
     this.pending = created.then((client) => {
       if (this.closed) {
         if (this.owned) client.disconnect();
@@ -282,7 +286,9 @@ function waitReady(client: RedisClient, timeoutMs: number, cache: string): Promi
 }
 
 function isCluster(client: RedisClient): client is Cluster {
-  return 'nodes' in client && typeof client.nodes === 'function' && (client as { isCluster?: boolean }).isCluster === true;
+  return (
+    'nodes' in client && typeof client.nodes === 'function' && (client as { isCluster?: boolean }).isCluster === true
+  );
 }
 
 function escapeGlob(text: string): string {

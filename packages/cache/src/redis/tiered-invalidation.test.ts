@@ -26,7 +26,10 @@ it("evicts a peer's L1 entry when one instance sets or deletes the key", async (
   await eventually(() => invalidations.length === 1, 3000);
   expect(await b.get('k')).toBe('v1');
   // Overwrite Redis behind both caches' backs: B keeps answering from its L1.
-  await raw.set(`${keyPrefix}{shared}:v:k`, encodeRecord({ payload: JSON.stringify('sneaky'), freshUntil: Infinity, expiresAt: Infinity }));
+  await raw.set(
+    `${keyPrefix}{shared}:v:k`,
+    encodeRecord({ payload: JSON.stringify('sneaky'), freshUntil: Infinity, expiresAt: Infinity }),
+  );
   expect(await b.get('k')).toBe('v1');
 
   await a.set('k', 'v2');

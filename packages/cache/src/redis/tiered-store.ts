@@ -22,7 +22,14 @@ export class TieredStore implements CacheStore {
   /** Bumped by every peer invalidation: an L2 read that overlapped one must not fill L1. */
   private epoch = 0;
 
-  constructor(l1: LruStore, l2: RedisStore, bus: InvalidationBus, l1TtlMs: number, now: () => number, onStartError: (error: unknown) => void) {
+  constructor(
+    l1: LruStore,
+    l2: RedisStore,
+    bus: InvalidationBus,
+    l1TtlMs: number,
+    now: () => number,
+    onStartError: (error: unknown) => void,
+  ) {
     this.l1 = l1;
     this.l2 = l2;
     this.bus = bus;
@@ -125,15 +132,18 @@ export class TieredStore implements CacheStore {
     if (this.bus.live) return true;
     if (!this.starting) {
       this.starting = true;
-      this.l2.connection().then(
-        (client) => this.bus.start(client),
-        (error: unknown) => {
-          this.starting = false;
-          this.onStartError(error);
-        },
-      ).catch(() => {
-        // The subscriber keeps reconnecting on its own; until it is live L1 stays bypassed.
-      });
+      this.l2
+        .connection()
+        .then(
+          (client) => this.bus.start(client),
+          (error: unknown) => {
+            this.starting = false;
+            this.onStartError(error);
+          },
+        )
+        .catch(() => {
+          // The subscriber keeps reconnecting on its own; until it is live L1 stays bypassed.
+        });
     }
     return false;
   }
@@ -145,7 +155,12 @@ export class TieredStore implements CacheStore {
 
   private l1Write(write: StoreWrite): StoreWrite {
     const cap = this.now() + this.l1TtlMs;
-    return { payload: write.payload, freshUntil: write.freshUntil, expiresAt: Math.min(write.expiresAt, cap), tags: write.tags };
+    return {
+      payload: write.payload,
+      freshUntil: write.freshUntil,
+      expiresAt: Math.min(write.expiresAt, cap),
+      tags: write.tags,
+    };
   }
 
   private async announce(invalidation: Invalidation): Promise<void> {

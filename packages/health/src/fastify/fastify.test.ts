@@ -39,7 +39,11 @@ describe('@infra/health/fastify', () => {
     expect(response.statusCode).toBe(503);
     const body = response.json();
     expect(body.status).toBe('fail');
-    expect(body.checks.db[0]).toMatchObject({ status: 'fail', output: 'Health check "db" timed out after 100 ms', critical: true });
+    expect(body.checks.db[0]).toMatchObject({
+      status: 'fail',
+      output: 'Health check "db" timed out after 100 ms',
+      critical: true,
+    });
     expect(body.checks.cache[0].status).toBe('pass');
   });
 

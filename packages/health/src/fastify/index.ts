@@ -98,7 +98,9 @@ export default healthCheckController;
 function isService(value: unknown): value is HealthCheckService {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Record<string, unknown>;
-  return ['run', 'live', 'ready', 'startup', 'beginShutdown'].every((method) => typeof candidate[method] === 'function');
+  return ['run', 'live', 'ready', 'startup', 'beginShutdown'].every(
+    (method) => typeof candidate[method] === 'function',
+  );
 }
 
 function normalizePrefix(prefix: string): string {
@@ -118,4 +120,3 @@ function bearer(header: string | undefined): string | undefined {
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
-

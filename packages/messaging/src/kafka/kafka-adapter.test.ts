@@ -2,10 +2,20 @@ import { eventually, messageBusContract, uniqueName } from '@infra/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MessageBus } from '../message-bus.js';
 import { KafkaAdapter, createKafkaAdapter } from './kafka-adapter.js';
-import type { EachBatchPayloadLike, KafkaAdminLike, KafkaClientLike, KafkaConsumerLike, KafkaMessageLike, KafkaProducerLike } from './kafka-client.js';
+import type {
+  EachBatchPayloadLike,
+  KafkaAdminLike,
+  KafkaClientLike,
+  KafkaConsumerLike,
+  KafkaMessageLike,
+  KafkaProducerLike,
+} from './kafka-client.js';
 
 const brokers = process.env.KAFKA_BROKERS;
-if (!brokers) console.log('[@infra/messaging] Kafka contract suite skipped: set KAFKA_BROKERS=host:port to run it against a broker');
+if (!brokers)
+  console.log(
+    '[@infra/messaging] Kafka contract suite skipped: set KAFKA_BROKERS=host:port to run it against a broker',
+  );
 
 describe.skipIf(!brokers)('kafka broker', () => {
   const prefix = uniqueName('messaging_kafka').replaceAll('_', '-');
@@ -25,7 +35,10 @@ class FakeKafka implements KafkaClientLike {
   producerConfigs: unknown[] = [];
   sent: Parameters<KafkaProducerLike['sendBatch']>[0][] = [];
   consumers: FakeConsumer[] = [];
-  offsets = { high: [{ partition: 0, offset: '10', high: '10', low: '0' }], committed: [{ partition: 0, offset: '4' }] };
+  offsets = {
+    high: [{ partition: 0, offset: '10', high: '10', low: '0' }],
+    committed: [{ partition: 0, offset: '4' }],
+  };
 
   producer(config?: unknown): KafkaProducerLike {
     this.producerConfigs.push(config);
@@ -51,7 +64,8 @@ class FakeKafka implements KafkaClientLike {
       disconnect: () => Promise.resolve(),
       describeCluster: () => Promise.resolve({ brokers: [] }),
       fetchTopicOffsets: () => Promise.resolve(this.offsets.high),
-      fetchOffsets: ({ topics }) => Promise.resolve(topics.map((topic) => ({ topic, partitions: this.offsets.committed }))),
+      fetchOffsets: ({ topics }) =>
+        Promise.resolve(topics.map((topic) => ({ topic, partitions: this.offsets.committed }))),
     };
   }
 }
@@ -95,7 +109,12 @@ class FakeConsumer implements KafkaConsumerLike {
   }
 }
 
-const record = (offset: string, payload: unknown, headers: Record<string, string> = {}, key: string | null = null): KafkaMessageLike => ({
+const record = (
+  offset: string,
+  payload: unknown,
+  headers: Record<string, string> = {},
+  key: string | null = null,
+): KafkaMessageLike => ({
   key: key === null ? null : Buffer.from(key),
   value: Buffer.from(JSON.stringify(payload)),
   headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Buffer.from(value)])),
@@ -119,7 +138,13 @@ describe('kafka adapter at the kafkajs boundary', () => {
   it('sends the envelope as key, value, headers and timestamp, one sendBatch per publish', async () => {
     const { kafka, bus } = make();
     const [first] = await bus.publishBatch([
-      { topic: 'challenge.completed', payload: { score: 1 }, key: 'user-1', headers: { source: 'api' }, timestamp: 1_700_000_000_000 },
+      {
+        topic: 'challenge.completed',
+        payload: { score: 1 },
+        key: 'user-1',
+        headers: { source: 'api' },
+        timestamp: 1_700_000_000_000,
+      },
       { topic: 'audit', payload: 'x' },
     ]);
     expect(kafka.producerConfigs).toEqual([{}]);
@@ -129,25 +154,41 @@ describe('kafka adapter at the kafkajs boundary', () => {
     expect(batch?.topicMessages.map((entry) => entry.topic)).toEqual(['challenge.completed', 'audit']);
     const message = batch?.topicMessages[0]?.messages[0];
     expect(message).toMatchObject({ key: 'user-1', value: '{"score":1}', timestamp: '1700000000000' });
-    expect(message?.headers).toMatchObject({ 'message-id': first?.id, source: 'api', 'content-type': 'application/json', 'correlation-id': expect.any(String) });
+    expect(message?.headers).toMatchObject({
+      'message-id': first?.id,
+      source: 'api',
+      'content-type': 'application/json',
+      'correlation-id': expect.any(String),
+    });
   });
 
   it('asks for an idempotent producer when configured, and refuses one without acks -1', async () => {
     const { kafka, bus } = make({ idempotent: true });
     await bus.publish('t', 1);
     expect(kafka.producerConfigs).toEqual([{ idempotent: true, maxInFlightRequests: 1 }]);
-    expect(() => new KafkaAdapter({ kafka, idempotent: true, acks: 1 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'acks' }));
+    expect(() => new KafkaAdapter({ kafka, idempotent: true, acks: 1 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'acks' }),
+    );
     await expect(bus.publish('bad:topic', 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', option: 'topic' });
   });
 
   it('consumes with eachBatch, resolving offsets only after each message is done', async () => {
     const { kafka, bus } = make();
     const handled: { payload: unknown; id: string; key: string | null }[] = [];
-    await bus.subscribe('orders', (payload, message) => void handled.push({ payload, id: message.id, key: message.key }), { group: 'billing', startFrom: 'earliest' }).ready();
+    await bus
+      .subscribe('orders', (payload, message) => void handled.push({ payload, id: message.id, key: message.key }), {
+        group: 'billing',
+        startFrom: 'earliest',
+      })
+      .ready();
     const consumer = kafka.consumers[0] as FakeConsumer;
     expect(consumer.groupId).toBe('billing');
     expect(consumer.subscribed).toEqual({ topics: ['orders'], fromBeginning: true });
-    expect(consumer.runConfig).toMatchObject({ eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: 1 });
+    expect(consumer.runConfig).toMatchObject({
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      partitionsConsumedConcurrently: 1,
+    });
     await consumer.deliver('orders', [record('5', { n: 1 }, { 'message-id': 'm-1' }, 'k'), record('6', { n: 2 })]);
     expect(handled).toEqual([
       { payload: { n: 1 }, id: 'm-1', key: 'k' },
@@ -165,10 +206,19 @@ describe('kafka adapter at the kafkajs boundary', () => {
       })
       .ready();
     const consumer = kafka.consumers[0] as FakeConsumer;
-    await consumer.deliver('orders', [record('1', { poison: true }, { 'message-id': 'p-1' }), record('2', { ok: true })]);
+    await consumer.deliver('orders', [
+      record('1', { poison: true }, { 'message-id': 'p-1' }),
+      record('2', { ok: true }),
+    ]);
     expect(consumer.resolved).toEqual(['1', '2']);
-    const dead = kafka.sent.find((batch) => batch.topicMessages[0]?.topic === 'orders.dlq')?.topicMessages[0]?.messages[0];
-    expect(dead?.headers).toMatchObject({ 'message-id': 'p-1', 'x-error': 'poison', 'x-attempts': '2', 'x-original-topic': 'orders' });
+    const dead = kafka.sent.find((batch) => batch.topicMessages[0]?.topic === 'orders.dlq')?.topicMessages[0]
+      ?.messages[0];
+    expect(dead?.headers).toMatchObject({
+      'message-id': 'p-1',
+      'x-error': 'poison',
+      'x-attempts': '2',
+      'x-original-topic': 'orders',
+    });
   });
 
   it('does not resolve the offset of a message unfinished at close, so that the group gets it again', async () => {

@@ -1,11 +1,21 @@
-import type { AdapterCapabilities, AdapterSubscription, Backlog, MessageAdapter, SubscribeSpec, WireMessage } from '../adapter.js';
+import type {
+  AdapterCapabilities,
+  AdapterSubscription,
+  Backlog,
+  MessageAdapter,
+  SubscribeSpec,
+  WireMessage,
+} from '../adapter.js';
 import { InvalidOptionError, MessagingError, missingPeer } from '../errors.js';
 import { integer, nonEmptyString, plainObject } from '../validate.js';
 import type { KafkaAdminLike, KafkaClientLike, KafkaOutgoingMessage, KafkaProducerLike } from './kafka-client.js';
 import { KafkaTopicSubscription, MESSAGE_ID_HEADER } from './kafka-subscription.js';
 
 export interface KafkaAdapterOptions {
-  /** A client to use (a kafkajs `Kafka`, or your own behind {@link KafkaClientLike}); never disconnected by the adapter. @default none: one is created from `brokers` */
+  /**
+   * A client to use (a kafkajs `Kafka`, or your own behind {@link KafkaClientLike}); never disconnected by the adapter.
+   * @default none: one is created from `brokers`
+   */
   kafka?: KafkaClientLike;
   /** Brokers of a kafkajs client the adapter creates. @default process.env.KAFKA_BROKERS (comma-separated) */
   brokers?: string[] | string;
@@ -21,7 +31,12 @@ export interface KafkaAdapterOptions {
   heartbeatMs?: number;
 }
 
-const capabilities: AdapterCapabilities = { orderingPerKey: true, persistence: true, consumerGroups: true, replay: true };
+const capabilities: AdapterCapabilities = {
+  orderingPerKey: true,
+  persistence: true,
+  consumerGroups: true,
+  replay: true,
+};
 const kafkaTopic = /^[\w.-]{1,249}$/;
 
 /**
@@ -46,16 +61,25 @@ export class KafkaAdapter implements MessageAdapter {
   constructor(options: KafkaAdapterOptions & { kafka: KafkaClientLike }) {
     plainObject('options', options);
     const kafka = options.kafka as Partial<KafkaClientLike> | undefined;
-    if (typeof kafka?.producer !== 'function' || typeof kafka.consumer !== 'function' || typeof kafka.admin !== 'function') {
+    if (
+      typeof kafka?.producer !== 'function' ||
+      typeof kafka.consumer !== 'function' ||
+      typeof kafka.admin !== 'function'
+    ) {
       throw new InvalidOptionError('kafka', options.kafka, 'a kafkajs Kafka instance or a KafkaClientLike');
     }
     this.kafka = options.kafka;
     this.idempotent = options.idempotent ?? false;
-    if (typeof this.idempotent !== 'boolean') throw new InvalidOptionError('idempotent', options.idempotent, 'a boolean');
+    if (typeof this.idempotent !== 'boolean')
+      throw new InvalidOptionError('idempotent', options.idempotent, 'a boolean');
     this.acks = options.acks ?? -1;
     if (![-1, 0, 1].includes(this.acks)) throw new InvalidOptionError('acks', options.acks, '-1, 0 or 1');
-    if (this.idempotent && this.acks !== -1) throw new InvalidOptionError('acks', options.acks, '-1 with an idempotent producer');
-    this.partitionsConsumedConcurrently = integer('partitionsConsumedConcurrently', options.partitionsConsumedConcurrently ?? 1);
+    if (this.idempotent && this.acks !== -1)
+      throw new InvalidOptionError('acks', options.acks, '-1 with an idempotent producer');
+    this.partitionsConsumedConcurrently = integer(
+      'partitionsConsumedConcurrently',
+      options.partitionsConsumedConcurrently ?? 1,
+    );
     this.heartbeatMs = integer('heartbeatMs', options.heartbeatMs ?? 3000);
   }
 
@@ -79,7 +103,10 @@ export class KafkaAdapter implements MessageAdapter {
       });
     }
     const producer = await this.connectedProducer();
-    await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })), acks: this.acks });
+    await producer.sendBatch({
+      topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })),
+      acks: this.acks,
+    });
   }
 
   async subscribe(spec: SubscribeSpec): Promise<AdapterSubscription> {
@@ -117,8 +144,13 @@ export class KafkaAdapter implements MessageAdapter {
   /** Lag: the group's committed offsets behind the partitions' high watermarks; pending: unfinished here. */
   async backlog(topic: string, group: string): Promise<Backlog> {
     const admin = await this.connectedAdmin();
-    const [high, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]);
-    const done = new Map((committed.find((entry) => entry.topic === topic)?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    const [high, committed] = await Promise.all([
+      admin.fetchTopicOffsets(topic),
+      admin.fetchOffsets({ groupId: group, topics: [topic] }),
+    ]);
+    const done = new Map(
+      (committed.find((entry) => entry.topic === topic)?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]),
+    );
     let lag = 0;
     for (const partition of high) {
       const end = Number(partition.high ?? partition.offset);
@@ -176,7 +208,13 @@ export class KafkaAdapter implements MessageAdapter {
 }
 
 function checkTopic(topic: string): string {
-  if (!kafkaTopic.test(topic)) throw new InvalidOptionError('topic', topic, 'a Kafka topic name (letters, digits, ".", "_", "-")', 'INVALID_ARGUMENT');
+  if (!kafkaTopic.test(topic))
+    throw new InvalidOptionError(
+      'topic',
+      topic,
+      'a Kafka topic name (letters, digits, ".", "_", "-")',
+      'INVALID_ARGUMENT',
+    );
   return topic;
 }
 
@@ -189,9 +227,15 @@ export async function createKafkaAdapter(options: KafkaAdapterOptions = {}): Pro
   if (options.kafka) return new KafkaAdapter({ ...options, kafka: options.kafka });
   const fromEnv = options.brokers === undefined;
   const raw = options.brokers ?? process.env.KAFKA_BROKERS;
-  const brokers = (Array.isArray(raw) ? raw : (raw ?? '').split(',')).map((broker) => broker.trim()).filter((broker) => broker.length > 0);
+  const brokers = (Array.isArray(raw) ? raw : (raw ?? '').split(','))
+    .map((broker) => broker.trim())
+    .filter((broker) => broker.length > 0);
   if (brokers.length === 0 || brokers.some((broker) => !/^[\w.-]+:\d+$/.test(broker))) {
-    throw new InvalidOptionError(fromEnv ? 'KAFKA_BROKERS' : 'brokers', raw, 'host:port brokers (comma-separated), or pass a kafka client');
+    throw new InvalidOptionError(
+      fromEnv ? 'KAFKA_BROKERS' : 'brokers',
+      raw,
+      'host:port brokers (comma-separated), or pass a kafka client',
+    );
   }
   const clientId = nonEmptyString('clientId', options.clientId ?? 'infra-messaging');
   let mod: typeof import('kafkajs');

@@ -40,7 +40,10 @@ export interface KafkaOutgoingMessage {
 export interface KafkaProducerLike {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
-  sendBatch(batch: { topicMessages: { topic: string; messages: KafkaOutgoingMessage[] }[]; acks?: number }): Promise<unknown>;
+  sendBatch(batch: {
+    topicMessages: { topic: string; messages: KafkaOutgoingMessage[] }[];
+    acks?: number;
+  }): Promise<unknown>;
 }
 
 export interface KafkaConsumerLike {
@@ -60,11 +63,18 @@ export interface KafkaAdminLike {
   disconnect(): Promise<void>;
   describeCluster(): Promise<unknown>;
   fetchTopicOffsets(topic: string): Promise<{ partition: number; offset: string; high?: string; low?: string }[]>;
-  fetchOffsets(options: { groupId: string; topics: string[] }): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+  fetchOffsets(options: {
+    groupId: string;
+    topics: string[];
+  }): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
 }
 
 export interface KafkaClientLike {
-  producer(config?: { idempotent?: boolean; maxInFlightRequests?: number; allowAutoTopicCreation?: boolean }): KafkaProducerLike;
+  producer(config?: {
+    idempotent?: boolean;
+    maxInFlightRequests?: number;
+    allowAutoTopicCreation?: boolean;
+  }): KafkaProducerLike;
   consumer(config: { groupId: string; allowAutoTopicCreation?: boolean; sessionTimeout?: number }): KafkaConsumerLike;
   admin(): KafkaAdminLike;
 }

@@ -30,7 +30,13 @@ describe('memory adapter', () => {
       const { id } = await bus.publish('t', { n: 1 });
       await eventually(() => hung.length === 1);
       const healthy: { id: string; deliveryCount: number }[] = [];
-      await bus.subscribe('t', (_payload, message) => void healthy.push({ id: message.id, deliveryCount: message.deliveryCount }), { group: 'g' }).ready();
+      await bus
+        .subscribe(
+          't',
+          (_payload, message) => void healthy.push({ id: message.id, deliveryCount: message.deliveryCount }),
+          { group: 'g' },
+        )
+        .ready();
       await eventually(() => healthy.length === 1);
       // The hung consumer may take it back once in between: it is still fetching.
       expect(healthy[0]?.id).toBe(id);
@@ -50,6 +56,8 @@ describe('memory adapter', () => {
     expect(taken.map((delivery) => delivery.message.id)).toEqual(['2', '3']);
     await subscription.close([]);
     await adapter.close();
-    expect(() => new MemoryAdapter({ claimIdleMs: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'claimIdleMs' }));
+    expect(() => new MemoryAdapter({ claimIdleMs: -1 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'claimIdleMs' }),
+    );
   });
 });

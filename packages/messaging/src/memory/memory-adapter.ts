@@ -1,4 +1,11 @@
-import type { AdapterCapabilities, AdapterSubscription, Backlog, MessageAdapter, SubscribeSpec, WireMessage } from '../adapter.js';
+import type {
+  AdapterCapabilities,
+  AdapterSubscription,
+  Backlog,
+  MessageAdapter,
+  SubscribeSpec,
+  WireMessage,
+} from '../adapter.js';
 import { MessagingError } from '../errors.js';
 import { integer, plainObject } from '../validate.js';
 import { GroupState, type MemoryConsumer, type MemoryDelivery } from './group-state.js';
@@ -18,7 +25,12 @@ export interface MemoryAdapterOptions {
   maxLen?: number;
 }
 
-const capabilities: AdapterCapabilities = { orderingPerKey: true, persistence: false, consumerGroups: true, replay: false };
+const capabilities: AdapterCapabilities = {
+  orderingPerKey: true,
+  persistence: false,
+  consumerGroups: true,
+  replay: false,
+};
 
 /**
  * In-process transport: consumer groups, per-key ordering across a group's consumers,
@@ -76,7 +88,9 @@ export class MemoryAdapter implements MessageAdapter {
   }
 
   ping(): Promise<void> {
-    return this.closed ? Promise.reject(new MessagingError('CLOSED', 'The memory adapter is closed')) : Promise.resolve();
+    return this.closed
+      ? Promise.reject(new MessagingError('CLOSED', 'The memory adapter is closed'))
+      : Promise.resolve();
   }
 
   close(): Promise<void> {
@@ -149,9 +163,12 @@ class MemorySubscription implements AdapterSubscription<MemoryDelivery> {
       const timer =
         oldest === undefined
           ? undefined
-          : setTimeout(() => {
-              finish(true);
-            }, Math.max(10, oldest + this.claimIdleMs - Date.now()));
+          : setTimeout(
+              () => {
+                finish(true);
+              },
+              Math.max(10, oldest + this.claimIdleMs - Date.now()),
+            );
       timer?.unref();
       this.consumer.wake = done;
       signal.addEventListener('abort', done, { once: true });

@@ -20,13 +20,18 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Safety-net polling period (ms), for messages whose nudge was lost (crash, another instance). @default 1000 */
   pollIntervalMs?: number;
-  /** First delay before a message that failed to publish is tried again (ms); doubles per attempt up to an hour. @default 1000 */
+  /**
+   * First delay before a message that failed to publish is tried again (ms); doubles per attempt up to an hour.
+   * @default 1000
+   */
   retryDelayMs?: number;
 }
 
 export interface OutboxRelayEvents {
   relayed: { count: number };
-  /** A batch failed (the broker refused it, or the relay lost its connection): its rows stay unsent and are tried again. */
+  /**
+   * A batch failed (the broker refused it, or the relay lost its connection): its rows stay unsent and are tried again.
+   */
   error: { error: unknown };
 }
 
@@ -53,10 +58,14 @@ export class OutboxRelay {
 
   constructor(options: OutboxRelayOptions) {
     plainObject('options', options);
-    if (typeof (options.persistence as Partial<OutboxRelayOptions['persistence']> | undefined)?.withTransaction !== 'function') {
+    if (
+      typeof (options.persistence as Partial<OutboxRelayOptions['persistence']> | undefined)?.withTransaction !==
+      'function'
+    ) {
       throw new InvalidOptionError('persistence', options.persistence, 'a Persistence or TransactionManager');
     }
-    if (typeof (options.bus as Partial<MessageBus> | undefined)?.publishBatch !== 'function') throw new InvalidOptionError('bus', options.bus, 'a MessageBus');
+    if (typeof (options.bus as Partial<MessageBus> | undefined)?.publishBatch !== 'function')
+      throw new InvalidOptionError('bus', options.bus, 'a MessageBus');
     this.persistence = options.persistence;
     this.bus = options.bus;
     this.table = options.table ?? 'outbox';
@@ -144,7 +153,11 @@ export class OutboxRelay {
     } catch (error) {
       sent = await this.deliverOneByOne(tx, rows, error);
     }
-    await markOutboxSent(tx, sent.map((row) => row.id), { table: this.table });
+    await markOutboxSent(
+      tx,
+      sent.map((row) => row.id),
+      { table: this.table },
+    );
     if (sent.length > 0) this.events.emit('relayed', { count: sent.length });
     return rows.length;
   }

@@ -28,7 +28,12 @@ async function admin<R extends pg.QueryResultRow>(sql: string, params: unknown[]
 }
 
 async function connect(applicationName: string): Promise<Persistence> {
-  const driver = await createPgDriver({ connectionString: databaseUrl, searchPath: schema, applicationName, poolSize: 3 });
+  const driver = await createPgDriver({
+    connectionString: databaseUrl,
+    searchPath: schema,
+    applicationName,
+    poolSize: 3,
+  });
   drivers.push(driver);
   return new Persistence({ driver });
 }
@@ -39,7 +44,10 @@ function bus(options: ConstructorParameters<typeof MessageBus>[0] = {}): Message
   return created;
 }
 
-function relay(options: Partial<ConstructorParameters<typeof OutboxRelay>[0]> & Pick<ConstructorParameters<typeof OutboxRelay>[0], 'bus'>): OutboxRelay {
+function relay(
+  options: Partial<ConstructorParameters<typeof OutboxRelay>[0]> &
+    Pick<ConstructorParameters<typeof OutboxRelay>[0], 'bus'>,
+): OutboxRelay {
   const created = new OutboxRelay({ persistence, pollIntervalMs: 60_000, ...options });
   relays.push(created);
   return created;
@@ -63,7 +71,8 @@ afterAll(async () => {
   await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
 });
 
-const unsent = async (): Promise<number> => Number((await admin<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.outbox WHERE sent_at IS NULL`))[0]?.n);
+const unsent = async (): Promise<number> =>
+  Number((await admin<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.outbox WHERE sent_at IS NULL`))[0]?.n);
 
 describe('transactional outbox on Postgres', () => {
   it('publishes exactly the committed messages, right after commit', async () => {
@@ -86,7 +95,10 @@ describe('transactional outbox on Postgres', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(got).toEqual([{ id: 1 }, { id: 2 }]);
     expect(await unsent()).toBe(0);
-    expect(await admin(`SELECT payload FROM ${schema}.outbox ORDER BY id`)).toEqual([{ payload: { id: 1 } }, { payload: { id: 2 } }]);
+    expect(await admin(`SELECT payload FROM ${schema}.outbox ORDER BY id`)).toEqual([
+      { payload: { id: 1 } },
+      { payload: { id: 2 } },
+    ]);
   });
 
   it('publishes nothing for a rolled-back transaction', async () => {
@@ -111,7 +123,9 @@ describe('transactional outbox on Postgres', () => {
     const got: ReceivedMessage[] = [];
     await b.subscribe('order.created', (_payload, message) => void got.push(message)).ready();
     const outbox = new TransactionalOutbox({ bus: b, persistence });
-    const published = await persistence.withTransaction(() => outbox.publish('order.created', { id: 9 }, { correlationId: 'req-9', timestamp: 1_700_000_000_000 }));
+    const published = await persistence.withTransaction(() =>
+      outbox.publish('order.created', { id: 9 }, { correlationId: 'req-9', timestamp: 1_700_000_000_000 }),
+    );
     await relay({ bus: b }).drain();
     await eventually(() => got.length === 1);
     expect(got[0]).toMatchObject({ id: published.id, correlationId: 'req-9', timestamp: 1_700_000_000_000 });
@@ -148,7 +162,9 @@ describe('transactional outbox on Postgres', () => {
         if (!killed) {
           killed = true;
           // The relay's process dies after the broker took the batch, before it marks the rows sent.
-          await admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [relayName]);
+          await admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
+            relayName,
+          ]);
         }
         return sent;
       },
@@ -167,7 +183,9 @@ describe('transactional outbox on Postgres', () => {
   });
 
   it('delivers by polling what no nudge announced, and never lets one bad row block the others', async () => {
-    const strict = bus({ schemas: { 'user.created': (payload) => typeof (payload as { name?: unknown }).name === 'string' } });
+    const strict = bus({
+      schemas: { 'user.created': (payload) => typeof (payload as { name?: unknown }).name === 'string' },
+    });
     const got: unknown[] = [];
     await strict.subscribe('user.created', (payload) => void got.push(payload)).ready();
     // Written by hand (as another service or an older version might): one row breaks today's schema.
@@ -198,7 +216,9 @@ describe('transactional outbox on Postgres', () => {
     });
     expect(await admin(`SELECT id FROM ${schema}.outbox`)).toEqual([]);
     expect(() => new TransactionalOutbox({ bus: {} as never })).toThrow(expect.objectContaining({ option: 'bus' }));
-    expect(() => new OutboxRelay({ persistence, bus: b, batchSize: 0 })).toThrow(expect.objectContaining({ option: 'batchSize' }));
+    expect(() => new OutboxRelay({ persistence, bus: b, batchSize: 0 })).toThrow(
+      expect.objectContaining({ option: 'batchSize' }),
+    );
   });
 });
 
@@ -219,6 +239,8 @@ describe('PostgresIdempotencyStore', () => {
     await store.complete('g:m3', 'x', 1);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await store.prune()).toBe(1);
-    expect(() => new PostgresIdempotencyStore({ db: persistence.db, table: 'x; DROP' })).toThrow(expect.objectContaining({ option: 'table' }));
+    expect(() => new PostgresIdempotencyStore({ db: persistence.db, table: 'x; DROP' })).toThrow(
+      expect.objectContaining({ option: 'table' }),
+    );
   });
 });

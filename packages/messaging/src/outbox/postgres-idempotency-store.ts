@@ -13,7 +13,8 @@ export interface PostgresIdempotencyStoreOptions {
 const identifier = /^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$/i;
 
 function tableName(value: unknown): string {
-  if (typeof value !== 'string' || !identifier.test(value)) throw new InvalidOptionError('table', value, 'a table name, optionally schema-qualified (letters, digits, _)');
+  if (typeof value !== 'string' || !identifier.test(value))
+    throw new InvalidOptionError('table', value, 'a table name, optionally schema-qualified (letters, digits, _)');
   return value;
 }
 
@@ -44,7 +45,8 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
 
   constructor(options: PostgresIdempotencyStoreOptions) {
     plainObject('options', options);
-    if (typeof (options.db as Partial<Queryable> | undefined)?.query !== 'function') throw new InvalidOptionError('db', options.db, 'something with query(sql, params)');
+    if (typeof (options.db as Partial<Queryable> | undefined)?.query !== 'function')
+      throw new InvalidOptionError('db', options.db, 'something with query(sql, params)');
     this.db = options.db;
     this.table = tableName(options.table ?? 'message_idempotency');
   }
@@ -75,7 +77,10 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
   }
 
   async release(key: string, token: string): Promise<void> {
-    await this.db.query(`DELETE FROM ${this.table} WHERE key = $1 AND token = $2 AND state = 'processing'`, [key, token]);
+    await this.db.query(`DELETE FROM ${this.table} WHERE key = $1 AND token = $2 AND state = 'processing'`, [
+      key,
+      token,
+    ]);
   }
 
   /** Deletes expired records; run it on a schedule. Resolves with how many it deleted. */

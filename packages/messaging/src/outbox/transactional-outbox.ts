@@ -9,7 +9,10 @@ import { OUTBOX_ID_HEADER, OUTBOX_TIME_HEADER, type OutboxRelay } from './outbox
 export interface TransactionalOutboxOptions {
   /** The bus whose serializer and schemas check messages (and to which the relay delivers). */
   bus: MessageBus;
-  /** Where the ambient transaction comes from when `publish` is not given one (a `Persistence`). @default none: pass `{ tx }` */
+  /**
+   * Where the ambient transaction comes from when `publish` is not given one (a `Persistence`). @default none: pass `{
+   * tx }`
+   */
   persistence?: { currentTransaction(): Transaction | undefined };
   /** Relay to nudge right after a commit that wrote messages. @default none: the relay finds them by polling */
   relay?: OutboxRelay;
@@ -35,8 +38,12 @@ export class TransactionalOutbox {
 
   constructor(options: TransactionalOutboxOptions) {
     plainObject('options', options);
-    if (typeof (options.bus as Partial<MessageBus> | undefined)?.prepare !== 'function') throw new InvalidOptionError('bus', options.bus, 'a MessageBus');
-    if (options.persistence !== undefined && typeof (options.persistence as Partial<{ currentTransaction: unknown }>).currentTransaction !== 'function') {
+    if (typeof (options.bus as Partial<MessageBus> | undefined)?.prepare !== 'function')
+      throw new InvalidOptionError('bus', options.bus, 'a MessageBus');
+    if (
+      options.persistence !== undefined &&
+      typeof (options.persistence as Partial<{ currentTransaction: unknown }>).currentTransaction !== 'function'
+    ) {
       throw new InvalidOptionError('persistence', options.persistence, 'a Persistence (with currentTransaction())');
     }
     this.bus = options.bus;
@@ -51,7 +58,11 @@ export class TransactionalOutbox {
     const { tx: given, ...publishOptions } = options;
     const tx = given ?? this.persistence?.currentTransaction();
     if (!tx) {
-      throw new MessagingError('NO_TRANSACTION', `Outbox publish of "${topic}" needs a transaction: pass { tx } or call it inside withTransaction`, { topic });
+      throw new MessagingError(
+        'NO_TRANSACTION',
+        `Outbox publish of "${topic}" needs a transaction: pass { tx } or call it inside withTransaction`,
+        { topic },
+      );
     }
     const message = await this.bus.prepare(topic, payload, publishOptions);
     const { addToOutbox } = await loadPersistence();

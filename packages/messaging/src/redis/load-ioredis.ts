@@ -9,7 +9,10 @@ export async function createRedisClient(connection: string | RedisOptions, owner
   } catch (error) {
     throw missingPeer('ioredis', owner, error);
   }
-  const client = typeof connection === 'string' ? new mod.Redis(connection, { maxRetriesPerRequest: 3 }) : new mod.Redis({ maxRetriesPerRequest: 3, ...connection });
+  const client =
+    typeof connection === 'string'
+      ? new mod.Redis(connection, { maxRetriesPerRequest: 3 })
+      : new mod.Redis({ maxRetriesPerRequest: 3, ...connection });
   // Failures surface through the bus's `error` event and health check; this keeps ioredis from printing each one.
   client.on('error', () => undefined);
   return client;

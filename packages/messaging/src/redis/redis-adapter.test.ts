@@ -8,7 +8,11 @@ const prefix = `${uniqueName('messaging_redis')}:`;
 
 messageBusContract({
   name: 'redis streams',
-  create: async ({ claimIdleMs }) => new MessageBus({ adapter: await createRedisAdapter({ connection: redisUrl, prefix, claimIdleMs, blockMs: 200 }), lagIntervalMs: 0 }),
+  create: async ({ claimIdleMs }) =>
+    new MessageBus({
+      adapter: await createRedisAdapter({ connection: redisUrl, prefix, claimIdleMs, blockMs: 200 }),
+      lagIntervalMs: 0,
+    }),
   capabilities: { orderingPerKey: false, persistence: true, consumerGroups: true, replay: true },
 });
 

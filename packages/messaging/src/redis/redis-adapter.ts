@@ -1,5 +1,12 @@
 import type { Redis, RedisOptions } from 'ioredis';
-import type { AdapterCapabilities, AdapterSubscription, Backlog, MessageAdapter, SubscribeSpec, WireMessage } from '../adapter.js';
+import type {
+  AdapterCapabilities,
+  AdapterSubscription,
+  Backlog,
+  MessageAdapter,
+  SubscribeSpec,
+  WireMessage,
+} from '../adapter.js';
 import { InvalidOptionError, MessagingError } from '../errors.js';
 import { integer, plainObject } from '../validate.js';
 import { createRedisClient } from './load-ioredis.js';
@@ -10,7 +17,10 @@ import { APPEND_SCRIPT_SOURCE, entryBody, entryEnvelope, entryFields } from './s
 const APPEND_CHUNK = 500;
 
 export interface RedisAdapterOptions {
-  /** An ioredis client to use; it is never closed by the adapter. Each subscription reads on a `duplicate()` of it. @default none: one is created from `connection` */
+  /**
+   * An ioredis client to use; it is never closed by the adapter. Each subscription reads on a `duplicate()` of it.
+   * @default none: one is created from `connection`
+   */
   client?: Redis;
   /** Connection URL or options of a client the adapter creates (and closes). @default process.env.REDIS_URL */
   connection?: string | RedisOptions;
@@ -22,11 +32,19 @@ export interface RedisAdapterOptions {
   blockMs?: number;
   /** Most entries read (or claimed) per call. @default 100 */
   batchSize?: number;
-  /** A pending entry idle this long (its consumer died) is claimed by another consumer with `XAUTOCLAIM` (ms). @default 30_000 */
+  /**
+   * A pending entry idle this long (its consumer died) is claimed by another consumer with `XAUTOCLAIM` (ms). @default
+   * 30_000
+   */
   claimIdleMs?: number;
 }
 
-const capabilities: AdapterCapabilities = { orderingPerKey: false, persistence: true, consumerGroups: true, replay: true };
+const capabilities: AdapterCapabilities = {
+  orderingPerKey: false,
+  persistence: true,
+  consumerGroups: true,
+  replay: true,
+};
 
 /**
  * Redis Streams transport: one stream per topic, consumer groups, acknowledgements, reclaim of
@@ -95,7 +113,8 @@ export class RedisStreamsAdapter implements MessageAdapter {
       chunk.push(entryEnvelope(message), entryBody(message));
     }
     const calls: Promise<unknown>[] = [];
-    for (const chunks of byStream.values()) for (const args of chunks) calls.push(this.client.eval(APPEND_SCRIPT_SOURCE, 1, args));
+    for (const chunks of byStream.values())
+      for (const args of chunks) calls.push(this.client.eval(APPEND_SCRIPT_SOURCE, 1, args));
     await Promise.all(calls);
   }
 
@@ -139,7 +158,10 @@ export class RedisStreamsAdapter implements MessageAdapter {
   async ping(): Promise<void> {
     this.assertOpen();
     // A client still connecting gets its PING answered once connected (the health deadline bounds the wait).
-    if (['end', 'close', 'reconnecting'].includes(this.client.status)) throw new MessagingError('ADAPTER_UNAVAILABLE', `Redis connection is ${this.client.status}`, { isRetryable: true });
+    if (['end', 'close', 'reconnecting'].includes(this.client.status))
+      throw new MessagingError('ADAPTER_UNAVAILABLE', `Redis connection is ${this.client.status}`, {
+        isRetryable: true,
+      });
     await this.client.ping();
   }
 
@@ -183,10 +205,18 @@ export async function createRedisAdapter(options: RedisAdapterOptions = {}): Pro
   if (options.client) return new RedisStreamsAdapter({ ...options, client: options.client });
   const connection = options.connection ?? process.env.REDIS_URL;
   if (connection === undefined || connection === '') {
-    throw new InvalidOptionError('connection', connection, 'a redis:// URL or ioredis options (or set REDIS_URL), or pass a client');
+    throw new InvalidOptionError(
+      'connection',
+      connection,
+      'a redis:// URL or ioredis options (or set REDIS_URL), or pass a client',
+    );
   }
   if (typeof connection === 'string' && !/^rediss?:\/\//.test(connection)) {
-    throw new InvalidOptionError(options.connection === undefined ? 'REDIS_URL' : 'connection', '(hidden)', 'a redis:// or rediss:// URL');
+    throw new InvalidOptionError(
+      options.connection === undefined ? 'REDIS_URL' : 'connection',
+      '(hidden)',
+      'a redis:// or rediss:// URL',
+    );
   }
   const client = await createRedisClient(connection, 'The Redis messaging adapter');
   try {

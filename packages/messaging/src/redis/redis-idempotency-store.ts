@@ -31,7 +31,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   constructor(options: RedisIdempotencyStoreOptions) {
     plainObject('options', options);
-    if (typeof (options.client as Partial<Redis> | undefined)?.eval !== 'function') throw new InvalidOptionError('client', options.client, 'an ioredis client');
+    if (typeof (options.client as Partial<Redis> | undefined)?.eval !== 'function')
+      throw new InvalidOptionError('client', options.client, 'an ioredis client');
     this.client = options.client;
     this.prefix = options.prefix ?? 'idempotency:';
     if (typeof this.prefix !== 'string') throw new InvalidOptionError('prefix', options.prefix, 'a string');

@@ -19,7 +19,9 @@ async function fetchSome(subscription: AdapterSubscription): Promise<Delivery[]>
   return [];
 }
 
-async function bus(options: Parameters<typeof createRedisAdapter>[0] = {}): Promise<{ bus: MessageBus; adapter: RedisStreamsAdapter }> {
+async function bus(
+  options: Parameters<typeof createRedisAdapter>[0] = {},
+): Promise<{ bus: MessageBus; adapter: RedisStreamsAdapter }> {
   const adapter = await createRedisAdapter({ client, prefix, blockMs: 100, ...options });
   const created = new MessageBus({ adapter, lagIntervalMs: 0 });
   buses.push(created);
@@ -47,7 +49,13 @@ describe('redis streams adapter', () => {
     expect(taken?.message.id).toBe(id);
     // `dead` neither acknowledges nor closes: its process is gone.
     const got: { id: string; deliveryCount: number }[] = [];
-    await live.subscribe(topic, (_payload, message) => void got.push({ id: message.id, deliveryCount: message.deliveryCount }), { group: 'g' }).ready();
+    await live
+      .subscribe(
+        topic,
+        (_payload, message) => void got.push({ id: message.id, deliveryCount: message.deliveryCount }),
+        { group: 'g' },
+      )
+      .ready();
     await eventually(() => got.length === 1);
     expect(got).toEqual([{ id, deliveryCount: 2 }]);
     await eventually(async () => (await adapter.backlog(topic, 'g')).pending === 0);
@@ -78,7 +86,9 @@ describe('redis streams adapter', () => {
     const { id } = await live.publish(topic, { n: 1 });
     expect(await fetchSome(before)).toHaveLength(1);
     const got: string[] = [];
-    await live.subscribe(topic, (_payload, message) => void got.push(message.id), { group: 'g', consumerName: 'worker-1' }).ready();
+    await live
+      .subscribe(topic, (_payload, message) => void got.push(message.id), { group: 'g', consumerName: 'worker-1' })
+      .ready();
     await eventually(() => got.length === 1);
     expect(got).toEqual([id]);
   });
@@ -87,7 +97,11 @@ describe('redis streams adapter', () => {
     const { bus: live, adapter } = await bus({ maxLen: 10 });
     await live.publishBatch(Array.from({ length: 3 }, (_, i) => ({ topic: 'ordered', payload: { i } })));
     const entries = await client.xrange(adapter.streamKey('ordered'), '-', '+');
-    expect(entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('b') + 1] ?? 'null') as unknown)).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }]);
+    expect(entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('b') + 1] ?? 'null') as unknown)).toEqual([
+      { i: 0 },
+      { i: 1 },
+      { i: 2 },
+    ]);
     await live.publishBatch(Array.from({ length: 1000 }, (_, i) => ({ topic: 'trimmed', payload: { i } })));
     const length = await client.xlen(adapter.streamKey('trimmed'));
     expect(length).toBeGreaterThanOrEqual(10);
@@ -97,15 +111,23 @@ describe('redis streams adapter', () => {
   it('keeps publish order per stream across chunks and topics, untrimmed with maxLen 0, and reloads a flushed script', async () => {
     const { bus: live, adapter } = await bus({ maxLen: 0 });
     const bodies = async (topic: string) =>
-      (await client.xrange(adapter.streamKey(topic), '-', '+')).map(([, fields]) => JSON.parse(fields[fields.indexOf('b') + 1] ?? 'null') as unknown);
+      (await client.xrange(adapter.streamKey(topic), '-', '+')).map(
+        ([, fields]) => JSON.parse(fields[fields.indexOf('b') + 1] ?? 'null') as unknown,
+      );
     // 1,300 messages alternating between two topics: three chunks for each stream.
-    const batch = Array.from({ length: 2600 }, (_, n) => ({ topic: n % 2 === 0 ? 'chunks.even' : 'chunks.odd', payload: { n } }));
+    const batch = Array.from({ length: 2600 }, (_, n) => ({
+      topic: n % 2 === 0 ? 'chunks.even' : 'chunks.odd',
+      payload: { n },
+    }));
     await live.publishBatch(batch);
     expect(await bodies('chunks.even')).toEqual(batch.filter((m) => m.topic === 'chunks.even').map((m) => m.payload));
     expect(await bodies('chunks.odd')).toEqual(batch.filter((m) => m.topic === 'chunks.odd').map((m) => m.payload));
     // After SCRIPT FLUSH (or a Redis restart) the script is sent again, and nothing is lost.
     await client.script('FLUSH');
-    await live.publishBatch([{ topic: 'chunks.even', payload: { n: 'after flush' } }, { topic: 'chunks.even', payload: { n: 'last' } }]);
+    await live.publishBatch([
+      { topic: 'chunks.even', payload: { n: 'after flush' } },
+      { topic: 'chunks.even', payload: { n: 'last' } },
+    ]);
     expect((await bodies('chunks.even')).slice(-2)).toEqual([{ n: 'after flush' }, { n: 'last' }]);
     expect(await client.xlen(adapter.streamKey('chunks.even'))).toBe(1302);
     // The envelope round-trips: what a subscriber receives is what was published.
@@ -115,7 +137,11 @@ describe('redis streams adapter', () => {
       { topic: 'chunks.envelope', payload: { n: 2 } },
     ]);
     await live
-      .subscribe('chunks.envelope', (payload: { n: number }, message) => void got.push({ id: message.id, key: message.key, n: payload.n }), { group: 'g', startFrom: 'earliest' })
+      .subscribe(
+        'chunks.envelope',
+        (payload: { n: number }, message) => void got.push({ id: message.id, key: message.key, n: payload.n }),
+        { group: 'g', startFrom: 'earliest' },
+      )
       .ready();
     await eventually(() => got.length === 2);
     expect(got).toEqual([
@@ -148,7 +174,9 @@ describe('redis streams adapter', () => {
   });
 
   it('fails its health check while Redis is unreachable', async () => {
-    const adapter = await createRedisAdapter({ connection: { port: await closedPort(), host: '127.0.0.1', retryStrategy: () => 50 } });
+    const adapter = await createRedisAdapter({
+      connection: { port: await closedPort(), host: '127.0.0.1', retryStrategy: () => 50 },
+    });
     const down = new MessageBus({ adapter, lagIntervalMs: 0, healthTimeoutMs: 200 });
     try {
       expect(await down.healthCheck()).toMatchObject({ status: 'fail', componentId: 'redis', connected: false });
@@ -165,7 +193,9 @@ describe('redis streams adapter', () => {
     } finally {
       vi.unstubAllEnvs();
     }
-    await expect(createRedisAdapter({ connection: 'http://localhost' })).rejects.toMatchObject({ option: 'connection' });
+    await expect(createRedisAdapter({ connection: 'http://localhost' })).rejects.toMatchObject({
+      option: 'connection',
+    });
     await expect(createRedisAdapter({ client, maxLen: -1 })).rejects.toMatchObject({ option: 'maxLen' });
     await expect(createRedisAdapter({ client: {} as never })).rejects.toMatchObject({ option: 'client' });
   });

@@ -69,7 +69,13 @@ export class RedisStreamSubscription implements AdapterSubscription<RedisDeliver
       const from = this.readingHistory ? this.historyCursor : '>';
       const args: (string | number)[] = ['GROUP', this.group, this.consumer, 'COUNT', count];
       if (!this.readingHistory) args.push('BLOCK', blockMs);
-      const reply = (await this.blocking.callBuffer('XREADGROUP', ...args, 'STREAMS', this.settings.streamKey, from)) as ReadReply;
+      const reply = (await this.blocking.callBuffer(
+        'XREADGROUP',
+        ...args,
+        'STREAMS',
+        this.settings.streamKey,
+        from,
+      )) as ReadReply;
       const entries = reply?.[0]?.[1] ?? [];
       if (!this.readingHistory) return this.toDeliveries(entries, 1);
       const last = entries[entries.length - 1];
@@ -101,10 +107,29 @@ export class RedisStreamSubscription implements AdapterSubscription<RedisDeliver
       if (this.ackFlush) await this.ackFlush;
       if (unacked.length > 0) {
         // Left pending, but marked idle, so that another consumer's XAUTOCLAIM takes them at once.
-        await this.client.call('XCLAIM', this.settings.streamKey, this.group, this.consumer, 0, ...unacked.map((d) => d.entryId), 'IDLE', this.settings.claimIdleMs + 1, 'JUSTID');
+        await this.client.call(
+          'XCLAIM',
+          this.settings.streamKey,
+          this.group,
+          this.consumer,
+          0,
+          ...unacked.map((d) => d.entryId),
+          'IDLE',
+          this.settings.claimIdleMs + 1,
+          'JUSTID',
+        );
       } else {
-        const mine = (await this.client.call('XPENDING', this.settings.streamKey, this.group, '-', '+', 1, this.consumer)) as unknown[];
-        if (mine.length === 0) await this.client.call('XGROUP', 'DELCONSUMER', this.settings.streamKey, this.group, this.consumer);
+        const mine = (await this.client.call(
+          'XPENDING',
+          this.settings.streamKey,
+          this.group,
+          '-',
+          '+',
+          1,
+          this.consumer,
+        )) as unknown[];
+        if (mine.length === 0)
+          await this.client.call('XGROUP', 'DELCONSUMER', this.settings.streamKey, this.group, this.consumer);
       }
     } finally {
       this.blocking.disconnect();
@@ -153,7 +178,15 @@ export class RedisStreamSubscription implements AdapterSubscription<RedisDeliver
   private async deliveryCounts(entries: RawEntry[]): Promise<Map<string, number>> {
     const first = entries[0]?.[0].toString() ?? '-';
     const last = entries[entries.length - 1]?.[0].toString() ?? '+';
-    const rows = (await this.client.call('XPENDING', this.settings.streamKey, this.group, first, last, entries.length, this.consumer)) as [string, string, number, number][];
+    const rows = (await this.client.call(
+      'XPENDING',
+      this.settings.streamKey,
+      this.group,
+      first,
+      last,
+      entries.length,
+      this.consumer,
+    )) as [string, string, number, number][];
     return new Map(rows.map(([id, , , deliveries]) => [id, deliveries]));
   }
 

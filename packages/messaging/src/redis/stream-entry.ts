@@ -75,13 +75,21 @@ export function parseEntry(topic: string, raw: RawEntry): WireMessage | undefine
   };
 }
 
-/** A malformed envelope (an entry another program wrote) yields defaults; its body still gets dead-lettered if unreadable. */
+/**
+ * A malformed envelope (an entry another program wrote) yields defaults; its body still gets dead-lettered if
+ * unreadable.
+ */
 function parseEnvelope(json: string): Partial<StoredEnvelope> {
   try {
     const parsed: unknown = JSON.parse(json);
     if (typeof parsed !== 'object' || parsed === null) return {};
     const envelope = parsed as Partial<Record<keyof StoredEnvelope, unknown>>;
-    const headers = typeof envelope.h === 'object' && envelope.h !== null ? Object.fromEntries(Object.entries(envelope.h).filter((entry): entry is [string, string] => typeof entry[1] === 'string')) : {};
+    const headers =
+      typeof envelope.h === 'object' && envelope.h !== null
+        ? Object.fromEntries(
+            Object.entries(envelope.h).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+          )
+        : {};
     return {
       ...(typeof envelope.i === 'string' ? { i: envelope.i } : {}),
       ...(typeof envelope.k === 'string' ? { k: envelope.k } : {}),

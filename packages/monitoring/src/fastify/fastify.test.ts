@@ -82,7 +82,13 @@ describe('@infra/monitoring/fastify', () => {
       domain: 'http',
       tags: { method: 'GET', route: '/boom', status: '500' },
       error: { message: 'exploded with token=[REDACTED]' },
-      context: { request: { method: 'GET', url: '/boom?api_key=[REDACTED]', headers: { authorization: '[REDACTED]', cookie: '[REDACTED]' } } },
+      context: {
+        request: {
+          method: 'GET',
+          url: '/boom?api_key=[REDACTED]',
+          headers: { authorization: '[REDACTED]', cookie: '[REDACTED]' },
+        },
+      },
     });
   });
 
@@ -113,7 +119,10 @@ describe('@infra/monitoring/fastify', () => {
     expect((await quiet.inject('/metrics')).statusCode).toBe(404);
     const bare = Fastify();
     apps.push(bare);
-    await expect(bare.register(metricsPlugin, { path: 'metrics' })).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'path' });
+    await expect(bare.register(metricsPlugin, { path: 'metrics' })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      option: 'path',
+    });
     const other = new MetricsCollector();
     const noHttp = await app({ collector: other, recordHttp: false });
     await noHttp.inject('/users/1');

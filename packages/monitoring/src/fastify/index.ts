@@ -55,7 +55,8 @@ function setup(fastify: FastifyInstance, options: MetricsPluginOptions): void {
     throw new InvalidOptionError('path', path, 'a path starting with "/" or false');
   }
   const unmatched = o.unmatchedRoute ?? 'unmatched';
-  if (typeof unmatched !== 'string' || unmatched === '') throw new InvalidOptionError('unmatchedRoute', unmatched, 'a non-empty string');
+  if (typeof unmatched !== 'string' || unmatched === '')
+    throw new InvalidOptionError('unmatchedRoute', unmatched, 'a non-empty string');
   const excluded = new Set(o.excludeRoutes ?? (path === false ? [] : [path]));
 
   // Both halves below answer in one onResponse hook: each hook costs Fastify a step per request.
@@ -134,7 +135,9 @@ function setup(fastify: FastifyInstance, options: MetricsPluginOptions): void {
   }
 
   if (path !== false) {
-    fastify.get(path, async (_request, reply) => reply.header('content-type', collector.contentType).send(await collector.metrics()));
+    fastify.get(path, async (_request, reply) =>
+      reply.header('content-type', collector.contentType).send(await collector.metrics()),
+    );
   }
 }
 

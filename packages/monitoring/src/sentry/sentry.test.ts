@@ -101,12 +101,19 @@ describe('@infra/monitoring/sentry', { timeout: SDK_TIMEOUT_MS }, () => {
       errorMonitor: new ErrorMonitor({ transports: [] }),
       logger: { info: () => {}, warn: () => {}, error: () => {} },
     });
-    scheduler.registerHealthCheck('database', async () => ({ status: 'unhealthy', message: 'too many connections' }), true);
+    scheduler.registerHealthCheck(
+      'database',
+      async () => ({ status: 'unhealthy', message: 'too many connections' }),
+      true,
+    );
     scheduler.startHealthChecks({ intervalMs: 60000, logAllChecks: false, sendToSentry: true, runImmediately: false });
     await scheduler.runHealthChecks();
     scheduler.stop();
     expect(await transport.flush!(20_000)).toBe(true);
-    const reported = events().slice(before) as { exception: { values: { type: string; value: string }[] }; tags: Record<string, string> }[];
+    const reported = events().slice(before) as {
+      exception: { values: { type: string; value: string }[] };
+      tags: Record<string, string>;
+    }[];
     expect(reported).toHaveLength(1);
     expect(reported[0]!.exception.values[0]).toMatchObject({
       type: 'HealthCheckFailedError',

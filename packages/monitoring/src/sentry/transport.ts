@@ -70,7 +70,10 @@ export function sentryTransport(options: SentryTransportOptions = {}): SentryTra
   const dsn = o.dsn === undefined ? undefined : nonEmptyString('dsn', o.dsn);
   const initOptions = optionalObject('init', o.init);
   if (o.sentry !== undefined && typeof (o.sentry as Partial<SentryLike> | null)?.captureException !== 'function') {
-    throw new MonitoringError('INVALID_OPTION', 'Invalid option "sentry": expected the @sentry/node module or a compatible SDK');
+    throw new MonitoringError(
+      'INVALID_OPTION',
+      'Invalid option "sentry": expected the @sentry/node module or a compatible SDK',
+    );
   }
   let owned = false;
   let loading: Promise<SentryLike> | undefined;
@@ -78,7 +81,8 @@ export function sentryTransport(options: SentryTransportOptions = {}): SentryTra
     loading ??= (async () => {
       const sentry = o.sentry ?? (await loadSentry());
       if (dsn !== undefined && !isSentryInitialized(sentry)) {
-        if (typeof sentry.init !== 'function') throw new MonitoringError('INVALID_OPTION', 'The Sentry SDK given has no init() to use "dsn" with');
+        if (typeof sentry.init !== 'function')
+          throw new MonitoringError('INVALID_OPTION', 'The Sentry SDK given has no init() to use "dsn" with');
         sentry.init({ ...initOptions, dsn });
         owned = true;
       }
@@ -93,7 +97,10 @@ export function sentryTransport(options: SentryTransportOptions = {}): SentryTra
     async send(event: ErrorEvent) {
       const sentry = await ready();
       if (!isSentryInitialized(sentry)) {
-        throw new MonitoringError('TRANSPORT_UNAVAILABLE', 'Sentry is not initialised: call Sentry.init({ dsn }) or pass `dsn` to sentryTransport()');
+        throw new MonitoringError(
+          'TRANSPORT_UNAVAILABLE',
+          'Sentry is not initialised: call Sentry.init({ dsn }) or pass `dsn` to sentryTransport()',
+        );
       }
       sentry.withScope((scope) => {
         scope.setLevel(event.level);

@@ -42,7 +42,12 @@ export function acquire(
 }
 
 /** Moves the token bucket by `delta` tokens; a refund never fills it past full. */
-export function adjust(state: BudgetState | undefined, budget: TokenBudget, delta: number, now: number): BudgetState | undefined {
+export function adjust(
+  state: BudgetState | undefined,
+  budget: TokenBudget,
+  delta: number,
+  now: number,
+): BudgetState | undefined {
   if (budget.tokens <= 0 || delta === 0) return state;
   const tat = Math.max(state?.t ?? now, now);
   return { r: state?.r ?? now, t: Math.max(now, tat + (delta * budget.windowMs) / budget.tokens) };

@@ -24,7 +24,9 @@ function client(options: OpenAIClientOptions) {
 
 async function settleAll<T>(calls: Promise<T>[]) {
   const results = await Promise.allSettled(calls);
-  const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Record<string, unknown>);
+  const rejected = results
+    .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    .map((r) => r.reason as Record<string, unknown>);
   return { fulfilled: results.length - rejected.length, rejected };
 }
 
@@ -71,7 +73,12 @@ describe('client-side RPM/TPM limiter', () => {
     expect(fake.requests).toHaveLength(10);
     expect(rejected).toHaveLength(40);
     for (const error of rejected) {
-      expect(error).toMatchObject({ code: 'RATE_LIMITED', status: undefined, model: 'gpt-4o-mini', endpoint: '/chat/completions' });
+      expect(error).toMatchObject({
+        code: 'RATE_LIMITED',
+        status: undefined,
+        model: 'gpt-4o-mini',
+        endpoint: '/chat/completions',
+      });
       expect(error.retryAfterMs).toBeGreaterThan(0);
     }
     expect(limited).toBe(40);

@@ -47,11 +47,21 @@ describe('RedisTokenBudgetStore (real Redis)', () => {
     const storeA = new RedisTokenBudgetStore({ connection: redisUrl, prefix });
     const storeB = new RedisTokenBudgetStore({ connection: redisUrl, prefix });
     const options = { apiKey: API_KEY, baseURL: fake.baseURL, maxRetries: 0 };
-    const a = createOpenAIClient({ ...options, rateLimit: { requestsPerMinute: 10, maxWaitMs: 0, store: storeA, key: 'shared-rpm' } });
-    const b = createOpenAIClient({ ...options, rateLimit: { requestsPerMinute: 10, maxWaitMs: 0, store: storeB, key: 'shared-rpm' } });
-    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).chat.completions.create(chat)));
+    const a = createOpenAIClient({
+      ...options,
+      rateLimit: { requestsPerMinute: 10, maxWaitMs: 0, store: storeA, key: 'shared-rpm' },
+    });
+    const b = createOpenAIClient({
+      ...options,
+      rateLimit: { requestsPerMinute: 10, maxWaitMs: 0, store: storeB, key: 'shared-rpm' },
+    });
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).chat.completions.create(chat)),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
-    const reasons = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as { code: string });
+    const reasons = results
+      .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+      .map((r) => r.reason as { code: string });
     expect(reasons.every((e) => e.code === 'RATE_LIMITED')).toBe(true);
     expect(fake.requests).toHaveLength(10);
     await a.close();
@@ -75,7 +85,9 @@ describe('RedisTokenBudgetStore (real Redis)', () => {
     const first = await Promise.allSettled(Array.from({ length: 50 }, call));
     expect(first.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
     // Refunds are sent after each response; wait until Redis has them.
-    await expect.poll(async () => Number((await redis.hget(`${prefix}shared-tpm`, 't')) ?? 0) - Date.now(), { timeout: 2000 }).toBeLessThan(1000);
+    await expect
+      .poll(async () => Number((await redis.hget(`${prefix}shared-tpm`, 't')) ?? 0) - Date.now(), { timeout: 2000 })
+      .toBeLessThan(1000);
     const second = await Promise.allSettled(Array.from({ length: 50 }, call));
     expect(second.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
     fake.reset();
@@ -84,9 +96,24 @@ describe('RedisTokenBudgetStore (real Redis)', () => {
   it('lets calls through when Redis is down (onStoreError: allow) or fails them with STORE_UNAVAILABLE', async () => {
     const port = await closedPort();
     const down = () =>
-      new RedisTokenBudgetStore({ connection: { port, host: '127.0.0.1', maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: false, retryStrategy: () => null }, prefix });
+      new RedisTokenBudgetStore({
+        connection: {
+          port,
+          host: '127.0.0.1',
+          maxRetriesPerRequest: 0,
+          enableOfflineQueue: false,
+          lazyConnect: false,
+          retryStrategy: () => null,
+        },
+        prefix,
+      });
     const open = down();
-    const allowing = createOpenAIClient({ apiKey: API_KEY, baseURL: fake.baseURL, maxRetries: 0, rateLimit: { requestsPerMinute: 5, store: open } });
+    const allowing = createOpenAIClient({
+      apiKey: API_KEY,
+      baseURL: fake.baseURL,
+      maxRetries: 0,
+      rateLimit: { requestsPerMinute: 5, store: open },
+    });
     const storeErrors: string[] = [];
     allowing.on('storeError', ({ store }) => storeErrors.push(store));
     await expect(allowing.chat.completions.create(chat)).resolves.toMatchObject({ object: 'chat.completion' });
@@ -105,7 +132,9 @@ describe('RedisTokenBudgetStore (real Redis)', () => {
   });
 
   it('validates its options', () => {
-    expect(() => new RedisTokenBudgetStore({})).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'client' }));
+    expect(() => new RedisTokenBudgetStore({})).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'client' }),
+    );
     expect(() => new RedisTokenBudgetStore({ client: redis, prefix: '' })).toThrow(/prefix/);
   });
 });

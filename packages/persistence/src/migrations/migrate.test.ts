@@ -42,7 +42,9 @@ describe('migrate on real Postgres', () => {
       skipped: ['2_users', '10_add_email'],
       unknown: [],
     });
-    const { rows } = await driver.query<{ id: string; checksum: string }>(`SELECT id, checksum FROM ${name} ORDER BY applied_at`);
+    const { rows } = await driver.query<{ id: string; checksum: string }>(
+      `SELECT id, checksum FROM ${name} ORDER BY applied_at`,
+    );
     expect(rows.map((row) => row.id)).toEqual(['2_users', '10_add_email', '11_more']);
     expect(rows.every((row) => /^[0-9a-f]{64}$/.test(row.checksum))).toBe(true);
     await driver.query('DROP TABLE users');
@@ -52,7 +54,13 @@ describe('migrate on real Postgres', () => {
     const name = table();
     await migrate(driver, { migrations: [{ id: '1_t', sql: 'CREATE TABLE changed_t (id int);' }], table: name });
     await expect(
-      migrate(driver, { migrations: [{ id: '1_t', sql: 'CREATE TABLE changed_t (id bigint);' }, { id: '2_x', sql: 'SELECT 1;' }], table: name }),
+      migrate(driver, {
+        migrations: [
+          { id: '1_t', sql: 'CREATE TABLE changed_t (id bigint);' },
+          { id: '2_x', sql: 'SELECT 1;' },
+        ],
+        table: name,
+      }),
     ).rejects.toMatchObject({ code: 'MIGRATION_CHECKSUM_MISMATCH' });
     expect((await driver.query(`SELECT id FROM ${name}`)).rows).toEqual([{ id: '1_t' }]);
   });
@@ -63,7 +71,10 @@ describe('migrate on real Postgres', () => {
       table: name,
       migrations: [
         { id: '1_ok', sql: 'CREATE TABLE half_ok (id int);' },
-        { id: '2_broken', sql: 'CREATE TABLE half_broken (id int);\nINSERT INTO half_broken VALUES (1);\nSELECT no_such_column FROM half_broken;' },
+        {
+          id: '2_broken',
+          sql: 'CREATE TABLE half_broken (id int);\nINSERT INTO half_broken VALUES (1);\nSELECT no_such_column FROM half_broken;',
+        },
         { id: '3_never', sql: 'CREATE TABLE never_created (id int);' },
       ],
     }).catch((caught: unknown) => caught);
@@ -84,7 +95,10 @@ describe('migrate on real Postgres', () => {
       { id: '1_slow', sql: 'SELECT pg_sleep(0.3); CREATE TABLE raced (id int);' },
       { id: '2_after', sql: 'INSERT INTO raced VALUES (1);' },
     ];
-    const results = await Promise.all([migrate(driver, { migrations: slow, table: name }), migrate(other, { migrations: slow, table: name })]);
+    const results = await Promise.all([
+      migrate(driver, { migrations: slow, table: name }),
+      migrate(other, { migrations: slow, table: name }),
+    ]);
     await other.close();
     const applied = results.map((result) => result.applied);
     expect(applied).toContainEqual(['1_slow', '2_after']);
@@ -125,8 +139,18 @@ describe('migrate on real Postgres', () => {
   });
 
   it('validates its input', async () => {
-    await expect(migrate(driver, { migrations: [{ id: 'a', sql: '' }, { id: 'a', sql: '' }] })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
-    await expect(migrate(driver, { migrations: base, table: 'bad name' })).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'table' });
+    await expect(
+      migrate(driver, {
+        migrations: [
+          { id: 'a', sql: '' },
+          { id: 'a', sql: '' },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    await expect(migrate(driver, { migrations: base, table: 'bad name' })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      option: 'table',
+    });
     await expect(migrate(driver, { migrations: '/no/such/dir' })).rejects.toMatchObject({ code: 'MIGRATION_FAILED' });
   });
 });
@@ -141,8 +165,13 @@ describe('migrate on PGlite', () => {
   afterAll(() => driver.close());
 
   it('applies the same migrations', async () => {
-    await expect(migrate(driver, { migrations: base })).resolves.toMatchObject({ applied: ['2_users', '10_add_email'] });
-    await expect(migrate(driver, { migrations: base })).resolves.toMatchObject({ applied: [], skipped: ['2_users', '10_add_email'] });
+    await expect(migrate(driver, { migrations: base })).resolves.toMatchObject({
+      applied: ['2_users', '10_add_email'],
+    });
+    await expect(migrate(driver, { migrations: base })).resolves.toMatchObject({
+      applied: [],
+      skipped: ['2_users', '10_add_email'],
+    });
     expect((await driver.query('SELECT id, email FROM users')).rows).toEqual([{ id: 1, email: null }]);
   });
 });

@@ -8,7 +8,10 @@ import { checksumOf, loadMigrations, sortMigrations, type Migration } from './mi
 export interface MigrateOptions {
   /** A directory of `*.sql` files, or the migrations themselves. */
   migrations: string | readonly Migration[];
-  /** Table recording applied migrations (optionally schema-qualified; the schema is created). @default 'schema_migrations' */
+  /**
+   * Table recording applied migrations (optionally schema-qualified; the schema is created). @default
+   * 'schema_migrations'
+   */
   table?: string;
   /** How long to wait for another instance's migration run to finish (ms). @default 60_000 */
   lockTimeoutMs?: number;
@@ -39,14 +42,17 @@ export async function migrate(driver: DatabaseDriver, options: MigrateOptions): 
   const table = qualifiedName('table', options.table ?? 'schema_migrations');
   const lockTimeoutMs = integer('lockTimeoutMs', options.lockTimeoutMs ?? 60_000);
   const migrations =
-    typeof options.migrations === 'string' ? await loadMigrations(options.migrations) : sortMigrations(options.migrations);
+    typeof options.migrations === 'string'
+      ? await loadMigrations(options.migrations)
+      : sortMigrations(options.migrations);
 
   const connection = await driver.acquire();
   let locked = false;
   try {
     await acquireLock(connection, lockKey(table), lockTimeoutMs);
     locked = true;
-    if (table.includes('.')) await connection.query(`CREATE SCHEMA IF NOT EXISTS ${table.slice(0, table.indexOf('.'))}`);
+    if (table.includes('.'))
+      await connection.query(`CREATE SCHEMA IF NOT EXISTS ${table.slice(0, table.indexOf('.'))}`);
     await connection.query(
       `CREATE TABLE IF NOT EXISTS ${table} (id text PRIMARY KEY, checksum text NOT NULL, ` +
         'applied_at timestamptz NOT NULL DEFAULT now(), duration_ms integer NOT NULL)',
@@ -63,7 +69,11 @@ export async function migrate(driver: DatabaseDriver, options: MigrateOptions): 
         );
       }
     }
-    const result: MigrationResult = { applied: [], skipped: [], unknown: [...applied.keys()].filter((id) => !known.has(id)) };
+    const result: MigrationResult = {
+      applied: [],
+      skipped: [],
+      unknown: [...applied.keys()].filter((id) => !known.has(id)),
+    };
     for (const migration of migrations) {
       if (applied.has(migration.id)) {
         result.skipped.push(migration.id);
@@ -95,17 +105,23 @@ async function applyOne(connection: DriverConnection, table: string, migration: 
     await connection.query('COMMIT');
   } catch (error) {
     if (!connection.broken) await connection.query('ROLLBACK').catch(() => undefined);
-    throw new PersistenceError('MIGRATION_FAILED', `Migration "${migration.id}" failed and was rolled back: ${(error as Error).message}`, {
-      cause: error,
-      sqlState: isPersistenceError(error) ? error.sqlState : undefined,
-    });
+    throw new PersistenceError(
+      'MIGRATION_FAILED',
+      `Migration "${migration.id}" failed and was rolled back: ${(error as Error).message}`,
+      {
+        cause: error,
+        sqlState: isPersistenceError(error) ? error.sqlState : undefined,
+      },
+    );
   }
 }
 
 async function acquireLock(connection: DriverConnection, key: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 0; ; attempt++) {
-    const { rows } = await connection.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key]);
+    const { rows } = await connection.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [
+      key,
+    ]);
     if (rows[0]?.locked === true) return;
     if (Date.now() >= deadline) {
       throw new PersistenceError(

@@ -21,12 +21,14 @@ const collator = new Intl.Collator('en', { numeric: true });
 /** Validates, de-duplicates and orders migrations. */
 export function sortMigrations(migrations: readonly Migration[]): Migration[] {
   const list: unknown = migrations;
-  if (!Array.isArray(list)) throw new InvalidOptionError('migrations', list, 'a directory path or an array of migrations');
+  if (!Array.isArray(list))
+    throw new InvalidOptionError('migrations', list, 'a directory path or an array of migrations');
   const seen = new Set<string>();
   const checked = (list as unknown[]).map((entry, index): Migration => {
     const candidate = (entry ?? {}) as Partial<Record<keyof Migration, unknown>>;
     const id = nonEmptyString(`migrations[${index}].id`, candidate.id);
-    if (typeof candidate.sql !== 'string') throw new InvalidOptionError(`migrations[${index}].sql`, candidate.sql, 'an SQL string');
+    if (typeof candidate.sql !== 'string')
+      throw new InvalidOptionError(`migrations[${index}].sql`, candidate.sql, 'an SQL string');
     if (seen.has(id)) throw new InvalidOptionError(`migrations[${index}].id`, id, 'an id used by no other migration');
     seen.add(id);
     return { id, sql: candidate.sql };
@@ -41,11 +43,16 @@ export async function loadMigrations(directory: string): Promise<Migration[]> {
   try {
     names = await readdir(directory);
   } catch (error) {
-    throw new PersistenceError('MIGRATION_FAILED', `Cannot read the migrations directory "${directory}"`, { cause: error });
+    throw new PersistenceError('MIGRATION_FAILED', `Cannot read the migrations directory "${directory}"`, {
+      cause: error,
+    });
   }
   const files = names.filter((name) => name.endsWith('.sql'));
   const migrations = await Promise.all(
-    files.map(async (name) => ({ id: name.slice(0, -'.sql'.length), sql: await readFile(join(directory, name), 'utf8') })),
+    files.map(async (name) => ({
+      id: name.slice(0, -'.sql'.length),
+      sql: await readFile(join(directory, name), 'utf8'),
+    })),
   );
   return sortMigrations(migrations);
 }

@@ -62,6 +62,9 @@ export class PgConnection implements DriverConnection {
 
   private assertUsable(): void {
     if (this.released) throw new PersistenceError('CLOSED', 'This connection was released; lease a new one');
-    if (this.lost) throw new PersistenceError('CONNECTION_LOST', 'Database connection lost earlier on this lease', { isRetryable: true });
+    if (this.lost)
+      throw new PersistenceError('CONNECTION_LOST', 'Database connection lost earlier on this lease', {
+        isRetryable: true,
+      });
   }
 }

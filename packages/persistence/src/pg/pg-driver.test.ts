@@ -10,7 +10,10 @@ databaseDriverContract({ name: 'pg', create: () => pgDriver(schema.schema, { poo
 
 describe('createPgDriver', () => {
   it('validates its options, naming the bad one', async () => {
-    await expect(createPgDriver({ connectionString: 'x', poolSize: 0 })).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'poolSize' });
+    await expect(createPgDriver({ connectionString: 'x', poolSize: 0 })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      option: 'poolSize',
+    });
     await expect(createPgDriver({ connectionString: 'postgres://h/db', searchPath: 'a; DROP' })).rejects.toMatchObject({
       code: 'INVALID_OPTION',
     });
@@ -27,7 +30,10 @@ describe('createPgDriver', () => {
 
   it('reports a refused connection as CONNECTION_FAILED', async () => {
     const { closedPort } = await import('@infra/test-utils');
-    const driver = await createPgDriver({ connectionString: `postgres://postgres@127.0.0.1:${await closedPort()}/test`, connectTimeoutMs: 500 });
+    const driver = await createPgDriver({
+      connectionString: `postgres://postgres@127.0.0.1:${await closedPort()}/test`,
+      connectTimeoutMs: 500,
+    });
     await expect(driver.query('SELECT 1')).rejects.toMatchObject({ code: 'CONNECTION_FAILED' });
     await driver.close();
   });

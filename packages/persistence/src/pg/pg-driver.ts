@@ -1,6 +1,14 @@
 import { EventHub } from '@infra/resilience';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
-import type { AcquireOptions, DatabaseDriver, DriverCapabilities, DriverConnection, PoolStats, QueryParams, QueryResult } from '../driver.js';
+import type {
+  AcquireOptions,
+  DatabaseDriver,
+  DriverCapabilities,
+  DriverConnection,
+  PoolStats,
+  QueryParams,
+  QueryResult,
+} from '../driver.js';
 import { withLease } from '../driver.js';
 import { PersistenceError, toErrorMessage } from '../errors.js';
 import { integer, nonEmptyString, optionalInteger, plainObject } from '../validate.js';
@@ -143,7 +151,10 @@ export class PgDriver implements DatabaseDriver {
       const stats = this.stats();
       if (stats.inUse >= stats.max) return this.timeoutError(timeoutMs);
     }
-    return new PersistenceError('CONNECTION_FAILED', `Could not connect to Postgres: ${message}`, { cause: error, isRetryable: true });
+    return new PersistenceError('CONNECTION_FAILED', `Could not connect to Postgres: ${message}`, {
+      cause: error,
+      isRetryable: true,
+    });
   }
 }
 
@@ -172,7 +183,12 @@ export async function createPgDriver(options: PgDriverOptions = {}): Promise<PgD
       super({ ...clientConfig, connectionTimeoutMillis: connectTimeoutMs });
     }
   }
-  return new PgDriver(new Pool({ ...config, connectionTimeoutMillis: 0, Client: TimedClient }), true, acquireTimeoutMs, config.max ?? 10);
+  return new PgDriver(
+    new Pool({ ...config, connectionTimeoutMillis: 0, Client: TimedClient }),
+    true,
+    acquireTimeoutMs,
+    config.max ?? 10,
+  );
 }
 
 /** The node-postgres pool settings that `options` stand for (validated). */
@@ -197,7 +213,10 @@ export function resolvePoolConfig(options: PgDriverOptions): PoolConfig {
   if (options.searchPath !== undefined) {
     const searchPath = nonEmptyString('searchPath', options.searchPath);
     if (!/^[A-Za-z_][A-Za-z0-9_]*(\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*$/.test(searchPath)) {
-      throw new PersistenceError('INVALID_OPTION', `Invalid option "searchPath": expected schema names separated by commas, got "${searchPath}"`);
+      throw new PersistenceError(
+        'INVALID_OPTION',
+        `Invalid option "searchPath": expected schema names separated by commas, got "${searchPath}"`,
+      );
     }
     config.options = `-c search_path=${searchPath.replace(/\s+/g, '')}`;
   }

@@ -38,7 +38,10 @@ describe('createPgliteDriver', () => {
   });
 
   it('validates its options', async () => {
-    await expect(createPgliteDriver({ acquireTimeoutMs: -1 })).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'acquireTimeoutMs' });
+    await expect(createPgliteDriver({ acquireTimeoutMs: -1 })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      option: 'acquireTimeoutMs',
+    });
     await expect(createPgliteDriver({ db: {} as never })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
   });
 });

@@ -1,5 +1,13 @@
 import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
-import type { AcquireOptions, DatabaseDriver, DriverCapabilities, DriverConnection, PoolStats, QueryParams, QueryResult } from '../driver.js';
+import type {
+  AcquireOptions,
+  DatabaseDriver,
+  DriverCapabilities,
+  DriverConnection,
+  PoolStats,
+  QueryParams,
+  QueryResult,
+} from '../driver.js';
 import { withLease } from '../driver.js';
 import { toPersistenceError } from '../driver-errors.js';
 import { PersistenceError, missingPeer } from '../errors.js';
@@ -117,7 +125,9 @@ export class PgliteDriver implements DatabaseDriver {
   close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
-      this.lock.rejectWaiters(new PersistenceError('CLOSED', 'The PGlite driver closed while waiting for the connection'));
+      this.lock.rejectWaiters(
+        new PersistenceError('CLOSED', 'The PGlite driver closed while waiting for the connection'),
+      );
     }
     if (!this.owned) return Promise.resolve();
     this.closing ??= this.closeOwned();
@@ -153,6 +163,9 @@ export async function createPgliteDriver(options: PgliteDriverOptions = {}): Pro
   } catch (error) {
     throw missingPeer('@electric-sql/pglite', 'createPgliteDriver', error);
   }
-  const db = await mod.PGlite.create({ ...(options.pgliteOptions ?? {}), ...(dataDir === undefined ? {} : { dataDir }) });
+  const db = await mod.PGlite.create({
+    ...(options.pgliteOptions ?? {}),
+    ...(dataDir === undefined ? {} : { dataDir }),
+  });
   return new PgliteDriver(db, true, acquireTimeoutMs);
 }

@@ -12,11 +12,18 @@ export interface RollbackTarget {
  * under test joins it (ambient propagation): its own transactions and units of work become
  * savepoints of it. Use it as the body of each test: `it('…', () => withRollback(db, async (tx) => {…}))`.
  */
-export function withRollback<T>(target: RollbackTarget, fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+export function withRollback<T>(
+  target: RollbackTarget,
+  fn: (tx: Transaction) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
   if (typeof (target as Partial<RollbackTarget> | null)?.withTransaction !== 'function') {
-    return Promise.reject(new PersistenceError('INVALID_ARGUMENT', 'withRollback needs a Persistence or a TransactionManager'));
+    return Promise.reject(
+      new PersistenceError('INVALID_ARGUMENT', 'withRollback needs a Persistence or a TransactionManager'),
+    );
   }
-  if (typeof fn !== 'function') return Promise.reject(new PersistenceError('INVALID_ARGUMENT', 'withRollback needs a function'));
+  if (typeof fn !== 'function')
+    return Promise.reject(new PersistenceError('INVALID_ARGUMENT', 'withRollback needs a function'));
   return target.withTransaction(
     (tx) => {
       tx.setRollbackOnly();

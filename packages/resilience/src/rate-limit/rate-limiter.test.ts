@@ -55,7 +55,11 @@ describe('RateLimiter algorithms (memory, injected clock)', () => {
     limiter.on('allowed', ({ key }) => seen.push(`allowed:${key}`));
     limiter.on('limited', ({ key }) => seen.push(`limited:${key}`));
     await limiter.limit('user-1');
-    await expect(limiter.limit('user-1')).rejects.toMatchObject({ code: 'RATE_LIMITED', key: 'user-1', retryAfterMs: 1000 });
+    await expect(limiter.limit('user-1')).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+      key: 'user-1',
+      retryAfterMs: 1000,
+    });
     expect(seen).toEqual(['allowed:user-1', 'limited:user-1']);
   });
 

@@ -43,7 +43,11 @@ export class RateLimiter {
 
   constructor(options: RateLimiterOptions) {
     this.rule = {
-      algorithm: oneOf('algorithm', options.algorithm ?? 'sliding-window', ['fixed-window', 'sliding-window', 'token-bucket']),
+      algorithm: oneOf('algorithm', options.algorithm ?? 'sliding-window', [
+        'fixed-window',
+        'sliding-window',
+        'token-bucket',
+      ]),
       limit: integer('limit', options.limit),
       windowMs: positive('windowMs', options.windowMs),
     };
@@ -68,10 +72,19 @@ export class RateLimiter {
     } catch (error) {
       if (this.events.has('storeError')) this.events.emit('storeError', { key, error });
       if (this.onStoreError === 'throw') {
-        throw new ResilienceError('STORE_UNAVAILABLE', `Rate limiter store failed for "${key}"`, { cause: error, isRetryable: true });
+        throw new ResilienceError('STORE_UNAVAILABLE', `Rate limiter store failed for "${key}"`, {
+          cause: error,
+          isRetryable: true,
+        });
       }
       const allowed = this.onStoreError === 'allow';
-      decision = { allowed, limit: this.rule.limit, remaining: 0, retryAfterMs: allowed ? 0 : this.rule.windowMs, resetMs: this.rule.windowMs };
+      decision = {
+        allowed,
+        limit: this.rule.limit,
+        remaining: 0,
+        retryAfterMs: allowed ? 0 : this.rule.windowMs,
+        resetMs: this.rule.windowMs,
+      };
     }
     const event = decision.allowed ? 'allowed' : 'limited';
     if (this.events.has(event)) this.events.emit(event, { key, decision });
