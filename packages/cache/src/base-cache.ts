@@ -1,4 +1,4 @@
-import { cachedNow, EventHub } from '@infra/resilience';
+import { EventHub } from '@infra/core';
 import { CacheError, CacheUnavailableError, InvalidCacheOptionError, isCacheError } from './errors.js';
 import { LoadCoordinator, type LoadHost, type Lookup } from './load-coordinator.js';
 import { jsonSerializer, type Serializer } from './serializer.js';
@@ -78,7 +78,7 @@ export class BaseCacheService implements CacheService {
     if (options.now !== undefined && typeof options.now !== 'function') {
       throw new InvalidCacheOptionError('now', options.now, 'a function');
     }
-    this.now = options.now ?? cachedNow;
+    this.now = options.now ?? Date.now;
     const host: LoadHost = {
       name: this.name,
       now: this.now,

@@ -1,4 +1,3 @@
-import { cachedNow } from '@infra/resilience';
 import { BaseCacheService } from './base-cache.js';
 import { LruStore } from './memory/lru-store.js';
 import type { CacheOptions, CacheStats } from './types.js';
@@ -40,7 +39,7 @@ export class InMemoryCacheService extends BaseCacheService {
       maxBytes: nonNegative('maxBytes', options.maxBytes ?? 64 * 1024 * 1024),
       sweepIntervalMs: nonNegative('sweepIntervalMs', options.sweepIntervalMs ?? 60_000),
       serializes: optionalBoolean('serialize', options.serialize, true),
-      now: options.now ?? cachedNow,
+      now: options.now ?? Date.now,
       onEvict: undefined,
     });
     try {

@@ -1,4 +1,4 @@
-import { sleep, type EventHub } from '@infra/resilience';
+import { sleep, type EventHub } from '@infra/core';
 import type { Delivery, MessageAdapter } from './adapter.js';
 import { runHandler, type MessageContext } from './context.js';
 import { MessageHeaders, type MessageEnvelope } from './envelope.js';

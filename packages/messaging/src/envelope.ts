@@ -1,4 +1,3 @@
-import { cachedNow } from '@infra/resilience';
 import type { WireMessage } from './adapter.js';
 import { childTraceparent, currentMessageContext } from './context.js';
 import { InvalidOptionError } from './errors.js';
@@ -126,7 +125,7 @@ let lastTopic: string | undefined;
 
 function toTimestamp(value: number | Date | undefined): number {
   // To the millisecond, read at most once per millisecond and per 64 messages.
-  if (value === undefined) return cachedNow();
+  if (value === undefined) return Date.now();
   const ms = value instanceof Date ? value.getTime() : value;
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
     throw new InvalidOptionError('timestamp', value, 'a Date or milliseconds since the epoch', 'INVALID_ARGUMENT');

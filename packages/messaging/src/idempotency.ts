@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sleep } from '@infra/resilience';
+import { sleep } from '@infra/core';
 import { InvalidOptionError } from './errors.js';
 import type { MessageHandler, ReceivedMessage } from './subscription.js';
 import { fn, integer, plainObject } from './validate.js';

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { EventHub } from '@infra/resilience';
+import { EventHub } from '@infra/core';
 import type { MessageAdapter, WireMessage } from './adapter.js';
 import { buildMessage, type PublishOptions, type PublishedMessage } from './envelope.js';
 import { InvalidOptionError, MessagingError } from './errors.js';

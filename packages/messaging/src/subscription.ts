@@ -1,4 +1,4 @@
-import { sleep } from '@infra/resilience';
+import { sleep } from '@infra/core';
 import type { AdapterSubscription, Delivery } from './adapter.js';
 import { DeliveryProcessor, type MessageHandler, type ProcessorHost } from './delivery-processor.js';
 import { MessagingError, errorMessage } from './errors.js';

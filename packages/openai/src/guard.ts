@@ -1,4 +1,5 @@
-import { CircuitBreaker, EventHub, RetryPolicy, type CircuitBreakerOptions, type Jitter } from '@infra/resilience';
+import { EventHub } from '@infra/core';
+import { CircuitBreaker, RetryPolicy, type CircuitBreakerOptions, type Jitter } from '@infra/resilience';
 import { sendAttempt, type AttemptResult } from './attempt.js';
 import { abortedError, isBreakerFailure, normalizeError, type ErrorContext } from './classify.js';
 import { OpenAIClientError, isOpenAIClientError } from './errors.js';

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { EventHub, RetryPolicy } from '@infra/resilience';
+import { EventHub } from '@infra/core';
+import { RetryPolicy } from '@infra/resilience';
 import type { DatabaseDriver, QueryParams, QueryResult, Queryable } from './driver.js';
 import { PersistenceError, findErrorCode, toErrorMessage } from './errors.js';
 import {

@@ -1,4 +1,4 @@
-import { BulkheadFullError, abortError } from './errors.js';
+import { BulkheadFullError, abortError, check } from './errors.js';
 import {
   contextFor,
   neverAborted,
@@ -7,7 +7,6 @@ import {
   type PolicyContext,
   type PolicyFn,
 } from './policy.js';
-import { integer } from './validate.js';
 
 export interface BulkheadOptions {
   /** Calls allowed to run at once. */
@@ -31,8 +30,8 @@ export class Bulkhead implements Policy {
   private readonly queue: Waiter[] = [];
 
   constructor(options: BulkheadOptions) {
-    this.maxConcurrent = integer('maxConcurrent', options.maxConcurrent);
-    this.maxQueue = integer('maxQueue', options.maxQueue ?? 0, 0);
+    this.maxConcurrent = check.integer('maxConcurrent', options.maxConcurrent);
+    this.maxQueue = check.integer('maxQueue', options.maxQueue ?? 0, 0);
   }
 
   /** Calls running now. */

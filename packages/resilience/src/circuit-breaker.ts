@@ -1,10 +1,8 @@
-import { cachedNow } from './clock.js';
-import { CircuitOpenError, ResilienceError, abortError } from './errors.js';
-import { EventHub } from './events.js';
+import { CircuitOpenError, abortError, check, isResilienceError } from './errors.js';
+import { EventHub } from '@infra/core';
 import { createWindow, type OutcomeWindow, type SlidingWindowOptions } from './outcome-window.js';
 import { contextFor, type ExecuteOptions, type Policy, type PolicyContext, type PolicyFn } from './policy.js';
 import { DeadlineQueue } from './deadline.js';
-import { integer, nonEmptyString, nonNegative, optionalFn, ratio } from './validate.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open' | 'isolated';
 
@@ -116,7 +114,6 @@ export class CircuitBreaker implements Policy {
   private readonly slowMs: number;
   private readonly slowRate: number;
   private readonly now: () => number;
-  private readonly windowNow: () => number;
 
   private current: CircuitState = 'closed';
   /** Incremented on every state change so that late results of an earlier state are ignored. */
@@ -129,25 +126,23 @@ export class CircuitBreaker implements Policy {
   private readonly counters = { successes: 0, failures: 0, rejections: 0, timeouts: 0, fallbacks: 0 };
 
   constructor(name: string, options: CircuitBreakerOptions = {}) {
-    this.name = nonEmptyString('name', name);
-    this.failureThreshold = ratio('failureThreshold', options.failureThreshold ?? 0.5);
-    this.minimumThroughput = integer('minimumThroughput', options.minimumThroughput ?? 10);
+    this.name = check.nonEmptyString('name', name);
+    this.failureThreshold = check.ratio('failureThreshold', options.failureThreshold ?? 0.5);
+    this.minimumThroughput = check.integer('minimumThroughput', options.minimumThroughput ?? 10);
     this.window = createWindow(options.slidingWindow ?? { kind: 'count', size: 100 });
     this.consecutiveLimit =
-      options.consecutiveFailures === undefined ? 0 : integer('consecutiveFailures', options.consecutiveFailures);
-    this.resetTimeout = nonNegative('resetTimeout', options.resetTimeout ?? 30_000);
-    this.timeoutMs = nonNegative('timeout', options.timeout ?? 0);
+      options.consecutiveFailures === undefined ? 0 : check.integer('consecutiveFailures', options.consecutiveFailures);
+    this.resetTimeout = check.nonNegative('resetTimeout', options.resetTimeout ?? 30_000);
+    this.timeoutMs = check.nonNegative('timeout', options.timeout ?? 0);
     this.deadlines = this.timeoutMs > 0 ? new DeadlineQueue(this.timeoutMs, `Circuit "${this.name}" call`) : undefined;
-    this.maxProbes = integer('halfOpenMaxProbes', options.halfOpenMaxProbes ?? 1);
-    this.isFailure = optionalFn('isFailure', options.isFailure);
+    this.maxProbes = check.integer('halfOpenMaxProbes', options.halfOpenMaxProbes ?? 1);
+    this.isFailure = check.optionalFn('isFailure', options.isFailure);
     this.slowMs =
-      options.slowCallDurationMs === undefined ? 0 : nonNegative('slowCallDurationMs', options.slowCallDurationMs);
-    this.slowRate = ratio('slowCallRateThreshold', options.slowCallRateThreshold ?? 1);
-    const now = optionalFn<() => number>('now', options.now);
-    this.now = now ?? Date.now;
-    // The window only needs to know which bucket a call falls in: a reading to about a millisecond
-    // will do, and spares a clock read per call. Durations and reset timing use the exact clock.
-    this.windowNow = now ?? cachedNow;
+      options.slowCallDurationMs === undefined
+        ? 0
+        : check.nonNegative('slowCallDurationMs', options.slowCallDurationMs);
+    this.slowRate = check.ratio('slowCallRateThreshold', options.slowCallRateThreshold ?? 1);
+    this.now = check.optionalFn<() => number>('now', options.now) ?? Date.now;
   }
 
   /** Current state; an open breaker whose reset timeout has elapsed reports (and becomes) half-open. */
@@ -330,7 +325,7 @@ export class CircuitBreaker implements Policy {
   }
 
   private onSuccess(timed: boolean, start: number, probe: boolean, generation: number): void {
-    const end = timed ? this.now() : this.window.usesClock ? this.windowNow() : 0;
+    const end = timed ? this.now() : this.window.usesClock ? this.now() : 0;
     const durationMs = timed ? end - start : 0;
     const slow = this.slowMs > 0 && durationMs >= this.slowMs;
     this.counters.successes++;
@@ -351,7 +346,7 @@ export class CircuitBreaker implements Policy {
 
   private onError(error: unknown, start: number, probe: boolean, generation: number, signal: AbortSignal): void {
     const end = this.now();
-    const timedOut = ResilienceError.isInstance(error) && error.code === 'TIMEOUT';
+    const timedOut = isResilienceError(error) && error.code === 'TIMEOUT';
     if (!timedOut && signal.aborted) {
       // The caller gave up: says nothing about the dependency's health.
       if (probe) this.releaseProbe(generation);
@@ -415,7 +410,7 @@ export class CircuitBreaker implements Policy {
   }
 
   private fallsBack(error: unknown): boolean {
-    if (!ResilienceError.isInstance(error)) return this.isFailure ? this.isFailure(error) : true;
+    if (!isResilienceError(error)) return this.isFailure ? this.isFailure(error) : true;
     return error.code === 'CIRCUIT_OPEN' || error.code === 'TIMEOUT' || (this.isFailure?.(error) ?? true);
   }
 }

@@ -1,3 +1,5 @@
+import { InfraError, describeValue, errorFamily, optionChecks, type ErrorFamily, type OptionChecks } from '@infra/core';
+
 /**
  * Error codes raised by @infra/resilience. Identify errors by `code` (or with
  * {@link isResilienceError}), never by `instanceof`: two copies of this package may be installed.
@@ -17,43 +19,29 @@ export const ErrorCodes = {
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
-const marker = Symbol.for('@infra/resilience.error');
-
-interface ErrorInit {
-  cause?: unknown;
-  isRetryable?: boolean;
-}
-
 /** Base class of every error this package throws on its own account. */
-export class ResilienceError extends Error {
-  readonly code: ErrorCode;
-  readonly isRetryable: boolean;
+export class ResilienceError extends InfraError<ErrorCode> {}
 
-  constructor(code: ErrorCode, message: string, init: ErrorInit = {}) {
-    super(message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.name = 'ResilienceError';
-    this.code = code;
-    this.isRetryable = init.isRetryable ?? false;
-  }
-
-  /** True for any error created by any copy of @infra/resilience. */
-  static isInstance(error: unknown): error is ResilienceError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true;
-  }
+/** The class of each code that has one, for the narrowing of {@link isResilienceError}. */
+export interface ResilienceErrorsByCode {
+  CIRCUIT_OPEN: CircuitOpenError;
+  TIMEOUT: TimeoutError;
+  BULKHEAD_FULL: BulkheadFullError;
+  RATE_LIMITED: RateLimitedError;
+  ABORTED: AbortedError;
+  INVALID_OPTION: InvalidOptionError;
 }
 
-// The marker lives on the prototype: every subclass carries it, across copies of the package.
-Object.defineProperty(ResilienceError.prototype, marker, { value: true });
+const family: ErrorFamily<ResilienceError, ResilienceErrorsByCode> = errorFamily<
+  ResilienceError,
+  ResilienceErrorsByCode
+>(ResilienceError, '@infra/resilience');
 
 /**
- * True when `error` comes from @infra/resilience (any installed copy), optionally with the given code.
+ * True when `error` comes from @infra/resilience (any installed copy), optionally with the given
+ * code; with a code, narrows to that code's class (`CIRCUIT_OPEN` → {@link CircuitOpenError}).
  */
-export function isResilienceError<C extends ErrorCode>(
-  error: unknown,
-  code?: C,
-): error is ResilienceError & { code: C } {
-  return ResilienceError.isInstance(error) && (code === undefined || error.code === code);
-}
+export const isResilienceError: ErrorFamily<ResilienceError, ResilienceErrorsByCode>['is'] = family.is;
 
 /** Thrown by a circuit breaker that refuses a call. */
 export class CircuitOpenError extends ResilienceError {
@@ -70,7 +58,6 @@ export class CircuitOpenError extends ResilienceError {
         : `Circuit "${breaker}" is open; next probe in ${Math.ceil(retryAfterMs)} ms`,
       { isRetryable: !isolated },
     );
-    this.name = 'CircuitOpenError';
     this.breaker = breaker;
     this.retryAfterMs = retryAfterMs;
   }
@@ -82,7 +69,6 @@ export class TimeoutError extends ResilienceError {
 
   constructor(timeoutMs: number, what = 'Operation', cause?: unknown) {
     super('TIMEOUT', `${what} timed out after ${timeoutMs} ms`, { isRetryable: true, cause });
-    this.name = 'TimeoutError';
     this.timeoutMs = timeoutMs;
   }
 }
@@ -94,7 +80,6 @@ export class BulkheadFullError extends ResilienceError {
 
   constructor(maxConcurrent: number, maxQueue: number) {
     super('BULKHEAD_FULL', `Bulkhead is full (${maxConcurrent} running, ${maxQueue} queued)`, { isRetryable: true });
-    this.name = 'BulkheadFullError';
     this.maxConcurrent = maxConcurrent;
     this.maxQueue = maxQueue;
   }
@@ -111,7 +96,6 @@ export class RateLimitedError extends ResilienceError {
     super('RATE_LIMITED', `Rate limit of ${limit} exceeded for "${key}"; retry in ${Math.ceil(retryAfterMs)} ms`, {
       isRetryable: true,
     });
-    this.name = 'RateLimitedError';
     this.key = key;
     this.limit = limit;
     this.retryAfterMs = retryAfterMs;
@@ -122,7 +106,6 @@ export class RateLimitedError extends ResilienceError {
 export class AbortedError extends ResilienceError {
   constructor(reason?: unknown) {
     super('ABORTED', 'Operation was aborted', { cause: reason });
-    this.name = 'AbortedError';
   }
 }
 
@@ -132,22 +115,23 @@ export class InvalidOptionError extends ResilienceError {
   readonly value: unknown;
 
   constructor(option: string, value: unknown, expected: string) {
-    super('INVALID_OPTION', `Invalid option "${option}": expected ${expected}, got ${describe(value)}`);
-    this.name = 'InvalidOptionError';
+    super('INVALID_OPTION', `Invalid option "${option}": expected ${expected}, got ${describeValue(value)}`);
     this.option = option;
     this.value = value;
   }
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  if (typeof value === 'function') return 'a function';
-  return Array.isArray(value) ? 'an array' : `an ${typeof value}`;
+/** An abort reason, wrapped so that callers always get a coded error. */
+export function abortReason(reason: unknown): ResilienceError {
+  return isResilienceError(reason) ? reason : new AbortedError(reason);
 }
 
 /** The reason an aborted signal carries, wrapped so that callers always get a coded error. */
 export function abortError(signal: AbortSignal): ResilienceError {
-  const reason: unknown = signal.reason;
-  return ResilienceError.isInstance(reason) ? reason : new AbortedError(reason);
+  return abortReason(signal.reason);
 }
+
+/** Checks of options and arguments, throwing {@link InvalidOptionError}. */
+export const check: OptionChecks = optionChecks(
+  (option, value, expected) => new InvalidOptionError(option, value, expected),
+);

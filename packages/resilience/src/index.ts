@@ -25,10 +25,6 @@ export { Throttler } from './throttler.js';
 export type { ThrottlerOptions } from './throttler.js';
 export { PolicyPipeline, wrap } from './wrap.js';
 export type { ExecuteOptions, Policy, PolicyContext, PolicyFn } from './policy.js';
-export { sleep } from './sleep.js';
-export { cachedNow } from './clock.js';
-export { EventHub } from './events.js';
-export type { Listener } from './events.js';
 export {
   AbortedError,
   BulkheadFullError,
@@ -40,4 +36,4 @@ export {
   TimeoutError,
   isResilienceError,
 } from './errors.js';
-export type { ErrorCode } from './errors.js';
+export type { ErrorCode, ResilienceErrorsByCode } from './errors.js';

@@ -1,4 +1,4 @@
-import { integer, oneOf, positive } from './validate.js';
+import { check } from './errors.js';
 
 /** Totals of the calls a window currently holds. */
 export interface WindowTotals {
@@ -36,7 +36,7 @@ export class CountWindow implements OutcomeWindow {
   private slow = 0;
 
   constructor(size: number) {
-    this.ring = new Uint8Array(integer('slidingWindow.size', size));
+    this.ring = new Uint8Array(check.integer('slidingWindow.size', size));
   }
 
   record(failure: boolean, slow: boolean): void {
@@ -77,8 +77,8 @@ export class TimeWindow implements OutcomeWindow {
   private readonly slow: Uint32Array;
 
   constructor(durationMs: number, buckets = 10) {
-    positive('slidingWindow.durationMs', durationMs);
-    integer('slidingWindow.buckets', buckets);
+    check.positive('slidingWindow.durationMs', durationMs);
+    check.integer('slidingWindow.buckets', buckets);
     this.bucketMs = durationMs / buckets;
     this.epochs = new Float64Array(buckets).fill(-1);
     this.counts = new Uint32Array(buckets);
@@ -89,7 +89,7 @@ export class TimeWindow implements OutcomeWindow {
   record(failure: boolean, slow: boolean, now: number): void {
     const epoch = Math.floor(now / this.bucketMs);
     const i = epoch % this.epochs.length;
-    // Only a newer epoch takes the bucket over: a reading from an older clock (see cachedNow) is
+    // Only a newer epoch takes the bucket over: a reading from a clock that stepped back is
     // counted where it lands rather than wiping newer counts.
     if ((this.epochs[i] ?? -1) < epoch) {
       this.epochs[i] = epoch;
@@ -121,6 +121,6 @@ export class TimeWindow implements OutcomeWindow {
 }
 
 export function createWindow(options: SlidingWindowOptions): OutcomeWindow {
-  oneOf('slidingWindow.kind', options.kind, ['count', 'time']);
+  check.oneOf('slidingWindow.kind', options.kind, ['count', 'time']);
   return options.kind === 'count' ? new CountWindow(options.size) : new TimeWindow(options.durationMs, options.buckets);
 }

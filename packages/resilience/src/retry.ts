@@ -1,9 +1,8 @@
-import { ResilienceError, abortError } from './errors.js';
-import { EventHub } from './events.js';
+import { abortError, abortReason, check, isResilienceError } from './errors.js';
+import { EventHub } from '@infra/core';
 import { contextFor, type ExecuteOptions, type Policy, type PolicyContext, type PolicyFn } from './policy.js';
 import { retryAfterMs } from './retry-after.js';
-import { sleep } from './sleep.js';
-import { integer, nonNegative, oneOf, optionalFn, positive } from './validate.js';
+import { sleep } from '@infra/core';
 
 export type Jitter = 'full' | 'decorrelated' | 'none';
 
@@ -46,7 +45,7 @@ export interface RetryEvents {
 }
 
 export function defaultShouldRetry(error: unknown): boolean {
-  if (ResilienceError.isInstance(error)) {
+  if (isResilienceError(error)) {
     return error.isRetryable && error.code !== 'CIRCUIT_OPEN' && error.code !== 'BULKHEAD_FULL';
   }
   return (error as { isRetryable?: unknown } | null)?.isRetryable !== false;
@@ -66,18 +65,18 @@ export class RetryPolicy implements Policy {
   private readonly random: () => number;
 
   constructor(options: RetryOptions = {}) {
-    this.maxAttempts = integer('maxAttempts', options.maxAttempts ?? 3);
+    this.maxAttempts = check.integer('maxAttempts', options.maxAttempts ?? 3);
     this.maxElapsedMs =
       options.maxElapsedMs === undefined || options.maxElapsedMs === Infinity
         ? Infinity
-        : nonNegative('maxElapsedMs', options.maxElapsedMs);
-    this.initialDelayMs = nonNegative('initialDelayMs', options.initialDelayMs ?? 100);
-    this.maxDelayMs = nonNegative('maxDelayMs', options.maxDelayMs ?? 30_000);
-    this.factor = positive('factor', options.factor ?? 2);
-    this.jitter = oneOf('jitter', options.jitter ?? 'full', ['full', 'decorrelated', 'none']);
-    this.shouldRetry = optionalFn('shouldRetry', options.shouldRetry) ?? defaultShouldRetry;
+        : check.nonNegative('maxElapsedMs', options.maxElapsedMs);
+    this.initialDelayMs = check.nonNegative('initialDelayMs', options.initialDelayMs ?? 100);
+    this.maxDelayMs = check.nonNegative('maxDelayMs', options.maxDelayMs ?? 30_000);
+    this.factor = check.positive('factor', options.factor ?? 2);
+    this.jitter = check.oneOf('jitter', options.jitter ?? 'full', ['full', 'decorrelated', 'none']);
+    this.shouldRetry = check.optionalFn('shouldRetry', options.shouldRetry) ?? defaultShouldRetry;
     this.respectRetryAfter = options.respectRetryAfter ?? true;
-    this.random = optionalFn<() => number>('random', options.random) ?? Math.random;
+    this.random = check.optionalFn<() => number>('random', options.random) ?? Math.random;
   }
 
   on<K extends keyof RetryEvents>(event: K, listener: (payload: RetryEvents[K]) => void): () => void {
@@ -146,7 +145,7 @@ export class RetryPolicy implements Policy {
         this.giveUp(failed, failure);
       }
       if (this.events.has('retry')) this.events.emit('retry', { attempt: failed, delayMs, error: failure });
-      await sleep(delayMs, signal);
+      await sleep(delayMs, signal, abortReason);
       const next = failed + 1;
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the signal may abort while sleeping
       if (signal.aborted) throw abortError(signal);

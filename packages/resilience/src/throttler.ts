@@ -1,4 +1,4 @@
-import { ResilienceError, abortError } from './errors.js';
+import { ResilienceError, abortError, check } from './errors.js';
 import {
   contextFor,
   neverAborted,
@@ -8,7 +8,6 @@ import {
   type PolicyFn,
 } from './policy.js';
 import { TokenBucket } from './token-bucket.js';
-import { integer, positive } from './validate.js';
 
 export interface ThrottlerOptions {
   /** Calls started per interval. */
@@ -40,11 +39,11 @@ export class Throttler implements Policy {
   private closed = false;
 
   constructor(options: ThrottlerOptions) {
-    const limit = integer('limit', options.limit);
-    const intervalMs = positive('intervalMs', options.intervalMs);
-    this.maxQueue = options.maxQueue === undefined ? Infinity : integer('maxQueue', options.maxQueue, 0);
+    const limit = check.integer('limit', options.limit);
+    const intervalMs = check.positive('intervalMs', options.intervalMs);
+    this.maxQueue = options.maxQueue === undefined ? Infinity : check.integer('maxQueue', options.maxQueue, 0);
     this.bucket = new TokenBucket({
-      capacity: integer('burst', options.burst ?? limit),
+      capacity: check.integer('burst', options.burst ?? limit),
       refillPerSecond: (limit / intervalMs) * 1000,
     });
   }

@@ -1,6 +1,6 @@
+import { check } from './errors.js';
 import { DeadlineQueue, type TimeoutStrategy } from './deadline.js';
 import { contextFor, type ExecuteOptions, type Policy, type PolicyContext, type PolicyFn } from './policy.js';
-import { oneOf, positive } from './validate.js';
 
 export type { TimeoutStrategy } from './deadline.js';
 
@@ -12,8 +12,8 @@ export class TimeoutPolicy implements Policy {
   readonly deadlines: DeadlineQueue;
 
   constructor(timeoutMs: number, strategy: TimeoutStrategy = 'aggressive') {
-    this.timeoutMs = positive('timeoutMs', timeoutMs);
-    this.strategy = oneOf('strategy', strategy, ['aggressive', 'cooperative']);
+    this.timeoutMs = check.positive('timeoutMs', timeoutMs);
+    this.strategy = check.oneOf('strategy', strategy, ['aggressive', 'cooperative']);
     this.deadlines = new DeadlineQueue(this.timeoutMs, 'Operation');
   }
 

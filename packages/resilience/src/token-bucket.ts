@@ -1,7 +1,6 @@
-import { abortError, InvalidOptionError } from './errors.js';
-import { sleep } from './sleep.js';
+import { abortError, InvalidOptionError, check } from './errors.js';
+import { sleep } from '@infra/core';
 import { neverAborted } from './policy.js';
-import { optionalFn, positive } from './validate.js';
 
 export interface TokenBucketOptions {
   /** Most tokens the bucket holds (the burst size). */
@@ -25,9 +24,9 @@ export class TokenBucket {
   private readonly now: () => number;
 
   constructor(options: TokenBucketOptions) {
-    this.capacity = positive('capacity', options.capacity);
-    this.refillPerSecond = positive('refillPerSecond', options.refillPerSecond);
-    this.now = optionalFn<() => number>('now', options.now) ?? (() => performance.now());
+    this.capacity = check.positive('capacity', options.capacity);
+    this.refillPerSecond = check.positive('refillPerSecond', options.refillPerSecond);
+    this.now = check.optionalFn<() => number>('now', options.now) ?? (() => performance.now());
     const initial = options.initialTokens ?? this.capacity;
     if (typeof initial !== 'number' || !(initial >= 0 && initial <= this.capacity)) {
       throw new InvalidOptionError('initialTokens', initial, `a number in [0, capacity=${this.capacity}]`);

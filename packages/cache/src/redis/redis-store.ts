@@ -4,7 +4,7 @@ import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { CacheError, CacheUnavailableError, isCacheError } from '../errors.js';
 import type { CacheStore, StoreLock, StoreRecord, StoreWrite } from '../store.js';
 import { createRedisClient, ownedClientDefaults } from './load-ioredis.js';
-import { evalScript } from '@infra/resilience/redis';
+import { evalScript } from '@infra/core/redis';
 import { DELETE_TAGGED, RELEASE_LOCK, SET_TAGGED, type Script } from './scripts.js';
 import { decodeRecord, encodeRecord } from './record.js';
 

@@ -1,4 +1,4 @@
-import { luaScript, type LuaScript } from '@infra/resilience/redis';
+import { luaScript, type LuaScript } from '@infra/core/redis';
 
 /** A Lua script run with EVALSHA, falling back to EVAL once when the server has not cached it. */
 export type Script = LuaScript;

@@ -1,4 +1,3 @@
-import { cachedNow } from '@infra/resilience';
 import { BaseCacheService } from '../base-cache.js';
 import { InvalidCacheOptionError } from '../errors.js';
 import { LruStore } from '../memory/lru-store.js';
@@ -64,7 +63,7 @@ export class TieredCacheService extends BaseCacheService {
       maxBytes: nonNegative('l1.maxBytes', l1Options.maxBytes ?? 16 * 1024 * 1024),
       sweepIntervalMs: nonNegative('l1.sweepIntervalMs', l1Options.sweepIntervalMs ?? 30_000),
       serializes: true,
-      now: options.now ?? cachedNow,
+      now: options.now ?? Date.now,
       onEvict: (key, reason) => {
         sink.emit?.('evict', { cache: name, key, reason });
       },
@@ -77,7 +76,7 @@ export class TieredCacheService extends BaseCacheService {
       },
       onError: reportError,
     });
-    const tiers = new TieredStore(l1, redis, bus, l1TtlMs, options.now ?? cachedNow, reportError);
+    const tiers = new TieredStore(l1, redis, bus, l1TtlMs, options.now ?? Date.now, reportError);
     try {
       super(name, tiers, options);
     } catch (error) {

@@ -1,5 +1,5 @@
 import type { OutboxMessage, Transaction } from '@infra/persistence';
-import { EventHub } from '@infra/resilience';
+import { EventHub } from '@infra/core';
 import { InvalidOptionError, MessagingError, errorMessage } from '../errors.js';
 import type { MessageBus, PublishRequest } from '../message-bus.js';
 import { integer, plainObject } from '../validate.js';

@@ -1,4 +1,4 @@
-import { sleep } from '@infra/resilience';
+import { sleep } from '@infra/core';
 import { OpenAIClientError, InvalidOptionError } from '../errors.js';
 import { integer, nonEmptyString, nonNegative, positive } from '../validate.js';
 import { MemoryTokenBudgetStore } from './memory-store.js';

@@ -1,5 +1,5 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
-import { evalScript, type LuaScript } from '@infra/resilience/redis';
+import { evalScript, type LuaScript } from '@infra/core/redis';
 import { InvalidOptionError, OpenAIClientError } from '../errors.js';
 import type { BudgetDecision, TokenBudget, TokenBudgetStore } from '../rate-limit/types.js';
 import { ACQUIRE, ADJUST } from './script.js';

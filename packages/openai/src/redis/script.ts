@@ -1,4 +1,4 @@
-import { luaScript, type LuaScript } from '@infra/resilience/redis';
+import { luaScript, type LuaScript } from '@infra/core/redis';
 
 /**
  * The GCRA of `rate-limit/gcra.ts` in Lua: one round trip, atomic, on Redis's own clock (TIME) so

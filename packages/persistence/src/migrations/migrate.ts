@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sleep } from '@infra/resilience';
+import { sleep } from '@infra/core';
 import type { DatabaseDriver, DriverConnection } from '../driver.js';
 import { PersistenceError, isPersistenceError } from '../errors.js';
 import { integer, plainObject, qualifiedName } from '../validate.js';

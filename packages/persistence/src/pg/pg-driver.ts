@@ -1,4 +1,4 @@
-import { EventHub } from '@infra/resilience';
+import { EventHub } from '@infra/core';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import type {
   AcquireOptions,

@@ -1,4 +1,4 @@
-import { optionalFn } from '../validate.js';
+import { check } from '../errors.js';
 import { decide, type LimitState } from './algorithms.js';
 import type { RateLimitDecision, RateLimitRule, RateLimiterStore } from './types.js';
 
@@ -17,7 +17,7 @@ export class MemoryRateLimiterStore implements RateLimiterStore {
   private sweepAt = 1024;
 
   constructor(options: MemoryRateLimiterStoreOptions = {}) {
-    this.now = optionalFn<() => number>('now', options.now) ?? Date.now;
+    this.now = check.optionalFn<() => number>('now', options.now) ?? Date.now;
   }
 
   /** Keys currently held. */

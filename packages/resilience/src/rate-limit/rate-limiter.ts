@@ -1,6 +1,5 @@
-import { InvalidOptionError, RateLimitedError, ResilienceError } from '../errors.js';
-import { EventHub } from '../events.js';
-import { integer, nonEmptyString, oneOf, positive } from '../validate.js';
+import { InvalidOptionError, RateLimitedError, ResilienceError, check } from '../errors.js';
+import { EventHub } from '@infra/core';
 import { MemoryRateLimiterStore } from './memory-store.js';
 import type { RateLimitAlgorithm, RateLimitDecision, RateLimitRule, RateLimiterStore } from './types.js';
 
@@ -43,17 +42,17 @@ export class RateLimiter {
 
   constructor(options: RateLimiterOptions) {
     this.rule = {
-      algorithm: oneOf('algorithm', options.algorithm ?? 'sliding-window', [
+      algorithm: check.oneOf('algorithm', options.algorithm ?? 'sliding-window', [
         'fixed-window',
         'sliding-window',
         'token-bucket',
       ]),
-      limit: integer('limit', options.limit),
-      windowMs: positive('windowMs', options.windowMs),
+      limit: check.integer('limit', options.limit),
+      windowMs: check.positive('windowMs', options.windowMs),
     };
-    this.name = nonEmptyString('name', options.name ?? 'default');
+    this.name = check.nonEmptyString('name', options.name ?? 'default');
     this.store = options.store ?? new MemoryRateLimiterStore();
-    this.onStoreError = oneOf('onStoreError', options.onStoreError ?? 'throw', ['throw', 'allow', 'deny']);
+    this.onStoreError = check.oneOf('onStoreError', options.onStoreError ?? 'throw', ['throw', 'allow', 'deny']);
   }
 
   on<K extends keyof RateLimiterEvents>(event: K, listener: (payload: RateLimiterEvents[K]) => void): () => void {

@@ -1,3 +1,2 @@
 export { RedisRateLimiterStore, type RedisRateLimiterStoreOptions } from './redis-store.js';
 export { RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA } from './script.js';
-export { evalScript, luaScript, type LuaScript } from './lua-script.js';

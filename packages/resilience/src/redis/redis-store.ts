@@ -1,8 +1,7 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
-import { InvalidOptionError, ResilienceError } from '../errors.js';
+import { InvalidOptionError, ResilienceError, check } from '../errors.js';
 import type { RateLimitDecision, RateLimitRule, RateLimiterStore } from '../rate-limit/types.js';
-import { createRedisClient } from './load-ioredis.js';
-import { evalScript } from './lua-script.js';
+import { closeClient, createRedisClient, evalScript, whenReady } from '@infra/core/redis';
 import { RATE_LIMIT } from './script.js';
 
 export interface RedisRateLimiterStoreOptions {
@@ -12,6 +11,10 @@ export interface RedisRateLimiterStoreOptions {
   connection?: string | RedisOptions;
   /** Prefix of every key the store writes. @default 'infra:rl:' */
   prefix?: string;
+  /** Longest wait for a connection before a decision fails with `STORE_UNAVAILABLE` (ms). @default 250 */
+  connectTimeoutMs?: number;
+  /** Connection errors of a client the store created (its commands' errors reach the caller). @default ignored */
+  onError?: (error: Error) => void;
 }
 
 /**
@@ -24,6 +27,8 @@ export class RedisRateLimiterStore implements RateLimiterStore {
   private pending: Promise<Redis | Cluster> | undefined;
   private readonly owned: boolean;
   private readonly connection: string | RedisOptions | undefined;
+  private readonly connectTimeoutMs: number;
+  private readonly onError: (error: Error) => void;
   private closed = false;
 
   constructor(options: RedisRateLimiterStoreOptions) {
@@ -34,40 +39,52 @@ export class RedisRateLimiterStore implements RateLimiterStore {
     this.owned = !options.client;
     this.connection = options.connection;
     this.prefix = options.prefix ?? 'infra:rl:';
+    this.connectTimeoutMs = check.nonNegative('connectTimeoutMs', options.connectTimeoutMs ?? 250);
+    this.onError = check.optionalFn<(error: Error) => void>('onError', options.onError) ?? (() => undefined);
   }
 
   async consume(key: string, rule: RateLimitRule, cost: number): Promise<RateLimitDecision> {
-    const client = this.client ?? (await this.connect());
-    const fullKey = this.prefix + key;
+    const client = await this.ready();
     const args = [rule.algorithm, rule.limit, rule.windowMs, cost];
-    const reply = await evalScript(client, RATE_LIMIT, [fullKey], args);
+    const reply = await evalScript(client, RATE_LIMIT, [this.prefix + key], args);
     const [allowed, remaining, retryAfterMs, resetMs] = reply as [number, number, number, number];
     return { allowed: allowed === 1, limit: rule.limit, remaining, retryAfterMs, resetMs };
   }
 
   async reset(key: string): Promise<void> {
-    const client = this.client ?? (await this.connect());
+    const client = await this.ready();
     await client.del(this.prefix + key);
   }
 
-  /** Closes the client if this store created it. */
+  /** Closes the client if this store created it. Idempotent. */
   async close(): Promise<void> {
     const client = this.client ?? (await this.pending?.catch(() => undefined));
     this.closed = true;
     this.client = undefined;
     this.pending = undefined;
-    if (this.owned && client) {
-      await client.quit().catch(() => {
-        client.disconnect();
-      });
-    }
+    if (this.owned && client) await closeClient(client);
   }
 
-  private connect(): Promise<Redis | Cluster> {
-    if (this.closed) {
-      return Promise.reject(new ResilienceError('STORE_UNAVAILABLE', 'RedisRateLimiterStore is closed'));
-    }
-    this.pending ??= createRedisClient(this.connection ?? {}, 'RedisRateLimiterStore').then((client) => {
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** The client, connected: a created client gets `connectTimeoutMs` to connect. */
+  private async ready(): Promise<Redis | Cluster> {
+    if (this.closed) throw new ResilienceError('STORE_UNAVAILABLE', 'RedisRateLimiterStore is closed');
+    const client = this.client ?? (await this.create());
+    if (this.owned) await whenReady(client, this.connectTimeoutMs, 'RedisRateLimiterStore');
+    return client;
+  }
+
+  private create(): Promise<Redis | Cluster> {
+    this.pending ??= createRedisClient(this.connection ?? {}, {
+      owner: 'RedisRateLimiterStore',
+      onError: (error) => {
+        this.onError(error);
+      },
+      missingPeer: (message, cause) => new ResilienceError('MISSING_PEER', message, { cause }),
+    }).then((client) => {
       this.client = client;
       return client;
     });

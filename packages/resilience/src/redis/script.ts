@@ -1,4 +1,4 @@
-import { luaScript, type LuaScript } from './lua-script.js';
+import { luaScript, type LuaScript } from '@infra/core/redis';
 
 /**
  * One atomic decision in one round trip. The clock is Redis's own (TIME), so every instance

@@ -1,6 +1,11 @@
-/** Listener registry with typed event payloads. Emitting with no listener costs one property read. */
+/** A listener of one event. */
 export type Listener<T> = (payload: T) => void;
 
+/**
+ * Typed listeners by event name. A listener that throws does not stop the others, nor the
+ * operation that emitted: its error becomes a process warning (code `INFRA_LISTENER_ERROR`), so it
+ * is neither lost nor able to break the library's own work.
+ */
 export class EventHub<Events extends object> {
   private readonly listeners = new Map<keyof Events, Listener<never>[]>();
 
@@ -12,6 +17,15 @@ export class EventHub<Events extends object> {
     return () => {
       this.off(event, listener);
     };
+  }
+
+  /** Subscribes for the next emission only; returns a function that unsubscribes. */
+  once<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
+    const off = this.on(event, (payload) => {
+      off();
+      listener(payload);
+    });
+    return off;
   }
 
   off<K extends keyof Events>(event: K, listener: Listener<Events[K]>): void {
@@ -27,14 +41,12 @@ export class EventHub<Events extends object> {
     return this.listeners.size;
   }
 
+  /** True when `event` has a listener: lets a caller skip building a payload nobody reads. */
   has(event: keyof Events): boolean {
     return this.listeners.has(event);
   }
 
-  /**
-   * Calls every listener of `event`. A listener that throws does not stop the others nor the
-   * operation that emitted; its error is reported as a process warning so it is not lost.
-   */
+  /** Calls every listener of `event` in the order they subscribed. */
   emit<K extends keyof Events>(event: K, payload: Events[K]): void {
     const list = this.listeners.get(event);
     if (!list) return;
@@ -48,5 +60,10 @@ export class EventHub<Events extends object> {
         );
       }
     }
+  }
+
+  /** Removes every listener. */
+  clear(): void {
+    this.listeners.clear();
   }
 }

@@ -7,16 +7,20 @@ export interface LuaScript {
   readonly sha: string;
 }
 
+/** A script, hashed once. */
 export function luaScript(source: string): LuaScript {
   return { source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
+/** The part of an ioredis client (or cluster) that {@link evalScript} uses. */
+export type ScriptClient = Pick<Redis | Cluster, 'evalsha' | 'eval'>;
+
 /**
- * Runs `script` in one round trip: EVALSHA, falling back to EVAL (which also caches the script)
- * only when the server answers NOSCRIPT, e.g. after a restart or SCRIPT FLUSH.
+ * Runs `script` in one round trip: EVALSHA, falling back to EVAL (which also caches the script on
+ * the server) only when the server answers NOSCRIPT, as after a restart or SCRIPT FLUSH.
  */
 export async function evalScript(
-  client: Pick<Redis | Cluster, 'evalsha' | 'eval'>,
+  client: ScriptClient,
   script: LuaScript,
   keys: readonly string[],
   args: readonly (string | Buffer | number)[],

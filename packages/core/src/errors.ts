@@ -1,0 +1,100 @@
+/** What every coded error may carry besides its code and message. */
+export interface InfraErrorOptions {
+  /** The error this one explains (a driver's error, an abort reason). */
+  cause?: unknown;
+  /** True when the same call may succeed if tried again later. @default false */
+  isRetryable?: boolean;
+}
+
+/**
+ * Base of the errors the @infra packages throw on their own account: a stable string `code`, an
+ * `isRetryable` flag and a standard `cause`. Each package extends it once (`CacheError`,
+ * `MessagingError`, …) and gives that class an {@link errorFamily}.
+ */
+export class InfraError<Code extends string = string> extends Error {
+  readonly code: Code;
+  readonly isRetryable: boolean;
+
+  constructor(code: Code, message: string, options: InfraErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.isRetryable = options.isRetryable ?? false;
+  }
+}
+
+/**
+ * The family of an error class lives on its prototype under a registry symbol, so that an error
+ * thrown by one installed copy of a package is recognised by another copy: `instanceof` cannot
+ * do that.
+ */
+const FAMILY = Symbol.for('@infra/core.error-family');
+
+/** Errors of a family, by code, for the narrowing of {@link ErrorFamily.is}. */
+export type ErrorsByCode<Base extends InfraError> = Partial<Record<Base['code'], Base>>;
+
+/** Recognises the errors of one package, from any installed copy of it. */
+export interface ErrorFamily<Base extends InfraError, ByCode extends ErrorsByCode<Base> = ErrorsByCode<Base>> {
+  /** The package the family belongs to, e.g. `@infra/cache`. */
+  readonly name: string;
+  /**
+   * True when `error` belongs to this family, and has `code` when one is given. With a code, the
+   * error narrows to that code's class (`CircuitOpenError` for `CIRCUIT_OPEN`) and its fields.
+   */
+  readonly is: <C extends Base['code'] = Base['code']>(
+    error: unknown,
+    code?: C,
+  ) => error is C extends keyof ByCode ? NonNullable<ByCode[C]> : Base & { code: C };
+}
+
+/**
+ * Makes `base` (a subclass of {@link InfraError}) the root of the error family `name`: every
+ * error of `base` or of its subclasses is then recognised by the returned family's `is`.
+ */
+export function errorFamily<Base extends InfraError, ByCode extends ErrorsByCode<Base> = ErrorsByCode<Base>>(
+  base: abstract new (...args: never[]) => Base,
+  name: string,
+): ErrorFamily<Base, ByCode> {
+  Object.defineProperty(base.prototype, FAMILY, { value: name });
+  return {
+    name,
+    is: (error: unknown, code?: string): boolean =>
+      typeof error === 'object' &&
+      error !== null &&
+      (error as Record<symbol, unknown>)[FAMILY] === name &&
+      (code === undefined || (error as { code?: unknown }).code === code),
+  } as ErrorFamily<Base, ByCode>;
+}
+
+/** The family of an @infra error (`@infra/cache`, …), or undefined for any other value. */
+export function errorFamilyOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const family = (error as Record<symbol, unknown>)[FAMILY];
+  return typeof family === 'string' ? family : undefined;
+}
+
+/**
+ * True when `error` says that trying again may help: its `isRetryable` is true. Works for the
+ * errors of every @infra package and for any error that follows the same convention.
+ */
+export function isRetryable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { isRetryable?: unknown }).isRetryable === true;
+}
+
+/** A short description of a value for error messages: strings quoted and cut at 80 characters. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (typeof value === 'bigint') return `${String(value)}n`;
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return 'a symbol';
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Date) return 'a Date';
+  return `an ${typeof value}`;
+}
+
+/** The message of anything thrown, for events, logs and headers. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return typeof error === 'string' ? error : describeValue(error);
+}
