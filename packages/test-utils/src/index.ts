@@ -9,3 +9,14 @@ export {
   type RecordedRequest,
 } from './fake-openai-server.js';
 export { messageBusContract, type MessageBusContractOptions } from './message-bus-contract.js';
+export {
+  startPrivateKafka,
+  startPrivateRedis,
+  startTcpProxy,
+  terminateBackends,
+  withApplicationName,
+  type PrivateKafka,
+  type PrivateRedis,
+  type ProxyMode,
+  type TcpProxy,
+} from './faults/index.js';

@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+import { closedPort } from '../services.js';
+
+interface BrokerModule {
+  startBroker(options: {
+    port: number;
+    controllerPort: number;
+    dir: string;
+    fresh?: boolean;
+    timeoutMs?: number;
+  }): Promise<{ bootstrap: string; pid: number | undefined }>;
+  stopBroker(options: {
+    port: number;
+    dir: string;
+    keepData?: boolean;
+    signal?: NodeJS.Signals;
+  }): Promise<{ stopped: boolean }>;
+}
+
+/** A Kafka broker of a test's own on free ports, which the test may kill and restart. */
+export interface PrivateKafka {
+  /** `127.0.0.1:<port>` */
+  readonly bootstrap: string;
+  readonly port: number;
+  /** SIGKILL: the broker dies at once; its log on disk survives for {@link PrivateKafka.start}. */
+  kill(): Promise<void>;
+  /** Starts it again with the data it had (committed offsets and messages survive). */
+  start(): Promise<void>;
+  /** Stops it for good and removes its data. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a single-node KRaft broker on free ports (the same script as `node scripts/kafka.mjs`),
+ * for tests that kill or restart a broker: the shared broker on :9092 is never stopped by a test.
+ * Needs Java 17+ and Maven, as the shared one does.
+ */
+export async function startPrivateKafka(): Promise<PrivateKafka> {
+  const script = join(import.meta.dirname, '..', '..', '..', '..', 'scripts', 'kafka-broker.mjs');
+  const broker = (await import(script)) as BrokerModule;
+  const port = await closedPort();
+  const controllerPort = await closedPort();
+  const { tmpdir } = await import('node:os');
+  const dir = join(tmpdir(), `infra-kafka-test-${port}`);
+  const start = async (): Promise<void> => {
+    await broker.startBroker({ port, controllerPort, dir, timeoutMs: 180_000 });
+  };
+  await broker.startBroker({ port, controllerPort, dir, fresh: true, timeoutMs: 180_000 });
+  return {
+    bootstrap: `127.0.0.1:${port}`,
+    port,
+    kill: async () => {
+      await broker.stopBroker({ port, dir, keepData: true, signal: 'SIGKILL' });
+    },
+    start,
+    close: async () => {
+      await broker.stopBroker({ port, dir });
+    },
+  };
+}
