@@ -3,6 +3,7 @@
 // Unbundled: one output file per source file at the same dist/ path tsc used to write, so the
 // exports maps keep pointing at real files. Declarations come from Oxc's isolated declarations
 // (the sources compile under isolatedDeclarations), with tsconfig.build.json's stripInternal.
+// tsdown stays on 0.21.x: later lines need Node 22, and the workspace builds on Node 20.19 too.
 import { defineConfig } from 'tsdown';
 
 /**
@@ -21,5 +22,8 @@ export function buildConfig({ declarations = true } = {}) {
     clean: true,
     hash: false,
     report: false,
+    // Rolldown's "plugins took long" notice measures wall time, which says more about a busy
+    // machine than about the build.
+    checks: { pluginTimings: false },
   });
 }
