@@ -655,11 +655,18 @@ async function main() {
       const dir = workspacePackages.find((pkg) => pkg.name === name).dir;
       say(`${name}: ${previous === version ? `${version} (unchanged)` : `${previous} -> ${version}`}`);
       if (previous === version) continue;
+      // Not a failure, but worth a look before a real release: changesets bumps a package to the
+      // next major when one of its peerDependencies gets more than a patch.
+      if (semver.major(version) > semver.major(previous)) {
+        say(`  warning: ${name} goes to ${version}: a major changeset, or a bumped package among its peerDependencies`);
+      }
       const changelog = join(repo, dir, 'CHANGELOG.md');
       if (!existsSync(changelog))
         problems.push(`${name}: versioned to ${version} but ${dir}/CHANGELOG.md was not written`);
-      else if (!readFileSync(changelog, 'utf8').includes(`## ${version}`)) {
-        problems.push(`${name}: ${dir}/CHANGELOG.md has no "## ${version}" section`);
+      else {
+        const text = readFileSync(changelog, 'utf8');
+        if (!text.includes(`## ${version}`))
+          problems.push(`${name}: ${dir}/CHANGELOG.md has no "## ${version}" section`);
       }
     }
     const left = pendingChangesets(repo);
