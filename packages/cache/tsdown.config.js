@@ -1,0 +1,3 @@
+import { buildConfig } from '../../tsdown.base.js';
+
+export default buildConfig();
