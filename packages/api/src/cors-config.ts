@@ -1,5 +1,4 @@
-import { InvalidOptionError, UnsafeCorsConfigError } from './errors.js';
-import { booleanOption, integerOption } from './validate.js';
+import { InvalidOptionError, UnsafeCorsConfigError, check } from './errors.js';
 
 export interface CorsConfigOptions {
   /**
@@ -61,7 +60,7 @@ export function createCorsConfig(options: CorsConfigOptions): CorsConfig {
   if (typeof options !== 'object' || (options as unknown) === null) {
     throw new InvalidOptionError('options', options, 'an object with "origins"');
   }
-  const credentials = booleanOption('credentials', options.credentials, false);
+  const credentials = check.boolean('credentials', options.credentials ?? false);
   const common = {
     credentials,
     methods: tokens('methods', options.methods, ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']),
@@ -81,7 +80,7 @@ export function createCorsConfig(options: CorsConfigOptions): CorsConfig {
       'Sunset',
       'X-Request-Id',
     ]),
-    maxAge: integerOption('maxAge', options.maxAge, 600, 0),
+    maxAge: check.integer('maxAge', options.maxAge ?? 600, 0),
     strictPreflight: true as const,
     hideOptionsRoute: true as const,
   };

@@ -1,6 +1,5 @@
 import type { FastifyServerOptions } from 'fastify';
-import { InvalidOptionError } from '../errors.js';
-import { optionalString } from '../validate.js';
+import { InvalidOptionError, check } from '../errors.js';
 
 /** A find-my-way constraint strategy, as `Fastify({ constraints: { version } })` takes it. */
 export type VersionConstraintStrategy = NonNullable<FastifyServerOptions['constraints']>[string];
@@ -38,7 +37,8 @@ export function normalizeVersionRange(value: string): string | undefined {
  * docs) answer requests that carry it. Pass it as `Fastify({ constraints: { version: ... } })`.
  */
 export function acceptVersionStrategy(options: AcceptVersionStrategyOptions = {}): VersionConstraintStrategy {
-  const raw = optionalString('defaultVersion', options.defaultVersion);
+  const raw =
+    options.defaultVersion === undefined ? undefined : check.nonEmptyString('defaultVersion', options.defaultVersion);
   const fallback = raw === undefined ? undefined : normalizeVersionRange(raw);
   if (raw !== undefined && fallback === undefined) {
     throw new InvalidOptionError('defaultVersion', raw, 'a version such as "1", "1.x" or "1.2.0"');

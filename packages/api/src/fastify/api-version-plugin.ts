@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyPluginCallback } from 'fastify';
 import { deprecationHeaders } from '../deprecation.js';
 import type { DeprecationOptions } from '../deprecation.js';
-import { InvalidOptionError } from '../errors.js';
-import { booleanOption } from '../validate.js';
+import { InvalidOptionError, check } from '../errors.js';
 import { appendLink, appendVary } from './reply-headers.js';
 
 export interface ApiVersionOptions {
@@ -59,7 +58,7 @@ export async function apiVersionPlugin(app: FastifyInstance, options: ApiVersion
       'false or a path such as "/v1" (leading slash, no trailing slash)',
     );
   }
-  const header = booleanOption('header', options.header, false);
+  const header = check.boolean('header', options.header ?? false);
   if (urlPrefix === false && !header) {
     throw new InvalidOptionError('urlPrefix', urlPrefix, 'a prefix, unless header routing is on (header: true)');
   }
