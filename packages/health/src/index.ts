@@ -23,4 +23,4 @@ export type {
   ShutdownStep,
 } from './graceful-shutdown.js';
 export { CheckTimeoutError, HealthError, HealthErrorCodes, InvalidOptionError, isHealthError } from './errors.js';
-export type { HealthErrorCode } from './errors.js';
+export type { HealthErrorCode, HealthErrorsByCode } from './errors.js';

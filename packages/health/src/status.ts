@@ -1,4 +1,5 @@
-import { HealthError, describe } from './errors.js';
+import { describeValue } from '@infra/core';
+import { HealthError } from './errors.js';
 
 /** Status of a check or of a whole report, as in the `application/health+json` draft. */
 export type HealthStatus = 'pass' | 'warn' | 'fail';
@@ -46,7 +47,7 @@ export function normalizeStatus(value: unknown, check?: string): HealthStatus {
   const where = check === undefined ? 'Health check' : `Health check "${check}"`;
   throw new HealthError(
     'INVALID_STATUS',
-    `${where} returned unknown status ${describe(value)}; expected pass/warn/fail or one of ${Object.keys(spellings).join(', ')}`,
+    `${where} returned unknown status ${describeValue(value)}; expected pass/warn/fail or one of ${Object.keys(spellings).join(', ')}`,
   );
 }
 
