@@ -31,7 +31,13 @@ describe('GracefulShutdown', () => {
     const address = await app.listen({ port: 0, host: '127.0.0.1' });
 
     const order: string[] = [];
-    const shutdown = new GracefulShutdown({ health: service, server: app, readinessDelayMs: 300, deadlineMs: 5000 });
+    // The readiness probe below must reach the server within the readiness delay: a generous one.
+    const shutdown = new GracefulShutdown({
+      health: service,
+      server: app,
+      readinessDelayMs: 1500,
+      deadlineMs: 20_000,
+    });
     shutdown.register('database', () => order.push('database'));
     shutdown.register('redis', async () => {
       order.push('redis');
@@ -71,9 +77,10 @@ describe('GracefulShutdown', () => {
 
   it('bounds each closer and the whole shutdown by its deadline', async () => {
     const closed: string[] = [];
-    const shutdown = new GracefulShutdown({ deadlineMs: 300, closerTimeoutMs: 100 });
+    // Wide margins: the outcome holds unless the first timer fires two seconds late.
+    const shutdown = new GracefulShutdown({ deadlineMs: 3000, closerTimeoutMs: 1000 });
     shutdown.register('never-starts', () => closed.push('never-starts'));
-    shutdown.register('hangs-too', () => new Promise(() => {}), { timeoutMs: 250 });
+    shutdown.register('hangs-too', () => new Promise(() => {}), { timeoutMs: 2500 });
     shutdown.register('fails', () => {
       throw new Error('pool already ended');
     });
@@ -103,9 +110,12 @@ describe('GracefulShutdown', () => {
     expect(process.listenerCount('SIGTERM')).toBe(before + 1);
 
     process.emit('SIGTERM', 'SIGTERM');
-    await vi.waitFor(() => {
-      expect(exit).toHaveBeenCalledWith(0);
-    });
+    await vi.waitFor(
+      () => {
+        expect(exit).toHaveBeenCalledWith(0);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
     expect(closer).toHaveBeenCalledTimes(1);
     process.emit('SIGTERM', 'SIGTERM');
     expect(exit).toHaveBeenLastCalledWith(1);
