@@ -41,6 +41,14 @@ export interface GracefulShutdownOptions {
   logger?: ShutdownLogger;
 }
 
+/** Options of {@link GracefulShutdown.close}. */
+export interface ShutdownCloseOptions {
+  /** Budget of the whole shutdown, when `close()` is what starts it. @default the `deadlineMs` option */
+  timeoutMs?: number;
+  /** Why the service shuts down, as the report and the log lines show it. @default 'close' */
+  reason?: string;
+}
+
 /** Outcome of one shutdown step. */
 export interface ShutdownStep {
   name: string;
@@ -112,10 +120,33 @@ export class GracefulShutdown {
     return this.running !== undefined;
   }
 
-  /** Runs the shutdown once; later calls return the same report. */
+  /** Runs the shutdown once, within `deadlineMs`; later calls return the same report. */
   shutdown(reason = 'shutdown'): Promise<ShutdownReport> {
-    this.running ??= this.run(reason);
+    check.nonEmptyString('reason', reason);
+    this.running ??= this.run(reason, this.options.deadlineMs);
     return this.running;
+  }
+
+  /**
+   * Shuts down (unless a signal or {@link shutdown} already began to), within `timeoutMs`, then
+   * removes the signal handlers. Never exits the process. Idempotent: later calls return the same
+   * report.
+   */
+  async close(options: ShutdownCloseOptions = {}): Promise<ShutdownReport> {
+    const o = check.plainObject('options', options) as ShutdownCloseOptions;
+    const timeoutMs = check.positive('timeoutMs', o.timeoutMs ?? this.options.deadlineMs);
+    const reason = check.nonEmptyString('reason', o.reason ?? 'close');
+    this.running ??= this.run(reason, timeoutMs);
+    try {
+      return await this.running;
+    } finally {
+      this.removeSignalHandlers();
+    }
+  }
+
+  /** Same as {@link close} with its defaults, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /**
@@ -159,8 +190,8 @@ export class GracefulShutdown {
     else process.exitCode = code;
   }
 
-  private async run(reason: string): Promise<ShutdownReport> {
-    const { health, server, logger, readinessDelayMs, deadlineMs, closerTimeoutMs } = this.options;
+  private async run(reason: string, deadlineMs: number): Promise<ShutdownReport> {
+    const { health, server, logger, readinessDelayMs, closerTimeoutMs } = this.options;
     const started = performance.now();
     const deadline = started + deadlineMs;
     const steps: ShutdownStep[] = [];

@@ -18,6 +18,7 @@ export { GracefulShutdown, createGracefulShutdown } from './graceful-shutdown.js
 export type {
   DrainableServer,
   GracefulShutdownOptions,
+  ShutdownCloseOptions,
   ShutdownLogger,
   ShutdownReport,
   ShutdownStep,
