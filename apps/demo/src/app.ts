@@ -96,10 +96,10 @@ async function registerHttp(app: FastifyInstance, config: AppConfig, resources: 
     draining = true;
     done();
   });
-  app.addHook('onSend', (request, reply, payload, done) => {
+  app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
     if (draining) reply.header('connection', 'close');
-    done(null, payload);
+    return payload;
   });
   await app.register(errorHandlerPlugin, {
     production: config.production,
@@ -131,9 +131,9 @@ async function registerHttp(app: FastifyInstance, config: AppConfig, resources: 
   });
   app.addSchema(challengeSchema);
 
-  // Seed style: domain errors of the challenge routes go to the error monitor with their context;
-  // the domain's filter drops CHALLENGE_NOT_FOUND.
-  app.addHook('onError', (request, _reply, error, done) => {
+  // Domain errors of the challenge routes go to the error monitor with their context; the
+  // domain's filter drops CHALLENGE_NOT_FOUND.
+  app.addHook('onError', async (request, _reply, error) => {
     if (isDemoError(error) && request.url.startsWith('/v1/challenges')) {
       const params = request.params as { id?: string } | undefined;
       observability.errorMonitor.captureError(error, {
@@ -141,7 +141,6 @@ async function registerHttp(app: FastifyInstance, config: AppConfig, resources: 
         context: { challengeId: params?.id, route: request.routeOptions.url },
       });
     }
-    done();
   });
 
   await app.register(apiVersionPlugin, {
