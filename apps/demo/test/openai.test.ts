@@ -105,7 +105,7 @@ describe('graceful shutdown', () => {
     const inFlight = run.http('POST', '/v1/challenges/generate', { topic: 'slow answers' });
     await eventually(() => fake.requests.length === 1);
 
-    const closing = run.demo.close('SIGTERM');
+    const closing = run.demo.close({ reason: 'SIGTERM' });
     const ready = await run.http('GET', '/health/ready');
     expect(ready.status).toBe(503);
 
