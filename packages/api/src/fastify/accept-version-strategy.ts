@@ -21,7 +21,9 @@ const EXACT = /^(\d+)\.(\d+)\.(\d+)$/;
  * `2.1` -> `2.1.x`, `2.1.3` -> `2.1.3`, `*` -> `*`. Undefined for anything else.
  */
 export function normalizeVersionRange(value: string): string | undefined {
-  const match = RANGE.exec(value.trim());
+  const given: unknown = value;
+  if (typeof given !== 'string') throw new InvalidOptionError('value', given, 'a string');
+  const match = RANGE.exec(given.trim());
   if (match === null) return undefined;
   const [, major, minor, patch] = match as unknown as [string, string, string | undefined, string | undefined];
   const numeric = (part: string | undefined): boolean => part !== undefined && /^\d+$/.test(part);
