@@ -1,4 +1,4 @@
-import { HealthError, check, stringArray } from './errors.js';
+import { HealthError, InvalidOptionError, check, stringArray } from './errors.js';
 import { runCheck, type CheckDefinition } from './run-check.js';
 import { worst, type HealthStatus } from './status.js';
 import type { CheckFunction, CheckOptions, CheckResult, HealthReport, RunOptions } from './types.js';
@@ -209,6 +209,8 @@ export class HealthCheckService {
 
 /** fail if a critical check failed; warn if any other check failed or any check warned; else pass. */
 export function aggregate(checks: readonly Pick<CheckResult, 'status' | 'critical'>[]): HealthStatus {
+  const given: unknown = checks;
+  if (!Array.isArray(given)) throw new InvalidOptionError('checks', given, 'an array of check results');
   let status: HealthStatus = 'pass';
   for (const result of checks) {
     status = worst(status, result.status === 'fail' && !result.critical ? 'warn' : result.status);

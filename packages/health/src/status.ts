@@ -1,5 +1,5 @@
 import { describeValue } from '@infra/core';
-import { HealthError } from './errors.js';
+import { HealthError, check } from './errors.js';
 
 /** Status of a check or of a whole report, as in the `application/health+json` draft. */
 export type HealthStatus = 'pass' | 'warn' | 'fail';
@@ -51,8 +51,17 @@ export function normalizeStatus(value: unknown, check?: string): HealthStatus {
   );
 }
 
+const STATUSES: readonly HealthStatus[] = ['pass', 'warn', 'fail'];
+
+/** `value` when it is a status (`pass`, `warn`, `fail`); INVALID_OPTION naming it otherwise. */
+export function checkStatus(option: string, value: unknown): HealthStatus {
+  return check.oneOf(option, value, STATUSES);
+}
+
 /** The worse of two statuses (fail > warn > pass). */
 export function worst(a: HealthStatus, b: HealthStatus): HealthStatus {
+  checkStatus('a', a);
+  checkStatus('b', b);
   if (a === 'fail' || b === 'fail') return 'fail';
   if (a === 'warn' || b === 'warn') return 'warn';
   return 'pass';
