@@ -5,10 +5,15 @@ import { InfraError, describeValue, errorFamily, optionChecks, type ErrorFamily,
  * never by `instanceof`: two copies of this package may be installed.
  */
 export const HealthErrorCodes = {
+  /** An option or argument out of range or of the wrong type. */
   INVALID_OPTION: 'INVALID_OPTION',
+  /** `register` with a name already taken. */
   DUPLICATE_CHECK: 'DUPLICATE_CHECK',
+  /** `run({ names })` with a name that is not registered. */
   UNKNOWN_CHECK: 'UNKNOWN_CHECK',
+  /** A check returned a status that is none of the known spellings (recorded as its failure). */
   INVALID_STATUS: 'INVALID_STATUS',
+  /** A check ran past its timeout (recorded as its failure). */
   CHECK_TIMEOUT: 'CHECK_TIMEOUT',
 } as const;
 
