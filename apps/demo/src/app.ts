@@ -1,7 +1,7 @@
 // Type-only: adds the OpenAPI fields (tags, summary, hide) to Fastify's route schema type.
 import type {} from '@fastify/swagger';
 import { apiVersionPlugin, corsPlugin, errorHandlerPlugin, openApiPlugin } from '@infra/api/fastify';
-import { GracefulShutdown, type ShutdownReport } from '@infra/health';
+import { GracefulShutdown, type ShutdownCloseOptions, type ShutdownReport } from '@infra/health';
 import { healthCheckController } from '@infra/health/fastify';
 import type { MonitorLogger } from '@infra/monitoring';
 import { metricsPlugin } from '@infra/monitoring/fastify';
@@ -31,9 +31,12 @@ export interface DemoApp {
   shutdown: GracefulShutdown;
   /**
    * Readiness fails, in-flight requests drain, then every resource closes (newest first) within
-   * `SHUTDOWN_DEADLINE_MS`. Idempotent: later calls return the same report.
+   * `timeoutMs` (default `SHUTDOWN_DEADLINE_MS`). Never exits the process. Idempotent: later calls
+   * return the same report.
    */
-  close(reason?: string): Promise<ShutdownReport>;
+  close(options?: ShutdownCloseOptions): Promise<ShutdownReport>;
+  /** {@link close} with its defaults, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 const API_VERSION = '1.0.0';
@@ -81,10 +84,16 @@ export async function buildApp(config: AppConfig = loadConfig(), options: BuildO
     await registerHttp(app, config, resources);
     await app.ready();
   } catch (error) {
-    await shutdown.shutdown('failed start');
+    await shutdown.close({ reason: 'failed start' });
     throw error;
   }
-  return { app, resources, shutdown, close: (reason = 'close') => shutdown.shutdown(reason) };
+  return {
+    app,
+    resources,
+    shutdown,
+    close: (closeOptions) => shutdown.close(closeOptions),
+    [Symbol.asyncDispose]: () => shutdown[Symbol.asyncDispose](),
+  };
 }
 
 async function registerHttp(app: FastifyInstance, config: AppConfig, resources: Resources): Promise<void> {
@@ -96,10 +105,10 @@ async function registerHttp(app: FastifyInstance, config: AppConfig, resources: 
     draining = true;
     done();
   });
-  app.addHook('onSend', (request, reply, payload, done) => {
+  app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
     if (draining) reply.header('connection', 'close');
-    done(null, payload);
+    return payload;
   });
   await app.register(errorHandlerPlugin, {
     production: config.production,
@@ -131,9 +140,9 @@ async function registerHttp(app: FastifyInstance, config: AppConfig, resources: 
   });
   app.addSchema(challengeSchema);
 
-  // Seed style: domain errors of the challenge routes go to the error monitor with their context;
-  // the domain's filter drops CHALLENGE_NOT_FOUND.
-  app.addHook('onError', (request, _reply, error, done) => {
+  // Domain errors of the challenge routes go to the error monitor with their context; the
+  // domain's filter drops CHALLENGE_NOT_FOUND.
+  app.addHook('onError', async (request, _reply, error) => {
     if (isDemoError(error) && request.url.startsWith('/v1/challenges')) {
       const params = request.params as { id?: string } | undefined;
       observability.errorMonitor.captureError(error, {
@@ -141,7 +150,6 @@ async function registerHttp(app: FastifyInstance, config: AppConfig, resources: 
         context: { challengeId: params?.id, route: request.routeOptions.url },
       });
     }
-    done();
   });
 
   await app.register(apiVersionPlugin, {

@@ -25,6 +25,11 @@ export interface AppConfig {
     pgliteDataDir: string | undefined;
     /** `DATABASE_POOL_SIZE`: pg connections. @default 10 */
     poolSize: number;
+    /**
+     * `DATABASE_ACQUIRE_TIMEOUT_MS`: how long a query or unit of work waits for a connection
+     * before failing with `ACQUIRE_TIMEOUT` (a 503). @default 3000
+     */
+    acquireTimeoutMs: number;
   };
   redis: {
     /**
@@ -178,6 +183,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       schema: identifier(env, 'DATABASE_SCHEMA'),
       pgliteDataDir: text(env, 'PGLITE_DATA_DIR'),
       poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+      acquireTimeoutMs: integer(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', 3000, 1, 600_000),
     },
     redis: { url: url(env, 'REDIS_URL', ['redis:', 'rediss:']), keyPrefix },
     kafkaBrokers: list(env, 'KAFKA_BROKERS', /^[\w.-]+:\d{1,5}$/, 'a comma-separated list of host:port'),

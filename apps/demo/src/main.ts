@@ -36,7 +36,7 @@ try {
   process.stderr.write(
     `Cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}\n`,
   );
-  await demo.close('listen failed');
+  await demo.close({ reason: 'listen failed' });
   process.exit(1);
 }
 const address = demo.app.server.address();

@@ -7,21 +7,29 @@ const answer = JSON.stringify({
   description: 'Build a sliding-window limiter and prove its bounds.',
 });
 
+// One service instance for the file: the OpenAI journeys first, the graceful shutdown last.
 describe('POST /v1/challenges/generate with OpenAI configured (fake OpenAI server)', () => {
   let fake: FakeOpenAIServer;
   let run: RunningDemo;
 
   beforeAll(async () => {
     fake = await startFakeOpenAIServer();
-    run = await startDemo({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MAX_RETRIES: '1', RATE_LIMIT_MAX: '100' });
+    run = await startDemo({
+      OPENAI_BASE_URL: fake.baseURL,
+      OPENAI_MAX_RETRIES: '1',
+      RATE_LIMIT_MAX: '100',
+      // Generous: the readiness probe of the shutdown test must reach the server within it.
+      SHUTDOWN_READINESS_DELAY_MS: '2000',
+    });
   });
 
   afterEach(() => {
     fake.reset();
-    run.demo.resources.openai?.breaker('gpt-4o-mini').close();
+    if (!run.demo.shutdown.isShuttingDown) run.demo.resources.openai?.breaker('gpt-4o-mini').close();
   });
 
   afterAll(async () => {
+    // Closed by the last test already; close() is idempotent and covers an earlier failure.
     await run.demo.close();
     await fake.close();
   });
@@ -86,26 +94,15 @@ describe('POST /v1/challenges/generate with OpenAI configured (fake OpenAI serve
     const health = await run.http('GET', '/health');
     expect(health.body.checks.openai[0]).toMatchObject({ critical: false });
   });
-});
 
-describe('graceful shutdown', () => {
-  let fake: FakeOpenAIServer;
-
-  beforeAll(async () => {
-    fake = await startFakeOpenAIServer();
-  });
-
-  afterAll(async () => {
-    await fake.close();
-  });
-
-  it('fails readiness first, drains the request in flight, then closes everything', async () => {
-    const run = await startDemo({ OPENAI_BASE_URL: fake.baseURL, SHUTDOWN_READINESS_DELAY_MS: '400' });
-    fake.enqueue({ content: answer, delayMs: 800 });
+  // Last: it closes the service.
+  it('shuts down gracefully: readiness fails first, the request in flight drains, then everything closes', async () => {
+    // The answer outlasts the readiness delay, so the request is still in flight when the listener closes.
+    fake.enqueue({ content: answer, delayMs: 4000 });
     const inFlight = run.http('POST', '/v1/challenges/generate', { topic: 'slow answers' });
-    await eventually(() => fake.requests.length === 1);
+    await eventually(() => fake.requests.length === 1, 60_000);
 
-    const closing = run.demo.close('SIGTERM');
+    const closing = run.demo.close({ reason: 'SIGTERM' });
     const ready = await run.http('GET', '/health/ready');
     expect(ready.status).toBe(503);
 
@@ -115,6 +112,7 @@ describe('graceful shutdown', () => {
 
     const report = await closing;
     expect(report.ok, JSON.stringify(report.steps)).toBe(true);
+    expect(report.reason).toBe('SIGTERM');
     expect(report.steps.map((step) => step.name)).toEqual([
       'readiness',
       'readiness-delay',

@@ -110,7 +110,13 @@ describe('readiness when Postgres becomes unreachable', () => {
     const target = new URL(databaseUrl);
     proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     target.port = String(proxy.port);
-    run = await startDemo({ DATABASE_URL: target.toString(), DATABASE_SCHEMA: proxySchema, DATABASE_POOL_SIZE: '4' });
+    // The service's own acquire timeout: a request must fail fast while the database is away.
+    run = await startDemo({
+      DATABASE_URL: target.toString(),
+      DATABASE_SCHEMA: proxySchema,
+      DATABASE_POOL_SIZE: '4',
+      DATABASE_ACQUIRE_TIMEOUT_MS: '3000',
+    });
   });
 
   afterAll(async () => {
@@ -123,7 +129,7 @@ describe('readiness when Postgres becomes unreachable', () => {
     expect((await run.http('GET', '/health/ready')).status).toBe(200);
 
     await proxy.stop();
-    await eventually(async () => (await run.http('GET', '/health/ready')).status === 503, 10_000, 100);
+    await eventually(async () => (await run.http('GET', '/health/ready')).status === 503, 60_000, 100);
     const report = await run.http('GET', '/health');
     expect(report.status).toBe(503);
     expect(report.body.checks.database[0].status).toBe('fail');
@@ -134,7 +140,7 @@ describe('readiness when Postgres becomes unreachable', () => {
     expect(failed.headers.get('content-type')).toContain('application/problem+json');
 
     await proxy.start();
-    await eventually(async () => (await run.http('GET', '/health/ready')).status === 200, 15_000, 100);
+    await eventually(async () => (await run.http('GET', '/health/ready')).status === 200, 60_000, 100);
     expect((await run.http('GET', '/v1/challenges/00000000-0000-4000-8000-000000000003')).status).toBe(200);
   });
 });

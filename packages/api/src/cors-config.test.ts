@@ -55,14 +55,18 @@ describe('createCorsConfig refusals', () => {
     expect(message).toContain(JSON.stringify(origin));
   });
 
-  it('refuses bad methods, headers and maxAge', () => {
+  it('refuses bad methods, headers and maxAgeMs', () => {
     expect(() => createCorsConfig({ origins: ['https://a.example.com'], methods: ['GET', 'BAD METHOD'] })).toThrow(
       /"methods\[1\]"/,
     );
     expect(() => createCorsConfig({ origins: ['https://a.example.com'], allowedHeaders: 'X-A' as never })).toThrow(
       /"allowedHeaders"/,
     );
-    expect(() => createCorsConfig({ origins: ['https://a.example.com'], maxAge: -1 })).toThrow(/"maxAge"/);
+    expect(() => createCorsConfig({ origins: ['https://a.example.com'], maxAgeMs: -1 })).toThrow(/"maxAgeMs".*got -1/);
+    // The seconds-valued spelling of @fastify/cors is refused, not silently ignored.
+    expect(() => createCorsConfig({ origins: ['https://a.example.com'], maxAge: 600 } as never)).toThrow(
+      /Invalid option "maxAge": expected maxAgeMs \(milliseconds\) instead, got 600/,
+    );
     expect(() => createCorsConfig({ origins: [] })).toThrow(/"origins"/);
   });
 });
@@ -90,6 +94,11 @@ describe('createCorsConfig output', () => {
     expect(decide(undefined)).toBe(false);
     expect(config).toMatchObject({ credentials: true, maxAge: 600, strictPreflight: true });
     expect(config.exposedHeaders).toContain('Link');
+  });
+
+  it('sends maxAgeMs as whole seconds, rounded up', () => {
+    expect(createCorsConfig({ origins: '*', maxAgeMs: 1500 }).maxAge).toBe(2);
+    expect(createCorsConfig({ origins: '*', maxAgeMs: 0 }).maxAge).toBe(0);
   });
 });
 

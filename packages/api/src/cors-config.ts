@@ -1,5 +1,4 @@
-import { InvalidOptionError, UnsafeCorsConfigError } from './errors.js';
-import { booleanOption, integerOption } from './validate.js';
+import { InvalidOptionError, UnsafeCorsConfigError, check } from './errors.js';
 
 export interface CorsConfigOptions {
   /**
@@ -32,10 +31,11 @@ export interface CorsConfigOptions {
    */
   exposedHeaders?: readonly string[];
   /**
-   * Seconds a browser may cache a preflight response.
-   * @default 600
+   * How long a browser may cache a preflight response, in milliseconds (sent as whole seconds in
+   * `Access-Control-Max-Age`, rounded up).
+   * @default 600_000 (10 minutes)
    */
-  maxAge?: number;
+  maxAgeMs?: number;
 }
 
 /** Options for `@fastify/cors`, produced by {@link createCorsConfig}. */
@@ -45,6 +45,7 @@ export interface CorsConfig {
   methods: string[];
   allowedHeaders: string[];
   exposedHeaders: string[];
+  /** Seconds, as `@fastify/cors` takes it. */
   maxAge: number;
   strictPreflight: true;
   hideOptionsRoute: true;
@@ -61,7 +62,11 @@ export function createCorsConfig(options: CorsConfigOptions): CorsConfig {
   if (typeof options !== 'object' || (options as unknown) === null) {
     throw new InvalidOptionError('options', options, 'an object with "origins"');
   }
-  const credentials = booleanOption('credentials', options.credentials, false);
+  if ('maxAge' in options) {
+    // The seconds-valued spelling of @fastify/cors: refused rather than silently ignored.
+    throw new InvalidOptionError('maxAge', (options as { maxAge?: unknown }).maxAge, 'maxAgeMs (milliseconds) instead');
+  }
+  const credentials = check.boolean('credentials', options.credentials ?? false);
   const common = {
     credentials,
     methods: tokens('methods', options.methods, ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']),
@@ -81,7 +86,7 @@ export function createCorsConfig(options: CorsConfigOptions): CorsConfig {
       'Sunset',
       'X-Request-Id',
     ]),
-    maxAge: integerOption('maxAge', options.maxAge, 600, 0),
+    maxAge: Math.ceil(check.nonNegative('maxAgeMs', options.maxAgeMs ?? 600_000) / 1000),
     strictPreflight: true as const,
     hideOptionsRoute: true as const,
   };

@@ -1,9 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-
-/** Bytes of an HMAC-SHA256. */
-const SIGNATURE_BYTES = 32;
-import { InvalidCursorError, InvalidOptionError } from './errors.js';
-import { integerOption } from './validate.js';
+import { InvalidCursorError, InvalidOptionError, check } from './errors.js';
 
 /** A JSON value: what a cursor position may hold (turn Dates into ISO strings first). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -40,6 +36,8 @@ export interface CursorCodec<T extends JsonValue = JsonValue> {
   decode(cursor: unknown): T;
 }
 
+/** Bytes of an HMAC-SHA256. */
+const SIGNATURE_BYTES = 32;
 const MIN_SECRET_BYTES = 16;
 // Far above any real position; refusing early bounds the work an attacker can cause.
 const MAX_CURSOR_LENGTH = 4096;
@@ -57,9 +55,8 @@ export function createCursorCodec<T extends JsonValue = JsonValue>(options: Curs
   const secrets = toSecrets(options.secret);
   const namespace = options.namespace ?? '';
   if (typeof namespace !== 'string') throw new InvalidOptionError('namespace', namespace, 'a string');
-  const maxAgeMs = options.maxAgeMs === undefined ? undefined : integerOption('maxAgeMs', options.maxAgeMs, 0, 1);
-  const now = options.now ?? Date.now;
-  if (typeof now !== 'function') throw new InvalidOptionError('now', now, 'a function');
+  const maxAgeMs = options.maxAgeMs === undefined ? undefined : check.integer('maxAgeMs', options.maxAgeMs);
+  const now = check.fn<() => number>('now', options.now ?? Date.now);
 
   const sign = (secret: Buffer, body: string): Buffer =>
     createHmac('sha256', secret).update(namespace).update('\0').update(body).digest();

@@ -1,5 +1,4 @@
-import { InvalidOptionError } from './errors.js';
-import { dateOption, plainObject } from './validate.js';
+import { InvalidOptionError, check } from './errors.js';
 import { formatLinkHeader } from './link-header.js';
 import type { WebLink } from './link-header.js';
 
@@ -38,11 +37,11 @@ export interface DeprecationHeaders {
  * throws INVALID_OPTION naming the bad option.
  */
 export function deprecationHeaders(options: DeprecationOptions): DeprecationHeaders {
-  plainObject('deprecation', options);
-  const deprecatedAt = dateOption('deprecation.deprecatedAt', options.deprecatedAt);
+  check.plainObject('deprecation', options);
+  const deprecatedAt = date('deprecation.deprecatedAt', options.deprecatedAt);
   const headers: DeprecationHeaders = { deprecation: `@${Math.floor(deprecatedAt.getTime() / 1000)}` };
   if (options.sunset !== undefined) {
-    const sunset = dateOption('deprecation.sunset', options.sunset);
+    const sunset = date('deprecation.sunset', options.sunset);
     if (sunset.getTime() < deprecatedAt.getTime()) {
       throw new InvalidOptionError(
         'deprecation.sunset',
@@ -58,6 +57,20 @@ export function deprecationHeaders(options: DeprecationOptions): DeprecationHead
   if (options.policy !== undefined) links.push({ rel: 'deprecation', href: uri('deprecation.policy', options.policy) });
   if (links.length > 0) headers.link = formatLinkHeader(links);
   return headers;
+}
+
+/** A valid Date from a Date, an ISO string or epoch milliseconds. */
+function date(option: string, value: unknown): Date {
+  const parsed =
+    value instanceof Date
+      ? value
+      : typeof value === 'string' || typeof value === 'number'
+        ? new Date(value)
+        : undefined;
+  if (parsed === undefined || Number.isNaN(parsed.getTime())) {
+    throw new InvalidOptionError(option, value, 'a valid Date, ISO date string or epoch milliseconds');
+  }
+  return parsed;
 }
 
 function uri(option: string, value: unknown): string {

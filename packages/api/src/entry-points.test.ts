@@ -28,14 +28,15 @@ function bareImports(entry: string): Set<string> {
 }
 
 describe('entry points', () => {
-  it('"@infra/api" loads nothing but Node built-ins', () => {
+  it('"@infra/api" loads nothing but Node built-ins and @infra/core', () => {
     const imports = [...bareImports(join(here, 'index.ts'))];
-    expect(imports.filter((s) => !s.startsWith('node:'))).toEqual([]);
+    expect(imports.filter((s) => !s.startsWith('node:'))).toEqual(['@infra/core']);
   });
 
-  it('"@infra/api/fastify" loads fastify-plugin only, and its peers only through import()', () => {
+  it('"@infra/api/fastify" loads @infra/core and fastify-plugin only, and its peers only through import()', () => {
     const imports = [...bareImports(join(here, 'fastify', 'index.ts'))].filter((s) => !s.startsWith('node:')).sort();
     expect(imports).toEqual([
+      '@infra/core',
       'dynamic:@fastify/cors',
       'dynamic:@fastify/swagger',
       'dynamic:@fastify/swagger-ui',

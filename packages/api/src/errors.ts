@@ -1,3 +1,5 @@
+import { InfraError, describeValue, errorFamily, optionChecks, type ErrorFamily, type OptionChecks } from '@infra/core';
+
 /**
  * Error codes raised by @infra/api. Identify errors by `code` (or with {@link isApiError}),
  * never by `instanceof`: two copies of this package may be installed.
@@ -17,37 +19,25 @@ export const ApiErrorCodes = {
 
 export type ApiErrorCode = (typeof ApiErrorCodes)[keyof typeof ApiErrorCodes];
 
-const marker = Symbol.for('@infra/api.error');
+/** Base class of every error this package throws on its own account. None is retryable. */
+export class ApiError extends InfraError<ApiErrorCode> {}
 
-interface ErrorInit {
-  cause?: unknown;
+/** The class of each code, for the narrowing of {@link isApiError}. */
+export interface ApiErrorsByCode {
+  INVALID_PAGINATION: InvalidPaginationError;
+  INVALID_CURSOR: InvalidCursorError;
+  UNSAFE_CORS_CONFIG: UnsafeCorsConfigError;
+  INVALID_OPTION: InvalidOptionError;
+  MISSING_PEER: MissingPeerError;
 }
 
-/** Base class of every error this package throws on its own account. */
-export class ApiError extends Error {
-  readonly code: ApiErrorCode;
-  /** None of these errors goes away by trying the same thing again. */
-  readonly isRetryable: boolean = false;
+const family: ErrorFamily<ApiError, ApiErrorsByCode> = errorFamily<ApiError, ApiErrorsByCode>(ApiError, '@infra/api');
 
-  constructor(code: ApiErrorCode, message: string, init: ErrorInit = {}) {
-    super(message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.name = 'ApiError';
-    this.code = code;
-  }
-
-  /** True for any error created by any copy of @infra/api. */
-  static isInstance(error: unknown): error is ApiError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true;
-  }
-}
-
-// The marker lives on the prototype: every subclass carries it, across copies of the package.
-Object.defineProperty(ApiError.prototype, marker, { value: true });
-
-/** True when `error` comes from @infra/api (any installed copy), optionally with the given code. */
-export function isApiError<C extends ApiErrorCode>(error: unknown, code?: C): error is ApiError & { code: C } {
-  return ApiError.isInstance(error) && (code === undefined || error.code === code);
-}
+/**
+ * True when `error` comes from @infra/api (any installed copy), optionally with the given code;
+ * with a code, narrows to that code's class (`INVALID_CURSOR` → {@link InvalidCursorError}).
+ */
+export const isApiError: ErrorFamily<ApiError, ApiErrorsByCode>['is'] = family.is;
 
 /** Thrown by `createPagination` / `createCursorPagination` for a bad `page` or `limit`. */
 export class InvalidPaginationError extends ApiError {
@@ -57,25 +47,27 @@ export class InvalidPaginationError extends ApiError {
 
   constructor(parameter: string, value: unknown, expected: string) {
     super('INVALID_PAGINATION', `Invalid "${parameter}": expected ${expected}, got ${describe(value)}`);
-    this.name = 'InvalidPaginationError';
     this.parameter = parameter;
     this.value = value;
   }
 }
 
+/** Why a cursor was refused. */
+export type InvalidCursorReason = 'malformed' | 'signature' | 'expired';
+
+const CURSOR_REASONS: Record<InvalidCursorReason, string> = {
+  malformed: 'it is not a cursor issued by this API',
+  signature: 'its signature does not match (tampered with, or issued for another listing)',
+  expired: 'it has expired; start again from the first page',
+};
+
 /** Thrown when a cursor cannot be trusted. The message never echoes the cursor's content. */
 export class InvalidCursorError extends ApiError {
   /** Why the cursor was refused: `malformed`, `signature` or `expired`. */
-  readonly reason: 'malformed' | 'signature' | 'expired';
+  readonly reason: InvalidCursorReason;
 
-  constructor(reason: 'malformed' | 'signature' | 'expired') {
-    const why = {
-      malformed: 'it is not a cursor issued by this API',
-      signature: 'its signature does not match (tampered with, or issued for another listing)',
-      expired: 'it has expired; start again from the first page',
-    }[reason];
-    super('INVALID_CURSOR', `Invalid "cursor": ${why}`);
-    this.name = 'InvalidCursorError';
+  constructor(reason: InvalidCursorReason) {
+    super('INVALID_CURSOR', `Invalid "cursor": ${CURSOR_REASONS[reason]}`);
     this.reason = reason;
   }
 }
@@ -87,7 +79,6 @@ export class UnsafeCorsConfigError extends ApiError {
 
   constructor(option: string, value: unknown, why: string) {
     super('UNSAFE_CORS_CONFIG', `Unsafe CORS option "${option}" (${describe(value)}): ${why}`);
-    this.name = 'UnsafeCorsConfigError';
     this.option = option;
     this.value = value;
   }
@@ -100,7 +91,6 @@ export class InvalidOptionError extends ApiError {
 
   constructor(option: string, value: unknown, expected: string) {
     super('INVALID_OPTION', `Invalid option "${option}": expected ${expected}, got ${describe(value)}`);
-    this.name = 'InvalidOptionError';
     this.option = option;
     this.value = value;
   }
@@ -111,26 +101,24 @@ export class MissingPeerError extends ApiError {
   /** The package to install. */
   readonly packageName: string;
 
-  constructor(packageName: string, feature: string, cause?: unknown) {
-    super(
-      'MISSING_PEER',
-      `${feature} needs the optional peer dependency "${packageName}": run \`npm install ${packageName}\``,
-      {
-        cause,
-      },
-    );
-    this.name = 'MissingPeerError';
+  /** `message` names the feature and the install command (see `loadOptionalPeer` of `@infra/core`). */
+  constructor(packageName: string, message: string, cause?: unknown) {
+    super('MISSING_PEER', message, { cause });
     this.packageName = packageName;
   }
 }
 
-/** A short, log-safe description of a value for error messages. */
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 61)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value == null) {
-    return String(value);
-  }
-  if (typeof value === 'function') return 'a function';
-  if (value instanceof RegExp) return String(value);
-  return Array.isArray(value) ? 'an array' : `an ${typeof value}`;
+/** What `loadOptionalPeer` of `@infra/core` throws for a missing `packageName`: MISSING_PEER naming it. */
+export function missingPeer(packageName: string): (message: string, cause: unknown) => MissingPeerError {
+  return (message, cause) => new MissingPeerError(packageName, message, cause);
 }
+
+/** A value for an error message; a RegExp (a CORS origin pattern) is shown as its source. */
+function describe(value: unknown): string {
+  return value instanceof RegExp ? String(value) : describeValue(value);
+}
+
+/** Checks of options and arguments, throwing {@link InvalidOptionError}. */
+export const check: OptionChecks = optionChecks(
+  (option, value, expected) => new InvalidOptionError(option, value, expected),
+);

@@ -47,4 +47,4 @@ export {
   UnsafeCorsConfigError,
   isApiError,
 } from './errors.js';
-export type { ApiErrorCode } from './errors.js';
+export type { ApiErrorCode, ApiErrorsByCode, InvalidCursorReason } from './errors.js';

@@ -18,6 +18,19 @@ describe('Link headers (RFC 8288)', () => {
     );
   });
 
+  it('refuses a page, limit or total that would make nonsense links, naming it', () => {
+    expect(() => offsetPaginationLinks('/items', { page: 1, limit: 0, total: 45 })).toThrow(
+      /Invalid option "meta.limit": expected an integer >= 1, got 0/,
+    );
+    expect(() => offsetPaginationLinks('/items', { page: 1.5, limit: 10, total: 45 })).toThrow(/"meta.page".*got 1.5/);
+    expect(() => offsetPaginationLinks('/items', { page: 1, limit: 10, total: -1 })).toThrow(/"meta.total".*got -1/);
+    expect(() => cursorPaginationLinks('/items', { nextCursor: 'abc', limit: Number.NaN })).toThrow(/"page.limit"/);
+    expect(() => cursorPaginationLinks('/items', { nextCursor: 42 as never, limit: 10 })).toThrow(
+      /"page.nextCursor".*got 42/,
+    );
+    expect(() => formatLinkHeader('</a>; rel="next"' as never)).toThrow(/Invalid option "links"/);
+  });
+
   it('omits prev on the first page and next on the last one', () => {
     const first = offsetPaginationLinks('/items', { page: 1, limit: 20, total: 45 }).map((l) => l.rel);
     expect(first).toEqual(['first', 'next', 'last']);

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from './errors.js';
+import { InvalidOptionError, check } from './errors.js';
 
 /** One RFC 8288 link. */
 export interface WebLink {
@@ -24,6 +24,8 @@ const PLACEHOLDER_ORIGIN = 'http://placeholder.invalid';
 
 /** Serializes links as an RFC 8288 `Link` header value. */
 export function formatLinkHeader(links: readonly WebLink[]): string {
+  const given: unknown = links;
+  if (!Array.isArray(given)) throw new InvalidOptionError('links', given, 'an array of { href, rel }');
   return links
     .map(({ href, rel }) => {
       if (/[<>\s]/.test(href))
@@ -44,6 +46,10 @@ export function offsetPaginationLinks(
   meta: { page: number; limit: number; total: number },
   options: LinkOptions = {},
 ): WebLink[] {
+  check.plainObject('meta', meta);
+  check.integer('meta.page', meta.page);
+  check.integer('meta.limit', meta.limit);
+  check.integer('meta.total', meta.total, 0);
   const names = parameterNames(options);
   const lastPage = Math.max(1, Math.ceil(meta.total / meta.limit));
   const at = (page: number): string =>
@@ -61,7 +67,10 @@ export function cursorPaginationLinks(
   page: { nextCursor: string | null; limit: number },
   options: LinkOptions = {},
 ): WebLink[] {
+  check.plainObject('page', page);
+  check.integer('page.limit', page.limit);
   if (page.nextCursor === null) return [];
+  check.nonEmptyString('page.nextCursor', page.nextCursor);
   const names = parameterNames(options);
   return [
     {

@@ -4,7 +4,7 @@ import { createPagination, createPaginator, paginationMeta } from './pagination.
 import { paginatedResponse, successResponse } from './response.js';
 
 describe('createPagination', () => {
-  it('runs the seed snippet as written: query strings in, the seed envelope out', async () => {
+  it('runs the documented usage as written: query strings in, the paginated envelope out', async () => {
     const challenges = Array.from({ length: 23 }, (_, i) => ({ id: i + 1 }));
     const challengeService = {
       listChallenges: async ({ offset, limit }: { offset: number; limit: number }) => ({

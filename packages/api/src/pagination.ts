@@ -1,5 +1,4 @@
-import { InvalidOptionError, InvalidPaginationError } from './errors.js';
-import { integerOption, oneOf } from './validate.js';
+import { InvalidOptionError, InvalidPaginationError, check } from './errors.js';
 
 /** What arrives from a query string: strings, numbers (after schema coercion), arrays or nothing. */
 export interface PaginationInput {
@@ -57,13 +56,13 @@ const DIGITS = /^[0-9]+$/;
  * Throws INVALID_OPTION for a bad option.
  */
 export function createPaginator(options: PaginationOptions = {}): Paginator {
-  const maxLimit = integerOption('maxLimit', options.maxLimit, 100);
-  const defaultLimit = integerOption('defaultLimit', options.defaultLimit, Math.min(20, maxLimit));
+  const maxLimit = check.integer('maxLimit', options.maxLimit ?? 100);
+  const defaultLimit = check.integer('defaultLimit', options.defaultLimit ?? Math.min(20, maxLimit));
   if (defaultLimit > maxLimit) {
     throw new InvalidOptionError('defaultLimit', defaultLimit, `an integer <= maxLimit (${maxLimit})`);
   }
-  const overLimit = oneOf('overLimit', options.overLimit, ['reject', 'clamp'], 'reject');
-  const maxPage = integerOption('maxPage', options.maxPage, Number.MAX_SAFE_INTEGER);
+  const overLimit = check.oneOf('overLimit', options.overLimit ?? 'reject', ['reject', 'clamp']);
+  const maxPage = check.integer('maxPage', options.maxPage ?? Number.MAX_SAFE_INTEGER);
 
   return (input = {}) => {
     let limit = parsePositiveInteger('limit', input.limit) ?? defaultLimit;
@@ -98,7 +97,7 @@ export function createPagination(input: PaginationInput = {}, options?: Paginati
 
 /** `{ page, limit, total, totalPages }` for a response envelope. Throws INVALID_OPTION for a bad `total`. */
 export function paginationMeta(pagination: Pagination, total: number): PaginationMeta {
-  integerOption('total', total, 0, 0);
+  check.integer('total', total, 0);
   return { page: pagination.page, limit: pagination.limit, total, totalPages: Math.ceil(total / pagination.limit) };
 }
 

@@ -1,8 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { defaultErrorMappings, defaultErrorSuffixes } from './error-map.js';
 import type { ErrorMapping } from './error-map.js';
-import { InvalidOptionError } from './errors.js';
-import { booleanOption, optionalString, plainObject } from './validate.js';
+import { InvalidOptionError, check } from './errors.js';
 
 /** Media type of RFC 9457 problem responses. */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
@@ -44,9 +43,15 @@ export interface ProblemResponse {
 }
 
 export interface ProblemMapperOptions {
-  /** Extra or overriding exact-code mappings, merged over {@link defaultErrorMappings}. */
+  /**
+   * Extra or overriding exact-code mappings, merged over {@link defaultErrorMappings}.
+   * @default {} (the default table alone)
+   */
   mappings?: Record<string, ErrorMapping>;
-  /** Extra or overriding code-suffix mappings, merged over {@link defaultErrorSuffixes}. */
+  /**
+   * Extra or overriding code-suffix mappings, merged over {@link defaultErrorSuffixes}.
+   * @default {} (the default suffixes alone)
+   */
   suffixes?: Record<string, ErrorMapping>;
   /**
    * Hide the messages of 5xx errors (and of mappings with `expose: false`) behind generic details.
@@ -93,13 +98,14 @@ interface ErrorShape {
  * `INTERNAL_ERROR`.
  */
 export function createProblemMapper(options: ProblemMapperOptions = {}): ProblemMapper {
-  plainObject('options', options);
+  check.plainObject('options', options);
   const mappings = { ...defaultErrorMappings, ...checkTable('mappings', options.mappings) };
   const suffixes = Object.entries({ ...defaultErrorSuffixes, ...checkTable('suffixes', options.suffixes) }).sort(
     ([a], [b]) => b.length - a.length,
   );
-  const production = booleanOption('production', options.production, process.env.NODE_ENV === 'production');
-  const typeBaseUri = optionalString('typeBaseUri', options.typeBaseUri);
+  const production = check.boolean('production', options.production ?? process.env.NODE_ENV === 'production');
+  const typeBaseUri =
+    options.typeBaseUri === undefined ? undefined : check.nonEmptyString('typeBaseUri', options.typeBaseUri);
 
   return (thrown, context = {}) => {
     const error: ErrorShape = typeof thrown === 'object' && thrown !== null ? thrown : {};
@@ -175,9 +181,9 @@ function kebab(code: string): string {
 
 function checkTable(option: string, table: unknown): Record<string, ErrorMapping> {
   if (table === undefined) return {};
-  const entries = plainObject(option, table);
+  const entries = check.plainObject(option, table);
   for (const [code, mapping] of Object.entries(entries)) {
-    const value = plainObject(`${option}.${code}`, mapping);
+    const value = check.plainObject(`${option}.${code}`, mapping);
     if (httpStatus(value.status) === undefined) {
       throw new InvalidOptionError(`${option}.${code}.status`, value.status, 'an HTTP error status from 400 to 599');
     }

@@ -24,7 +24,7 @@ export function successResponse<T, M>(data: T, meta?: M): SuccessEnvelope<T, M> 
 }
 
 /**
- * The seed's paginated envelope:
+ * The paginated envelope of the documented usage:
  * `{ success: true, data, meta: { page, limit, total, totalPages } }`.
  * Throws INVALID_OPTION when `total` is not an integer >= 0.
  */

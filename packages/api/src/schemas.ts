@@ -1,4 +1,4 @@
-import { integerOption } from './validate.js';
+import { check } from './errors.js';
 
 /** A JSON Schema object, as Fastify route schemas and OpenAPI generators take it. */
 export type JsonSchema = Record<string, unknown>;
@@ -8,7 +8,7 @@ export type JsonSchema = Record<string, unknown>;
  * are refused with a 400 `VALIDATION_FAILED` problem naming the field before the handler runs.
  */
 export function paginationQuerySchema(options: { maxLimit?: number } = {}): JsonSchema {
-  const maxLimit = integerOption('maxLimit', options.maxLimit, 100);
+  const maxLimit = check.integer('maxLimit', options.maxLimit ?? 100);
   return {
     type: 'object',
     properties: {
@@ -20,7 +20,7 @@ export function paginationQuerySchema(options: { maxLimit?: number } = {}): Json
 
 /** Query-string schema for cursor pagination. */
 export function cursorQuerySchema(options: { maxLimit?: number } = {}): JsonSchema {
-  const maxLimit = integerOption('maxLimit', options.maxLimit, 100);
+  const maxLimit = check.integer('maxLimit', options.maxLimit ?? 100);
   return {
     type: 'object',
     properties: {
@@ -39,7 +39,7 @@ export function successEnvelopeSchema(data: JsonSchema, meta?: JsonSchema): Json
   };
 }
 
-/** The seed's paginated envelope around an array of `item`. */
+/** The paginated envelope of the documented usage around an array of `item`. */
 export function paginatedEnvelopeSchema(item: JsonSchema): JsonSchema {
   return {
     ...successEnvelopeSchema(

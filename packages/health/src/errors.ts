@@ -1,49 +1,43 @@
+import { InfraError, describeValue, errorFamily, optionChecks, type ErrorFamily, type OptionChecks } from '@infra/core';
+
 /**
  * Error codes raised by @infra/health. Identify errors by `code` (or with {@link isHealthError}),
  * never by `instanceof`: two copies of this package may be installed.
  */
 export const HealthErrorCodes = {
+  /** An option or argument out of range or of the wrong type. */
   INVALID_OPTION: 'INVALID_OPTION',
+  /** `register` with a name already taken. */
   DUPLICATE_CHECK: 'DUPLICATE_CHECK',
+  /** `run({ names })` with a name that is not registered. */
   UNKNOWN_CHECK: 'UNKNOWN_CHECK',
+  /** A check returned a status that is none of the known spellings (recorded as its failure). */
   INVALID_STATUS: 'INVALID_STATUS',
+  /** A check ran past its timeout (recorded as its failure). */
   CHECK_TIMEOUT: 'CHECK_TIMEOUT',
 } as const;
 
 export type HealthErrorCode = (typeof HealthErrorCodes)[keyof typeof HealthErrorCodes];
 
-const marker = Symbol.for('@infra/health.error');
-
-interface ErrorInit {
-  cause?: unknown;
-  isRetryable?: boolean;
-}
-
 /** Base class of every error this package throws or reports on its own account. */
-export class HealthError extends Error {
-  readonly code: HealthErrorCode;
-  readonly isRetryable: boolean;
+export class HealthError extends InfraError<HealthErrorCode> {}
 
-  constructor(code: HealthErrorCode, message: string, init: ErrorInit = {}) {
-    super(message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.name = 'HealthError';
-    this.code = code;
-    this.isRetryable = init.isRetryable ?? false;
-  }
-
-  /** True for any error created by any copy of @infra/health. */
-  static isInstance(error: unknown): error is HealthError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true;
-  }
+/** The class of each code that has one, for the narrowing of {@link isHealthError}. */
+export interface HealthErrorsByCode {
+  INVALID_OPTION: InvalidOptionError;
+  CHECK_TIMEOUT: CheckTimeoutError;
 }
 
-// The marker lives on the prototype: every subclass carries it, across copies of the package.
-Object.defineProperty(HealthError.prototype, marker, { value: true });
+const family: ErrorFamily<HealthError, HealthErrorsByCode> = errorFamily<HealthError, HealthErrorsByCode>(
+  HealthError,
+  '@infra/health',
+);
 
-/** True when `error` comes from @infra/health (any installed copy), optionally with the given code. */
-export function isHealthError<C extends HealthErrorCode>(error: unknown, code?: C): error is HealthError & { code: C } {
-  return HealthError.isInstance(error) && (code === undefined || error.code === code);
-}
+/**
+ * True when `error` comes from @infra/health (any installed copy), optionally with the given
+ * code; with a code, narrows to that code's class (`CHECK_TIMEOUT` → {@link CheckTimeoutError}).
+ */
+export const isHealthError: ErrorFamily<HealthError, HealthErrorsByCode>['is'] = family.is;
 
 /** Thrown when an option or argument is out of range or of the wrong type. */
 export class InvalidOptionError extends HealthError {
@@ -51,8 +45,7 @@ export class InvalidOptionError extends HealthError {
   readonly value: unknown;
 
   constructor(option: string, value: unknown, expected: string) {
-    super('INVALID_OPTION', `Invalid option "${option}": expected ${expected}, got ${describe(value)}`);
-    this.name = 'InvalidOptionError';
+    super('INVALID_OPTION', `Invalid option "${option}": expected ${expected}, got ${describeValue(value)}`);
     this.option = option;
     this.value = value;
   }
@@ -65,18 +58,21 @@ export class CheckTimeoutError extends HealthError {
 
   constructor(check: string, timeoutMs: number) {
     super('CHECK_TIMEOUT', `Health check "${check}" timed out after ${timeoutMs} ms`, { isRetryable: true });
-    this.name = 'CheckTimeoutError';
     this.check = check;
     this.timeoutMs = timeoutMs;
   }
 }
 
-/** A short, safe description of a value for error messages (never its whole content). */
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value == null) {
-    return String(value);
+/** Checks of options and arguments, throwing {@link InvalidOptionError}. */
+export const check: OptionChecks = optionChecks(
+  (option, value, expected) => new InvalidOptionError(option, value, expected),
+);
+
+/** An optional list of non-empty strings (tags, check names), copied. */
+export function stringArray(option: string, value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item.length > 0)) {
+    throw new InvalidOptionError(option, value, 'an array of non-empty strings');
   }
-  if (typeof value === 'function') return 'a function';
-  return Array.isArray(value) ? 'an array' : `an ${typeof value}`;
+  return [...(value as string[])];
 }

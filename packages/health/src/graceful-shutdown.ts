@@ -1,6 +1,5 @@
 import { Server as NetServer } from 'node:net';
-import { HealthError, InvalidOptionError } from './errors.js';
-import { fn, nonEmptyString, nonNegative, optionalObject, positive } from './validate.js';
+import { HealthError, InvalidOptionError, check } from './errors.js';
 
 /** A server to drain: a Fastify instance (`close()` returns a promise) or a `node:http` server. */
 export interface DrainableServer {
@@ -42,6 +41,14 @@ export interface GracefulShutdownOptions {
   logger?: ShutdownLogger;
 }
 
+/** Options of {@link GracefulShutdown.close}. */
+export interface ShutdownCloseOptions {
+  /** Budget of the whole shutdown, when `close()` is what starts it. @default the `deadlineMs` option */
+  timeoutMs?: number;
+  /** Why the service shuts down, as the report and the log lines show it. @default 'close' */
+  reason?: string;
+}
+
 /** Outcome of one shutdown step. */
 export interface ShutdownStep {
   name: string;
@@ -80,18 +87,18 @@ export class GracefulShutdown {
   private running: Promise<ShutdownReport> | undefined;
 
   constructor(options: GracefulShutdownOptions = {}) {
-    const o = optionalObject('options', options) as GracefulShutdownOptions;
-    if (o.health !== undefined) fn('health.beginShutdown', (o.health as Partial<typeof o.health>).beginShutdown);
-    if (o.server !== undefined) fn('server.close', (o.server as Partial<DrainableServer>).close);
-    if (o.exit !== undefined && typeof o.exit !== 'boolean') fn('exit', o.exit);
+    const o = check.plainObject('options', options) as GracefulShutdownOptions;
+    if (o.health !== undefined) check.fn('health.beginShutdown', (o.health as Partial<typeof o.health>).beginShutdown);
+    if (o.server !== undefined) check.fn('server.close', (o.server as Partial<DrainableServer>).close);
+    if (o.exit !== undefined && typeof o.exit !== 'boolean') check.fn('exit', o.exit);
     if (o.signals !== undefined && (!Array.isArray(o.signals) || o.signals.some((s) => typeof s !== 'string'))) {
       throw new InvalidOptionError('signals', o.signals, 'an array of signal names');
     }
     this.options = {
       ...o,
-      readinessDelayMs: o.readinessDelayMs === undefined ? 0 : nonNegative('readinessDelayMs', o.readinessDelayMs),
-      deadlineMs: o.deadlineMs === undefined ? 10_000 : positive('deadlineMs', o.deadlineMs),
-      closerTimeoutMs: o.closerTimeoutMs === undefined ? 5000 : positive('closerTimeoutMs', o.closerTimeoutMs),
+      readinessDelayMs: check.nonNegative('readinessDelayMs', o.readinessDelayMs ?? 0),
+      deadlineMs: check.positive('deadlineMs', o.deadlineMs ?? 10_000),
+      closerTimeoutMs: check.positive('closerTimeoutMs', o.closerTimeoutMs ?? 5000),
     };
   }
 
@@ -100,9 +107,10 @@ export class GracefulShutdown {
    * run in reverse order of registration.
    */
   register(name: string, close: () => unknown, options: { timeoutMs?: number } = {}): this {
-    nonEmptyString('name', name);
-    fn('close', close);
-    const timeoutMs = options.timeoutMs === undefined ? undefined : positive('timeoutMs', options.timeoutMs);
+    check.nonEmptyString('name', name);
+    check.fn('close', close);
+    const o = check.plainObject('options', options) as { timeoutMs?: number };
+    const timeoutMs = o.timeoutMs === undefined ? undefined : check.positive('timeoutMs', o.timeoutMs);
     if (this.running) throw new HealthError('INVALID_OPTION', `Cannot register "${name}": shutdown has already begun`);
     this.closers.push({ name, close, timeoutMs });
     return this;
@@ -112,10 +120,33 @@ export class GracefulShutdown {
     return this.running !== undefined;
   }
 
-  /** Runs the shutdown once; later calls return the same report. */
+  /** Runs the shutdown once, within `deadlineMs`; later calls return the same report. */
   shutdown(reason = 'shutdown'): Promise<ShutdownReport> {
-    this.running ??= this.run(reason);
+    check.nonEmptyString('reason', reason);
+    this.running ??= this.run(reason, this.options.deadlineMs);
     return this.running;
+  }
+
+  /**
+   * Shuts down (unless a signal or {@link shutdown} already began to), within `timeoutMs`, then
+   * removes the signal handlers. Never exits the process. Idempotent: later calls return the same
+   * report.
+   */
+  async close(options: ShutdownCloseOptions = {}): Promise<ShutdownReport> {
+    const o = check.plainObject('options', options) as ShutdownCloseOptions;
+    const timeoutMs = check.positive('timeoutMs', o.timeoutMs ?? this.options.deadlineMs);
+    const reason = check.nonEmptyString('reason', o.reason ?? 'close');
+    this.running ??= this.run(reason, timeoutMs);
+    try {
+      return await this.running;
+    } finally {
+      this.removeSignalHandlers();
+    }
+  }
+
+  /** Same as {@link close} with its defaults, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /**
@@ -159,8 +190,8 @@ export class GracefulShutdown {
     else process.exitCode = code;
   }
 
-  private async run(reason: string): Promise<ShutdownReport> {
-    const { health, server, logger, readinessDelayMs, deadlineMs, closerTimeoutMs } = this.options;
+  private async run(reason: string, deadlineMs: number): Promise<ShutdownReport> {
+    const { health, server, logger, readinessDelayMs, closerTimeoutMs } = this.options;
     const started = performance.now();
     const deadline = started + deadlineMs;
     const steps: ShutdownStep[] = [];

@@ -1,8 +1,7 @@
-import { HealthError, InvalidOptionError } from './errors.js';
+import { HealthError, InvalidOptionError, check, stringArray } from './errors.js';
 import { runCheck, type CheckDefinition } from './run-check.js';
 import { worst, type HealthStatus } from './status.js';
 import type { CheckFunction, CheckOptions, CheckResult, HealthReport, RunOptions } from './types.js';
-import { fn, nonEmptyString, nonNegative, optionalBoolean, optionalObject, positive, stringArray } from './validate.js';
 
 /** Options of a {@link HealthCheckService}. */
 export interface HealthCheckServiceOptions {
@@ -49,14 +48,11 @@ export class HealthCheckService {
   private shuttingDown = false;
 
   constructor(options: HealthCheckServiceOptions = {}) {
-    const o = optionalObject('options', options);
-    this.defaultTimeoutMs = o.defaultTimeoutMs === undefined ? 5000 : positive('defaultTimeoutMs', o.defaultTimeoutMs);
-    this.cacheTtlMs = o.cacheTtlMs === undefined ? 1000 : nonNegative('cacheTtlMs', o.cacheTtlMs);
-    if (o.startup !== undefined && o.startup !== 'checks' && o.startup !== 'manual') {
-      throw new InvalidOptionError('startup', o.startup, '"checks" or "manual"');
-    }
-    this.startupMode = o.startup ?? 'checks';
-    this.now = o.now === undefined ? () => performance.now() : fn<() => number>('now', o.now);
+    const o = check.plainObject('options', options) as HealthCheckServiceOptions;
+    this.defaultTimeoutMs = check.positive('defaultTimeoutMs', o.defaultTimeoutMs ?? 5000);
+    this.cacheTtlMs = check.nonNegative('cacheTtlMs', o.cacheTtlMs ?? 1000);
+    this.startupMode = check.oneOf('startup', o.startup ?? 'checks', ['checks', 'manual']);
+    this.now = check.optionalFn<() => number>('now', o.now) ?? (() => performance.now());
   }
 
   /**
@@ -64,20 +60,20 @@ export class HealthCheckService {
    * `register('database', fn, true)`) or a full {@link CheckOptions}.
    * @throws HealthError `DUPLICATE_CHECK` when the name is taken; `INVALID_OPTION` for bad input.
    */
-  register(name: string, check: CheckFunction, options: CheckOptions | boolean = {}): this {
-    nonEmptyString('name', name);
-    fn('check', check);
+  register(name: string, fn: CheckFunction, options: CheckOptions | boolean = {}): this {
+    check.nonEmptyString('name', name);
+    check.fn('check', fn);
     if (this.checks.has(name)) {
       throw new HealthError('DUPLICATE_CHECK', `A health check named "${name}" is already registered`);
     }
     const o =
-      typeof options === 'boolean' ? { critical: options } : (optionalObject('options', options) as CheckOptions);
+      typeof options === 'boolean' ? { critical: options } : (check.plainObject('options', options) as CheckOptions);
     this.checks.set(name, {
       name,
-      fn: check,
-      critical: optionalBoolean('critical', o.critical, false),
-      timeoutMs: o.timeoutMs === undefined ? this.defaultTimeoutMs : positive('timeoutMs', o.timeoutMs),
-      cacheTtlMs: o.cacheTtlMs === undefined ? this.cacheTtlMs : nonNegative('cacheTtlMs', o.cacheTtlMs),
+      fn,
+      critical: check.boolean('critical', o.critical ?? false),
+      timeoutMs: check.positive('timeoutMs', o.timeoutMs ?? this.defaultTimeoutMs),
+      cacheTtlMs: check.nonNegative('cacheTtlMs', o.cacheTtlMs ?? this.cacheTtlMs),
       tags: Object.freeze(stringArray('tags', o.tags)),
       componentType: optionalText('componentType', o.componentType),
       componentId: optionalText('componentId', o.componentId),
@@ -103,11 +99,11 @@ export class HealthCheckService {
 
   /** Runs the selected checks (every check by default) and aggregates their results. */
   async run(options: RunOptions = {}): Promise<HealthReport> {
-    const o = optionalObject('options', options) as RunOptions;
+    const o = check.plainObject('options', options) as RunOptions;
     const started = this.now();
     const selected = this.select(o);
-    const fresh = optionalBoolean('fresh', o.fresh, false);
-    const checks = await Promise.all(selected.map((check) => this.result(check, fresh)));
+    const fresh = check.boolean('fresh', o.fresh ?? false);
+    const checks = await Promise.all(selected.map((definition) => this.result(definition, fresh)));
     return {
       status: aggregate(checks),
       checks,
@@ -166,34 +162,35 @@ export class HealthCheckService {
   }
 
   private select(o: RunOptions): CheckDefinition[] {
-    const criticalOnly = optionalBoolean('criticalOnly', o.criticalOnly, false);
+    const criticalOnly = check.boolean('criticalOnly', o.criticalOnly ?? false);
     const tags = o.tags === undefined ? undefined : stringArray('tags', o.tags);
     let selected: CheckDefinition[];
     if (o.names === undefined) {
       selected = [...this.checks.values()];
     } else {
       selected = stringArray('names', o.names).map((name) => {
-        const check = this.checks.get(name);
-        if (!check) throw new HealthError('UNKNOWN_CHECK', `No health check named "${name}" is registered`);
-        return check;
+        const definition = this.checks.get(name);
+        if (!definition) throw new HealthError('UNKNOWN_CHECK', `No health check named "${name}" is registered`);
+        return definition;
       });
     }
     return selected.filter(
-      (check) =>
-        (!criticalOnly || check.critical) && (tags === undefined || check.tags.some((tag) => tags.includes(tag))),
+      (definition) =>
+        (!criticalOnly || definition.critical) &&
+        (tags === undefined || definition.tags.some((tag) => tags.includes(tag))),
     );
   }
 
-  private result(check: CheckDefinition, fresh: boolean): Promise<CheckResult> {
-    const entry = this.cache.get(check.name);
+  private result(definition: CheckDefinition, fresh: boolean): Promise<CheckResult> {
+    const entry = this.cache.get(definition.name);
     if (entry?.pending) return entry.pending;
-    if (!fresh && entry?.result && this.now() - entry.at < check.cacheTtlMs) {
+    if (!fresh && entry?.result && this.now() - entry.at < definition.cacheTtlMs) {
       return Promise.resolve({ ...entry.result, cached: true });
     }
     const current: CacheEntry = entry ?? { at: 0 };
-    const pending = runCheck(check, this.now).then((result) => {
+    const pending = runCheck(definition, this.now).then((result) => {
       // The check may have been unregistered (or re-registered) while it ran.
-      if (this.checks.get(check.name) === check) {
+      if (this.checks.get(definition.name) === definition) {
         current.result = result;
         current.at = this.now();
       }
@@ -201,7 +198,7 @@ export class HealthCheckService {
       return result;
     });
     current.pending = pending;
-    this.cache.set(check.name, current);
+    this.cache.set(definition.name, current);
     return pending;
   }
 
@@ -212,13 +209,15 @@ export class HealthCheckService {
 
 /** fail if a critical check failed; warn if any other check failed or any check warned; else pass. */
 export function aggregate(checks: readonly Pick<CheckResult, 'status' | 'critical'>[]): HealthStatus {
+  const given: unknown = checks;
+  if (!Array.isArray(given)) throw new InvalidOptionError('checks', given, 'an array of check results');
   let status: HealthStatus = 'pass';
-  for (const check of checks) {
-    status = worst(status, check.status === 'fail' && !check.critical ? 'warn' : check.status);
+  for (const result of checks) {
+    status = worst(status, result.status === 'fail' && !result.critical ? 'warn' : result.status);
   }
   return status;
 }
 
 function optionalText(option: string, value: unknown): string | undefined {
-  return value === undefined ? undefined : nonEmptyString(option, value);
+  return value === undefined ? undefined : check.nonEmptyString(option, value);
 }

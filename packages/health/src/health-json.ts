@@ -1,4 +1,5 @@
-import type { HealthStatus } from './status.js';
+import { InvalidOptionError, check } from './errors.js';
+import { checkStatus, type HealthStatus } from './status.js';
 import type { CheckResult, HealthReport } from './types.js';
 
 /** Media type of the health check response format (draft-inadarei-api-health-check). */
@@ -46,7 +47,12 @@ export interface HealthJsonServiceInfo {
  * and service-level fields are shown: check names, outputs and observed values stay private.
  */
 export function toHealthJson(report: HealthReport, detailed: boolean, info: HealthJsonServiceInfo = {}): HealthJson {
-  const body: HealthJson = { status: report.status };
+  check.plainObject('report', report);
+  check.boolean('detailed', detailed);
+  check.plainObject('info', info);
+  const body: HealthJson = { status: checkStatus('report.status', report.status) };
+  const given: unknown = report.checks;
+  if (!Array.isArray(given)) throw new InvalidOptionError('report.checks', given, 'an array of check results');
   if (info.version !== undefined) body.version = info.version;
   if (info.releaseId !== undefined) body.releaseId = info.releaseId;
   if (info.serviceId !== undefined) body.serviceId = info.serviceId;
@@ -77,5 +83,5 @@ function entry(result: CheckResult): HealthJsonCheck {
 
 /** HTTP status for a report: 503 when it fails, 200 otherwise (warn still serves traffic). */
 export function httpStatusOf(status: HealthStatus): number {
-  return status === 'fail' ? 503 : 200;
+  return checkStatus('status', status) === 'fail' ? 503 : 200;
 }

@@ -18,9 +18,10 @@ export { GracefulShutdown, createGracefulShutdown } from './graceful-shutdown.js
 export type {
   DrainableServer,
   GracefulShutdownOptions,
+  ShutdownCloseOptions,
   ShutdownLogger,
   ShutdownReport,
   ShutdownStep,
 } from './graceful-shutdown.js';
 export { CheckTimeoutError, HealthError, HealthErrorCodes, InvalidOptionError, isHealthError } from './errors.js';
-export type { HealthErrorCode } from './errors.js';
+export type { HealthErrorCode, HealthErrorsByCode } from './errors.js';

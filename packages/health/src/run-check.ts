@@ -1,4 +1,5 @@
-import { CheckTimeoutError, HealthError, describe } from './errors.js';
+import { describeValue } from '@infra/core';
+import { CheckTimeoutError, HealthError } from './errors.js';
 import { normalizeStatus } from './status.js';
 import type { CheckFunction, CheckResult } from './types.js';
 
@@ -58,7 +59,7 @@ function fromReturn(check: CheckDefinition, value: unknown, durationMs: number):
   if (typeof value !== 'object' || value === null || !('status' in value)) {
     throw new HealthError(
       'INVALID_STATUS',
-      `Health check "${check.name}" returned ${describe(value)}; expected { status, message? }, a boolean or nothing`,
+      `Health check "${check.name}" returned ${describeValue(value)}; expected { status, message? }, a boolean or nothing`,
     );
   }
   const outcome = value as Record<string, unknown>;
@@ -103,7 +104,7 @@ function text(value: unknown): string | undefined {
 
 function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
-  return `Check threw a non-error value: ${describe(error)}`;
+  return `Check threw a non-error value: ${describeValue(error)}`;
 }
 
 function codeOf(error: unknown): { code?: string } {

@@ -1,4 +1,5 @@
-import { HealthError, describe } from './errors.js';
+import { describeValue } from '@infra/core';
+import { HealthError, check } from './errors.js';
 
 /** Status of a check or of a whole report, as in the `application/health+json` draft. */
 export type HealthStatus = 'pass' | 'warn' | 'fail';
@@ -46,12 +47,21 @@ export function normalizeStatus(value: unknown, check?: string): HealthStatus {
   const where = check === undefined ? 'Health check' : `Health check "${check}"`;
   throw new HealthError(
     'INVALID_STATUS',
-    `${where} returned unknown status ${describe(value)}; expected pass/warn/fail or one of ${Object.keys(spellings).join(', ')}`,
+    `${where} returned unknown status ${describeValue(value)}; expected pass/warn/fail or one of ${Object.keys(spellings).join(', ')}`,
   );
+}
+
+const STATUSES: readonly HealthStatus[] = ['pass', 'warn', 'fail'];
+
+/** `value` when it is a status (`pass`, `warn`, `fail`); INVALID_OPTION naming it otherwise. */
+export function checkStatus(option: string, value: unknown): HealthStatus {
+  return check.oneOf(option, value, STATUSES);
 }
 
 /** The worse of two statuses (fail > warn > pass). */
 export function worst(a: HealthStatus, b: HealthStatus): HealthStatus {
+  checkStatus('a', a);
+  checkStatus('b', b);
   if (a === 'fail' || b === 'fail') return 'fail';
   if (a === 'warn' || b === 'warn') return 'warn';
   return 'pass';

@@ -1,7 +1,7 @@
 import { createPagination, formatLinkHeader, offsetPaginationLinks, type Pagination } from '@infra/api';
 import type { RateLimiter } from '@infra/resilience';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
-import type { Challenge, Difficulty, NewChallenge } from './challenge.js';
+import type { Difficulty, NewChallenge } from './challenge.js';
 import type { ChallengeGenerator } from './challenge-generator.js';
 import {
   MAX_PAGE_SIZE,
@@ -66,27 +66,10 @@ export function challengeRoutes(options: ChallengeRoutesOptions): FastifyPluginC
       });
     });
 
-    // A challenge served from the memory cache is the same object on every hit (the cache keeps
-    // values by reference and an update stores a new one), so its answer is serialized once, by
-    // the route's own schema serializer. A miss or another cache store only costs a WeakMap entry.
-    // The hottest route answers in callback style (reply.send, no async handler): every promise
-    // saved is a promise that async_hooks need not track while AsyncLocalStorage is on (Node 20, 22).
-    const answers = new WeakMap<Challenge, ReturnType<FastifyReply['serialize']>>();
-    app.get<IdParams>('/challenges/:id', { schema: getChallengeSchema }, (request, reply) => {
-      challengeService.requireChallenge(request.params.id).then(
-        (challenge) => {
-          let body = answers.get(challenge);
-          if (body === undefined) {
-            body = reply.serialize({ success: true, data: challenge });
-            answers.set(challenge, body);
-          }
-          void reply.type('application/json; charset=utf-8').send(body);
-        },
-        (error: unknown) => {
-          void reply.send(error);
-        },
-      );
-    });
+    app.get<IdParams>('/challenges/:id', { schema: getChallengeSchema }, async (request) => ({
+      success: true,
+      data: await challengeService.requireChallenge(request.params.id),
+    }));
 
     app.post<{ Body: NewChallenge }>('/challenges', { schema: createChallengeSchema }, async (request, reply) => {
       const challenge = await challengeService.createChallenge(request.body);

@@ -77,15 +77,11 @@ export class ChallengeService {
     return challenge;
   }
 
-  /**
-   * Like {@link getChallengeById}, but a missing challenge is a `CHALLENGE_NOT_FOUND` error. One
-   * `then` rather than an async frame: it is on every read.
-   */
-  requireChallenge(id: string): Promise<Challenge> {
-    return this.getChallengeById(id).then((challenge) => {
-      if (!challenge) throw new ChallengeNotFoundError(id);
-      return challenge;
-    });
+  /** Like {@link getChallengeById}, but a missing challenge is a `CHALLENGE_NOT_FOUND` error. */
+  async requireChallenge(id: string): Promise<Challenge> {
+    const challenge = await this.getChallengeById(id);
+    if (!challenge) throw new ChallengeNotFoundError(id);
+    return challenge;
   }
 
   async listChallenges(pagination: { limit: number; offset: number }): Promise<{ data: Challenge[]; total: number }> {

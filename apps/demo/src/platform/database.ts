@@ -18,7 +18,7 @@ export function createPersistence(config: AppConfig['database']): Persistence<Re
       ...(config.pgliteDataDir === undefined ? {} : { dataDir: config.pgliteDataDir }),
       ...(config.schema === undefined ? {} : { searchPath: config.schema }),
       // Fail fast enough for a request: a dead database must not hold a client for the default 10 s.
-      acquireTimeoutMs: 3000,
+      acquireTimeoutMs: config.acquireTimeoutMs,
       connectTimeoutMs: 3000,
       healthTimeoutMs: 1000,
       repositories: repositoryFactories,

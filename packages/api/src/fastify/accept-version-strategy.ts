@@ -1,6 +1,5 @@
 import type { FastifyServerOptions } from 'fastify';
-import { InvalidOptionError } from '../errors.js';
-import { optionalString } from '../validate.js';
+import { InvalidOptionError, check } from '../errors.js';
 
 /** A find-my-way constraint strategy, as `Fastify({ constraints: { version } })` takes it. */
 export type VersionConstraintStrategy = NonNullable<FastifyServerOptions['constraints']>[string];
@@ -22,7 +21,9 @@ const EXACT = /^(\d+)\.(\d+)\.(\d+)$/;
  * `2.1` -> `2.1.x`, `2.1.3` -> `2.1.3`, `*` -> `*`. Undefined for anything else.
  */
 export function normalizeVersionRange(value: string): string | undefined {
-  const match = RANGE.exec(value.trim());
+  const given: unknown = value;
+  if (typeof given !== 'string') throw new InvalidOptionError('value', given, 'a string');
+  const match = RANGE.exec(given.trim());
   if (match === null) return undefined;
   const [, major, minor, patch] = match as unknown as [string, string, string | undefined, string | undefined];
   const numeric = (part: string | undefined): boolean => part !== undefined && /^\d+$/.test(part);
@@ -38,7 +39,8 @@ export function normalizeVersionRange(value: string): string | undefined {
  * docs) answer requests that carry it. Pass it as `Fastify({ constraints: { version: ... } })`.
  */
 export function acceptVersionStrategy(options: AcceptVersionStrategyOptions = {}): VersionConstraintStrategy {
-  const raw = optionalString('defaultVersion', options.defaultVersion);
+  const raw =
+    options.defaultVersion === undefined ? undefined : check.nonEmptyString('defaultVersion', options.defaultVersion);
   const fallback = raw === undefined ? undefined : normalizeVersionRange(raw);
   if (raw !== undefined && fallback === undefined) {
     throw new InvalidOptionError('defaultVersion', raw, 'a version such as "1", "1.x" or "1.2.0"');

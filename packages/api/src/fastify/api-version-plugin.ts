@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyPluginCallback } from 'fastify';
 import { deprecationHeaders } from '../deprecation.js';
 import type { DeprecationOptions } from '../deprecation.js';
-import { InvalidOptionError } from '../errors.js';
-import { booleanOption } from '../validate.js';
+import { InvalidOptionError, check } from '../errors.js';
 import { appendLink, appendVary } from './reply-headers.js';
 
 export interface ApiVersionOptions {
@@ -59,7 +58,7 @@ export async function apiVersionPlugin(app: FastifyInstance, options: ApiVersion
       'false or a path such as "/v1" (leading slash, no trailing slash)',
     );
   }
-  const header = booleanOption('header', options.header, false);
+  const header = check.boolean('header', options.header ?? false);
   if (urlPrefix === false && !header) {
     throw new InvalidOptionError('urlPrefix', urlPrefix, 'a prefix, unless header routing is on (header: true)');
   }
@@ -67,15 +66,14 @@ export async function apiVersionPlugin(app: FastifyInstance, options: ApiVersion
 
   if (!app.hasRequestDecorator('apiVersion')) app.decorateRequest('apiVersion', exact);
   // onSend also runs for error and not-found replies of this scope, so they carry the notice too.
-  // Callback hooks, not async ones: an async hook costs a promise on every response.
-  app.addHook('onSend', (_request, reply, payload, hookDone) => {
+  app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('api-version', exact);
     if (deprecation !== undefined) {
       reply.header('deprecation', deprecation.deprecation);
       if (deprecation.sunset !== undefined) reply.header('sunset', deprecation.sunset);
       if (deprecation.link !== undefined) appendLink(reply, deprecation.link);
     }
-    hookDone(null, payload);
+    return payload;
   });
 
   if (urlPrefix !== false) await app.register(options.routes, { prefix: urlPrefix });
@@ -84,10 +82,10 @@ export async function apiVersionPlugin(app: FastifyInstance, options: ApiVersion
       scope.addHook('onRoute', (route) => {
         route.constraints = { ...route.constraints, version: exact };
       });
-      scope.addHook('onSend', (_request, reply, payload, hookDone) => {
+      scope.addHook('onSend', async (_request, reply, payload) => {
         // Caches must key these responses on the header that selected them.
         appendVary(reply, 'Accept-Version');
-        hookDone(null, payload);
+        return payload;
       });
       await scope.register(options.routes);
     });

@@ -35,7 +35,7 @@ describe('corsPlugin over a real socket', () => {
     const base = await serve({
       origins: ['https://app.example.com', 'https://*.preview.example.com'],
       credentials: true,
-      maxAge: 120,
+      maxAgeMs: 120_000,
     });
     const response = await httpRequest(`${base}/items`, preflight('https://pr-7.preview.example.com'));
     expect(response.status).toBe(204);

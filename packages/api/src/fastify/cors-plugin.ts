@@ -1,8 +1,9 @@
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyTypeProviderDefault, RawServerDefault } from 'fastify';
+import { loadOptionalPeer } from '@infra/core';
 import fp from 'fastify-plugin';
 import { createCorsConfig } from '../cors-config.js';
 import type { CorsConfigOptions } from '../cors-config.js';
-import { loadPeer } from './load-peer.js';
+import { missingPeer } from '../errors.js';
 
 /**
  * Registers `@fastify/cors` (optional peer) with an allowlist checked by `createCorsConfig`: an
@@ -18,7 +19,12 @@ export const corsPlugin: FastifyPluginAsync<CorsConfigOptions> = fp<
   async (app, options) => {
     // Validate first: a bad configuration is reported even where the peer is missing.
     const config = createCorsConfig(options);
-    const cors = await loadPeer(() => import('@fastify/cors'), '@fastify/cors', 'corsPlugin');
+    const { default: cors } = await loadOptionalPeer(
+      '@fastify/cors',
+      'corsPlugin',
+      () => import('@fastify/cors'),
+      missingPeer('@fastify/cors'),
+    );
     await app.register(cors, config);
   },
   { name: '@infra/api/cors', fastify: '5.x' },

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest 
 import fp from 'fastify-plugin';
 import { PROBLEM_CONTENT_TYPE, createProblemMapper } from '../problem-details.js';
 import type { ProblemMapper, ProblemMapperOptions, ProblemResponse } from '../problem-details.js';
-import { booleanOption } from '../validate.js';
+import { check } from '../errors.js';
 
 export interface ErrorHandlerOptions extends ProblemMapperOptions {
   /**
@@ -25,7 +25,7 @@ export const errorHandlerPlugin: FastifyPluginCallback<ErrorHandlerOptions> = fp
     let map: ProblemMapper;
     try {
       map = createProblemMapper(mapperOptions);
-      booleanOption('notFound', notFound, true);
+      check.boolean('notFound', notFound ?? true);
     } catch (error) {
       done(error as Error);
       return;

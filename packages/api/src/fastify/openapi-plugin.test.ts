@@ -1,9 +1,9 @@
+import { loadOptionalPeer } from '@infra/core';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isApiError } from '../errors.js';
+import { isApiError, missingPeer } from '../errors.js';
 import { paginatedEnvelopeSchema, paginationQuerySchema, problemDetailsSchema } from '../schemas.js';
-import { loadPeer } from './load-peer.js';
 import { openApiPlugin } from './openapi-plugin.js';
 
 let app: FastifyInstance | undefined;
@@ -66,21 +66,25 @@ describe('openApiPlugin', () => {
   });
 });
 
-describe('loadPeer', () => {
+describe('optional peers', () => {
   it('turns a missing optional peer into MISSING_PEER naming the package', async () => {
     const name = '@infra/not-an-installed-package';
     let caught: unknown;
     try {
-      await loadPeer(() => import(name) as Promise<{ default: unknown }>, name, 'corsPlugin');
+      await loadOptionalPeer(name, 'corsPlugin', () => import(name) as Promise<unknown>, missingPeer(name));
     } catch (error) {
       caught = error;
     }
     expect(isApiError(caught, 'MISSING_PEER')).toBe(true);
-    expect((caught as Error).message).toContain('npm install @infra/not-an-installed-package');
+    if (!isApiError(caught, 'MISSING_PEER')) return;
+    expect(caught.packageName).toBe(name);
+    expect(caught.message).toContain('corsPlugin');
+    expect(caught.message).toContain('npm install @infra/not-an-installed-package');
+    expect(caught.cause).toMatchObject({ code: 'ERR_MODULE_NOT_FOUND' });
   });
 
   it('rethrows other failures untouched', async () => {
     const failure = new Error('syntax error in peer');
-    await expect(loadPeer(() => Promise.reject(failure), 'x', 'y')).rejects.toBe(failure);
+    await expect(loadOptionalPeer('x', 'y', () => Promise.reject(failure), missingPeer('x'))).rejects.toBe(failure);
   });
 });

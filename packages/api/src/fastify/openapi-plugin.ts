@@ -1,9 +1,8 @@
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyTypeProviderDefault, RawServerDefault } from 'fastify';
+import { loadOptionalPeer } from '@infra/core';
 import fp from 'fastify-plugin';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError, check, missingPeer } from '../errors.js';
 import { problemDetailsSchema } from '../schemas.js';
-import { booleanOption, nonEmptyString, plainObject } from '../validate.js';
-import { loadPeer } from './load-peer.js';
 
 export interface OpenApiPluginOptions {
   /**
@@ -43,18 +42,23 @@ export const openApiPlugin: FastifyPluginAsync<OpenApiPluginOptions> = fp<
   FastifyPluginAsync<OpenApiPluginOptions>
 >(
   async (app, options) => {
-    const info = plainObject('info', options.info ?? { title: 'API', version: '1.0.0' });
-    nonEmptyString('info.title', info.title);
-    nonEmptyString('info.version', info.version);
-    const document = plainObject('document', options.document ?? {});
-    const ui = booleanOption('ui', options.ui, true);
+    const info = check.plainObject('info', options.info ?? { title: 'API', version: '1.0.0' });
+    check.nonEmptyString('info.title', info.title);
+    check.nonEmptyString('info.version', info.version);
+    const document = check.plainObject('document', options.document ?? {});
+    const ui = check.boolean('ui', options.ui ?? true);
     const routePrefix = options.routePrefix ?? '/docs';
     if (typeof routePrefix !== 'string' || !/^\/[^?#\s]*$/.test(routePrefix)) {
       throw new InvalidOptionError('routePrefix', routePrefix, 'a path such as "/docs"');
     }
     const components = (document.components ?? {}) as { schemas?: Record<string, unknown> };
 
-    const swagger = await loadPeer(() => import('@fastify/swagger'), '@fastify/swagger', 'openApiPlugin');
+    const { default: swagger } = await loadOptionalPeer(
+      '@fastify/swagger',
+      'openApiPlugin',
+      () => import('@fastify/swagger'),
+      missingPeer('@fastify/swagger'),
+    );
     await app.register(swagger, {
       openapi: {
         openapi: '3.1.0',
@@ -64,10 +68,11 @@ export const openApiPlugin: FastifyPluginAsync<OpenApiPluginOptions> = fp<
       },
     });
     if (ui) {
-      const swaggerUi = await loadPeer(
-        () => import('@fastify/swagger-ui'),
+      const { default: swaggerUi } = await loadOptionalPeer(
         '@fastify/swagger-ui',
         'openApiPlugin (ui: true)',
+        () => import('@fastify/swagger-ui'),
+        missingPeer('@fastify/swagger-ui'),
       );
       await app.register(swaggerUi, { routePrefix });
     }

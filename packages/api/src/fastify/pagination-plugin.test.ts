@@ -28,8 +28,8 @@ async function build(options: PaginationPluginOptions = {}): Promise<FastifyInst
   app = Fastify({ logger: false });
   await app.register(errorHandlerPlugin);
   await app.register(paginationPlugin, options);
-  // The seed's controller, with Fastify's reply in place of Express's res.json.
-  app.get('/seed', async (req, reply) => {
+  // The documented controller, with Fastify's reply in place of Express's res.json.
+  app.get('/documented', async (req, reply) => {
     const { page, limit } = req.query as { page?: string; limit?: string };
     const pagination = createPagination({ page, limit });
     const { data, total } = await challengeService.listChallenges(pagination);
@@ -60,15 +60,15 @@ async function build(options: PaginationPluginOptions = {}): Promise<FastifyInst
 }
 
 describe('paginationPlugin', () => {
-  it('serves the seed controller over Fastify', async () => {
+  it('serves the documented controller over Fastify', async () => {
     const instance = await build();
-    const response = await instance.inject('/seed?page=2&limit=20');
+    const response = await instance.inject('/documented?page=2&limit=20');
     expect(response.json()).toEqual({
       success: true,
       data: challenges.slice(20, 40),
       meta: { page: 2, limit: 20, total: 45, totalPages: 3 },
     });
-    const bad = await instance.inject('/seed?page=abc');
+    const bad = await instance.inject('/documented?page=abc');
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({
       code: 'INVALID_PAGINATION',

@@ -15,7 +15,7 @@ import type { Pagination, PaginationInput, PaginationOptions } from '../paginati
 import { cursorResponse, paginatedResponse } from '../response.js';
 import type { CursorMeta } from '../response.js';
 import type { PaginationMeta } from '../pagination.js';
-import { booleanOption } from '../validate.js';
+import { check } from '../errors.js';
 import { appendLink } from './reply-headers.js';
 
 export interface PaginationPluginOptions extends PaginationOptions, LinkOptions {
@@ -68,7 +68,7 @@ export const paginationPlugin: FastifyPluginAsync<PaginationPluginOptions> = fp<
   async (app, options) => {
     const { links: linksOption, baseUrl, parameters, ...paginationOptions } = options;
     const paginate = createPaginator(paginationOptions);
-    const links = booleanOption('links', linksOption, true);
+    const links = check.boolean('links', linksOption ?? true);
     const linkOptions: LinkOptions = {
       ...(baseUrl === undefined ? {} : { baseUrl }),
       ...(parameters === undefined ? {} : { parameters }),

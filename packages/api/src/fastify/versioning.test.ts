@@ -115,6 +115,8 @@ describe('acceptVersionStrategy', () => {
     expect(normalizeVersionRange('*')).toBe('*');
     expect(normalizeVersionRange('2.x.1')).toBeUndefined();
     expect(normalizeVersionRange('latest')).toBeUndefined();
+    expect(normalizeVersionRange('')).toBeUndefined();
+    expect(() => normalizeVersionRange(2 as never)).toThrow(/Invalid option "value": expected a string, got 2/);
   });
 
   it('serves the default version without a header and accepts "1" / "v2"', async () => {

@@ -1,10 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError, check } from '../errors.js';
 import type { HealthCheckService } from '../health-check-service.js';
 import { HEALTH_JSON_CONTENT_TYPE, httpStatusOf, toHealthJson, type HealthJsonServiceInfo } from '../health-json.js';
 import type { HealthReport } from '../types.js';
-import { nonEmptyString, optionalBoolean, optionalObject } from '../validate.js';
 
 /** Options of the {@link healthCheckController} Fastify plugin. */
 export interface HealthPluginOptions {
@@ -41,14 +40,14 @@ const plugin: FastifyPluginCallback<HealthPluginOptions> = (fastify, options, do
 };
 
 function setup(fastify: FastifyInstance, options: HealthPluginOptions): void {
-  const o = optionalObject('options', options) as Partial<HealthPluginOptions>;
+  const o = check.plainObject('options', options) as Partial<HealthPluginOptions>;
   const { service } = o;
   // Structural, not instanceof: the service may come from another installed copy of this package.
   if (!isService(service)) throw new InvalidOptionError('service', service, 'a HealthCheckService');
-  const prefix = normalizePrefix(o.prefix === undefined ? '/health' : nonEmptyString('prefix', o.prefix));
-  const token = o.detailToken === undefined ? undefined : digest(nonEmptyString('detailToken', o.detailToken));
-  const exposeDetails = optionalBoolean('exposeDetails', o.exposeDetails, true);
-  const info = optionalObject('info', o.info) as HealthJsonServiceInfo;
+  const prefix = normalizePrefix(check.nonEmptyString('prefix', o.prefix ?? '/health'));
+  const token = o.detailToken === undefined ? undefined : digest(check.nonEmptyString('detailToken', o.detailToken));
+  const exposeDetails = check.boolean('exposeDetails', o.exposeDetails ?? true);
+  const info = check.plainObject('info', o.info ?? {}) as HealthJsonServiceInfo;
 
   const detailed = (request: FastifyRequest): boolean => {
     if (token === undefined) return exposeDetails;
@@ -90,7 +89,7 @@ Object.assign(plugin, {
  */
 export const healthCheckController: FastifyPluginCallback<HealthPluginOptions> = plugin;
 
-/** Same plugin as {@link healthCheckController}, under the name the service documentation uses. */
+/** Same plugin as {@link healthCheckController}, under the name of the documented usage. */
 export const HealthCheckController: FastifyPluginCallback<HealthPluginOptions> = plugin;
 
 export default healthCheckController;
