@@ -1,5 +1,13 @@
 import { EventHub } from '@infra/core';
-import { CacheError, CacheUnavailableError, InvalidCacheOptionError, isCacheError } from './errors.js';
+import {
+  CacheError,
+  CacheUnavailableError,
+  InvalidCacheOptionError,
+  UnserializableValueError,
+  cacheClosed,
+  check,
+  isCacheError,
+} from './errors.js';
 import { LoadCoordinator, type LoadHost, type Lookup } from './load-coordinator.js';
 import { jsonSerializer, type Serializer } from './serializer.js';
 import type { CacheStore, StoreRecord, StoreWrite } from './store.js';
@@ -14,16 +22,7 @@ import type {
   Loader,
   SetOptions,
 } from './types.js';
-import {
-  assertKey,
-  assertTags,
-  checkReference,
-  definedOf,
-  nonEmptyString,
-  nonNegative,
-  optionalBoolean,
-  ttlMs,
-} from './validate.js';
+import { assertKey, assertTags, ttlMs } from './validate.js';
 
 interface Counters {
   hits: number;
@@ -65,7 +64,7 @@ export class BaseCacheService implements CacheService {
   private closing: Promise<void> | undefined;
 
   constructor(name: string, store: CacheStore, options: CacheOptions = {}) {
-    this.name = nonEmptyString('name', name);
+    this.name = check.nonEmptyString('name', name);
     this.store = store;
     this.ttlMs = ttlMs('ttl', options.ttl ?? 0) ?? 0;
     this.graceMs = ttlMs('grace', options.grace ?? 0) ?? 0;
@@ -74,11 +73,8 @@ export class BaseCacheService implements CacheService {
       throw new InvalidCacheOptionError('serializer', serializer, 'an object with serialize() and deserialize()');
     }
     this.serializer = serializer;
-    this.failOpen = optionalBoolean('failOpen', options.failOpen, true);
-    if (options.now !== undefined && typeof options.now !== 'function') {
-      throw new InvalidCacheOptionError('now', options.now, 'a function');
-    }
-    this.now = options.now ?? Date.now;
+    this.failOpen = check.boolean('failOpen', options.failOpen ?? true);
+    this.now = check.optionalFn<() => number>('now', options.now) ?? Date.now;
     const host: LoadHost = {
       name: this.name,
       now: this.now,
@@ -93,7 +89,7 @@ export class BaseCacheService implements CacheService {
     this.loads = new LoadCoordinator(
       host,
       options.getOrSet ?? {},
-      nonNegative('closeTimeoutMs', options.closeTimeoutMs ?? 5000),
+      check.nonNegative('closeTimeoutMs', options.closeTimeoutMs ?? 5000),
     );
   }
 
@@ -325,7 +321,7 @@ export class BaseCacheService implements CacheService {
   }
 
   protected assertOpen(_key?: string): void {
-    if (this.closing) throw new CacheError('CACHE_CLOSED', `Cache "${this.name}" is closed`);
+    if (this.closing) throw cacheClosed(this.name);
   }
 
   /** Reports a store failure; rethrows it as `CACHE_UNAVAILABLE` unless the cache fails open. */
@@ -415,4 +411,19 @@ export class BaseCacheService implements CacheService {
 
 function freshValue(found: Lookup): unknown {
   return found.state === 'fresh' ? found.value : undefined;
+}
+
+/** The per-entry options of a `setMany` entry, without its key and value. */
+function definedOf(entry: CacheEntryInput): SetOptions {
+  const options: SetOptions = {};
+  if (entry.ttl !== undefined) options.ttl = entry.ttl;
+  if (entry.grace !== undefined) options.grace = entry.grace;
+  if (entry.tags !== undefined) options.tags = entry.tags;
+  return options;
+}
+
+/** By-reference stores keep the value itself; `undefined` would still read as a miss. */
+function checkReference(value: unknown): unknown {
+  if (value === undefined) throw new UnserializableValueError('$', 'undefined means "miss" and cannot be stored');
+  return value;
 }

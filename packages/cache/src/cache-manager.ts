@@ -1,7 +1,6 @@
-import { InvalidCacheOptionError } from './errors.js';
+import { InvalidCacheOptionError, check } from './errors.js';
 import { InMemoryCacheService, type InMemoryCacheOptions } from './memory-cache.js';
 import type { CacheService } from './types.js';
-import { nonEmptyString } from './validate.js';
 
 /** Configuration of one named cache; driver-specific fields are ignored by other drivers. */
 export interface CacheConfig extends InMemoryCacheOptions {
@@ -63,7 +62,7 @@ export class CacheManager {
 
   /** The cache called `name`, created from its configuration on first use. */
   getCache(name: string): CacheService {
-    nonEmptyString('name', name);
+    check.nonEmptyString('name', name);
     const existing = this.caches.get(name);
     if (existing) return existing;
     if (this.closing) throw new InvalidCacheOptionError('name', name, 'a cache of a manager that is not closed');

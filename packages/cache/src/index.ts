@@ -32,4 +32,4 @@ export {
   UnserializableValueError,
   isCacheError,
 } from './errors.js';
-export type { CacheErrorCode } from './errors.js';
+export type { CacheErrorCode, CacheErrorsByCode } from './errors.js';

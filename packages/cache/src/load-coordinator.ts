@@ -1,7 +1,7 @@
-import { CacheError, InvalidCacheOptionError, LoaderTimeoutError, isCacheError } from './errors.js';
+import { InvalidCacheOptionError, LoaderTimeoutError, cacheClosed, check, isCacheError } from './errors.js';
 import type { StoreLock } from './store.js';
 import type { CacheEvents, GetOrSetDefaults, GetOrSetOptions, Loader, LockOptions, SetOptions } from './types.js';
-import { assertTags, nonNegative, positiveInteger, ttlMs } from './validate.js';
+import { assertTags, ttlMs } from './validate.js';
 
 /** A read as `getOrSet` sees it: stale values inside their grace period count. */
 export interface Lookup {
@@ -63,7 +63,7 @@ export class LoadCoordinator {
   }
 
   async getOrSet<T>(key: string, loader: Loader<T>, options: GetOrSetOptions | undefined): Promise<T> {
-    if (typeof loader !== 'function') throw new InvalidCacheOptionError('loader', loader, 'a function');
+    check.fn('loader', loader);
     const settings = this.resolve(options);
     const running = this.flights.get(key);
     if (running) return this.join(key, running) as Promise<T>;
@@ -107,7 +107,7 @@ export class LoadCoordinator {
     });
     await Promise.race([all, deadline]);
     clearTimeout(timer);
-    const reason = new CacheError('CACHE_CLOSED', `Cache "${this.host.name}" closed while loading`);
+    const reason = cacheClosed(this.host.name, 'closed while loading');
     for (const flight of this.flights.values()) flight.controller.abort(reason);
   }
 
@@ -252,8 +252,8 @@ export class LoadCoordinator {
     if (options?.grace !== undefined) set.grace = (ttlMs('grace', options.grace) ?? 0) / 1000;
     if (options?.tags !== undefined) set.tags = assertTags(options.tags) ?? [];
     return {
-      softTimeoutMs: nonNegative('softTimeoutMs', options?.softTimeoutMs ?? defaults.softTimeoutMs ?? 0),
-      hardTimeoutMs: nonNegative('hardTimeoutMs', options?.hardTimeoutMs ?? defaults.hardTimeoutMs ?? 0),
+      softTimeoutMs: check.nonNegative('softTimeoutMs', options?.softTimeoutMs ?? defaults.softTimeoutMs ?? 0),
+      hardTimeoutMs: check.nonNegative('hardTimeoutMs', options?.hardTimeoutMs ?? defaults.hardTimeoutMs ?? 0),
       lock: lockSettings(options?.lock ?? defaults.lock ?? false),
       set,
     };
@@ -267,9 +267,9 @@ function lockSettings(lock: unknown): Required<LockOptions> | undefined {
   }
   const options = (lock === true ? {} : lock) as LockOptions;
   return {
-    ttlMs: positiveInteger('lock.ttlMs', options.ttlMs ?? 10_000),
-    waitMs: nonNegative('lock.waitMs', options.waitMs ?? 5_000),
-    pollMs: positiveInteger('lock.pollMs', options.pollMs ?? 25),
+    ttlMs: check.integer('lock.ttlMs', options.ttlMs ?? 10_000),
+    waitMs: check.nonNegative('lock.waitMs', options.waitMs ?? 5_000),
+    pollMs: check.integer('lock.pollMs', options.pollMs ?? 25),
   };
 }
 

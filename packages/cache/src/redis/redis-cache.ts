@@ -1,6 +1,6 @@
 import { BaseCacheService } from '../base-cache.js';
 import type { CacheStats } from '../types.js';
-import { nonEmptyString } from '../validate.js';
+import { check } from '../errors.js';
 import { baseOf, commandTimeoutOf, connectionOf, type RedisCacheOptions } from './redis-options.js';
 import { RedisStore } from './redis-store.js';
 
@@ -13,7 +13,7 @@ export class RedisCacheService extends BaseCacheService {
   private readonly redis: RedisStore;
 
   constructor(name = 'default', options: RedisCacheOptions = {}) {
-    nonEmptyString('name', name);
+    check.nonEmptyString('name', name);
     const store = new RedisStore({
       cacheName: name,
       client: options.client,

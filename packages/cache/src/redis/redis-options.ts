@@ -1,8 +1,7 @@
 import type { CircuitBreaker, CircuitBreakerOptions } from '@infra/resilience';
 import type { RedisOptions } from 'ioredis';
-import { InvalidCacheOptionError } from '../errors.js';
+import { InvalidCacheOptionError, check } from '../errors.js';
 import type { CacheOptions } from '../types.js';
-import { nonNegative } from '../validate.js';
 import type { RedisClient } from './redis-store.js';
 
 export interface RedisConnectionOptions {
@@ -82,7 +81,5 @@ export function connectionOf(options: RedisConnectionOptions): string | RedisOpt
 }
 
 export function commandTimeoutOf(options: RedisCacheOptions): number {
-  const ms = nonNegative('commandTimeoutMs', options.commandTimeoutMs ?? 1_000);
-  if (ms === 0) throw new InvalidCacheOptionError('commandTimeoutMs', ms, 'a number > 0');
-  return ms;
+  return check.positive('commandTimeoutMs', options.commandTimeoutMs ?? 1_000);
 }

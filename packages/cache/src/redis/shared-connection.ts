@@ -1,7 +1,7 @@
 import { createRedisClient, ownedClientDefaults } from './load-ioredis.js';
 import type { RedisClient } from './redis-store.js';
 import { connectionOf, type RedisConnectionOptions } from './redis-options.js';
-import { nonNegative } from '../validate.js';
+import { check } from '../errors.js';
 
 /** One Redis connection for several caches, created on first use; closed only if created here. */
 export class SharedRedisConnection {
@@ -14,7 +14,7 @@ export class SharedRedisConnection {
 
   constructor(options: RedisConnectionOptions & { commandTimeoutMs?: number }) {
     const connection = connectionOf(options);
-    const commandTimeoutMs = nonNegative('commandTimeoutMs', options.commandTimeoutMs ?? 1_000);
+    const commandTimeoutMs = check.nonNegative('commandTimeoutMs', options.commandTimeoutMs ?? 1_000);
     this.client = options.client;
     this.provider =
       connection === undefined

@@ -1,8 +1,8 @@
 import { BaseCacheService } from '../base-cache.js';
-import { InvalidCacheOptionError } from '../errors.js';
+import { InvalidCacheOptionError, check } from '../errors.js';
 import { LruStore } from '../memory/lru-store.js';
 import type { CacheStats } from '../types.js';
-import { nonEmptyString, nonNegative, positiveInteger, ttlMs } from '../validate.js';
+import { ttlMs } from '../validate.js';
 import { InvalidationBus } from './invalidation-bus.js';
 import { baseOf, commandTimeoutOf, connectionOf, type RedisCacheOptions } from './redis-options.js';
 import { RedisStore } from './redis-store.js';
@@ -39,7 +39,7 @@ export class TieredCacheService extends BaseCacheService {
   private readonly tiers: TieredStore;
 
   constructor(name = 'default', options: TieredCacheOptions = {}) {
-    nonEmptyString('name', name);
+    check.nonEmptyString('name', name);
     const l1Options = options.l1 ?? {};
     const l1TtlMs = ttlMs('l1.ttl', l1Options.ttl ?? 60) ?? 60_000;
     if (l1TtlMs === 0) throw new InvalidCacheOptionError('l1.ttl', l1Options.ttl, 'a number of seconds > 0');
@@ -59,9 +59,9 @@ export class TieredCacheService extends BaseCacheService {
       sink.emit?.('error', { cache: name, operation: 'invalidate', key: undefined, error });
     };
     const l1 = new LruStore({
-      maxEntries: positiveInteger('l1.maxEntries', l1Options.maxEntries ?? 1_000),
-      maxBytes: nonNegative('l1.maxBytes', l1Options.maxBytes ?? 16 * 1024 * 1024),
-      sweepIntervalMs: nonNegative('l1.sweepIntervalMs', l1Options.sweepIntervalMs ?? 30_000),
+      maxEntries: check.integer('l1.maxEntries', l1Options.maxEntries ?? 1_000),
+      maxBytes: check.nonNegative('l1.maxBytes', l1Options.maxBytes ?? 16 * 1024 * 1024),
+      sweepIntervalMs: check.nonNegative('l1.sweepIntervalMs', l1Options.sweepIntervalMs ?? 30_000),
       serializes: true,
       now: options.now ?? Date.now,
       onEvict: (key, reason) => {
