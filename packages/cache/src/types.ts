@@ -82,7 +82,8 @@ export type CacheOperation =
   | 'load'
   | 'lock'
   | 'deserialize'
-  | 'invalidate';
+  | 'invalidate'
+  | 'connection';
 
 /** Why `getOrSet` answered with a stale value. */
 export type StaleReason = 'refreshing' | 'soft-timeout' | 'hard-timeout' | 'loader-error' | 'peer-loading';

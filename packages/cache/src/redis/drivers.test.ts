@@ -1,7 +1,8 @@
-import { redisUrl, uniqueName } from '@infra/test-utils';
+import { closedPort, eventually, redisUrl, uniqueName } from '@infra/test-utils';
 import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
 import { CacheManager } from '../cache-manager.js';
+import type { CacheEvents } from '../types.js';
 import { redisDrivers } from './drivers.js';
 import { RedisCacheService } from './redis-cache.js';
 import { TieredCacheService } from './tiered-cache.js';
@@ -39,4 +40,22 @@ it('never closes an injected client', async () => {
   expect(client.status).toBe('ready');
   expect(await client.ping()).toBe('PONG');
   await client.quit();
+});
+
+it("reports the shared connection's errors on the error event of each cache that uses it", async () => {
+  const manager = new CacheManager({
+    defaults: { driver: 'redis', keyPrefix },
+    caches: { b: { driver: 'tiered' } },
+    drivers: redisDrivers({ connection: `redis://127.0.0.1:${await closedPort()}`, connectTimeoutMs: 200 }),
+  });
+  const seen: Record<string, CacheEvents['error'][]> = { a: [], b: [] };
+  for (const name of ['a', 'b'] as const) {
+    const cache = manager.getCache(name);
+    cache.on('error', (payload) => seen[name]!.push(payload));
+    expect(await cache.get('k')).toBeUndefined();
+  }
+  await eventually(() => ['a', 'b'].every((name) => seen[name]!.some((e) => e.operation === 'connection')), 20_000);
+  const reported = seen.a!.find((e) => e.operation === 'connection')!;
+  expect(reported).toMatchObject({ cache: 'a', key: undefined, error: { code: 'CACHE_UNAVAILABLE' } });
+  await manager.closeAll();
 });

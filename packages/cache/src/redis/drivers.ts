@@ -10,6 +10,8 @@ export interface RedisDriversOptions extends RedisConnectionOptions {
   breaker?: CircuitBreakerOptions;
   /** Command timeout of the shared client in ms. @default 1_000 */
   commandTimeoutMs?: number;
+  /** Connect timeout of the shared client in ms. @default 1_000 */
+  connectTimeoutMs?: number;
 }
 
 /**

@@ -48,11 +48,16 @@ describe('Redis down from the start (closed port)', () => {
     expect(await cache.delete('k')).toBe(false);
     expect(await cache.getOrSet('k', () => 'from source')).toBe('from source');
     expect(cache.stats().breaker).toBe('open');
-    expect(errors.length).toBeGreaterThanOrEqual(5);
+    const commands = errors.filter(({ operation }) => operation !== 'connection');
+    expect(commands.length).toBeGreaterThanOrEqual(5);
     for (const { error } of errors) expect((error as { code?: string }).code).toBe('CACHE_UNAVAILABLE');
     // Once open, calls are refused by the breaker without reaching for the connection.
-    const last = errors.at(-1)?.error as { cause?: { code?: string } };
+    const last = commands.at(-1)?.error as { cause?: { code?: string } };
     expect(last.cause?.code).toBe('CIRCUIT_OPEN');
+    // The client's own connection errors are reported too (never printed by ioredis), with their cause.
+    await eventually(() => errors.some(({ operation }) => operation === 'connection'), 20_000);
+    const connection = errors.find(({ operation }) => operation === 'connection')?.error as { cause?: unknown };
+    expect(connection.cause).toMatchObject({ code: 'ECONNREFUSED' });
     expect(await codeOf(cache.start())).toBe('CACHE_UNAVAILABLE');
   });
 

@@ -4,8 +4,8 @@ import { LruStore } from '../memory/lru-store.js';
 import type { CacheStats } from '../types.js';
 import { ttlMs } from '../validate.js';
 import { InvalidationBus } from './invalidation-bus.js';
-import { baseOf, commandTimeoutOf, connectionOf, type RedisCacheOptions } from './redis-options.js';
-import { RedisStore } from './redis-store.js';
+import { baseOf, type RedisCacheOptions } from './redis-options.js';
+import { connectionError, createRedisStore, type RedisStore } from './redis-store.js';
 import { TieredStore } from './tiered-store.js';
 
 export interface L1Options {
@@ -40,21 +40,20 @@ export class TieredCacheService extends BaseCacheService {
 
   constructor(name = 'default', options: TieredCacheOptions = {}) {
     check.nonEmptyString('name', name);
+    // The cache does not exist yet while its parts are built: they report through this sink.
+    const sink: { emit?: BaseCacheService['emit'] | undefined } = {};
     const l1Options = options.l1 ?? {};
     const l1TtlMs = ttlMs('l1.ttl', l1Options.ttl ?? 60) ?? 60_000;
     if (l1TtlMs === 0) throw new InvalidCacheOptionError('l1.ttl', l1Options.ttl, 'a number of seconds > 0');
-    const base = baseOf(options, name);
-    const redis = new RedisStore({
-      cacheName: name,
-      client: options.client,
-      connection: connectionOf(options),
-      provider: options.clientProvider,
-      base,
-      breaker: options.breaker,
-      commandTimeoutMs: commandTimeoutOf(options),
+    const redis = createRedisStore(name, options, (error) => {
+      sink.emit?.('error', {
+        cache: name,
+        operation: 'connection',
+        key: undefined,
+        error: connectionError(name, error),
+      });
     });
-    // The cache does not exist yet while its parts are built: they report through this sink.
-    const sink: { emit?: BaseCacheService['emit'] | undefined } = {};
+    const base = baseOf(options, name);
     const reportError = (error: unknown): void => {
       sink.emit?.('error', { cache: name, operation: 'invalidate', key: undefined, error });
     };
