@@ -113,11 +113,6 @@ export class BaseCacheService implements CacheService {
     // A synchronous store (memory) answers without an async frame: a hit costs one resolved promise.
     if (pending instanceof Promise)
       return this.lookupAsync(key, 'get', pending).then((found) => freshValue(found) as T | undefined);
-    if (pending !== undefined && !this.store.serializes && pending.freshUntil > now) {
-      // By-reference hit, the hottest path: no lookup record to build.
-      this.countHit(key);
-      return Promise.resolve(pending.payload as T);
-    }
     return Promise.resolve(freshValue(this.found(key, pending, now)) as T | undefined);
   }
 
