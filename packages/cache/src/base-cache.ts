@@ -58,12 +58,17 @@ export class BaseCacheService implements CacheService {
   readonly now: () => number;
   private readonly ttlMs: number;
   private readonly graceMs: number;
-  private readonly serializer: Serializer;
+  /** Undefined when the cache keeps references: the store then holds the values themselves. */
+  private readonly serializer: Serializer | undefined;
   private readonly failOpen: boolean;
   private readonly loads: LoadCoordinator;
   private closing: Promise<void> | undefined;
 
-  constructor(name: string, store: CacheStore, options: CacheOptions = {}) {
+  /**
+   * @param byReference the store keeps the values themselves, neither serialized nor copied (the
+   * memory cache's `serialize: false`); `options.serializer` is then unused.
+   */
+  constructor(name: string, store: CacheStore, options: CacheOptions = {}, byReference = false) {
     this.name = check.nonEmptyString('name', name);
     this.store = store;
     this.ttlMs = ttlMs('ttl', options.ttl ?? 0) ?? 0;
@@ -72,7 +77,7 @@ export class BaseCacheService implements CacheService {
     if (typeof serializer.serialize !== 'function' || typeof serializer.deserialize !== 'function') {
       throw new InvalidCacheOptionError('serializer', serializer, 'an object with serialize() and deserialize()');
     }
-    this.serializer = serializer;
+    this.serializer = check.boolean('byReference', byReference) ? undefined : serializer;
     this.failOpen = check.boolean('failOpen', options.failOpen ?? true);
     this.now = check.optionalFn<() => number>('now', options.now) ?? Date.now;
     const host: LoadHost = {
@@ -331,7 +336,7 @@ export class BaseCacheService implements CacheService {
     const ttl = ttlMs('ttl', options?.ttl) ?? this.ttlMs;
     const grace = ttlMs('grace', options?.grace) ?? this.graceMs;
     const tags = assertTags(options?.tags);
-    const payload = this.store.serializes ? this.serializer.serialize(value) : checkReference(value);
+    const payload = this.serializer ? this.serializer.serialize(value) : checkReference(value);
     const now = this.now();
     const freshUntil = ttl > 0 ? now + ttl : Infinity;
     return { payload, freshUntil, expiresAt: ttl > 0 ? freshUntil + grace : Infinity, tags };
@@ -370,7 +375,7 @@ export class BaseCacheService implements CacheService {
   private decodeRecord(key: string, record: StoreRecord | undefined, now: number): Lookup {
     if (record === undefined) return { state: 'miss', value: undefined };
     let value: unknown;
-    if (this.store.serializes) {
+    if (this.serializer) {
       try {
         value = this.serializer.deserialize(record.payload as string);
       } catch (error) {

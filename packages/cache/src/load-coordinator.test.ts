@@ -88,7 +88,6 @@ describe('getOrSet single flight', () => {
     const inner = new LruStore({
       maxEntries: 10,
       maxBytes: 0,
-      serializes: true,
       sweepIntervalMs: 0,
       now: Date.now,
       onEvict: undefined,

@@ -38,12 +38,12 @@ export class InMemoryCacheService extends BaseCacheService {
       maxEntries: check.integer('maxEntries', options.maxEntries ?? 10_000),
       maxBytes: check.nonNegative('maxBytes', options.maxBytes ?? 64 * 1024 * 1024),
       sweepIntervalMs: check.nonNegative('sweepIntervalMs', options.sweepIntervalMs ?? 60_000),
-      serializes: check.boolean('serialize', options.serialize ?? true),
       now: options.now ?? Date.now,
       onEvict: undefined,
     });
+    const byReference = !check.boolean('serialize', options.serialize ?? true);
     try {
-      super(name, lru, options);
+      super(name, lru, options, byReference);
     } catch (error) {
       lru.close();
       throw error;

@@ -6,7 +6,10 @@
 
 /** What a store keeps per key. */
 export interface StoreRecord {
-  /** The serialized value (a string), or the value itself for a store that keeps references. */
+  /**
+   * What the cache made of the value: the serializer's text, or the value itself for a cache that
+   * keeps references (`InMemoryCacheService` with `serialize: false`). The store never looks inside.
+   */
   payload: unknown;
   /** Epoch ms after which the value is stale; `Infinity` when it never goes stale. */
   freshUntil: number;
@@ -28,8 +31,11 @@ export interface StoreLock {
 }
 
 export interface CacheStore {
-  /** True when payloads are strings produced by the serializer; false for by-reference stores. */
-  readonly serializes: boolean;
+  /**
+   * @deprecated Ignored: whether a cache keeps references is the cache's choice (the memory cache's
+   * `serialize` option), not the store's. Kept so that stores written for 0.1 still compile.
+   */
+  readonly serializes?: boolean;
   /** Present when the store can coordinate loaders across processes. */
   readonly lock?: StoreLock | undefined;
   /**

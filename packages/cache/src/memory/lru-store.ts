@@ -18,7 +18,6 @@ export interface LruStoreOptions {
   maxEntries: number;
   /** 0 for no byte limit. */
   maxBytes: number;
-  serializes: boolean;
   sweepIntervalMs: number;
   now: () => number;
   onEvict: ((key: string, reason: EvictionReason) => void) | undefined;
@@ -33,7 +32,6 @@ export interface LruStoreOptions {
  * whose timer is unref'd, so an idle cache neither grows nor holds the process open.
  */
 export class LruStore implements CacheStore {
-  readonly serializes: boolean;
   private readonly entries = new Map<string, Entry>();
   private readonly tagIndex = new Map<string, Set<string>>();
   private oldest: Entry | undefined;
@@ -48,7 +46,6 @@ export class LruStore implements CacheStore {
 
   constructor(options: LruStoreOptions) {
     this.options = options;
-    this.serializes = options.serializes;
     this.onEvict = options.onEvict;
     if (options.sweepIntervalMs > 0) {
       this.timer = setInterval(() => {

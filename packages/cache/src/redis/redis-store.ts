@@ -73,7 +73,6 @@ function unavailable(cache: string, error: unknown): unknown {
  * ready connection: while Redis is down each call fails in microseconds instead of queueing.
  */
 export class RedisStore implements CacheStore {
-  readonly serializes = true;
   readonly lock: StoreLock;
   readonly breaker: CircuitBreaker;
   private readonly options: RedisStoreOptions;

@@ -61,7 +61,6 @@ export class TieredCacheService extends BaseCacheService {
       maxEntries: check.integer('l1.maxEntries', l1Options.maxEntries ?? 1_000),
       maxBytes: check.nonNegative('l1.maxBytes', l1Options.maxBytes ?? 16 * 1024 * 1024),
       sweepIntervalMs: check.nonNegative('l1.sweepIntervalMs', l1Options.sweepIntervalMs ?? 30_000),
-      serializes: true,
       now: options.now ?? Date.now,
       onEvict: (key, reason) => {
         sink.emit?.('evict', { cache: name, key, reason });

@@ -10,7 +10,6 @@ import type { RedisStore } from './redis-store.js';
  * announcement could otherwise leave a peer serving an old value.
  */
 export class TieredStore implements CacheStore {
-  readonly serializes = true;
   readonly lock: StoreLock;
   private readonly l1: LruStore;
   private readonly l2: RedisStore;
