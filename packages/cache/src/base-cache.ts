@@ -116,6 +116,7 @@ export class BaseCacheService implements CacheService {
       return this.lookupFailed(key, 'get', error).then(() => undefined);
     }
     // A synchronous store (memory) answers without an async frame: a hit costs one resolved promise.
+    // Plain async/await here made a memory hit about 40 % slower against lru-cache (PERFORMANCE.md).
     if (pending instanceof Promise)
       return this.lookupAsync(key, 'get', pending).then((found) => freshValue(found) as T | undefined);
     return Promise.resolve(freshValue(this.found(key, pending, now)) as T | undefined);

@@ -48,14 +48,15 @@ export class LoadCoordinator {
   private readonly lookups = new Map<string, Promise<Lookup>>();
   private readonly host: LoadHost;
   private readonly defaults: GetOrSetDefaults;
+  /** The settings of a call without options: the cache's defaults, resolved and checked once. */
+  private readonly defaultSettings: Settings;
   private readonly closeTimeoutMs: number;
 
   constructor(host: LoadHost, defaults: GetOrSetDefaults, closeTimeoutMs: number) {
     this.host = host;
     this.defaults = defaults;
     this.closeTimeoutMs = closeTimeoutMs;
-    // Fail at construction, not on the first miss, when the defaults are wrong.
-    this.resolve(undefined);
+    this.defaultSettings = this.resolve(undefined);
   }
 
   get running(): number {
@@ -64,7 +65,7 @@ export class LoadCoordinator {
 
   async getOrSet<T>(key: string, loader: Loader<T>, options: GetOrSetOptions | undefined): Promise<T> {
     check.fn('loader', loader);
-    const settings = this.resolve(options);
+    const settings = options === undefined ? this.defaultSettings : this.resolve(options);
     const running = this.flights.get(key);
     if (running) return this.join(key, running) as Promise<T>;
     const found = await this.lookup(key);

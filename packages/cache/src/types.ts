@@ -151,11 +151,7 @@ export interface CacheOptions {
   getOrSet?: GetOrSetDefaults;
   /** Milliseconds `close()` waits for running loaders before aborting them. @default 5_000 */
   closeTimeoutMs?: number;
-  /**
-   * Clock in epoch milliseconds, for tests or an exact clock. The default reads `Date.now()` at
-   * most once per millisecond and per 64 calls (a faked `Date.now` is always read directly).
-   * @default a cached `Date.now`
-   */
+  /** Clock in epoch milliseconds, for tests. @default Date.now */
   now?: () => number;
 }
 
