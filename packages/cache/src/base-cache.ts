@@ -17,6 +17,7 @@ import type {
   CacheOperation,
   CacheOptions,
   CacheService,
+  CloseOptions,
   CacheStats,
   GetOrSetOptions,
   Loader,
@@ -62,6 +63,7 @@ export class BaseCacheService implements CacheService {
   private readonly serializer: Serializer | undefined;
   private readonly failOpen: boolean;
   private readonly loads: LoadCoordinator;
+  private readonly closeTimeoutMs: number;
   private closing: Promise<void> | undefined;
 
   /**
@@ -91,11 +93,8 @@ export class BaseCacheService implements CacheService {
         this.emit(event, payload);
       },
     };
-    this.loads = new LoadCoordinator(
-      host,
-      options.getOrSet ?? {},
-      check.nonNegative('closeTimeoutMs', options.closeTimeoutMs ?? 5000),
-    );
+    this.loads = new LoadCoordinator(host, options.getOrSet ?? {});
+    this.closeTimeoutMs = check.nonNegative('closeTimeoutMs', options.closeTimeoutMs ?? 5000);
   }
 
   on<K extends keyof CacheEvents>(event: K, listener: (payload: CacheEvents[K]) => void): () => void {
@@ -241,13 +240,25 @@ export class BaseCacheService implements CacheService {
     return { name: this.name, ...this.counters, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses) };
   }
 
-  /** Idempotent: waits for running loaders (bounded), then closes the store. */
-  close(): Promise<void> {
-    this.closing ??= (async () => {
-      await this.loads.drain();
-      await this.store.close();
-    })();
+  /**
+   * Waits for running loaders (at most `timeoutMs`, by default the cache's `closeTimeoutMs`),
+   * aborts those still running, then closes the store: its timers and the connections it created.
+   * Idempotent: later calls return the first call's promise.
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    const timeoutMs = check.nonNegative('timeoutMs', options.timeoutMs ?? this.closeTimeoutMs);
+    this.closing ??= this.shutdown(timeoutMs);
     return this.closing;
+  }
+
+  /** Calls {@link close}: `await using cache = new InMemoryCacheService(…)`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async shutdown(timeoutMs: number): Promise<void> {
+    await this.loads.drain(timeoutMs);
+    await this.store.close({ timeoutMs });
   }
 
   get closed(): boolean {

@@ -5,6 +5,7 @@ export type {
   CacheOptions,
   CacheService,
   CacheStats,
+  CloseOptions,
   GetOrSetDefaults,
   GetOrSetOptions,
   Loader,

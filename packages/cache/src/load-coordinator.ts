@@ -44,18 +44,17 @@ const noop = (): void => undefined;
  */
 export class LoadCoordinator {
   private readonly flights = new Map<string, Flight>();
+  private closed = false;
   /** Reads in progress per key, shared by the callers that arrive meanwhile. */
   private readonly lookups = new Map<string, Promise<Lookup>>();
   private readonly host: LoadHost;
   private readonly defaults: GetOrSetDefaults;
   /** The settings of a call without options: the cache's defaults, resolved and checked once. */
   private readonly defaultSettings: Settings;
-  private readonly closeTimeoutMs: number;
 
-  constructor(host: LoadHost, defaults: GetOrSetDefaults, closeTimeoutMs: number) {
+  constructor(host: LoadHost, defaults: GetOrSetDefaults) {
     this.host = host;
     this.defaults = defaults;
-    this.closeTimeoutMs = closeTimeoutMs;
     this.defaultSettings = this.resolve(undefined);
   }
 
@@ -70,6 +69,8 @@ export class LoadCoordinator {
     if (running) return this.join(key, running) as Promise<T>;
     const found = await this.lookup(key);
     if (found.state === 'fresh') return found.value as T;
+    // close() may have drained while this caller was reading: no loader may start after it.
+    if (this.closed) throw cacheClosed(this.host.name);
     // Another caller may have started a load while this one was reading.
     const started = this.flights.get(key);
     if (started) {
@@ -98,13 +99,14 @@ export class LoadCoordinator {
     return pending;
   }
 
-  /** Waits up to `closeTimeoutMs` for running loads, then aborts the rest. */
-  async drain(): Promise<void> {
+  /** Waits up to `timeoutMs` for running loads, then aborts the rest. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.closed = true;
     if (this.flights.size === 0) return;
     const all = Promise.allSettled([...this.flights.values()].map((flight) => flight.promise));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.closeTimeoutMs);
+      timer = setTimeout(resolve, timeoutMs);
     });
     await Promise.race([all, deadline]);
     clearTimeout(timer);

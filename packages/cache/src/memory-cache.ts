@@ -45,7 +45,7 @@ export class InMemoryCacheService extends BaseCacheService {
     try {
       super(name, lru, options, byReference);
     } catch (error) {
-      lru.close();
+      void lru.close();
       throw error;
     }
     this.lru = lru;

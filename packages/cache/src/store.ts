@@ -57,5 +57,6 @@ export interface CacheStore {
   clear(): Promise<void> | void;
   /** Removes every record written with one of `tags`; returns how many were removed. */
   deleteByTags(tags: readonly string[]): Promise<number> | number;
-  close(): Promise<void> | void;
+  /** Releases what the store created (timers, connections); never an injected client. */
+  close(options?: { timeoutMs?: number }): Promise<void> | void;
 }

@@ -130,6 +130,12 @@ export interface CacheStats {
   breaker?: string;
 }
 
+/** Options of `close()`. */
+export interface CloseOptions {
+  /** Longest wait for work in flight (running loaders) before it is aborted. @default the cache's `closeTimeoutMs` */
+  timeoutMs?: number;
+}
+
 /** Options every cache accepts. */
 export interface CacheOptions {
   /**
@@ -176,6 +182,11 @@ export interface CacheService {
   getOrSet<T>(key: string, loader: Loader<T>, options?: GetOrSetOptions): Promise<T>;
   on<K extends keyof CacheEvents>(event: K, listener: (payload: CacheEvents[K]) => void): () => void;
   stats(): CacheStats;
-  /** Waits for running loaders (up to `closeTimeoutMs`), then releases timers and connections. */
-  close(): Promise<void>;
+  /**
+   * Waits for running loaders (at most `timeoutMs`, by default `closeTimeoutMs`), aborts the rest,
+   * then releases timers and connections. Idempotent.
+   */
+  close(options?: CloseOptions): Promise<void>;
+  /** Calls `close()`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }

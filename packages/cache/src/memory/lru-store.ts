@@ -170,10 +170,16 @@ export class LruStore implements CacheStore {
     return dropped;
   }
 
-  close(): void {
+  /** Stops the sweep timer and forgets every entry. Idempotent. */
+  close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.clear();
+    return Promise.resolve();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   private evictOldest(reason: EvictionReason): void {

@@ -26,7 +26,7 @@ it('builds redis and tiered caches from configuration on one shared connection i
   expect(await raw.exists(`${keyPrefix}{sess}:v:s`, `${keyPrefix}{challenges}:v:challenge:1`)).toBe(2);
   await challenges.clear();
   await sessions.clear();
-  await manager.closeAll();
+  await manager.close();
   await raw.quit();
 });
 
@@ -36,7 +36,7 @@ it('never closes an injected client', async () => {
   const cache = manager.getCache('injected');
   await cache.set('k', 1);
   await cache.clear();
-  await manager.closeAll();
+  await manager.close();
   expect(client.status).toBe('ready');
   expect(await client.ping()).toBe('PONG');
   await client.quit();
@@ -57,5 +57,5 @@ it("reports the shared connection's errors on the error event of each cache that
   await eventually(() => ['a', 'b'].every((name) => seen[name]!.some((e) => e.operation === 'connection')), 20_000);
   const reported = seen.a!.find((e) => e.operation === 'connection')!;
   expect(reported).toMatchObject({ cache: 'a', key: undefined, error: { code: 'CACHE_UNAVAILABLE' } });
-  await manager.closeAll();
+  await manager.close();
 });

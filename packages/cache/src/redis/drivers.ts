@@ -17,7 +17,7 @@ export interface RedisDriversOptions extends RedisConnectionOptions {
 /**
  * The `redis` and `tiered` drivers for `CacheManager`. Every cache they create shares one
  * connection (the injected `client`, or one created from `connection` on first use and closed by
- * `CacheManager.closeAll()`); each tiered cache adds a subscriber connection of its own.
+ * `CacheManager.close()`); each tiered cache adds a subscriber connection of its own.
  */
 export function redisDrivers(options: RedisDriversOptions = {}): { redis: CacheDriver; tiered: CacheDriver } {
   const shared = new SharedRedisConnection(options);

@@ -183,6 +183,10 @@ export class RedisStore implements CacheStore {
     if (this.owned && client) await closeClient(client);
   }
 
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   /** The client, created on first use when this store owns it. */
   async connection(): Promise<RedisClient> {
     if (this.client) return this.client;

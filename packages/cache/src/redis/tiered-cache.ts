@@ -78,7 +78,7 @@ export class TieredCacheService extends BaseCacheService {
     try {
       super(name, tiers, options);
     } catch (error) {
-      l1.close();
+      void l1.close();
       throw error;
     }
     sink.emit = (event, payload) => {

@@ -122,9 +122,13 @@ export class TieredStore implements CacheStore {
   }
 
   async close(): Promise<void> {
-    this.l1.close();
+    await this.l1.close();
     await this.bus.close();
     await this.l2.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   private l1Usable(): boolean {
