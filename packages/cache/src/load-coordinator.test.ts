@@ -37,7 +37,7 @@ describe('getOrSet timeouts and grace', () => {
       });
     expect(await cache.getOrSet('k', slow, { softTimeoutMs: 10, ttl: 60 })).toBe('old');
     finish('new');
-    await expect.poll(() => cache.get('k')).toBe('new');
+    await expect.poll(() => cache.get('k'), { timeout: 20_000 }).toBe('new');
     await cache.close();
   });
 
@@ -64,7 +64,7 @@ describe('getOrSet timeouts and grace', () => {
       signal = context.signal;
       return never();
     });
-    await expect.poll(() => signal).toBeDefined();
+    await expect.poll(() => signal, { timeout: 20_000 }).toBeDefined();
     await cache.close();
     expect(signal?.aborted).toBe(true);
     expect((signal?.reason as { code?: string }).code).toBe('CACHE_CLOSED');
@@ -78,7 +78,7 @@ describe('getOrSet timeouts and grace', () => {
       signal = context.signal;
       return never();
     });
-    await expect.poll(() => signal).toBeDefined();
+    await expect.poll(() => signal, { timeout: 20_000 }).toBeDefined();
     await cache.close({ timeoutMs: 0 });
     expect(signal?.aborted).toBe(true);
     void pending.catch(() => undefined);
@@ -94,7 +94,7 @@ describe('getOrSet timeouts and grace', () => {
           finish = resolve;
         }),
     );
-    await expect.poll(() => finish).toBeDefined();
+    await expect.poll(() => finish, { timeout: 20_000 }).toBeDefined();
     const closing = cache.close();
     finish?.('loaded');
     await closing;
@@ -128,7 +128,7 @@ describe('getOrSet and close', () => {
     const cache = new BaseCacheService('closing', store);
     let loads = 0;
     const pending = cache.getOrSet('k', () => ++loads);
-    await expect.poll(() => answer).toBeDefined();
+    await expect.poll(() => answer, { timeout: 20_000 }).toBeDefined();
     const closing = cache.close();
     answer?.();
     await expect(pending).rejects.toMatchObject({ code: 'CACHE_CLOSED' });

@@ -95,7 +95,7 @@ describe('Redis dying mid-test and coming back', () => {
       expect(await cache.get('k')).toBe('before');
 
       await proxy.stop();
-      await eventually(async () => (await cache.get('k')) === undefined, 3000);
+      await eventually(async () => (await cache.get('k')) === undefined, 20_000);
       await cache.set('k2', 'dropped');
       expect(await cache.getOrSet('k3', () => 'computed')).toBe('computed');
       expect(errors.length).toBeGreaterThan(0);
@@ -103,7 +103,7 @@ describe('Redis dying mid-test and coming back', () => {
       expect(cache.stats().breaker).not.toBe('closed');
 
       await proxy.start();
-      await eventually(async () => (await cache.get('k')) === 'before', 8000, 50);
+      await eventually(async () => (await cache.get('k')) === 'before', 20_000, 50);
       expect(await cache.get('k2')).toBeUndefined();
       await cache.set('k4', 'after');
       expect(await cache.get('k4')).toBe('after');
@@ -131,7 +131,7 @@ describe('connection killed by the server (CLIENT KILL)', () => {
     // Right after the kill a read may miss, but never throws.
     const during = await cache.get('k');
     expect(during === undefined || (during as { ok: boolean }).ok).toBe(true);
-    await eventually(async () => (await cache.get<{ ok: boolean }>('k'))?.ok === true, 8000, 50);
+    await eventually(async () => (await cache.get<{ ok: boolean }>('k'))?.ok === true, 20_000, 50);
   });
 });
 
