@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { EventHub } from '@infra/core';
+import { EventHub, errorMessage } from '@infra/core';
 import { RetryPolicy } from '@infra/resilience';
 import type { DatabaseDriver, QueryParams, QueryResult, Queryable } from './driver.js';
-import { PersistenceError, findErrorCode, toErrorMessage } from './errors.js';
+import { PersistenceError, findErrorCode } from './errors.js';
 import {
   beginStatement,
   checkNestedOptions,
@@ -19,7 +19,7 @@ import {
   type TransactionHook,
   type TransactionHost,
 } from './transaction.js';
-import { fn as requireFn, integer, oneOf } from './validate.js';
+import { check, checkArgument, integer } from './validate.js';
 
 export interface TransactionManagerOptions {
   /** Isolation level of transactions that do not ask for one. @default 'read committed' */
@@ -70,7 +70,7 @@ export class TransactionManager implements TransactionHost {
       throw new PersistenceError('INVALID_ARGUMENT', `TransactionManager needs a DatabaseDriver, got ${typeof driver}`);
     }
     this.driver = driver;
-    this.isolationLevel = oneOf('isolationLevel', options.isolationLevel ?? 'read committed', isolationLevels);
+    this.isolationLevel = check.oneOf('isolationLevel', options.isolationLevel ?? 'read committed', isolationLevels);
     this.retries = integer('retries', options.retries ?? 3, 0);
     this.retryInitialDelayMs = integer('retryInitialDelayMs', options.retryInitialDelayMs ?? 20);
     this.retryMaxDelayMs = integer('retryMaxDelayMs', options.retryMaxDelayMs ?? 1000);
@@ -102,7 +102,7 @@ export class TransactionManager implements TransactionHost {
    * another transaction (ambient or `options.parent`) it runs in a savepoint instead.
    */
   async withTransaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    requireFn('fn', fn, 'INVALID_ARGUMENT');
+    checkArgument.fn('fn', fn);
     validateTransactionOptions(options);
     const parent = options.parent ?? this.current();
     if (parent) {
@@ -177,7 +177,7 @@ export class TransactionManager implements TransactionHost {
       } catch (error) {
         if (this.events.has('hookError')) this.events.emit('hookError', { id: scope.id, hook: kind, error });
         else
-          process.emitWarning(`${kind} hook of ${scope.id} threw: ${toErrorMessage(error)}`, {
+          process.emitWarning(`${kind} hook of ${scope.id} threw: ${errorMessage(error)}`, {
             code: 'INFRA_PERSISTENCE_HOOK',
           });
       }

@@ -1,4 +1,4 @@
-import { EventHub } from '@infra/core';
+import { EventHub, errorMessage } from '@infra/core';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import type {
   AcquireOptions,
@@ -10,8 +10,8 @@ import type {
   QueryResult,
 } from '../driver.js';
 import { withLease } from '../driver.js';
-import { PersistenceError, toErrorMessage } from '../errors.js';
-import { integer, nonEmptyString, optionalInteger, plainObject } from '../validate.js';
+import { PersistenceError, isPersistenceError } from '../errors.js';
+import { check, integer, nonEmptyString, plainObject } from '../validate.js';
 import { loadPg } from './load-pg.js';
 import { PgConnection } from './pg-connection.js';
 
@@ -76,7 +76,8 @@ export class PgDriver implements DatabaseDriver {
 
   async acquire(options: AcquireOptions = {}): Promise<DriverConnection> {
     if (this.closed) throw new PersistenceError('CLOSED', 'The pg driver is closed');
-    const timeoutMs = optionalInteger('timeoutMs', options.timeoutMs, 1) ?? this.acquireTimeoutMs;
+    const timeoutMs =
+      options.timeoutMs === undefined ? this.acquireTimeoutMs : check.integer('timeoutMs', options.timeoutMs);
     const connecting = this.pool.connect();
     let timer: NodeJS.Timeout | undefined;
     let client: PoolClient;
@@ -144,8 +145,8 @@ export class PgDriver implements DatabaseDriver {
   }
 
   private acquireError(error: unknown, timeoutMs: number): PersistenceError {
-    if (PersistenceError.isInstance(error)) return error;
-    const message = toErrorMessage(error);
+    if (isPersistenceError(error)) return error;
+    const message = errorMessage(error);
     // pg's own queue timeout: a full pool is exhaustion, otherwise connecting took too long.
     if (/timeout exceeded when trying to connect/i.test(message)) {
       const stats = this.stats();

@@ -1,4 +1,5 @@
 import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
+import { loadOptionalPeer } from '@infra/core';
 import type {
   AcquireOptions,
   DatabaseDriver,
@@ -12,7 +13,7 @@ import { withLease } from '../driver.js';
 import { toPersistenceError } from '../driver-errors.js';
 import { PersistenceError, missingPeer } from '../errors.js';
 import { Mutex } from '../mutex.js';
-import { checkQuery, integer, nonEmptyString, optionalInteger, plainObject } from '../validate.js';
+import { check, checkQuery, integer, nonEmptyString, plainObject } from '../validate.js';
 
 export interface PgliteDriverOptions {
   /** An existing PGlite database to use. It is never closed by the driver. @default a database the driver creates */
@@ -91,7 +92,8 @@ export class PgliteDriver implements DatabaseDriver {
 
   async acquire(options: AcquireOptions = {}): Promise<DriverConnection> {
     if (this.closed) throw new PersistenceError('CLOSED', 'The PGlite driver is closed');
-    const timeoutMs = optionalInteger('timeoutMs', options.timeoutMs, 1) ?? this.acquireTimeoutMs;
+    const timeoutMs =
+      options.timeoutMs === undefined ? this.acquireTimeoutMs : check.integer('timeoutMs', options.timeoutMs);
     const unlock = await this.lock.acquire(
       timeoutMs,
       () =>
@@ -157,12 +159,12 @@ export async function createPgliteDriver(options: PgliteDriverOptions = {}): Pro
     return new PgliteDriver(options.db, false, acquireTimeoutMs);
   }
   const dataDir = options.dataDir === undefined ? undefined : nonEmptyString('dataDir', options.dataDir);
-  let mod: typeof import('@electric-sql/pglite');
-  try {
-    mod = await import('@electric-sql/pglite');
-  } catch (error) {
-    throw missingPeer('@electric-sql/pglite', 'createPgliteDriver', error);
-  }
+  const mod = await loadOptionalPeer(
+    '@electric-sql/pglite',
+    'createPgliteDriver',
+    () => import('@electric-sql/pglite'),
+    missingPeer,
+  );
   const db = await mod.PGlite.create({
     ...(options.pgliteOptions ?? {}),
     ...(dataDir === undefined ? {} : { dataDir }),
