@@ -26,6 +26,12 @@ export interface DriverConnection extends Queryable {
   release(discard?: boolean): void;
 }
 
+/** Options of `close()`. */
+export interface CloseOptions {
+  /** Longest wait for work in flight (open transactions, leased connections) before it is cut off (ms). */
+  timeoutMs?: number;
+}
+
 export interface AcquireOptions {
   /** Fails with `ACQUIRE_TIMEOUT` when no connection is free within this many ms. */
   timeoutMs?: number;
@@ -67,8 +73,11 @@ export interface DatabaseDriver extends Queryable {
   /** Runs a multi-statement script on a leased connection. */
   execute(script: string): Promise<void>;
   stats(): PoolStats;
-  /** Closes what the driver created (never an injected pool or database). Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Closes what the driver created (never an injected pool or database), waiting at most
+   * `timeoutMs` for leased connections to come back. Idempotent.
+   */
+  close(options?: CloseOptions): Promise<void>;
 }
 
 /** Runs `use` on a connection leased from `driver`, releasing it however `use` ends. */

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventHub, errorMessage } from '@infra/core';
 import { RetryPolicy } from '@infra/resilience';
-import type { DatabaseDriver, QueryParams, QueryResult, Queryable } from './driver.js';
+import type { CloseOptions, DatabaseDriver, QueryParams, QueryResult, Queryable } from './driver.js';
 import { PersistenceError, findErrorCode } from './errors.js';
 import {
   beginStatement,
@@ -63,7 +63,7 @@ export class TransactionManager implements TransactionHost {
   private readonly retryPolicy: RetryPolicy;
   private readonly open = new Set<TransactionScope>();
   private drained: (() => void) | undefined;
-  private closing = false;
+  private closing: Promise<void> | undefined;
 
   constructor(driver: DatabaseDriver, options: TransactionManagerOptions = {}) {
     if (typeof driver !== 'object' || typeof (driver as Partial<DatabaseDriver>).acquire !== 'function') {
@@ -206,11 +206,20 @@ export class TransactionManager implements TransactionHost {
   }
 
   /**
-   * Refuses new transactions, waits up to `timeoutMs` for open ones to finish, then rolls back
-   * whatever is still open. Does not close the driver. Idempotent.
+   * Refuses new transactions, waits up to `timeoutMs` (default 5000) for open ones to finish, then
+   * rolls back whatever is still open. Does not close the driver. Idempotent.
    */
-  async close(timeoutMs = 5000): Promise<void> {
-    this.closing = true;
+  async close(options: CloseOptions = {}): Promise<void> {
+    const timeoutMs = check.integer('timeoutMs', options.timeoutMs ?? 5000, 0);
+    this.closing ??= this.drain(timeoutMs);
+    await this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async drain(timeoutMs: number): Promise<void> {
     if (this.open.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutMs);

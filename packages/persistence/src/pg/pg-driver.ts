@@ -2,6 +2,7 @@ import { EventHub, errorMessage } from '@infra/core';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import type {
   AcquireOptions,
+  CloseOptions,
   DatabaseDriver,
   DriverCapabilities,
   DriverConnection,
@@ -48,6 +49,9 @@ export interface PgDriverEvents {
   error: { error: unknown };
 }
 
+/** How long `close()` waits for leased connections by default (ms). */
+const CLOSE_TIMEOUT_MS = 5000;
+
 /** {@link DatabaseDriver} on a node-postgres `Pool`. Create it with {@link createPgDriver}. */
 export class PgDriver implements DatabaseDriver {
   readonly name = 'pg';
@@ -55,7 +59,7 @@ export class PgDriver implements DatabaseDriver {
   private readonly events = new EventHub<PgDriverEvents>();
   private closed = false;
   private ending: Promise<void> | undefined;
-  private leased = 0;
+  private readonly leases = new Set<PgConnection>();
 
   constructor(
     readonly pool: Pool,
@@ -103,10 +107,11 @@ export class PgDriver implements DatabaseDriver {
     } finally {
       clearTimeout(timer);
     }
-    this.leased += 1;
-    return new PgConnection(client, () => {
-      this.leased -= 1;
+    const connection: PgConnection = new PgConnection(client, () => {
+      this.leases.delete(connection);
     });
+    this.leases.add(connection);
+    return connection;
   }
 
   query<R = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<QueryResult<R>> {
@@ -125,14 +130,38 @@ export class PgDriver implements DatabaseDriver {
 
   /** Number of connections leased through this driver and not yet released. */
   get leasedConnections(): number {
-    return this.leased;
+    return this.leases.size;
   }
 
-  close(): Promise<void> {
+  /**
+   * Refuses new leases; a pool the driver created is ended once its leased connections come back,
+   * and those still out after `timeoutMs` (default 5000) are discarded. An injected pool is left
+   * as it is. Idempotent.
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    const timeoutMs = check.integer('timeoutMs', options.timeoutMs ?? CLOSE_TIMEOUT_MS, 0);
     this.closed = true;
-    if (!this.owned) return Promise.resolve();
-    this.ending ??= this.pool.end();
-    return this.ending;
+    if (!this.owned) return;
+    this.ending ??= this.end(timeoutMs);
+    await this.ending;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async end(timeoutMs: number): Promise<void> {
+    const ended = this.pool.end();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs, 'late');
+    });
+    if ((await Promise.race([ended, late])) === 'late') {
+      // The pool ends only once every client is back: discard the leases still out.
+      for (const lease of [...this.leases]) lease.release(true);
+      await ended;
+    }
+    clearTimeout(timer);
   }
 
   private timeoutError(timeoutMs: number): PersistenceError {

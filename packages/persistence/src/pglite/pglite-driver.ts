@@ -2,6 +2,7 @@ import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
 import { loadOptionalPeer } from '@infra/core';
 import type {
   AcquireOptions,
+  CloseOptions,
   DatabaseDriver,
   DriverCapabilities,
   DriverConnection,
@@ -25,6 +26,9 @@ export interface PgliteDriverOptions {
   /** Further PGlite options of the created database (extensions, debug, …). @default {} */
   pgliteOptions?: PGliteOptions;
 }
+
+/** How long `close()` waits for the current lease by default (ms). */
+const CLOSE_TIMEOUT_MS = 5000;
 
 /** One lease of the database; only one exists at a time. */
 class PgliteConnection implements DriverConnection {
@@ -124,21 +128,31 @@ export class PgliteDriver implements DatabaseDriver {
     return { max: 1, total: 1, idle: 1 - inUse, inUse, waiting: this.lock.waiting };
   }
 
-  close(): Promise<void> {
+  /**
+   * Refuses new leases and fails the callers waiting for one; a database the driver created is
+   * closed once the current lease is released, or after `timeoutMs` (default 5000) if it is not.
+   * An injected database is left open. Idempotent.
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    const timeoutMs = check.integer('timeoutMs', options.timeoutMs ?? CLOSE_TIMEOUT_MS, 0);
     if (!this.closed) {
       this.closed = true;
       this.lock.rejectWaiters(
         new PersistenceError('CLOSED', 'The PGlite driver closed while waiting for the connection'),
       );
     }
-    if (!this.owned) return Promise.resolve();
-    this.closing ??= this.closeOwned();
-    return this.closing;
+    if (!this.owned) return;
+    this.closing ??= this.closeOwned(timeoutMs);
+    await this.closing;
   }
 
-  private async closeOwned(): Promise<void> {
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async closeOwned(timeoutMs: number): Promise<void> {
     // Let the current lease finish before the database goes away under it.
-    const unlock = await this.lock.acquire(this.acquireTimeoutMs).catch(() => undefined);
+    const unlock = await this.lock.acquire(timeoutMs).catch(() => undefined);
     try {
       if (!this.db.closed) await this.db.close();
     } finally {
