@@ -24,7 +24,7 @@ describe('transactions on real Postgres under failure', () => {
   beforeAll(async () => {
     schema = await createSchema('pg_failures');
     driver = await pgDriver(schema.schema, { poolSize: 4 });
-    manager = new TransactionManager(driver, { retryInitialDelayMs: 5, retryMaxDelayMs: 50, acquireTimeoutMs: 5000 });
+    manager = new TransactionManager(driver, { retryInitialDelayMs: 5, retryMaxDelayMs: 50, acquireTimeoutMs: 60_000 });
     await driver.execute(
       'CREATE TABLE counters (id int PRIMARY KEY, value int NOT NULL); INSERT INTO counters VALUES (1, 0), (2, 0);',
     );
@@ -86,7 +86,7 @@ describe('transactions on real Postgres under failure', () => {
     let finish!: () => void;
     const gate = new Promise<void>((resolve) => (finish = resolve));
     const holders = [1, 2].map(() => tight.withTransaction(() => gate));
-    await expect.poll(() => small.stats().inUse).toBe(2);
+    await expect.poll(() => small.stats().inUse, { timeout: 30_000 }).toBe(2);
     const error = await tight.withTransaction(async () => 'never runs').catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'ACQUIRE_TIMEOUT', isRetryable: true });
     expect((error as Error).message).toContain('2/2 in use');
