@@ -25,17 +25,11 @@ import type {
 } from './types.js';
 import { assertKey, assertTags, ttlMs } from './validate.js';
 
-interface Counters {
-  hits: number;
-  misses: number;
-  sets: number;
-  deletes: number;
-  errors: number;
-  loads: number;
-  loadErrors: number;
-  stampedeDedups: number;
-  staleServed: number;
-}
+/** The counters `stats()` reports as they are. */
+type Counters = Pick<
+  CacheStats,
+  'hits' | 'misses' | 'sets' | 'deletes' | 'errors' | 'loads' | 'loadErrors' | 'stampedeDedups' | 'staleServed'
+>;
 
 /**
  * A cache over any {@link CacheStore}: validation, serialization, freshness, events, stats,

@@ -1,3 +1,5 @@
+import { check } from './validate.js';
+
 /** Rows of a query and the number of rows it touched. */
 export interface QueryResult<R = Record<string, unknown>> {
   rows: R[];
@@ -78,6 +80,11 @@ export interface DatabaseDriver extends Queryable {
    * `timeoutMs` for leased connections to come back. Idempotent.
    */
   close(options?: CloseOptions): Promise<void>;
+}
+
+/** The deadline of a driver's `close(options)`: `timeoutMs`, 5000 ms by default. */
+export function closeTimeoutOf(options: CloseOptions): number {
+  return check.integer('timeoutMs', options.timeoutMs ?? 5000, 0);
 }
 
 /** Runs `use` on a connection leased from `driver`, releasing it however `use` ends. */

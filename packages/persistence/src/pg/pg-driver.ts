@@ -10,7 +10,7 @@ import type {
   QueryParams,
   QueryResult,
 } from '../driver.js';
-import { withLease } from '../driver.js';
+import { closeTimeoutOf, withLease } from '../driver.js';
 import { PersistenceError, isPersistenceError } from '../errors.js';
 import { check, integer, nonEmptyString, plainObject } from '../validate.js';
 import { loadPg } from './load-pg.js';
@@ -48,9 +48,6 @@ export interface PgDriverEvents {
   /** An idle connection of the created pool failed (it is removed from the pool). */
   error: { error: unknown };
 }
-
-/** How long `close()` waits for leased connections by default (ms). */
-const CLOSE_TIMEOUT_MS = 5000;
 
 /** {@link DatabaseDriver} on a node-postgres `Pool`. Create it with {@link createPgDriver}. */
 export class PgDriver implements DatabaseDriver {
@@ -139,7 +136,7 @@ export class PgDriver implements DatabaseDriver {
    * as it is. Idempotent.
    */
   async close(options: CloseOptions = {}): Promise<void> {
-    const timeoutMs = check.integer('timeoutMs', options.timeoutMs ?? CLOSE_TIMEOUT_MS, 0);
+    const timeoutMs = closeTimeoutOf(options);
     this.closed = true;
     if (!this.owned) return;
     this.ending ??= this.end(timeoutMs);

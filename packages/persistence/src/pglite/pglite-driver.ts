@@ -10,7 +10,7 @@ import type {
   QueryParams,
   QueryResult,
 } from '../driver.js';
-import { withLease } from '../driver.js';
+import { closeTimeoutOf, withLease } from '../driver.js';
 import { toPersistenceError } from '../driver-errors.js';
 import { PersistenceError, missingPeer } from '../errors.js';
 import { Mutex } from '../mutex.js';
@@ -26,9 +26,6 @@ export interface PgliteDriverOptions {
   /** Further PGlite options of the created database (extensions, debug, …). @default {} */
   pgliteOptions?: PGliteOptions;
 }
-
-/** How long `close()` waits for the current lease by default (ms). */
-const CLOSE_TIMEOUT_MS = 5000;
 
 /** One lease of the database; only one exists at a time. */
 class PgliteConnection implements DriverConnection {
@@ -134,7 +131,7 @@ export class PgliteDriver implements DatabaseDriver {
    * An injected database is left open. Idempotent.
    */
   async close(options: CloseOptions = {}): Promise<void> {
-    const timeoutMs = check.integer('timeoutMs', options.timeoutMs ?? CLOSE_TIMEOUT_MS, 0);
+    const timeoutMs = closeTimeoutOf(options);
     if (!this.closed) {
       this.closed = true;
       this.lock.rejectWaiters(
