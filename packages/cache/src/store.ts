@@ -36,8 +36,9 @@ export interface StoreLock {
  */
 export interface CacheStore {
   /**
-   * @deprecated Ignored: whether a cache keeps references is the cache's choice (the memory cache's
-   * `serialize` option), not the store's. Kept so that stores written for 0.1 still compile.
+   * Ignored, and to be removed in a later release: whether a cache keeps references is the cache's
+   * choice (the memory cache's `serialize` option), not the store's. Kept optional so that stores
+   * written for 0.1 still compile.
    */
   readonly serializes?: boolean;
   /** Present when the store can coordinate loaders across processes. */
