@@ -86,6 +86,7 @@ describe('default persistence (the documented usage, as written)', () => {
       connectionString: databaseUrl,
       searchPath: schema.schema,
       poolSize: 3,
+      healthTimeoutMs: 60_000,
       repositories: { account: (tx) => new AccountRepository(tx) },
     });
     expect(() => configurePersistence({})).toThrow(expect.objectContaining({ code: 'ALREADY_CONFIGURED' }));
@@ -176,7 +177,8 @@ describe('Persistence on a pool it creates', () => {
 
 describe('Persistence with no configuration', () => {
   it('runs on an embedded PGlite database', async () => {
-    const persistence = new Persistence({}, {});
+    // No driver, no connection string: only a health probe patient enough for a busy machine.
+    const persistence = new Persistence({ healthTimeoutMs: 60_000 }, {});
     try {
       const events: string[] = [];
       persistence.on('commit', () => events.push('commit'));

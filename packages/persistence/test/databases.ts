@@ -64,8 +64,19 @@ export async function createSchema(label: string): Promise<{ schema: string; dro
   };
 }
 
+/**
+ * A pg driver on `schema` of the test database. Connect and acquire deadlines are generous: a busy
+ * machine may take seconds to open a connection, and only a test's own short deadlines may expire.
+ */
 export function pgDriver(schema: string, options: PgDriverOptions = {}): Promise<PgDriver> {
-  return createPgDriver({ connectionString: databaseUrl, searchPath: schema, poolSize: 5, ...options });
+  return createPgDriver({
+    connectionString: databaseUrl,
+    searchPath: schema,
+    poolSize: 5,
+    connectTimeoutMs: 30_000,
+    acquireTimeoutMs: 60_000,
+    ...options,
+  });
 }
 
 export interface DriverFixture {

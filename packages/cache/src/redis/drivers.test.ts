@@ -8,12 +8,15 @@ import { RedisCacheService } from './redis-cache.js';
 import { TieredCacheService } from './tiered-cache.js';
 
 const keyPrefix = `${uniqueName('cache_mgr')}:`;
+// Generous connect and command times: a busy machine may take seconds to connect or answer, and
+// these tests are about behaviour, not speed.
+const patient = { connectTimeoutMs: 30_000, commandTimeoutMs: 30_000 };
 
 it('builds redis and tiered caches from configuration on one shared connection it closes', async () => {
   const manager = new CacheManager({
     defaults: { driver: 'redis', keyPrefix, ttl: 60 },
     caches: { sessions: { driver: 'tiered', namespace: 'sess' } },
-    drivers: redisDrivers({ connection: redisUrl }),
+    drivers: redisDrivers({ connection: redisUrl, ...patient }),
   });
   const challenges = manager.getCache('challenges');
   const sessions = manager.getCache('sessions');

@@ -19,6 +19,9 @@ function track<T extends CacheService>(cache: T): { cache: T; errors: CacheEvent
 }
 
 const fastBreaker = { consecutiveFailures: 3, resetTimeout: 50 };
+// Where Redis is up at first, generous connect and command times: a busy machine may take seconds
+// to connect or answer, and these tests are about what happens when it goes away.
+const patient = { connectTimeoutMs: 30_000, commandTimeoutMs: 30_000 };
 
 afterEach(async () => {
   for (const cache of opened.splice(0)) {
@@ -85,7 +88,12 @@ describe('Redis dying mid-test and coming back', () => {
 
   for (const kind of ['redis', 'tiered'] as const) {
     it(`${kind}: misses while Redis is away, keeps the app working, and recovers by itself`, async () => {
-      const options = { connection: { host: '127.0.0.1', port: proxy.port }, keyPrefix, breaker: fastBreaker };
+      const options = {
+        connection: { host: '127.0.0.1', port: proxy.port },
+        keyPrefix,
+        breaker: fastBreaker,
+        ...patient,
+      };
       const { cache, errors } = track(
         kind === 'redis'
           ? new RedisCacheService(`proxy-${kind}`, options)
@@ -120,6 +128,7 @@ describe('connection killed by the server (CLIENT KILL)', () => {
         connection: { ...redisOptions(), connectionName },
         keyPrefix,
         breaker: fastBreaker,
+        ...patient,
       }),
     );
     await cache.set('k', { ok: true });

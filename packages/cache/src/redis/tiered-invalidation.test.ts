@@ -7,8 +7,11 @@ import { TieredCacheService } from './tiered-cache.js';
 
 const keyPrefix = `${uniqueName('cache_l1')}:`;
 const raw = new Redis(redisUrl);
-const a = new TieredCacheService('shared', { connection: redisUrl, keyPrefix });
-const b = new TieredCacheService('shared', { connection: redisUrl, keyPrefix });
+// Generous connect and command times: a busy machine may take seconds to connect or answer, and
+// these tests are about behaviour, not speed.
+const patient = { connectTimeoutMs: 30_000, commandTimeoutMs: 30_000 };
+const a = new TieredCacheService('shared', { connection: redisUrl, keyPrefix, ...patient });
+const b = new TieredCacheService('shared', { connection: redisUrl, keyPrefix, ...patient });
 
 afterAll(async () => {
   await a.clear();
