@@ -1,7 +1,6 @@
-import { InvalidCacheOptionError } from './errors.js';
+import { InvalidCacheOptionError, check } from './errors.js';
 import { InMemoryCacheService, type InMemoryCacheOptions } from './memory-cache.js';
-import type { CacheService } from './types.js';
-import { nonEmptyString } from './validate.js';
+import type { CacheService, CloseOptions } from './types.js';
 
 /** Configuration of one named cache; driver-specific fields are ignored by other drivers. */
 export interface CacheConfig extends InMemoryCacheOptions {
@@ -23,7 +22,7 @@ export interface CacheConfig extends InMemoryCacheOptions {
 /** Creates caches of one kind; `close()` releases what the driver shares between its caches. */
 export interface CacheDriver {
   create(name: string, config: CacheConfig): CacheService;
-  close?(): Promise<void>;
+  close?(options?: CloseOptions): Promise<void>;
 }
 
 export interface CacheManagerOptions {
@@ -63,7 +62,7 @@ export class CacheManager {
 
   /** The cache called `name`, created from its configuration on first use. */
   getCache(name: string): CacheService {
-    nonEmptyString('name', name);
+    check.nonEmptyString('name', name);
     const existing = this.caches.get(name);
     if (existing) return existing;
     if (this.closing) throw new InvalidCacheOptionError('name', name, 'a cache of a manager that is not closed');
@@ -86,15 +85,31 @@ export class CacheManager {
     return [...this.caches.keys()];
   }
 
-  /** Closes every cache, then what the drivers share (connections). Idempotent. */
-  closeAll(): Promise<void> {
-    this.closing ??= (async () => {
-      const caches = [...this.caches.values()];
-      this.caches.clear();
-      await Promise.all(caches.map((cache) => cache.close()));
-      await Promise.all(Object.values(this.drivers).map((driver) => driver.close?.() ?? Promise.resolve()));
-    })();
+  /**
+   * Closes every cache (each waiting at most `timeoutMs` for its running loaders), then what the
+   * drivers share (connections they created). Idempotent.
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs === undefined ? undefined : check.nonNegative('timeoutMs', options.timeoutMs);
+    this.closing ??= this.shutdown(timeoutMs === undefined ? {} : { timeoutMs });
     return this.closing;
+  }
+
+  /** @deprecated Use {@link close}; `closeAll()` is an alias of it. */
+  closeAll(): Promise<void> {
+    return this.close();
+  }
+
+  /** Calls {@link close}: `await using manager = new CacheManager(…)`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async shutdown(options: CloseOptions): Promise<void> {
+    const caches = [...this.caches.values()];
+    this.caches.clear();
+    await Promise.all(caches.map((cache) => cache.close(options)));
+    await Promise.all(Object.values(this.drivers).map((driver) => driver.close?.(options) ?? Promise.resolve()));
   }
 
   private driverFor(name: string, config: CacheConfig): CacheDriver {

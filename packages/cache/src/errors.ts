@@ -1,3 +1,5 @@
+import { InfraError, describeValue, errorFamily, optionChecks, type ErrorFamily, type OptionChecks } from '@infra/core';
+
 /**
  * Error codes raised by @infra/cache. Identify errors by `code` (or with {@link isCacheError}),
  * never by `instanceof`: two copies of this package may be installed.
@@ -25,46 +27,36 @@ export const CacheErrorCodes = {
 
 export type CacheErrorCode = (typeof CacheErrorCodes)[keyof typeof CacheErrorCodes];
 
-const marker = Symbol.for('@infra/cache.error');
-
-interface ErrorInit {
-  cause?: unknown;
-  isRetryable?: boolean;
-}
-
 /** Base class of every error this package throws on its own account. */
-export class CacheError extends Error {
-  readonly code: CacheErrorCode;
-  readonly isRetryable: boolean;
+export class CacheError extends InfraError<CacheErrorCode> {}
 
-  constructor(code: CacheErrorCode, message: string, init: ErrorInit = {}) {
-    super(message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.name = 'CacheError';
-    this.code = code;
-    this.isRetryable = init.isRetryable ?? false;
-  }
-
-  /** True for any error created by any copy of @infra/cache. */
-  static isInstance(error: unknown): error is CacheError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true;
-  }
+/** The class of each code that has one, for the narrowing of {@link isCacheError}. */
+export interface CacheErrorsByCode {
+  INVALID_KEY: InvalidKeyError;
+  INVALID_TTL: InvalidTtlError;
+  UNSERIALIZABLE_VALUE: UnserializableValueError;
+  INVALID_OPTION: InvalidCacheOptionError;
+  CACHE_UNAVAILABLE: CacheUnavailableError;
+  LOADER_TIMEOUT: LoaderTimeoutError;
 }
 
-// The marker lives on the prototype: every subclass carries it, across copies of the package.
-Object.defineProperty(CacheError.prototype, marker, { value: true });
+const family: ErrorFamily<CacheError, CacheErrorsByCode> = errorFamily<CacheError, CacheErrorsByCode>(
+  CacheError,
+  '@infra/cache',
+);
 
-/** True when `error` comes from @infra/cache (any installed copy), optionally with the given code. */
-export function isCacheError<C extends CacheErrorCode>(error: unknown, code?: C): error is CacheError & { code: C } {
-  return CacheError.isInstance(error) && (code === undefined || error.code === code);
-}
+/**
+ * True when `error` comes from @infra/cache (any installed copy), optionally with the given code;
+ * with a code, narrows to that code's class (`UNSERIALIZABLE_VALUE` → {@link UnserializableValueError}).
+ */
+export const isCacheError: ErrorFamily<CacheError, CacheErrorsByCode>['is'] = family.is;
 
-/** Thrown for a key that is not a non-empty string. */
+/** Thrown for a key (or tag) that is not a non-empty string of at most 4096 characters. */
 export class InvalidKeyError extends CacheError {
   readonly key: unknown;
 
   constructor(key: unknown, what = 'key') {
-    super('INVALID_KEY', `Invalid cache ${what}: expected a non-empty string, got ${describe(key)}`);
-    this.name = 'InvalidKeyError';
+    super('INVALID_KEY', `Invalid cache ${what}: expected a non-empty string, got ${describeValue(key)}`);
     this.key = key;
   }
 }
@@ -75,8 +67,7 @@ export class InvalidTtlError extends CacheError {
   readonly value: unknown;
 
   constructor(option: string, value: unknown) {
-    super('INVALID_TTL', `Invalid "${option}": expected a finite number of seconds >= 0, got ${describe(value)}`);
-    this.name = 'InvalidTtlError';
+    super('INVALID_TTL', `Invalid "${option}": expected a finite number of seconds >= 0, got ${describeValue(value)}`);
     this.option = option;
     this.value = value;
   }
@@ -84,12 +75,11 @@ export class InvalidTtlError extends CacheError {
 
 /** Thrown when a value cannot be serialized faithfully; nothing is written. */
 export class UnserializableValueError extends CacheError {
-  /** Path of the offending value inside the cached value (`$` is the value itself). */
+  /** Where the offending value sits: its property name, or `$` for the value itself. */
   readonly path: string;
 
   constructor(path: string, reason: string, cause?: unknown) {
-    super('UNSERIALIZABLE_VALUE', `Cannot cache the value: ${reason} at ${path}`, { cause });
-    this.name = 'UnserializableValueError';
+    super('UNSERIALIZABLE_VALUE', `Cannot cache the value at ${path}: ${reason}`, { cause });
     this.path = path;
   }
 }
@@ -100,8 +90,7 @@ export class InvalidCacheOptionError extends CacheError {
   readonly value: unknown;
 
   constructor(option: string, value: unknown, expected: string) {
-    super('INVALID_OPTION', `Invalid option "${option}": expected ${expected}, got ${describe(value)}`);
-    this.name = 'InvalidCacheOptionError';
+    super('INVALID_OPTION', `Invalid option "${option}": expected ${expected}, got ${describeValue(value)}`);
     this.option = option;
     this.value = value;
   }
@@ -113,7 +102,6 @@ export class CacheUnavailableError extends CacheError {
 
   constructor(cache: string, reason: string, cause?: unknown) {
     super('CACHE_UNAVAILABLE', `Cache "${cache}" is unavailable: ${reason}`, { cause, isRetryable: true });
-    this.name = 'CacheUnavailableError';
     this.cache = cache;
   }
 }
@@ -125,17 +113,17 @@ export class LoaderTimeoutError extends CacheError {
 
   constructor(key: string, timeoutMs: number) {
     super('LOADER_TIMEOUT', `Loader for "${key}" timed out after ${timeoutMs} ms`, { isRetryable: true });
-    this.name = 'LoaderTimeoutError';
     this.key = key;
     this.timeoutMs = timeoutMs;
   }
 }
 
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  if (typeof value === 'bigint') return `${String(value)}n`;
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'symbol') return 'a symbol';
-  return Array.isArray(value) ? 'an array' : `an ${typeof value}`;
+/** The error of a cache used after `close()`. */
+export function cacheClosed(cache: string, what = 'is closed'): CacheError {
+  return new CacheError('CACHE_CLOSED', `Cache "${cache}" ${what}`);
 }
+
+/** Checks of options and arguments, throwing {@link InvalidCacheOptionError}. */
+export const check: OptionChecks = optionChecks(
+  (option, value, expected) => new InvalidCacheOptionError(option, value, expected),
+);

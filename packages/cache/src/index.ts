@@ -5,6 +5,7 @@ export type {
   CacheOptions,
   CacheService,
   CacheStats,
+  CloseOptions,
   GetOrSetDefaults,
   GetOrSetOptions,
   Loader,
@@ -32,4 +33,4 @@ export {
   UnserializableValueError,
   isCacheError,
 } from './errors.js';
-export type { CacheErrorCode } from './errors.js';
+export type { CacheErrorCode, CacheErrorsByCode } from './errors.js';

@@ -37,8 +37,7 @@ describe('getOrSet timeouts and grace', () => {
       });
     expect(await cache.getOrSet('k', slow, { softTimeoutMs: 10, ttl: 60 })).toBe('old');
     finish('new');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(await cache.get('k')).toBe('new');
+    await expect.poll(() => cache.get('k'), { timeout: 20_000 }).toBe('new');
     await cache.close();
   });
 
@@ -65,11 +64,41 @@ describe('getOrSet timeouts and grace', () => {
       signal = context.signal;
       return never();
     });
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await expect.poll(() => signal, { timeout: 20_000 }).toBeDefined();
     await cache.close();
     expect(signal?.aborted).toBe(true);
     expect((signal?.reason as { code?: string }).code).toBe('CACHE_CLOSED');
     void pending.catch(() => undefined);
+  });
+
+  it('close({ timeoutMs }) bounds the wait for loaders instead of closeTimeoutMs', async () => {
+    const cache = new InMemoryCacheService('drain-now', { closeTimeoutMs: 3_600_000 });
+    let signal: AbortSignal | undefined;
+    const pending = cache.getOrSet('k', (context) => {
+      signal = context.signal;
+      return never();
+    });
+    await expect.poll(() => signal, { timeout: 20_000 }).toBeDefined();
+    await cache.close({ timeoutMs: 0 });
+    expect(signal?.aborted).toBe(true);
+    void pending.catch(() => undefined);
+  });
+
+  it('a finished loader lets close() return without waiting for its deadline', async () => {
+    const cache = new InMemoryCacheService('drain-done', { closeTimeoutMs: 3_600_000 });
+    let finish: ((value: string) => void) | undefined;
+    const pending = cache.getOrSet(
+      'k',
+      () =>
+        new Promise<string>((resolve) => {
+          finish = resolve;
+        }),
+    );
+    await expect.poll(() => finish, { timeout: 20_000 }).toBeDefined();
+    const closing = cache.close();
+    finish?.('loaded');
+    await closing;
+    await expect(pending).resolves.toBe('loaded');
   });
 
   it('rejects a loader that is not a function and bad lock options, running nothing', async () => {
@@ -81,6 +110,33 @@ describe('getOrSet timeouts and grace', () => {
   });
 });
 
+describe('getOrSet and close', () => {
+  it('starts no loader once the cache is closing, even for a call that began before', async () => {
+    const { BaseCacheService } = await import('./base-cache.js');
+    const { LruStore } = await import('./memory/lru-store.js');
+    const inner = new LruStore({ maxEntries: 10, maxBytes: 0, sweepIntervalMs: 0, now: Date.now, onEvict: undefined });
+    let answer: (() => void) | undefined;
+    // The read of the key is still on its way when close() is called.
+    const store = Object.assign(Object.create(inner) as typeof inner, {
+      get: (key: string) =>
+        new Promise((resolve) => {
+          answer = () => {
+            resolve(inner.get(key));
+          };
+        }),
+    });
+    const cache = new BaseCacheService('closing', store);
+    let loads = 0;
+    const pending = cache.getOrSet('k', () => ++loads);
+    await expect.poll(() => answer, { timeout: 20_000 }).toBeDefined();
+    const closing = cache.close();
+    answer?.();
+    await expect(pending).rejects.toMatchObject({ code: 'CACHE_CLOSED' });
+    await closing;
+    expect(loads).toBe(0);
+  });
+});
+
 describe('getOrSet single flight', () => {
   it('does not load again for a caller whose read was answered after the load finished', async () => {
     const { BaseCacheService } = await import('./base-cache.js');
@@ -88,7 +144,6 @@ describe('getOrSet single flight', () => {
     const inner = new LruStore({
       maxEntries: 10,
       maxBytes: 0,
-      serializes: true,
       sweepIntervalMs: 0,
       now: Date.now,
       onEvict: undefined,

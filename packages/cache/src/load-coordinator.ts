@@ -1,7 +1,7 @@
-import { CacheError, InvalidCacheOptionError, LoaderTimeoutError, isCacheError } from './errors.js';
+import { InvalidCacheOptionError, LoaderTimeoutError, cacheClosed, check, isCacheError } from './errors.js';
 import type { StoreLock } from './store.js';
 import type { CacheEvents, GetOrSetDefaults, GetOrSetOptions, Loader, LockOptions, SetOptions } from './types.js';
-import { assertTags, nonNegative, positiveInteger, ttlMs } from './validate.js';
+import { assertTags, ttlMs } from './validate.js';
 
 /** A read as `getOrSet` sees it: stale values inside their grace period count. */
 export interface Lookup {
@@ -44,18 +44,18 @@ const noop = (): void => undefined;
  */
 export class LoadCoordinator {
   private readonly flights = new Map<string, Flight>();
+  private closed = false;
   /** Reads in progress per key, shared by the callers that arrive meanwhile. */
   private readonly lookups = new Map<string, Promise<Lookup>>();
   private readonly host: LoadHost;
   private readonly defaults: GetOrSetDefaults;
-  private readonly closeTimeoutMs: number;
+  /** The settings of a call without options: the cache's defaults, resolved and checked once. */
+  private readonly defaultSettings: Settings;
 
-  constructor(host: LoadHost, defaults: GetOrSetDefaults, closeTimeoutMs: number) {
+  constructor(host: LoadHost, defaults: GetOrSetDefaults) {
     this.host = host;
     this.defaults = defaults;
-    this.closeTimeoutMs = closeTimeoutMs;
-    // Fail at construction, not on the first miss, when the defaults are wrong.
-    this.resolve(undefined);
+    this.defaultSettings = this.resolve(undefined);
   }
 
   get running(): number {
@@ -63,12 +63,14 @@ export class LoadCoordinator {
   }
 
   async getOrSet<T>(key: string, loader: Loader<T>, options: GetOrSetOptions | undefined): Promise<T> {
-    if (typeof loader !== 'function') throw new InvalidCacheOptionError('loader', loader, 'a function');
-    const settings = this.resolve(options);
+    check.fn('loader', loader);
+    const settings = options === undefined ? this.defaultSettings : this.resolve(options);
     const running = this.flights.get(key);
     if (running) return this.join(key, running) as Promise<T>;
     const found = await this.lookup(key);
     if (found.state === 'fresh') return found.value as T;
+    // close() may have drained while this caller was reading: no loader may start after it.
+    if (this.closed) throw cacheClosed(this.host.name);
     // Another caller may have started a load while this one was reading.
     const started = this.flights.get(key);
     if (started) {
@@ -97,17 +99,18 @@ export class LoadCoordinator {
     return pending;
   }
 
-  /** Waits up to `closeTimeoutMs` for running loads, then aborts the rest. */
-  async drain(): Promise<void> {
+  /** Waits up to `timeoutMs` for running loads, then aborts the rest. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.closed = true;
     if (this.flights.size === 0) return;
     const all = Promise.allSettled([...this.flights.values()].map((flight) => flight.promise));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.closeTimeoutMs);
+      timer = setTimeout(resolve, timeoutMs);
     });
     await Promise.race([all, deadline]);
     clearTimeout(timer);
-    const reason = new CacheError('CACHE_CLOSED', `Cache "${this.host.name}" closed while loading`);
+    const reason = cacheClosed(this.host.name, 'closed while loading');
     for (const flight of this.flights.values()) flight.controller.abort(reason);
   }
 
@@ -252,8 +255,8 @@ export class LoadCoordinator {
     if (options?.grace !== undefined) set.grace = (ttlMs('grace', options.grace) ?? 0) / 1000;
     if (options?.tags !== undefined) set.tags = assertTags(options.tags) ?? [];
     return {
-      softTimeoutMs: nonNegative('softTimeoutMs', options?.softTimeoutMs ?? defaults.softTimeoutMs ?? 0),
-      hardTimeoutMs: nonNegative('hardTimeoutMs', options?.hardTimeoutMs ?? defaults.hardTimeoutMs ?? 0),
+      softTimeoutMs: check.nonNegative('softTimeoutMs', options?.softTimeoutMs ?? defaults.softTimeoutMs ?? 0),
+      hardTimeoutMs: check.nonNegative('hardTimeoutMs', options?.hardTimeoutMs ?? defaults.hardTimeoutMs ?? 0),
       lock: lockSettings(options?.lock ?? defaults.lock ?? false),
       set,
     };
@@ -267,9 +270,9 @@ function lockSettings(lock: unknown): Required<LockOptions> | undefined {
   }
   const options = (lock === true ? {} : lock) as LockOptions;
   return {
-    ttlMs: positiveInteger('lock.ttlMs', options.ttlMs ?? 10_000),
-    waitMs: nonNegative('lock.waitMs', options.waitMs ?? 5_000),
-    pollMs: positiveInteger('lock.pollMs', options.pollMs ?? 25),
+    ttlMs: check.integer('lock.ttlMs', options.ttlMs ?? 10_000),
+    waitMs: check.nonNegative('lock.waitMs', options.waitMs ?? 5_000),
+    pollMs: check.integer('lock.pollMs', options.pollMs ?? 25),
   };
 }
 

@@ -1,7 +1,7 @@
 import { BaseCacheService } from './base-cache.js';
 import { LruStore } from './memory/lru-store.js';
 import type { CacheOptions, CacheStats } from './types.js';
-import { nonEmptyString, nonNegative, optionalBoolean, positiveInteger } from './validate.js';
+import { check } from './errors.js';
 
 export interface InMemoryCacheOptions extends CacheOptions {
   /** Most entries held; the least recently used entry is evicted beyond it. @default 10_000 */
@@ -33,19 +33,19 @@ export class InMemoryCacheService extends BaseCacheService {
   private readonly lru: LruStore;
 
   constructor(name = 'default', options: InMemoryCacheOptions = {}) {
-    nonEmptyString('name', name);
+    check.nonEmptyString('name', name);
     const lru = new LruStore({
-      maxEntries: positiveInteger('maxEntries', options.maxEntries ?? 10_000),
-      maxBytes: nonNegative('maxBytes', options.maxBytes ?? 64 * 1024 * 1024),
-      sweepIntervalMs: nonNegative('sweepIntervalMs', options.sweepIntervalMs ?? 60_000),
-      serializes: optionalBoolean('serialize', options.serialize, true),
+      maxEntries: check.integer('maxEntries', options.maxEntries ?? 10_000),
+      maxBytes: check.nonNegative('maxBytes', options.maxBytes ?? 64 * 1024 * 1024),
+      sweepIntervalMs: check.nonNegative('sweepIntervalMs', options.sweepIntervalMs ?? 60_000),
       now: options.now ?? Date.now,
       onEvict: undefined,
     });
+    const byReference = !check.boolean('serialize', options.serialize ?? true);
     try {
-      super(name, lru, options);
+      super(name, lru, options, byReference);
     } catch (error) {
-      lru.close();
+      void lru.close();
       throw error;
     }
     this.lru = lru;

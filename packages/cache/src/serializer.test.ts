@@ -11,11 +11,23 @@ describe('jsonSerializer', () => {
   });
 
   it('names where an unserializable value sits', () => {
-    expect(() => jsonSerializer.serialize({ deep: { amount: 10n } })).toThrow(/BigInt.*"amount"/);
+    expect(() => jsonSerializer.serialize({ deep: { amount: 10n } })).toThrow(
+      expect.objectContaining({
+        code: 'UNSERIALIZABLE_VALUE',
+        path: '"amount"',
+        message: 'Cannot cache the value at "amount": 10n has no faithful JSON form',
+      }),
+    );
     expect(() => jsonSerializer.serialize(new Set([1]))).toThrow(/Set/);
     expect(() => jsonSerializer.serialize({ when: new Date(Number.NaN) })).toThrow(/invalid Date/);
     expect(() => jsonSerializer.serialize(Symbol('s'))).toThrow(/symbol/);
     expect(() => jsonSerializer.serialize({ x: Infinity })).toThrow(/Infinity/);
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    expect(() => jsonSerializer.serialize(cycle)).toThrow(
+      expect.objectContaining({ code: 'UNSERIALIZABLE_VALUE', message: expect.stringMatching(/circular/) }),
+    );
+    expect(() => jsonSerializer.serialize(undefined)).toThrow(/"miss"/);
   });
 
   it('stores objects with toJSON as their JSON form', () => {

@@ -6,7 +6,10 @@
 
 /** What a store keeps per key. */
 export interface StoreRecord {
-  /** The serialized value (a string), or the value itself for a store that keeps references. */
+  /**
+   * What the cache made of the value: the serializer's text, or the value itself for a cache that
+   * keeps references (`InMemoryCacheService` with `serialize: false`). The store never looks inside.
+   */
   payload: unknown;
   /** Epoch ms after which the value is stale; `Infinity` when it never goes stale. */
   freshUntil: number;
@@ -27,14 +30,23 @@ export interface StoreLock {
   release(key: string, token: string): Promise<void>;
 }
 
+/**
+ * A store may answer synchronously (the memory store does) or with a promise (Redis): the cache
+ * takes a synchronous answer without an async frame, which is most of the cost of a memory hit.
+ */
 export interface CacheStore {
-  /** True when payloads are strings produced by the serializer; false for by-reference stores. */
-  readonly serializes: boolean;
+  /**
+   * Ignored, and to be removed in a later release: whether a cache keeps references is the cache's
+   * choice (the memory cache's `serialize` option), not the store's. Kept optional so that stores
+   * written for 0.1 still compile.
+   */
+  readonly serializes?: boolean;
   /** Present when the store can coordinate loaders across processes. */
   readonly lock?: StoreLock | undefined;
   /**
    * Returns the record unless it has expired (stale records inside their grace are returned).
-   * `now` is the caller's clock reading, passed so that one read serves the whole lookup.
+   * `now` is the caller's clock reading, passed so that one read serves the whole lookup: on a
+   * virtual machine a second `Date.now()` cost about as much as the rest of a memory hit.
    */
   get(key: string, now?: number): Promise<StoreRecord | undefined> | StoreRecord | undefined;
   getMany(keys: readonly string[]): Promise<(StoreRecord | undefined)[]> | (StoreRecord | undefined)[];
@@ -46,5 +58,6 @@ export interface CacheStore {
   clear(): Promise<void> | void;
   /** Removes every record written with one of `tags`; returns how many were removed. */
   deleteByTags(tags: readonly string[]): Promise<number> | number;
-  close(): Promise<void> | void;
+  /** Releases what the store created (timers, connections); never an injected client. */
+  close(options?: { timeoutMs?: number }): Promise<void> | void;
 }

@@ -82,7 +82,8 @@ export type CacheOperation =
   | 'load'
   | 'lock'
   | 'deserialize'
-  | 'invalidate';
+  | 'invalidate'
+  | 'connection';
 
 /** Why `getOrSet` answered with a stale value. */
 export type StaleReason = 'refreshing' | 'soft-timeout' | 'hard-timeout' | 'loader-error' | 'peer-loading';
@@ -129,6 +130,12 @@ export interface CacheStats {
   breaker?: string;
 }
 
+/** Options of `close()`. */
+export interface CloseOptions {
+  /** Longest wait for work in flight (running loaders) before it is aborted. @default the cache's `closeTimeoutMs` */
+  timeoutMs?: number;
+}
+
 /** Options every cache accepts. */
 export interface CacheOptions {
   /**
@@ -150,11 +157,7 @@ export interface CacheOptions {
   getOrSet?: GetOrSetDefaults;
   /** Milliseconds `close()` waits for running loaders before aborting them. @default 5_000 */
   closeTimeoutMs?: number;
-  /**
-   * Clock in epoch milliseconds, for tests or an exact clock. The default reads `Date.now()` at
-   * most once per millisecond and per 64 calls (a faked `Date.now` is always read directly).
-   * @default a cached `Date.now`
-   */
+  /** Clock in epoch milliseconds, for tests. @default Date.now */
   now?: () => number;
 }
 
@@ -179,6 +182,11 @@ export interface CacheService {
   getOrSet<T>(key: string, loader: Loader<T>, options?: GetOrSetOptions): Promise<T>;
   on<K extends keyof CacheEvents>(event: K, listener: (payload: CacheEvents[K]) => void): () => void;
   stats(): CacheStats;
-  /** Waits for running loaders (up to `closeTimeoutMs`), then releases timers and connections. */
-  close(): Promise<void>;
+  /**
+   * Waits for running loaders (at most `timeoutMs`, by default `closeTimeoutMs`), aborts the rest,
+   * then releases timers and connections. Idempotent.
+   */
+  close(options?: CloseOptions): Promise<void>;
+  /** Calls `close()`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }

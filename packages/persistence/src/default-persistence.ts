@@ -1,3 +1,4 @@
+import type { CloseOptions } from './driver.js';
 import { PersistenceError } from './errors.js';
 import { Persistence } from './persistence.js';
 import type { PersistenceOptions } from './persistence-options.js';
@@ -60,9 +61,9 @@ export async function withTransaction<T>(
   return getPersistence().withTransaction(fn, options);
 }
 
-/** Closes the default persistence and clears it. Idempotent. */
-export async function closePersistence(): Promise<void> {
+/** Closes the default persistence (see `Persistence.close`) and clears it. Idempotent. */
+export async function closePersistence(options?: CloseOptions): Promise<void> {
   const persistence = current;
   current = undefined;
-  await persistence?.close();
+  await persistence?.close(options);
 }

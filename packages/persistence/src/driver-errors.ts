@@ -1,4 +1,4 @@
-import { PersistenceError } from './errors.js';
+import { PersistenceError, isPersistenceError } from './errors.js';
 
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 
@@ -17,7 +17,7 @@ export function sqlStateOf(error: unknown): string | undefined {
  * `cause` and its SQLSTATE as `sqlState`. Errors that already carry a code pass through.
  */
 export function toPersistenceError(error: unknown): PersistenceError {
-  if (PersistenceError.isInstance(error)) return error;
+  if (isPersistenceError(error)) return error;
   const sqlState = sqlStateOf(error);
   const message = error instanceof Error ? error.message : String(error);
   if (sqlState === '40001') {

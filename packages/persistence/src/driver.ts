@@ -1,3 +1,5 @@
+import { check } from './validate.js';
+
 /** Rows of a query and the number of rows it touched. */
 export interface QueryResult<R = Record<string, unknown>> {
   rows: R[];
@@ -24,6 +26,12 @@ export interface DriverConnection extends Queryable {
    * reusing it. Idempotent.
    */
   release(discard?: boolean): void;
+}
+
+/** Options of `close()`. */
+export interface CloseOptions {
+  /** Longest wait for work in flight (open transactions, leased connections) before it is cut off (ms). */
+  timeoutMs?: number;
 }
 
 export interface AcquireOptions {
@@ -67,8 +75,16 @@ export interface DatabaseDriver extends Queryable {
   /** Runs a multi-statement script on a leased connection. */
   execute(script: string): Promise<void>;
   stats(): PoolStats;
-  /** Closes what the driver created (never an injected pool or database). Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Closes what the driver created (never an injected pool or database), waiting at most
+   * `timeoutMs` for leased connections to come back. Idempotent.
+   */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+/** The deadline of a driver's `close(options)`: `timeoutMs`, 5000 ms by default. */
+export function closeTimeoutOf(options: CloseOptions): number {
+  return check.integer('timeoutMs', options.timeoutMs ?? 5000, 0);
 }
 
 /** Runs `use` on a connection leased from `driver`, releasing it however `use` ends. */

@@ -1,3 +1,5 @@
+import { InfraError, describeValue, errorFamily, type ErrorFamily, type InfraErrorOptions } from '@infra/core';
+
 /**
  * Error codes raised by @infra/persistence. Identify errors by `code` (or with
  * {@link isPersistenceError}), never by `instanceof`: two copies of this package may be installed.
@@ -31,48 +33,40 @@ export const ErrorCodes = {
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
-const marker = Symbol.for('@infra/persistence.error');
-
-export interface PersistenceErrorInit {
-  cause?: unknown;
-  isRetryable?: boolean;
+export interface PersistenceErrorInit extends InfraErrorOptions {
   /** Five-character SQLSTATE reported by the server, when the error came from it. */
   sqlState?: string | undefined;
 }
 
 /** Base class of every error this package throws. */
-export class PersistenceError extends Error {
-  readonly code: ErrorCode;
-  readonly isRetryable: boolean;
+export class PersistenceError extends InfraError<ErrorCode> {
   /** SQLSTATE of the server error behind this one (`40001`, `23505`, …), if any. */
   readonly sqlState: string | undefined;
 
   constructor(code: ErrorCode, message: string, init: PersistenceErrorInit = {}) {
-    super(message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.name = 'PersistenceError';
-    this.code = code;
-    this.isRetryable = init.isRetryable ?? false;
+    super(code, message, init);
     this.sqlState = init.sqlState;
   }
-
-  /** True for any error created by any copy of @infra/persistence. */
-  static isInstance(error: unknown): error is PersistenceError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true;
-  }
 }
 
-// The marker lives on the prototype: every subclass carries it, across copies of the package.
-Object.defineProperty(PersistenceError.prototype, marker, { value: true });
-
-/** True when `error` comes from @infra/persistence (any installed copy), optionally with the given code. */
-export function isPersistenceError<C extends ErrorCode>(
-  error: unknown,
-  code?: C,
-): error is PersistenceError & { code: C } {
-  return PersistenceError.isInstance(error) && (code === undefined || error.code === code);
+/** The class of each code that has one, for the narrowing of {@link isPersistenceError}. */
+export interface PersistenceErrorsByCode {
+  INVALID_OPTION: InvalidOptionError;
+  INVALID_ARGUMENT: InvalidOptionError;
 }
 
-/** Thrown when an option is out of range or of the wrong type. */
+const family: ErrorFamily<PersistenceError, PersistenceErrorsByCode> = errorFamily<
+  PersistenceError,
+  PersistenceErrorsByCode
+>(PersistenceError, '@infra/persistence');
+
+/**
+ * True when `error` comes from @infra/persistence (any installed copy), optionally with the given
+ * code; with `INVALID_OPTION` or `INVALID_ARGUMENT`, narrows to {@link InvalidOptionError}.
+ */
+export const isPersistenceError: ErrorFamily<PersistenceError, PersistenceErrorsByCode>['is'] = family.is;
+
+/** Thrown when an option (or, with `INVALID_ARGUMENT`, an argument) is out of range or of the wrong type. */
 export class InvalidOptionError extends PersistenceError {
   readonly option: string;
   readonly value: unknown;
@@ -85,42 +79,24 @@ export class InvalidOptionError extends PersistenceError {
   ) {
     super(
       code,
-      `Invalid ${code === 'INVALID_OPTION' ? 'option' : 'argument'} "${option}": expected ${expected}, got ${describe(value)}`,
+      `Invalid ${code === 'INVALID_OPTION' ? 'option' : 'argument'} "${option}": expected ${expected}, got ${describeValue(value)}`,
     );
-    this.name = 'InvalidOptionError';
     this.option = option;
     this.value = value;
   }
 }
 
-/** Thrown when an optional peer dependency is needed but not installed. */
-export function missingPeer(pkg: string, what: string, cause: unknown): PersistenceError {
-  return new PersistenceError(
-    'MISSING_PEER',
-    `${what} needs the optional peer dependency "${pkg}": install it with \`npm install ${pkg}\``,
-    { cause },
-  );
-}
-
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value == null) {
-    return String(value);
-  }
-  if (typeof value === 'function') return 'a function';
-  return Array.isArray(value) ? 'an array' : `an ${typeof value}`;
+/** The error for an optional peer dependency that is needed but not installed. */
+export function missingPeer(message: string, cause: unknown): PersistenceError {
+  return new PersistenceError('MISSING_PEER', message, { cause });
 }
 
 /** Follows `cause` links (a few levels) looking for a persistence error with one of `codes`. */
 export function findErrorCode(error: unknown, codes: readonly ErrorCode[]): ErrorCode | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current != null; depth++) {
-    if (PersistenceError.isInstance(current) && codes.includes(current.code)) return current.code;
+    if (isPersistenceError(current) && codes.includes(current.code)) return current.code;
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
-}
-
-export function toErrorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,7 @@
 import type { DatabaseDriver, PoolStats } from './driver.js';
-import { PersistenceError, isPersistenceError, toErrorMessage } from './errors.js';
-import { integer, ratio } from './validate.js';
+import { errorMessage } from '@infra/core';
+import { PersistenceError, isPersistenceError } from './errors.js';
+import { check, integer } from './validate.js';
 
 /** One check in the `application/health+json` style (draft-inadarei-api-health-check), for @infra/health. */
 export interface DatabaseHealth {
@@ -34,7 +35,7 @@ export async function checkDatabaseHealth(
   options: DatabaseHealthOptions = {},
 ): Promise<DatabaseHealth> {
   const timeoutMs = integer('timeoutMs', options.timeoutMs ?? 2000, 1);
-  const warnSaturation = ratio('warnSaturation', options.warnSaturation ?? 0.8);
+  const warnSaturation = check.ratio('warnSaturation', options.warnSaturation ?? 0.8);
   const started = performance.now();
   let probeError: unknown;
   try {
@@ -57,7 +58,7 @@ export async function checkDatabaseHealth(
     return {
       ...base,
       status: starved ? 'warn' : 'fail',
-      output: `${starved ? 'Pool exhausted' : 'Database probe failed'}: ${toErrorMessage(probeError)} (${poolText})`,
+      output: `${starved ? 'Pool exhausted' : 'Database probe failed'}: ${errorMessage(probeError)} (${poolText})`,
     };
   }
   const result: DatabaseHealth = { ...base, status: 'pass', observedValue: observed, observedUnit: 'ms' };

@@ -9,6 +9,7 @@ export {
 } from './default-persistence.js';
 export { resolvePersistenceOptions } from './persistence-options.js';
 export type { PersistenceOptions, ResolvedPersistenceOptions } from './persistence-options.js';
+export type { PersistenceEvents } from './persistence.js';
 export { TransactionManager } from './transaction-manager.js';
 export type { TransactionManagerEvents, TransactionManagerOptions } from './transaction-manager.js';
 export { isTransaction } from './transaction.js';
@@ -20,6 +21,7 @@ export { Repository, RepositoryRegistry } from './repository.js';
 export type { RegisteredRepositories, RepositoryFactories, RepositoryFactory, RepositoryTypes } from './repository.js';
 export type {
   AcquireOptions,
+  CloseOptions,
   DatabaseDriver,
   DriverCapabilities,
   DriverConnection,
@@ -38,4 +40,4 @@ export type { Migration } from './migrations/migration.js';
 export { addToOutbox, fetchOutboxBatch, markOutboxFailed, markOutboxSent, outboxMigration } from './outbox.js';
 export type { AddToOutboxOptions, FetchOutboxOptions, OutboxMessage, OutboxTableOptions } from './outbox.js';
 export { ErrorCodes, InvalidOptionError, PersistenceError, isPersistenceError } from './errors.js';
-export type { ErrorCode, PersistenceErrorInit } from './errors.js';
+export type { ErrorCode, PersistenceErrorInit, PersistenceErrorsByCode } from './errors.js';

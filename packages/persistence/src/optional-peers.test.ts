@@ -1,12 +1,25 @@
-import { describe, expect, it, vi } from 'vitest';
+import { register } from 'node:module';
+import { describe, expect, it } from 'vitest';
 
-// Both peers fail to load here, as they would when not installed.
-vi.mock('pg', () => {
-  throw new Error('Cannot find package "pg"');
-});
-vi.mock('@electric-sql/pglite', () => {
-  throw new Error('Cannot find package "@electric-sql/pglite"');
-});
+// The optional peers are not installed here: Node's resolver refuses them as it would if they were
+// absent (a vi.mock factory cannot: vitest wraps its error). Each test file runs in a process of
+// its own, so no other test sees the hook.
+const hook = `
+const peers = [
+  ['pg', /^pg$|\\/node_modules\\/pg\\//],
+  ['@electric-sql/pglite', /^@electric-sql\\/pglite$|\\/node_modules\\/@electric-sql\\/pglite\\//],
+];
+export async function resolve(specifier, context, next) {
+  for (const [name, pattern] of peers) {
+    if (pattern.test(specifier)) {
+      const error = new Error("Cannot find package '" + name + "' imported from " + context.parentURL);
+      error.code = 'ERR_MODULE_NOT_FOUND';
+      throw error;
+    }
+  }
+  return next(specifier, context);
+}`;
+register(`data:text/javascript,${encodeURIComponent(hook)}`);
 
 describe('optional peers', () => {
   it('are not loaded by importing any entry point', async () => {

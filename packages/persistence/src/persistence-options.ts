@@ -2,7 +2,7 @@ import type { DatabaseDriver } from './driver.js';
 import { InvalidOptionError } from './errors.js';
 import type { RepositoryFactories } from './repository.js';
 import { isolationLevels, type IsolationLevel } from './transaction-options.js';
-import { integer, nonEmptyString, oneOf, plainObject, ratio } from './validate.js';
+import { check, integer, nonEmptyString, plainObject } from './validate.js';
 
 /** Everything a {@link import('./persistence.js').Persistence} can be configured with. */
 export interface PersistenceOptions<R extends object = Record<string, unknown>> {
@@ -115,14 +115,14 @@ export function resolvePersistenceOptions<R extends object>(
     statementTimeoutMs: integer('statementTimeoutMs', options.statementTimeoutMs ?? 0),
     idleInTransactionTimeoutMs: integer('idleInTransactionTimeoutMs', options.idleInTransactionTimeoutMs ?? 60_000),
     searchPath: options.searchPath === undefined ? undefined : nonEmptyString('searchPath', options.searchPath),
-    isolationLevel: oneOf('isolationLevel', options.isolationLevel ?? 'read committed', isolationLevels),
+    isolationLevel: check.oneOf('isolationLevel', options.isolationLevel ?? 'read committed', isolationLevels),
     retries: integer('retries', options.retries ?? 3),
     retryInitialDelayMs,
     retryMaxDelayMs,
     unitOfWorkTimeoutMs: integer('unitOfWorkTimeoutMs', options.unitOfWorkTimeoutMs ?? 60_000),
     closeTimeoutMs: integer('closeTimeoutMs', options.closeTimeoutMs ?? 5000),
     healthTimeoutMs: integer('healthTimeoutMs', options.healthTimeoutMs ?? 2000, 1),
-    healthWarnSaturation: ratio('healthWarnSaturation', options.healthWarnSaturation ?? 0.8),
+    healthWarnSaturation: check.ratio('healthWarnSaturation', options.healthWarnSaturation ?? 0.8),
   };
 }
 

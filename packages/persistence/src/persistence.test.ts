@@ -1,7 +1,7 @@
-import { databaseUrl } from '@infra/test-utils';
+import { databaseUrl, eventually } from '@infra/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountRepository, accountsSchema } from '../test/accounts.js';
-import { createSchema } from '../test/databases.js';
+import { admin, createSchema } from '../test/databases.js';
 import {
   closePersistence,
   configurePersistence,
@@ -64,7 +64,7 @@ describe('resolvePersistenceOptions', () => {
   });
 });
 
-describe('default persistence (the seed, as written)', () => {
+describe('default persistence (the documented usage, as written)', () => {
   let schema: Awaited<ReturnType<typeof createSchema>>;
 
   beforeAll(async () => {
@@ -81,18 +81,19 @@ describe('default persistence (the seed, as written)', () => {
     expect(() => getPersistence()).toThrow(expect.objectContaining({ code: 'NOT_CONFIGURED' }));
   });
 
-  it('runs the seed transfer through createUnitOfWork() with no argument', async () => {
+  it('runs the documented transfer through createUnitOfWork() with no argument', async () => {
     const persistence = configurePersistence({
       connectionString: databaseUrl,
       searchPath: schema.schema,
       poolSize: 3,
+      healthTimeoutMs: 60_000,
       repositories: { account: (tx) => new AccountRepository(tx) },
     });
     expect(() => configurePersistence({})).toThrow(expect.objectContaining({ code: 'ALREADY_CONFIGURED' }));
     await persistence.query(accountsSchema.replace(';', ''));
     await persistence.query('INSERT INTO accounts VALUES (1, 100), (2, 100)');
 
-    // The seed is JavaScript: the default persistence's repositories are untyped, as there.
+    // The documented usage is JavaScript: the default persistence's repositories are untyped, as there.
     /* eslint-disable @typescript-eslint/no-unsafe-call, @typescript-eslint/restrict-plus-operands */
     async function transferFunds(fromAccountId: number, toAccountId: number, amount: number) {
       const unitOfWork = await createUnitOfWork();
@@ -136,9 +137,48 @@ describe('default persistence (the seed, as written)', () => {
   });
 });
 
+describe('Persistence on a pool it creates', () => {
+  let schema: Awaited<ReturnType<typeof createSchema>>;
+
+  beforeAll(async () => {
+    schema = await createSchema('persistence_pool');
+  });
+
+  afterAll(async () => {
+    await schema.drop();
+  });
+
+  it('reports a pooled connection that fails while idle on its error event, and carries on', async () => {
+    await using persistence = new Persistence({ connectionString: databaseUrl, searchPath: schema.schema }, {});
+    const errors: unknown[] = [];
+    persistence.on('error', ({ error }) => errors.push(error));
+    const { rows } = await persistence.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    // The connection went back to the pool, idle; the server ends its session.
+    await admin('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+    await eventually(() => errors.length > 0, 30_000);
+    expect(errors[0]).toMatchObject({ code: '57P01' });
+    expect((await persistence.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  });
+
+  it('closes with close({ timeoutMs }) or await using, then refuses work', async () => {
+    let closed: Persistence | undefined;
+    {
+      await using persistence = new Persistence({ connectionString: databaseUrl, searchPath: schema.schema }, {});
+      await persistence.query('SELECT 1');
+      closed = persistence;
+    }
+    await expect(closed.start()).rejects.toMatchObject({ code: 'CLOSED' });
+    const other = new Persistence({ connectionString: databaseUrl, searchPath: schema.schema }, {});
+    await expect(other.close({ timeoutMs: -1 })).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'timeoutMs' });
+    await other.close({ timeoutMs: 1000 });
+    await other.close();
+  });
+});
+
 describe('Persistence with no configuration', () => {
   it('runs on an embedded PGlite database', async () => {
-    const persistence = new Persistence({}, {});
+    // No driver, no connection string: only a health probe patient enough for a busy machine.
+    const persistence = new Persistence({ healthTimeoutMs: 60_000 }, {});
     try {
       const events: string[] = [];
       persistence.on('commit', () => events.push('commit'));

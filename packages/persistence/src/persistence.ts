@@ -1,4 +1,5 @@
-import type { DatabaseDriver, QueryParams, QueryResult, Queryable } from './driver.js';
+import { EventHub, errorMessage } from '@infra/core';
+import type { CloseOptions, DatabaseDriver, QueryParams, QueryResult, Queryable } from './driver.js';
 import { PersistenceError } from './errors.js';
 import { checkDatabaseHealth, type DatabaseHealth } from './health-check.js';
 import { migrate, type MigrateOptions, type MigrationResult } from './migrations/migrate.js';
@@ -12,6 +13,16 @@ import { TransactionManager, type TransactionManagerEvents } from './transaction
 import type { TransactionOptions } from './transaction-options.js';
 import type { Transaction } from './transaction.js';
 import { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js';
+import { check } from './validate.js';
+
+/** The events of a {@link Persistence}: its transactions', and the failures of the driver it created. */
+export interface PersistenceEvents extends TransactionManagerEvents {
+  /**
+   * A connection of the pool the persistence created failed while idle (it is dropped from the
+   * pool; the next transaction gets a new one). Without a listener it becomes a process warning.
+   */
+  error: { error: unknown };
+}
 
 type AnyListener = (payload: TransactionManagerEvents[keyof TransactionManagerEvents]) => void;
 type Subscription = [keyof TransactionManagerEvents, AnyListener, (() => void) | undefined];
@@ -29,6 +40,7 @@ export class Persistence<R extends object = RegisteredRepositories> {
   private closing: Promise<void> | undefined;
   private ownedDriver: DatabaseDriver | undefined;
   private readonly subscriptions: Subscription[] = [];
+  private readonly failures = new EventHub<Pick<PersistenceEvents, 'error'>>();
 
   constructor(options: PersistenceOptions<R> = {}, env: Record<string, string | undefined> = process.env) {
     this.options = resolvePersistenceOptions(options, env);
@@ -65,12 +77,14 @@ export class Persistence<R extends object = RegisteredRepositories> {
     return (await this.start()).query<T>(sql, params);
   }
 
-  on<K extends keyof TransactionManagerEvents>(
-    event: K,
-    listener: (payload: TransactionManagerEvents[K]) => void,
-  ): () => void {
+  on<K extends keyof PersistenceEvents>(event: K, listener: (payload: PersistenceEvents[K]) => void): () => void {
+    if (event === 'error') return this.failures.on('error', listener as (payload: PersistenceEvents['error']) => void);
+    return this.onTransactions(event, listener as AnyListener);
+  }
+
+  private onTransactions(event: keyof TransactionManagerEvents, listener: AnyListener): () => void {
     if (this.manager) return this.manager.on(event, listener);
-    const subscription: Subscription = [event, listener as AnyListener, undefined];
+    const subscription: Subscription = [event, listener, undefined];
     this.subscriptions.push(subscription);
     return () => {
       const index = this.subscriptions.indexOf(subscription);
@@ -122,16 +136,24 @@ export class Persistence<R extends object = RegisteredRepositories> {
     return migrate((await this.start()).driver, options);
   }
 
-  /** Waits for open transactions (up to `closeTimeoutMs`), rolls back the rest, closes what it created. Idempotent. */
-  close(): Promise<void> {
-    this.closing ??= this.shutdown();
-    return this.closing;
+  /**
+   * Waits for open transactions (at most `timeoutMs`, by default `closeTimeoutMs`), rolls back the
+   * rest, then closes the driver it created (never an injected one). Idempotent.
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    const timeoutMs = check.integer('timeoutMs', options.timeoutMs ?? this.options.closeTimeoutMs, 0);
+    this.closing ??= this.shutdown(timeoutMs);
+    await this.closing;
   }
 
-  private async shutdown(): Promise<void> {
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async shutdown(timeoutMs: number): Promise<void> {
     const manager = await this.starting?.catch(() => undefined);
-    if (manager) await manager.close(this.options.closeTimeoutMs);
-    await this.ownedDriver?.close();
+    if (manager) await manager.close({ timeoutMs });
+    await this.ownedDriver?.close({ timeoutMs });
   }
 
   private async connect(): Promise<TransactionManager> {
@@ -155,7 +177,7 @@ export class Persistence<R extends object = RegisteredRepositories> {
     if (o.driver) return o.driver;
     if (o.driverKind === 'pg') {
       const { createPgDriver } = await import('./pg/pg-driver.js');
-      this.ownedDriver = await createPgDriver({
+      const driver = await createPgDriver({
         connectionString: o.connectionString,
         poolSize: o.poolSize,
         connectTimeoutMs: o.connectTimeoutMs,
@@ -165,6 +187,10 @@ export class Persistence<R extends object = RegisteredRepositories> {
         idleInTransactionTimeoutMs: o.idleInTransactionTimeoutMs,
         ...(o.searchPath === undefined ? {} : { searchPath: o.searchPath }),
       });
+      driver.on('error', ({ error }) => {
+        this.reportFailure(error);
+      });
+      this.ownedDriver = driver;
     } else {
       const { createPgliteDriver } = await import('./pglite/pglite-driver.js');
       this.ownedDriver = await createPgliteDriver({
@@ -173,5 +199,14 @@ export class Persistence<R extends object = RegisteredRepositories> {
       });
     }
     return this.ownedDriver;
+  }
+
+  private reportFailure(error: unknown): void {
+    if (this.failures.has('error')) this.failures.emit('error', { error });
+    else {
+      process.emitWarning(`An idle database connection failed: ${errorMessage(error)}`, {
+        code: 'INFRA_PERSISTENCE_CONNECTION',
+      });
+    }
   }
 }

@@ -24,7 +24,7 @@ describe('transactions on real Postgres under failure', () => {
   beforeAll(async () => {
     schema = await createSchema('pg_failures');
     driver = await pgDriver(schema.schema, { poolSize: 4 });
-    manager = new TransactionManager(driver, { retryInitialDelayMs: 5, retryMaxDelayMs: 50, acquireTimeoutMs: 5000 });
+    manager = new TransactionManager(driver, { retryInitialDelayMs: 5, retryMaxDelayMs: 50, acquireTimeoutMs: 60_000 });
     await driver.execute(
       'CREATE TABLE counters (id int PRIMARY KEY, value int NOT NULL); INSERT INTO counters VALUES (1, 0), (2, 0);',
     );
@@ -82,21 +82,24 @@ describe('transactions on real Postgres under failure', () => {
 
   it('fails fast with ACQUIRE_TIMEOUT when the pool is exhausted, then recovers', async () => {
     const small = await pgDriver(schema.schema, { poolSize: 2 });
+    // The holders may wait as long as a busy machine needs to open their connections; only the
+    // caller that finds the pool full has the short deadline.
+    const patient = new TransactionManager(small, { acquireTimeoutMs: 60_000 });
     const tight = new TransactionManager(small, { acquireTimeoutMs: 200 });
     let finish!: () => void;
     const gate = new Promise<void>((resolve) => (finish = resolve));
-    const holders = [1, 2].map(() => tight.withTransaction(() => gate));
-    await expect.poll(() => small.stats().inUse).toBe(2);
+    const holders = [1, 2].map(() => patient.withTransaction(() => gate));
+    await expect.poll(() => small.stats().inUse, { timeout: 30_000 }).toBe(2);
     const error = await tight.withTransaction(async () => 'never runs').catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'ACQUIRE_TIMEOUT', isRetryable: true });
     expect((error as Error).message).toContain('2/2 in use');
     finish();
     await Promise.all(holders);
-    await expect(tight.withTransaction(async (tx) => (await tx.query('SELECT 1 AS one')).rows)).resolves.toEqual([
+    await expect(patient.withTransaction(async (tx) => (await tx.query('SELECT 1 AS one')).rows)).resolves.toEqual([
       { one: 1 },
     ]);
     expect(small.leasedConnections).toBe(0);
-    await tight.close();
+    await Promise.all([tight.close(), patient.close()]);
     await small.close();
   });
 

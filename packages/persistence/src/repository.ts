@@ -1,7 +1,7 @@
 import type { QueryParams, Queryable } from './driver.js';
 import { InvalidOptionError, PersistenceError } from './errors.js';
 import type { Transaction } from './transaction.js';
-import { fn as requireFn, nonEmptyString } from './validate.js';
+import { checkArgument, nonEmptyString } from './validate.js';
 
 /** Builds a repository whose SQL runs on `db` (a unit of work's transaction, or any transaction). */
 export type RepositoryFactory<T> = (db: Transaction) => T;
@@ -70,7 +70,7 @@ export class RepositoryRegistry<R extends object = RegisteredRepositories> {
   /** Registers a factory under `name`; registering a name twice is an error. */
   register<K extends keyof R & string>(name: K, factory: RepositoryFactory<R[K]>): this {
     nonEmptyString('name', name, 'INVALID_ARGUMENT');
-    requireFn(`repositories.${name}`, factory, 'INVALID_ARGUMENT');
+    checkArgument.fn(`repositories.${name}`, factory);
     if (this.factories.has(name)) {
       throw new InvalidOptionError('name', name, 'a repository name not registered yet', 'INVALID_ARGUMENT');
     }

@@ -25,7 +25,7 @@ describe.each(driverFixtures('tx_manager'))('TransactionManager on $name', (fixt
 
   beforeAll(async () => {
     driver = await fixture.create();
-    manager = new TransactionManager(driver, { retryInitialDelayMs: 1, retryMaxDelayMs: 5, acquireTimeoutMs: 5000 });
+    manager = new TransactionManager(driver, { retryInitialDelayMs: 1, retryMaxDelayMs: 5, acquireTimeoutMs: 60_000 });
   });
 
   afterAll(async () => {

@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { EventHub } from '@infra/core';
+import { EventHub, errorMessage } from '@infra/core';
 import { RetryPolicy } from '@infra/resilience';
-import type { DatabaseDriver, QueryParams, QueryResult, Queryable } from './driver.js';
-import { PersistenceError, findErrorCode, toErrorMessage } from './errors.js';
+import type { CloseOptions, DatabaseDriver, QueryParams, QueryResult, Queryable } from './driver.js';
+import { PersistenceError, findErrorCode } from './errors.js';
 import {
   beginStatement,
   checkNestedOptions,
@@ -19,7 +19,7 @@ import {
   type TransactionHook,
   type TransactionHost,
 } from './transaction.js';
-import { fn as requireFn, integer, oneOf } from './validate.js';
+import { check, checkArgument, integer } from './validate.js';
 
 export interface TransactionManagerOptions {
   /** Isolation level of transactions that do not ask for one. @default 'read committed' */
@@ -63,14 +63,14 @@ export class TransactionManager implements TransactionHost {
   private readonly retryPolicy: RetryPolicy;
   private readonly open = new Set<TransactionScope>();
   private drained: (() => void) | undefined;
-  private closing = false;
+  private closing: Promise<void> | undefined;
 
   constructor(driver: DatabaseDriver, options: TransactionManagerOptions = {}) {
     if (typeof driver !== 'object' || typeof (driver as Partial<DatabaseDriver>).acquire !== 'function') {
       throw new PersistenceError('INVALID_ARGUMENT', `TransactionManager needs a DatabaseDriver, got ${typeof driver}`);
     }
     this.driver = driver;
-    this.isolationLevel = oneOf('isolationLevel', options.isolationLevel ?? 'read committed', isolationLevels);
+    this.isolationLevel = check.oneOf('isolationLevel', options.isolationLevel ?? 'read committed', isolationLevels);
     this.retries = integer('retries', options.retries ?? 3, 0);
     this.retryInitialDelayMs = integer('retryInitialDelayMs', options.retryInitialDelayMs ?? 20);
     this.retryMaxDelayMs = integer('retryMaxDelayMs', options.retryMaxDelayMs ?? 1000);
@@ -102,7 +102,7 @@ export class TransactionManager implements TransactionHost {
    * another transaction (ambient or `options.parent`) it runs in a savepoint instead.
    */
   async withTransaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    requireFn('fn', fn, 'INVALID_ARGUMENT');
+    checkArgument.fn('fn', fn);
     validateTransactionOptions(options);
     const parent = options.parent ?? this.current();
     if (parent) {
@@ -177,7 +177,7 @@ export class TransactionManager implements TransactionHost {
       } catch (error) {
         if (this.events.has('hookError')) this.events.emit('hookError', { id: scope.id, hook: kind, error });
         else
-          process.emitWarning(`${kind} hook of ${scope.id} threw: ${toErrorMessage(error)}`, {
+          process.emitWarning(`${kind} hook of ${scope.id} threw: ${errorMessage(error)}`, {
             code: 'INFRA_PERSISTENCE_HOOK',
           });
       }
@@ -206,11 +206,20 @@ export class TransactionManager implements TransactionHost {
   }
 
   /**
-   * Refuses new transactions, waits up to `timeoutMs` for open ones to finish, then rolls back
-   * whatever is still open. Does not close the driver. Idempotent.
+   * Refuses new transactions, waits up to `timeoutMs` (default 5000) for open ones to finish, then
+   * rolls back whatever is still open. Does not close the driver. Idempotent.
    */
-  async close(timeoutMs = 5000): Promise<void> {
-    this.closing = true;
+  async close(options: CloseOptions = {}): Promise<void> {
+    const timeoutMs = check.integer('timeoutMs', options.timeoutMs ?? 5000, 0);
+    this.closing ??= this.drain(timeoutMs);
+    await this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async drain(timeoutMs: number): Promise<void> {
     if (this.open.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutMs);

@@ -1,6 +1,6 @@
 import { InvalidOptionError } from './errors.js';
 import type { Transaction } from './transaction.js';
-import { integer, oneOf, optionalBoolean, optionalInteger, plainObject } from './validate.js';
+import { check, plainObject } from './validate.js';
 
 export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
 
@@ -46,11 +46,11 @@ export interface ResolvedTransactionOptions {
 
 export function validateTransactionOptions(options: unknown): TransactionOptions {
   const value = plainObject('options', options, 'INVALID_ARGUMENT') as TransactionOptions;
-  if (value.isolationLevel !== undefined) oneOf('isolationLevel', value.isolationLevel, isolationLevels);
-  optionalBoolean('readOnly', value.readOnly);
-  optionalBoolean('deferrable', value.deferrable);
-  optionalInteger('statementTimeoutMs', value.statementTimeoutMs);
-  if (value.retries !== undefined) integer('retries', value.retries, 0);
+  if (value.isolationLevel !== undefined) check.oneOf('isolationLevel', value.isolationLevel, isolationLevels);
+  if (value.readOnly !== undefined) check.boolean('readOnly', value.readOnly);
+  if (value.deferrable !== undefined) check.boolean('deferrable', value.deferrable);
+  if (value.statementTimeoutMs !== undefined) check.integer('statementTimeoutMs', value.statementTimeoutMs, 0);
+  if (value.retries !== undefined) check.integer('retries', value.retries, 0);
   return value;
 }
 

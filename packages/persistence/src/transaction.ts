@@ -2,7 +2,7 @@ import type { DriverConnection, QueryParams, QueryResult, Queryable } from './dr
 import { PersistenceError, isPersistenceError } from './errors.js';
 import { Mutex } from './mutex.js';
 import type { IsolationLevel, ResolvedTransactionOptions } from './transaction-options.js';
-import { fn as requireFn } from './validate.js';
+import { checkArgument } from './validate.js';
 
 /**
  * `committed`: committed (for a savepoint: released into its parent); `unknown`: the connection
@@ -118,13 +118,13 @@ export class TransactionScope implements Transaction {
   }
 
   afterCommit(hook: TransactionHook): void {
-    requireFn('hook', hook, 'INVALID_ARGUMENT');
+    checkArgument.fn('hook', hook);
     this.assertActive();
     this.commitHooks.push(hook);
   }
 
   afterRollback(hook: TransactionHook): void {
-    requireFn('hook', hook, 'INVALID_ARGUMENT');
+    checkArgument.fn('hook', hook);
     this.assertActive();
     this.rollbackHooks.push(hook);
   }

@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { eventually } from '@infra/test-utils';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AccountRepository, accountsSchema } from '../test/accounts.js';
 import { driverFixtures } from '../test/databases.js';
 import type { DatabaseDriver } from './driver.js';
@@ -11,11 +11,14 @@ import type { TransactionManagerEvents } from './transaction-manager.js';
 
 type Repos = { account: AccountRepository };
 
+/** How long an eventual condition may take: generous, so that a loaded machine never fails a test. */
+const DEADLINE_MS = 30_000;
+
 describe.each(driverFixtures('uow'))('UnitOfWork on $name', (fixture) => {
   let driver: DatabaseDriver;
   let persistence: Persistence<Repos>;
 
-  // The seed's service function, unchanged but for types.
+  // The service function of the documented usage, unchanged but for types.
   async function transferFunds(fromAccountId: number, toAccountId: number, amount: number) {
     // Create unit of work
     const unitOfWork = await persistence.createUnitOfWork();
@@ -62,6 +65,8 @@ describe.each(driverFixtures('uow'))('UnitOfWork on $name', (fixture) => {
     await driver.execute(accountsSchema);
     persistence = new Persistence<Repos>({
       driver,
+      // 50 concurrent transfers queue for 5 connections (PGlite: one): far longer than they take.
+      acquireTimeoutMs: 300_000,
       retryInitialDelayMs: 1,
       retryMaxDelayMs: 10,
       repositories: { account: (tx) => new AccountRepository(tx) },
@@ -79,13 +84,13 @@ describe.each(driverFixtures('uow'))('UnitOfWork on $name', (fixture) => {
     await driver.query('INSERT INTO accounts SELECT g, $1 FROM generate_series(1, $2::int) AS g', [balance, count]);
   }
 
-  it('runs the seed transfer and commits it', async () => {
+  it('runs the documented transfer and commits it', async () => {
     await resetAccounts(2, 100);
     await expect(transferFunds(1, 2, 30)).resolves.toEqual({ success: true });
     expect(await balances()).toEqual({ 1: 70, 2: 130 });
   });
 
-  it('rolls the seed transfer back when a statement fails', async () => {
+  it('rolls the documented transfer back when a statement fails', async () => {
     await resetAccounts(2, 100);
     // The CHECK constraint refuses a negative balance on the first save.
     await expect(transferFunds(1, 2, 500)).rejects.toMatchObject({ code: 'QUERY_FAILED', sqlState: '23514' });
@@ -167,10 +172,17 @@ describe.each(driverFixtures('uow'))('UnitOfWork on $name', (fixture) => {
     await resetAccounts(2, 100);
     const abandoned: TransactionManagerEvents['abandoned'][] = [];
     const off = persistence.on('abandoned', (event) => abandoned.push(event));
+    // The deadline's timer is faked: it fires after the write however slow the machine, when told.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const unitOfWork = await persistence.createUnitOfWork({ timeoutMs: 100 });
-    await unitOfWork.begin();
-    await unitOfWork.getRepository('account').save({ id: 1, balance: 0 });
-    await eventually(() => abandoned.length === 1);
+    try {
+      await unitOfWork.begin();
+      await unitOfWork.getRepository('account').save({ id: 1, balance: 0 });
+      vi.advanceTimersByTime(100);
+    } finally {
+      vi.useRealTimers();
+    }
+    await eventually(() => abandoned.length === 1, DEADLINE_MS);
     off();
     expect(abandoned[0]!.reason).toMatch(/still open after 100 ms/);
     expect(driver.stats().inUse).toBe(0);
@@ -195,16 +207,16 @@ describe.each(driverFixtures('uow'))('UnitOfWork on $name', (fixture) => {
         await new Promise((resolve) => setImmediate(resolve));
         return abandoned.length === 1;
       },
-      20_000,
+      DEADLINE_MS,
       50,
     );
     off();
     expect(abandoned[0]!.reason).toMatch(/garbage-collected/);
-    await eventually(() => driver.stats().inUse === 0);
+    await eventually(() => driver.stats().inUse === 0, DEADLINE_MS);
     expect((await balances())[2]).not.toBe(1);
   });
 
-  it('nests in the test helper: the seed transfer runs as a savepoint and nothing stays behind', async () => {
+  it('nests in the test helper: the documented transfer runs as a savepoint and nothing stays behind', async () => {
     await resetAccounts(2, 100);
     await withRollback(persistence, async (tx) => {
       await transferFunds(1, 2, 10);

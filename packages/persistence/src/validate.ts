@@ -1,55 +1,36 @@
+import { optionChecks, type OptionChecks } from '@infra/core';
 import { InvalidOptionError } from './errors.js';
 
-/** Integer >= min (milliseconds, counts). */
+/** Checks of options, throwing {@link InvalidOptionError} with `INVALID_OPTION`. */
+export const check: OptionChecks = optionChecks(
+  (option, value, expected) => new InvalidOptionError(option, value, expected),
+);
+
+/** Checks of arguments, throwing {@link InvalidOptionError} with `INVALID_ARGUMENT`. */
+export const checkArgument: OptionChecks = optionChecks(
+  (option, value, expected) => new InvalidOptionError(option, value, expected, 'INVALID_ARGUMENT'),
+);
+
+type Code = 'INVALID_ARGUMENT' | undefined;
+
+const checksFor = (code: Code): OptionChecks => (code === 'INVALID_ARGUMENT' ? checkArgument : check);
+
+/** An integer >= `min` (0 by default: milliseconds, counts, where 0 often means "off"). */
 export function integer(option: string, value: unknown, min = 0): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new InvalidOptionError(option, value, `an integer >= ${min}`);
-  }
-  return value;
+  return check.integer(option, value, min);
 }
 
-export function optionalInteger(option: string, value: unknown, min = 0): number | undefined {
-  return value === undefined ? undefined : integer(option, value, min);
-}
-
-/** Number in the interval (0, 1]. */
-export function ratio(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 1) {
-    throw new InvalidOptionError(option, value, 'a number in (0, 1]');
-  }
-  return value;
-}
-
-export function optionalBoolean(option: string, value: unknown): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw new InvalidOptionError(option, value, 'a boolean');
-  return value;
-}
-
-export function nonEmptyString(option: string, value: unknown, code?: 'INVALID_ARGUMENT'): string {
+/** A string with something other than whitespace in it. */
+export function nonEmptyString(option: string, value: unknown, code?: Code): string {
   if (typeof value !== 'string' || value.trim().length === 0) {
     throw new InvalidOptionError(option, value, 'a non-empty string', code);
   }
   return value;
 }
 
-export function oneOf<T extends string>(option: string, value: unknown, allowed: readonly T[]): T {
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new InvalidOptionError(option, value, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`);
-  }
-  return value as T;
-}
-
-export function fn<F>(option: string, value: F, code?: 'INVALID_ARGUMENT'): F {
-  if (typeof value !== 'function') throw new InvalidOptionError(option, value, 'a function', code);
-  return value;
-}
-
-export function plainObject(option: string, value: unknown, code?: 'INVALID_ARGUMENT'): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidOptionError(option, value, 'an object', code);
-  }
-  return value as Record<string, unknown>;
+/** An object that is neither null nor an array. */
+export function plainObject(option: string, value: unknown, code?: Code): Record<string, unknown> {
+  return checksFor(code).plainObject(option, value);
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;

@@ -5,7 +5,7 @@ export interface Account {
   balance: number;
 }
 
-/** The application's repository from the seed: plain SQL, locking the row it reads for update. */
+/** The application's repository of the documented usage: plain SQL, locking the row it reads for update. */
 export class AccountRepository extends Repository {
   async findById(id: number): Promise<Account | null> {
     return this.maybeOne<Account>('SELECT id, balance FROM accounts WHERE id = $1 FOR UPDATE', [id]);

@@ -20,7 +20,8 @@ export interface ContractDriver {
   query(sql: string, params?: readonly unknown[]): Promise<ContractQueryResult>;
   execute(script: string): Promise<void>;
   stats(): { max: number; total: number; idle: number; inUse: number; waiting: number };
-  close(): Promise<void>;
+  close(options?: { timeoutMs?: number }): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 export interface DatabaseDriverContractOptions {
@@ -141,14 +142,15 @@ export function databaseDriverContract(options: DatabaseDriverContractOptions): 
         secondGranted = true;
         return lease;
       });
-      await new Promise((resolve) => setTimeout(resolve, 50));
       if (driver.capabilities.concurrentConnections) {
-        expect(secondGranted).toBe(true);
+        // Granted while the first lease is still held.
+        await expect.poll(() => secondGranted, { timeout: 20_000 }).toBe(true);
         expect(driver.stats().inUse).toBeGreaterThanOrEqual(2);
         first.release();
       } else {
+        // Queued behind the first lease: it waits, and is not granted while the first is held.
+        await expect.poll(() => driver.stats().waiting, { timeout: 20_000 }).toBe(1);
         expect(secondGranted).toBe(false);
-        expect(driver.stats().waiting).toBe(1);
         await first.query('BEGIN');
         await first.query(`INSERT INTO ${name} VALUES ('first')`);
         await first.query('COMMIT');
@@ -163,9 +165,10 @@ export function databaseDriverContract(options: DatabaseDriverContractOptions): 
 
     // Last on purpose: it closes the shared driver (creating a second one can take seconds for
     // an embedded database).
-    it('closes idempotently and refuses work afterwards', async () => {
+    it('closes idempotently (close, asyncDispose) and refuses work afterwards', async () => {
+      await driver.close({ timeoutMs: 5000 });
       await driver.close();
-      await driver.close();
+      await driver[Symbol.asyncDispose]();
       await expect(driver.acquire()).rejects.toMatchObject({ code: 'CLOSED' });
       await expect(driver.query('SELECT 1')).rejects.toMatchObject({ code: 'CLOSED' });
     });

@@ -77,7 +77,7 @@ export async function createResources(
     if (config.seedData && (await seedSampleData(persistence)).seeded) logger.info({}, 'sample data seeded');
     componentMonitor.attachTransactions(persistence.transactionManager, { name: 'postgres' });
 
-    const cacheManager: CacheManager = track('cache', () => cacheManager.closeAll(), await createCacheManager(config));
+    const cacheManager: CacheManager = track('cache', () => cacheManager.close(), await createCacheManager(config));
     const { limiter: generateLimiter, store } = await createGenerateLimiter(config);
     track('rate-limit-store', () => store.close?.(), undefined);
 

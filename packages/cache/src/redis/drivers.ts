@@ -10,12 +10,14 @@ export interface RedisDriversOptions extends RedisConnectionOptions {
   breaker?: CircuitBreakerOptions;
   /** Command timeout of the shared client in ms. @default 1_000 */
   commandTimeoutMs?: number;
+  /** Connect timeout of the shared client in ms. @default 1_000 */
+  connectTimeoutMs?: number;
 }
 
 /**
  * The `redis` and `tiered` drivers for `CacheManager`. Every cache they create shares one
  * connection (the injected `client`, or one created from `connection` on first use and closed by
- * `CacheManager.closeAll()`); each tiered cache adds a subscriber connection of its own.
+ * `CacheManager.close()`); each tiered cache adds a subscriber connection of its own.
  */
 export function redisDrivers(options: RedisDriversOptions = {}): { redis: CacheDriver; tiered: CacheDriver } {
   const shared = new SharedRedisConnection(options);

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import type { RedisClient } from './redis-store.js';
+import { closeClient, duplicateClient, type RedisClient } from '@infra/core/redis';
 
 /** What a peer announces: keys it changed, or `all` after a clear or a tag deletion. */
 export type Invalidation = { keys: readonly string[] } | { all: true };
@@ -20,14 +19,15 @@ export interface InvalidationBusOptions {
 
 /**
  * Cross-instance L1 invalidation over Redis pub/sub. The subscriber is a connection of its own,
- * duplicated from the cache's client and closed by `close()`. While it is not subscribed,
+ * duplicated from the cache's client (a Cluster's subscriber keeps the cluster's options), with
+ * its `error` events reported, and closed by `close()`. While it is not subscribed,
  * `live` is false and the tiered cache bypasses its L1; when it comes back after a drop, peers'
  * messages may have been missed, so the whole L1 is invalidated.
  */
 export class InvalidationBus {
   readonly origin: string = randomBytes(8).toString('hex');
   private readonly options: InvalidationBusOptions;
-  private subscriber: Redis | undefined;
+  private subscriber: RedisClient | undefined;
   private readonly waiters = new Set<() => void>();
   private subscribed = false;
   private closed = false;
@@ -79,16 +79,13 @@ export class InvalidationBus {
     this.subscribed = false;
     const subscriber = this.subscriber;
     this.subscriber = undefined;
-    if (subscriber) {
-      await subscriber.quit().catch(() => {
-        subscriber.disconnect();
-      });
-    }
+    if (subscriber) await closeClient(subscriber);
   }
 
-  private createSubscriber(client: RedisClient): Redis {
-    // duplicate() keeps the client's options; a subscriber must queue its SUBSCRIBE until ready.
-    const subscriber = (client as Redis).duplicate({
+  private createSubscriber(client: RedisClient): RedisClient {
+    // The client's options, plus: SUBSCRIBE may wait for the connection, and it is sent again by
+    // the 'ready' handler below rather than by ioredis (which would not tell us it resubscribed).
+    const subscriber = duplicateClient(client, {
       enableOfflineQueue: true,
       lazyConnect: true,
       autoResubscribe: false,

@@ -1,8 +1,8 @@
 import { BaseCacheService } from '../base-cache.js';
+import { check } from '../errors.js';
 import type { CacheStats } from '../types.js';
-import { nonEmptyString } from '../validate.js';
-import { baseOf, commandTimeoutOf, connectionOf, type RedisCacheOptions } from './redis-options.js';
-import { RedisStore } from './redis-store.js';
+import type { RedisCacheOptions } from './redis-options.js';
+import { connectionError, createRedisStore, type RedisStore } from './redis-store.js';
 
 /**
  * A cache in Redis, shared by every instance of a service. Fails open: while Redis is down a
@@ -13,20 +13,21 @@ export class RedisCacheService extends BaseCacheService {
   private readonly redis: RedisStore;
 
   constructor(name = 'default', options: RedisCacheOptions = {}) {
-    nonEmptyString('name', name);
-    const store = new RedisStore({
-      cacheName: name,
-      client: options.client,
-      connection: connectionOf(options),
-      provider: options.clientProvider,
-      base: baseOf(options, name),
-      breaker: options.breaker,
-      commandTimeoutMs: commandTimeoutOf(options),
-    });
+    check.nonEmptyString('name', name);
+    // The store exists before the cache: its connection errors are reported once the cache does.
+    const sink: { report?: (error: Error) => void } = {};
+    const store = createRedisStore(name, options, (error) => sink.report?.(error));
     super(name, store, options);
     this.redis = store;
+    sink.report = (error) => {
+      this.emit('error', {
+        cache: this.name,
+        operation: 'connection',
+        key: undefined,
+        error: connectionError(name, error),
+      });
+    };
   }
-
   /** Connects now rather than on first use; rejects with `CACHE_UNAVAILABLE` if Redis does not answer. */
   async start(): Promise<void> {
     this.assertOpen();

@@ -1,24 +1,24 @@
+import type { RedisClient, RedisConnection } from '@infra/core/redis';
 import type { CircuitBreaker, CircuitBreakerOptions } from '@infra/resilience';
-import type { RedisOptions } from 'ioredis';
-import { InvalidCacheOptionError } from '../errors.js';
+import { InvalidCacheOptionError, check } from '../errors.js';
 import type { CacheOptions } from '../types.js';
-import { nonNegative } from '../validate.js';
-import type { RedisClient } from './redis-store.js';
 
 export interface RedisConnectionOptions {
   /** An existing ioredis client (or cluster). It is never closed by the cache: it is yours. */
   client?: RedisClient;
   /**
    * Connection URL or ioredis options, when the cache should create (and own, and close) its
-   * client. ioredis is loaded on first use.
+   * client. ioredis is loaded on first use; the client fails fast (no offline queue, bounded
+   * connect and command times) and its connection errors reach the cache's `error` event.
    * @default 'redis://127.0.0.1:6379' when neither `client` nor `connection` is given
    */
-  connection?: string | RedisOptions;
+  connection?: RedisConnection;
   /**
    * Returns a client shared with other caches (see `redisDrivers`); it is not closed by the
-   * cache. Takes precedence over `connection`.
+   * cache. The cache passes the listener that reports the client's connection errors on its own
+   * `error` event. Takes precedence over `connection`.
    */
-  clientProvider?: (() => Promise<RedisClient>) | undefined;
+  clientProvider?: ((onError: (error: Error) => void) => Promise<RedisClient>) | undefined;
 }
 
 export interface RedisCacheOptions extends CacheOptions, RedisConnectionOptions {
@@ -37,6 +37,12 @@ export interface RedisCacheOptions extends CacheOptions, RedisConnectionOptions 
    * @default 1_000
    */
   commandTimeoutMs?: number;
+  /**
+   * Milliseconds allowed to establish the connection of a client the cache creates, and the
+   * longest the first commands wait for a connection that is still being established.
+   * @default 1_000
+   */
+  connectTimeoutMs?: number;
   /**
    * The circuit breaker guarding Redis, or options for the one the cache creates.
    * @default { consecutiveFailures: 3, minimumThroughput: 20, resetTimeout: 2_000 }
@@ -61,7 +67,7 @@ export function baseOf(options: RedisCacheOptions, name: string): string {
   return `${keyPrefix}{${namespaceOf(name, options.namespace)}}:`;
 }
 
-export function connectionOf(options: RedisConnectionOptions): string | RedisOptions | undefined {
+export function connectionOf(options: RedisConnectionOptions): RedisConnection | undefined {
   if (options.client !== undefined) {
     if (typeof options.client !== 'object' || typeof (options.client as { get?: unknown }).get !== 'function') {
       throw new InvalidCacheOptionError('client', options.client, 'an ioredis client');
@@ -69,9 +75,7 @@ export function connectionOf(options: RedisConnectionOptions): string | RedisOpt
     return undefined;
   }
   if (options.clientProvider !== undefined) {
-    if (typeof options.clientProvider !== 'function') {
-      throw new InvalidCacheOptionError('clientProvider', options.clientProvider, 'a function');
-    }
+    check.fn('clientProvider', options.clientProvider);
     return undefined;
   }
   const connection: unknown = options.connection ?? 'redis://127.0.0.1:6379';
@@ -82,7 +86,9 @@ export function connectionOf(options: RedisConnectionOptions): string | RedisOpt
 }
 
 export function commandTimeoutOf(options: RedisCacheOptions): number {
-  const ms = nonNegative('commandTimeoutMs', options.commandTimeoutMs ?? 1_000);
-  if (ms === 0) throw new InvalidCacheOptionError('commandTimeoutMs', ms, 'a number > 0');
-  return ms;
+  return check.positive('commandTimeoutMs', options.commandTimeoutMs ?? 1_000);
+}
+
+export function connectTimeoutOf(options: RedisCacheOptions): number {
+  return check.positive('connectTimeoutMs', options.connectTimeoutMs ?? 1_000);
 }

@@ -1,28 +1,63 @@
 import { randomBytes } from 'node:crypto';
+import {
+  closeClient,
+  createRedisClient,
+  evalScript,
+  isCluster,
+  whenReady,
+  type RedisClient,
+  type RedisConnection,
+} from '@infra/core/redis';
 import { CircuitBreaker, type CircuitBreakerOptions } from '@infra/resilience';
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
-import { CacheError, CacheUnavailableError, isCacheError } from '../errors.js';
+import type { Redis } from 'ioredis';
+import { CacheError, CacheUnavailableError, cacheClosed, isCacheError } from '../errors.js';
 import type { CacheStore, StoreLock, StoreRecord, StoreWrite } from '../store.js';
-import { createRedisClient, ownedClientDefaults } from './load-ioredis.js';
-import { evalScript } from '@infra/core/redis';
+import { baseOf, commandTimeoutOf, connectTimeoutOf, connectionOf, type RedisCacheOptions } from './redis-options.js';
 import { DELETE_TAGGED, RELEASE_LOCK, SET_TAGGED, type Script } from './scripts.js';
 import { decodeRecord, encodeRecord } from './record.js';
 
-export type RedisClient = Redis | Cluster;
+export type { RedisClient };
 
 export interface RedisStoreOptions {
   cacheName: string;
   client: RedisClient | undefined;
-  connection: string | RedisOptions | undefined;
+  connection: RedisConnection | undefined;
   /** A connection shared with other caches: neither owned nor closed by this store. */
-  provider?: (() => Promise<RedisClient>) | undefined;
+  provider?: ((onError: (error: Error) => void) => Promise<RedisClient>) | undefined;
   /** Prefix of every key of this store, ending before the data/tag/lock marker. */
   base: string;
   breaker: CircuitBreaker | CircuitBreakerOptions | undefined;
   commandTimeoutMs: number;
+  connectTimeoutMs: number;
+  /** Connection errors of a client this store created or was provided, never thrown by anything. */
+  onError: (error: Error) => void;
 }
 
 const SCAN_COUNT = 500;
+
+/** The store of the Redis-backed cache `name`; `onError` receives its connection errors. */
+export function createRedisStore(
+  name: string,
+  options: RedisCacheOptions,
+  onError: (error: Error) => void,
+): RedisStore {
+  return new RedisStore({
+    cacheName: name,
+    client: options.client,
+    connection: connectionOf(options),
+    provider: options.clientProvider,
+    base: baseOf(options, name),
+    breaker: options.breaker,
+    commandTimeoutMs: commandTimeoutOf(options),
+    connectTimeoutMs: connectTimeoutOf(options),
+    onError,
+  });
+}
+
+/** What the `error` event reports for a connection error of a client the cache created or shares. */
+export function connectionError(cache: string, error: Error): CacheUnavailableError {
+  return new CacheUnavailableError(cache, `Redis connection error: ${error.message}`, error);
+}
 
 /** Wraps a failure in CACHE_UNAVAILABLE unless it is a Redis reply error (a bug, not an outage). */
 function unavailable(cache: string, error: unknown): unknown {
@@ -38,7 +73,6 @@ function unavailable(cache: string, error: unknown): unknown {
  * ready connection: while Redis is down each call fails in microseconds instead of queueing.
  */
 export class RedisStore implements CacheStore {
-  readonly serializes = true;
   readonly lock: StoreLock;
   readonly breaker: CircuitBreaker;
   private readonly options: RedisStoreOptions;
@@ -46,7 +80,6 @@ export class RedisStore implements CacheStore {
   private pending: Promise<RedisClient> | undefined;
   private readonly owned: boolean;
   private everReady = false;
-  private firstReady: Promise<void> | undefined;
   private closed = false;
 
   constructor(options: RedisStoreOptions) {
@@ -147,34 +180,40 @@ export class RedisStore implements CacheStore {
     const client = this.client ?? (await this.pending?.catch(() => undefined));
     this.client = undefined;
     this.pending = undefined;
-    if (this.owned && client) {
-      await client.quit().catch(() => {
-        client.disconnect();
-      });
-    }
+    if (this.owned && client) await closeClient(client);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** The client, created on first use when this store owns it. */
   async connection(): Promise<RedisClient> {
     if (this.client) return this.client;
-    if (this.closed) throw new CacheError('CACHE_CLOSED', `Cache "${this.options.cacheName}" is closed`);
-    if (this.pending) return this.pending;
-    const created = this.options.provider
-      ? this.options.provider()
-      : createRedisClient(
-          this.options.connection ?? {},
-          ownedClientDefaults(this.options.commandTimeoutMs),
-          'RedisCacheService',
-        );
-    this.pending = created.then((client) => {
+    if (this.closed) throw cacheClosed(this.options.cacheName);
+    this.pending ??= this.create().then((client) => {
       if (this.closed) {
         if (this.owned) client.disconnect();
-        throw new CacheError('CACHE_CLOSED', `Cache "${this.options.cacheName}" is closed`);
+        throw cacheClosed(this.options.cacheName);
       }
       this.client = client;
       return client;
     });
     return this.pending;
+  }
+
+  private create(): Promise<RedisClient> {
+    const onError = (error: Error): void => {
+      if (!this.closed) this.options.onError(error);
+    };
+    if (this.options.provider) return this.options.provider(onError);
+    return createRedisClient(this.options.connection ?? {}, {
+      owner: 'RedisCacheService',
+      onError,
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      commandTimeoutMs: this.options.commandTimeoutMs,
+      missingPeer: (message, cause) => new CacheError('MISSING_PEER', message, { cause }),
+    });
   }
 
   dataKey(key: string): string {
@@ -219,76 +258,28 @@ export class RedisStore implements CacheStore {
   /** Runs `fn` under the breaker on a usable connection; failures become CACHE_UNAVAILABLE. */
   private async command<T>(fn: (client: RedisClient) => Promise<T>): Promise<T> {
     try {
-      return await this.breaker.execute(async () => {
-        const client = this.client ?? (await this.connection());
-        await this.usable(client);
-        return fn(client);
-      });
+      return await this.breaker.execute(async () => fn(await this.usable()));
     } catch (error) {
       throw unavailable(this.options.cacheName, error);
     }
   }
 
   /**
-   * Resolves when commands may be sent. Before the first connection is up it waits for it
-   * (bounded); once the client has been ready, any other state fails at once: the connection
-   * dropped and ioredis is reconnecting in the background.
+   * The client, once commands may be sent. Before the first connection is up, callers wait for it
+   * (at most `connectTimeoutMs`, one wait shared by all); once the client has been ready, any other
+   * state fails at once: the connection dropped and ioredis is reconnecting in the background.
    */
-  private usable(client: RedisClient): Promise<void> | undefined {
-    const status = client.status;
-    if (status === 'ready') {
+  private async usable(): Promise<RedisClient> {
+    const client = this.client ?? (await this.connection());
+    if (client.status === 'ready') {
       this.everReady = true;
-      return undefined;
+      return client;
     }
-    const connecting = status === 'wait' || status === 'connecting' || status === 'connect';
-    if (this.everReady || !connecting) {
-      return Promise.reject(new CacheUnavailableError(this.options.cacheName, `Redis connection is ${status}`));
-    }
-    if (status === 'wait') client.connect().catch(() => undefined);
-    // One wait shared by every caller: a burst of first calls adds one set of listeners, not N.
-    this.firstReady ??= waitReady(client, this.options.commandTimeoutMs, this.options.cacheName).then(
-      () => {
-        this.everReady = true;
-        this.firstReady = undefined;
-      },
-      (error: unknown) => {
-        this.firstReady = undefined;
-        throw error;
-      },
-    );
-    return this.firstReady;
+    if (this.everReady) throw new CacheUnavailableError(this.options.cacheName, `Redis connection is ${client.status}`);
+    await whenReady(client, this.options.connectTimeoutMs, `Cache "${this.options.cacheName}"`);
+    this.everReady = true;
+    return client;
   }
-}
-
-function waitReady(client: RedisClient, timeoutMs: number, cache: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (error?: Error): void => {
-      clearTimeout(timer);
-      client.off('ready', onReady);
-      client.off('close', onClose);
-      client.off('end', onClose);
-      if (error) reject(error);
-      else resolve();
-    };
-    const onReady = (): void => {
-      done();
-    };
-    const onClose = (): void => {
-      done(new CacheUnavailableError(cache, 'Redis connection closed while connecting'));
-    };
-    const timer = setTimeout(() => {
-      done(new CacheUnavailableError(cache, `Redis not ready after ${timeoutMs} ms`));
-    }, timeoutMs);
-    client.once('ready', onReady);
-    client.once('close', onClose);
-    client.once('end', onClose);
-  });
-}
-
-function isCluster(client: RedisClient): client is Cluster {
-  return (
-    'nodes' in client && typeof client.nodes === 'function' && (client as { isCluster?: boolean }).isCluster === true
-  );
 }
 
 function escapeGlob(text: string): string {

@@ -2,9 +2,13 @@ import { cacheStoreContract, redisUrl, uniqueName } from '@infra/test-utils';
 import { TieredCacheService } from './tiered-cache.js';
 
 const keyPrefix = `${uniqueName('cache_tiered')}:`;
+// Generous connect and command times: a busy machine may take seconds to connect or answer, and
+// these tests are about behaviour, not speed.
+const patient = { connectTimeoutMs: 30_000, commandTimeoutMs: 30_000 };
 
 cacheStoreContract({
   name: 'tiered',
-  create: ({ name, ttl, grace }) => new TieredCacheService(name, { connection: redisUrl, keyPrefix, ttl, grace }),
+  create: ({ name, ttl, grace }) =>
+    new TieredCacheService(name, { connection: redisUrl, keyPrefix, ttl, grace, ...patient }),
   capabilities: { shared: true, distributedLock: true },
 });

@@ -1,11 +1,11 @@
 import { BaseCacheService } from '../base-cache.js';
-import { InvalidCacheOptionError } from '../errors.js';
+import { InvalidCacheOptionError, check } from '../errors.js';
 import { LruStore } from '../memory/lru-store.js';
 import type { CacheStats } from '../types.js';
-import { nonEmptyString, nonNegative, positiveInteger, ttlMs } from '../validate.js';
+import { ttlMs } from '../validate.js';
 import { InvalidationBus } from './invalidation-bus.js';
-import { baseOf, commandTimeoutOf, connectionOf, type RedisCacheOptions } from './redis-options.js';
-import { RedisStore } from './redis-store.js';
+import { baseOf, type RedisCacheOptions } from './redis-options.js';
+import { connectionError, createRedisStore, type RedisStore } from './redis-store.js';
 import { TieredStore } from './tiered-store.js';
 
 export interface L1Options {
@@ -39,30 +39,28 @@ export class TieredCacheService extends BaseCacheService {
   private readonly tiers: TieredStore;
 
   constructor(name = 'default', options: TieredCacheOptions = {}) {
-    nonEmptyString('name', name);
+    check.nonEmptyString('name', name);
+    // The cache does not exist yet while its parts are built: they report through this sink.
+    const sink: { emit?: BaseCacheService['emit'] | undefined } = {};
     const l1Options = options.l1 ?? {};
     const l1TtlMs = ttlMs('l1.ttl', l1Options.ttl ?? 60) ?? 60_000;
     if (l1TtlMs === 0) throw new InvalidCacheOptionError('l1.ttl', l1Options.ttl, 'a number of seconds > 0');
-    const base = baseOf(options, name);
-    const redis = new RedisStore({
-      cacheName: name,
-      client: options.client,
-      connection: connectionOf(options),
-      provider: options.clientProvider,
-      base,
-      breaker: options.breaker,
-      commandTimeoutMs: commandTimeoutOf(options),
+    const redis = createRedisStore(name, options, (error) => {
+      sink.emit?.('error', {
+        cache: name,
+        operation: 'connection',
+        key: undefined,
+        error: connectionError(name, error),
+      });
     });
-    // The cache does not exist yet while its parts are built: they report through this sink.
-    const sink: { emit?: BaseCacheService['emit'] | undefined } = {};
+    const base = baseOf(options, name);
     const reportError = (error: unknown): void => {
       sink.emit?.('error', { cache: name, operation: 'invalidate', key: undefined, error });
     };
     const l1 = new LruStore({
-      maxEntries: positiveInteger('l1.maxEntries', l1Options.maxEntries ?? 1_000),
-      maxBytes: nonNegative('l1.maxBytes', l1Options.maxBytes ?? 16 * 1024 * 1024),
-      sweepIntervalMs: nonNegative('l1.sweepIntervalMs', l1Options.sweepIntervalMs ?? 30_000),
-      serializes: true,
+      maxEntries: check.integer('l1.maxEntries', l1Options.maxEntries ?? 1_000),
+      maxBytes: check.nonNegative('l1.maxBytes', l1Options.maxBytes ?? 16 * 1024 * 1024),
+      sweepIntervalMs: check.nonNegative('l1.sweepIntervalMs', l1Options.sweepIntervalMs ?? 30_000),
       now: options.now ?? Date.now,
       onEvict: (key, reason) => {
         sink.emit?.('evict', { cache: name, key, reason });
@@ -80,7 +78,7 @@ export class TieredCacheService extends BaseCacheService {
     try {
       super(name, tiers, options);
     } catch (error) {
-      l1.close();
+      void l1.close();
       throw error;
     }
     sink.emit = (event, payload) => {

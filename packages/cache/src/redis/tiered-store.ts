@@ -10,7 +10,6 @@ import type { RedisStore } from './redis-store.js';
  * announcement could otherwise leave a peer serving an old value.
  */
 export class TieredStore implements CacheStore {
-  readonly serializes = true;
   readonly lock: StoreLock;
   private readonly l1: LruStore;
   private readonly l2: RedisStore;
@@ -123,9 +122,13 @@ export class TieredStore implements CacheStore {
   }
 
   async close(): Promise<void> {
-    this.l1.close();
+    await this.l1.close();
     await this.bus.close();
     await this.l2.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   private l1Usable(): boolean {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSchema, pgDriver } from '../../test/databases.js';
+import { createSchema, pgDriver, sharedPglite } from '../../test/databases.js';
 import type { PgDriver } from '../pg/index.js';
 import { createPgliteDriver, type PgliteDriver } from '../pglite/index.js';
 import { migrate } from './migrate.js';
@@ -124,14 +124,14 @@ describe('migrate on real Postgres', () => {
   it('reads ordered .sql files from a directory, into a schema-qualified table', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'persistence-migrations-'));
     try {
-      await writeFile(join(directory, '002_seed.sql'), "INSERT INTO from_files VALUES ('seeded');");
+      await writeFile(join(directory, '002_fill.sql'), "INSERT INTO from_files VALUES ('filled');");
       await writeFile(join(directory, '001_create.sql'), 'CREATE TABLE from_files (note text);');
       await writeFile(join(directory, 'README.md'), 'not a migration');
       const qualified = `${schema.schema}_meta.history`;
       await expect(migrate(driver, { migrations: directory, table: qualified })).resolves.toMatchObject({
-        applied: ['001_create', '002_seed'],
+        applied: ['001_create', '002_fill'],
       });
-      expect((await driver.query('SELECT note FROM from_files')).rows).toEqual([{ note: 'seeded' }]);
+      expect((await driver.query('SELECT note FROM from_files')).rows).toEqual([{ note: 'filled' }]);
     } finally {
       await driver.query(`DROP SCHEMA IF EXISTS ${schema.schema}_meta CASCADE`);
       await rm(directory, { recursive: true, force: true });
@@ -159,7 +159,7 @@ describe('migrate on PGlite', () => {
   let driver: PgliteDriver;
 
   beforeAll(async () => {
-    driver = await createPgliteDriver();
+    driver = await createPgliteDriver({ db: await sharedPglite() });
   });
 
   afterAll(() => driver.close());

@@ -28,6 +28,21 @@ describe('createPgDriver', () => {
     await owned.close();
   });
 
+  it('ends its pool on close, discarding the leases still out at the deadline', async () => {
+    const driver = await pgDriver(schema.schema, { poolSize: 2 });
+    const lease = await driver.acquire();
+    await driver.close({ timeoutMs: 0 });
+    expect(driver.leasedConnections).toBe(0);
+    expect(driver.pool.ended).toBe(true);
+    await expect(lease.query('SELECT 1')).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(driver.acquire()).rejects.toMatchObject({ code: 'CLOSED' });
+    await driver[Symbol.asyncDispose]();
+    await expect(driver.close({ timeoutMs: -1 })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      option: 'timeoutMs',
+    });
+  });
+
   it('reports a refused connection as CONNECTION_FAILED', async () => {
     const { closedPort } = await import('@infra/test-utils');
     const driver = await createPgDriver({

@@ -1,7 +1,8 @@
-import { EventHub } from '@infra/core';
+import { EventHub, errorMessage } from '@infra/core';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import type {
   AcquireOptions,
+  CloseOptions,
   DatabaseDriver,
   DriverCapabilities,
   DriverConnection,
@@ -9,9 +10,9 @@ import type {
   QueryParams,
   QueryResult,
 } from '../driver.js';
-import { withLease } from '../driver.js';
-import { PersistenceError, toErrorMessage } from '../errors.js';
-import { integer, nonEmptyString, optionalInteger, plainObject } from '../validate.js';
+import { closeTimeoutOf, withLease } from '../driver.js';
+import { PersistenceError, isPersistenceError } from '../errors.js';
+import { check, integer, nonEmptyString, plainObject } from '../validate.js';
 import { loadPg } from './load-pg.js';
 import { PgConnection } from './pg-connection.js';
 
@@ -55,7 +56,7 @@ export class PgDriver implements DatabaseDriver {
   private readonly events = new EventHub<PgDriverEvents>();
   private closed = false;
   private ending: Promise<void> | undefined;
-  private leased = 0;
+  private readonly leases = new Set<PgConnection>();
 
   constructor(
     readonly pool: Pool,
@@ -76,7 +77,8 @@ export class PgDriver implements DatabaseDriver {
 
   async acquire(options: AcquireOptions = {}): Promise<DriverConnection> {
     if (this.closed) throw new PersistenceError('CLOSED', 'The pg driver is closed');
-    const timeoutMs = optionalInteger('timeoutMs', options.timeoutMs, 1) ?? this.acquireTimeoutMs;
+    const timeoutMs =
+      options.timeoutMs === undefined ? this.acquireTimeoutMs : check.integer('timeoutMs', options.timeoutMs);
     const connecting = this.pool.connect();
     let timer: NodeJS.Timeout | undefined;
     let client: PoolClient;
@@ -102,10 +104,11 @@ export class PgDriver implements DatabaseDriver {
     } finally {
       clearTimeout(timer);
     }
-    this.leased += 1;
-    return new PgConnection(client, () => {
-      this.leased -= 1;
+    const connection: PgConnection = new PgConnection(client, () => {
+      this.leases.delete(connection);
     });
+    this.leases.add(connection);
+    return connection;
   }
 
   query<R = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<QueryResult<R>> {
@@ -124,14 +127,38 @@ export class PgDriver implements DatabaseDriver {
 
   /** Number of connections leased through this driver and not yet released. */
   get leasedConnections(): number {
-    return this.leased;
+    return this.leases.size;
   }
 
-  close(): Promise<void> {
+  /**
+   * Refuses new leases; a pool the driver created is ended once its leased connections come back,
+   * and those still out after `timeoutMs` (default 5000) are discarded. An injected pool is left
+   * as it is. Idempotent.
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    const timeoutMs = closeTimeoutOf(options);
     this.closed = true;
-    if (!this.owned) return Promise.resolve();
-    this.ending ??= this.pool.end();
-    return this.ending;
+    if (!this.owned) return;
+    this.ending ??= this.end(timeoutMs);
+    await this.ending;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async end(timeoutMs: number): Promise<void> {
+    const ended = this.pool.end();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs, 'late');
+    });
+    if ((await Promise.race([ended, late])) === 'late') {
+      // The pool ends only once every client is back: discard the leases still out.
+      for (const lease of [...this.leases]) lease.release(true);
+      await ended;
+    }
+    clearTimeout(timer);
   }
 
   private timeoutError(timeoutMs: number): PersistenceError {
@@ -144,8 +171,8 @@ export class PgDriver implements DatabaseDriver {
   }
 
   private acquireError(error: unknown, timeoutMs: number): PersistenceError {
-    if (PersistenceError.isInstance(error)) return error;
-    const message = toErrorMessage(error);
+    if (isPersistenceError(error)) return error;
+    const message = errorMessage(error);
     // pg's own queue timeout: a full pool is exhaustion, otherwise connecting took too long.
     if (/timeout exceeded when trying to connect/i.test(message)) {
       const stats = this.stats();

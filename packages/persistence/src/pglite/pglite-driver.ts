@@ -1,6 +1,8 @@
 import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
+import { loadOptionalPeer } from '@infra/core';
 import type {
   AcquireOptions,
+  CloseOptions,
   DatabaseDriver,
   DriverCapabilities,
   DriverConnection,
@@ -8,11 +10,11 @@ import type {
   QueryParams,
   QueryResult,
 } from '../driver.js';
-import { withLease } from '../driver.js';
+import { closeTimeoutOf, withLease } from '../driver.js';
 import { toPersistenceError } from '../driver-errors.js';
 import { PersistenceError, missingPeer } from '../errors.js';
 import { Mutex } from '../mutex.js';
-import { checkQuery, integer, nonEmptyString, optionalInteger, plainObject } from '../validate.js';
+import { check, checkQuery, integer, nonEmptyString, plainObject } from '../validate.js';
 
 export interface PgliteDriverOptions {
   /** An existing PGlite database to use. It is never closed by the driver. @default a database the driver creates */
@@ -91,7 +93,8 @@ export class PgliteDriver implements DatabaseDriver {
 
   async acquire(options: AcquireOptions = {}): Promise<DriverConnection> {
     if (this.closed) throw new PersistenceError('CLOSED', 'The PGlite driver is closed');
-    const timeoutMs = optionalInteger('timeoutMs', options.timeoutMs, 1) ?? this.acquireTimeoutMs;
+    const timeoutMs =
+      options.timeoutMs === undefined ? this.acquireTimeoutMs : check.integer('timeoutMs', options.timeoutMs);
     const unlock = await this.lock.acquire(
       timeoutMs,
       () =>
@@ -122,21 +125,31 @@ export class PgliteDriver implements DatabaseDriver {
     return { max: 1, total: 1, idle: 1 - inUse, inUse, waiting: this.lock.waiting };
   }
 
-  close(): Promise<void> {
+  /**
+   * Refuses new leases and fails the callers waiting for one; a database the driver created is
+   * closed once the current lease is released, or after `timeoutMs` (default 5000) if it is not.
+   * An injected database is left open. Idempotent.
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    const timeoutMs = closeTimeoutOf(options);
     if (!this.closed) {
       this.closed = true;
       this.lock.rejectWaiters(
         new PersistenceError('CLOSED', 'The PGlite driver closed while waiting for the connection'),
       );
     }
-    if (!this.owned) return Promise.resolve();
-    this.closing ??= this.closeOwned();
-    return this.closing;
+    if (!this.owned) return;
+    this.closing ??= this.closeOwned(timeoutMs);
+    await this.closing;
   }
 
-  private async closeOwned(): Promise<void> {
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async closeOwned(timeoutMs: number): Promise<void> {
     // Let the current lease finish before the database goes away under it.
-    const unlock = await this.lock.acquire(this.acquireTimeoutMs).catch(() => undefined);
+    const unlock = await this.lock.acquire(timeoutMs).catch(() => undefined);
     try {
       if (!this.db.closed) await this.db.close();
     } finally {
@@ -157,12 +170,12 @@ export async function createPgliteDriver(options: PgliteDriverOptions = {}): Pro
     return new PgliteDriver(options.db, false, acquireTimeoutMs);
   }
   const dataDir = options.dataDir === undefined ? undefined : nonEmptyString('dataDir', options.dataDir);
-  let mod: typeof import('@electric-sql/pglite');
-  try {
-    mod = await import('@electric-sql/pglite');
-  } catch (error) {
-    throw missingPeer('@electric-sql/pglite', 'createPgliteDriver', error);
-  }
+  const mod = await loadOptionalPeer(
+    '@electric-sql/pglite',
+    'createPgliteDriver',
+    () => import('@electric-sql/pglite'),
+    missingPeer,
+  );
   const db = await mod.PGlite.create({
     ...(options.pgliteOptions ?? {}),
     ...(dataDir === undefined ? {} : { dataDir }),

@@ -2,7 +2,8 @@
 // BEGIN/INSERT/COMMIT on the same pool, one caller (tinybench) and 16 concurrent callers; PGlite
 // against Postgres for the same workload; then 10k transactions with random failures and a count
 // of leaked connections. Needs a build (`pnpm build`) and Postgres (DATABASE_URL, default
-// postgres://postgres@127.0.0.1:5432/test). Run: node bench/transactions.bench.mjs
+// postgres://postgres@127.0.0.1:5432/test).
+// Run: node --expose-gc bench/index.mjs [single] [concurrent] [pglite] [leaks]   (no argument: all)
 import pg from 'pg';
 import { Bench } from 'tinybench';
 import { TransactionManager } from '../dist/index.js';
@@ -56,7 +57,12 @@ function median(values) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-try {
+const sections = ['single', 'concurrent', 'pglite', 'leaks'];
+const chosen = process.argv.slice(2);
+for (const name of chosen) if (!sections.includes(name)) throw new Error(`Unknown section "${name}"`);
+const runs = (name) => chosen.length === 0 || chosen.includes(name);
+
+async function single() {
   console.log('--- one caller (tinybench) ---');
   const bench = new Bench({ time, warmupTime: 300 });
   bench.add('raw pg BEGIN/INSERT/COMMIT', raw).add('withTransaction (one INSERT)', ours(manager));
@@ -67,7 +73,9 @@ try {
   console.log(
     `withTransaction / raw pg throughput, one caller: ${single.toFixed(3)} (overhead ${((1 / single - 1) * 100).toFixed(1)}%)`,
   );
+}
 
+async function concurrent() {
   console.log('\n--- 16 concurrent callers, same pool (16 connections), alternating rounds ---');
   const rawRuns = [];
   const ourRuns = [];
@@ -82,18 +90,25 @@ try {
   console.log(
     `withTransaction / raw pg, 16 callers: ${(ourTps / rawTps).toFixed(3)} (overhead ${((rawTps / ourTps - 1) * 100).toFixed(1)}%; target <= 10%)`,
   );
+  postgresTps = ourTps;
+}
 
+/** withTransaction on Postgres, 16 callers, when the concurrent section ran. */
+let postgresTps;
+
+async function pglite() {
   console.log('\n--- PGlite (in memory) against Postgres, same workload, 16 callers ---');
   const lite = await createPgliteDriver();
   await lite.query('CREATE TABLE events (id bigserial PRIMARY KEY, payload text NOT NULL)');
   const liteManager = new TransactionManager(lite);
   const liteTps = await throughput(ours(liteManager), 16, concurrentTotal);
-  console.log(
-    `PGlite withTransaction: ${liteTps.toFixed(0)} tx/s; PGlite / Postgres: ${(liteTps / ourTps).toFixed(2)}`,
-  );
+  const against = postgresTps === undefined ? '' : `; PGlite / Postgres: ${(liteTps / postgresTps).toFixed(2)}`;
+  console.log(`PGlite withTransaction: ${liteTps.toFixed(0)} tx/s${against}`);
   await liteManager.close();
   await lite.close();
+}
 
+async function leaks() {
   console.log(`\n--- ${leakTotal} transactions with random failures, 16 callers ---`);
   const outcomes = { committed: 0, thrown: 0, sqlError: 0, savepointRolledBack: 0 };
   let n = 0;
@@ -135,6 +150,13 @@ try {
   );
   if (driver.leasedConnections !== 0 || manager.openTransactions !== 0 || pool.totalCount !== pool.idleCount)
     process.exitCode = 1;
+}
+
+try {
+  if (runs('single')) await single();
+  if (runs('concurrent')) await concurrent();
+  if (runs('pglite')) await pglite();
+  if (runs('leaks')) await leaks();
 } finally {
   await manager.close();
   await pool.end();
