@@ -1,5 +1,5 @@
 // A runnable tour of @infra/resilience against a real (local, deliberately flaky) HTTP service.
-// Run with `npm start` from the repository root.
+// Run with `pnpm example:resilience` from the repository root.
 import { createServer } from 'node:http';
 import { CircuitBreaker, RateLimiter, retry, timeout, wrap, isResilienceError } from '@infra/resilience';
 
@@ -12,8 +12,8 @@ const server = createServer((req, res) => {
   }
   res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ charged: true }));
 });
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const url = `http://127.0.0.1:${server.address().port}/pay`;
+await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
+const url = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}/pay`;
 
 const paymentServiceBreaker = new CircuitBreaker('payment-service', {
   failureThreshold: 0.5,
@@ -25,6 +25,7 @@ paymentServiceBreaker.on('stateChange', ({ from, to }) => console.log(`  breaker
 
 const policy = wrap(retry({ maxAttempts: 2, initialDelayMs: 20 }), paymentServiceBreaker, timeout(1000));
 
+/** @param {number} amount */
 async function processPayment(amount) {
   return policy.execute(async ({ signal, attempt }) => {
     const response = await fetch(url, { method: 'POST', body: JSON.stringify({ amount }), signal });
@@ -42,7 +43,7 @@ for (let i = 1; i <= 6; i++) {
   } catch (error) {
     const ms = (performance.now() - started).toFixed(1);
     console.log(
-      `  payment ${i}: ${isResilienceError(error, 'CIRCUIT_OPEN') ? 'rejected by the open breaker' : error.message} (${ms} ms)`,
+      `  payment ${i}: ${isResilienceError(error, 'CIRCUIT_OPEN') ? 'rejected by the open breaker' : error instanceof Error ? error.message : error} (${ms} ms)`,
     );
   }
 }
