@@ -1,0 +1,33 @@
+/**
+ * Counts the calls of a component that are still running, so that `close()` can wait for them
+ * within its deadline.
+ */
+export class InFlight {
+  private count = 0;
+  private idle: (() => void) | undefined;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Counts `pending` until it settles; returns it unchanged. */
+  track<T>(pending: Promise<T>): Promise<T> {
+    this.count++;
+    return pending.finally(() => {
+      if (--this.count === 0) this.idle?.();
+    });
+  }
+
+  /** Resolves when nothing runs any more, or after `timeoutMs`, whichever comes first. */
+  async drained(timeoutMs: number): Promise<void> {
+    if (this.count === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await new Promise<void>((resolve) => {
+      this.idle = resolve;
+      timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+    });
+    clearTimeout(timer);
+    this.idle = undefined;
+  }
+}
