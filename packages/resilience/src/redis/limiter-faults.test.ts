@@ -179,3 +179,32 @@ describe('fallback limiter', () => {
     await store.close();
   });
 });
+
+describe('ownConnection', () => {
+  it(
+    'runs on a fail-fast duplicate of an injected client, closed by the store alone',
+    { timeout: 90_000 },
+    async () => {
+      // A client with ioredis's defaults queues commands while Redis is away; the duplicate does not.
+      const injected = new Redis(redis.url);
+      injected.on('error', () => undefined);
+      const prefix = `${uniqueName('rl-own')}:`;
+      const store = new RedisRateLimiterStore({
+        client: injected,
+        ownConnection: true,
+        prefix,
+        onError: () => undefined,
+      });
+      const limiter = new RateLimiter({ limit: 10, windowMs: 60_000, store, onStoreError: 'fail-open' });
+      expect((await limiter.consume('k')).allowed).toBe(true);
+      expect(await admin.exists(`${prefix}default:k`)).toBe(1);
+      await redis.kill();
+      for (let i = 0; i < 3; i++) expectAnswer('fail-open', await timed(limiter, 'k'));
+      await redis.restart();
+      await store.close();
+      await expect.poll(() => injected.status, POLL).toBe('ready');
+      expect(await injected.ping()).toBe('PONG');
+      injected.disconnect();
+    },
+  );
+});
