@@ -10,12 +10,14 @@ export class InFlight {
     return this.count;
   }
 
-  /** Counts `pending` until it settles; returns it unchanged. */
-  track<T>(pending: Promise<T>): Promise<T> {
+  /** A call starts; pair with {@link end} in a `finally`. */
+  start(): void {
     this.count++;
-    return pending.finally(() => {
-      if (--this.count === 0) this.idle?.();
-    });
+  }
+
+  /** A call has settled. */
+  end(): void {
+    if (--this.count === 0) this.idle?.();
   }
 
   /** Resolves when nothing runs any more, or after `timeoutMs`, whichever comes first. */

@@ -89,8 +89,17 @@ export class RedisRateLimiterStore implements RateLimiterStore {
     }
   }
 
-  consume(key: string, rule: RateLimitRule, cost: number): Promise<RateLimitDecision> {
-    return this.inFlight.track(this.decide(key, rule, cost));
+  async consume(key: string, rule: RateLimitRule, cost: number): Promise<RateLimitDecision> {
+    this.inFlight.start();
+    try {
+      const client = await this.ready();
+      const args = [rule.algorithm, rule.limit, rule.windowMs, cost];
+      const reply = await evalScript(client, RATE_LIMIT, [this.prefix + key], args);
+      const [allowed, remaining, retryAfterMs, resetMs] = reply as [number, number, number, number];
+      return { allowed: allowed === 1, limit: rule.limit, remaining, retryAfterMs, resetMs };
+    } finally {
+      this.inFlight.end();
+    }
   }
 
   async reset(key: string): Promise<void> {
@@ -116,14 +125,6 @@ export class RedisRateLimiterStore implements RateLimiterStore {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-
-  private async decide(key: string, rule: RateLimitRule, cost: number): Promise<RateLimitDecision> {
-    const client = await this.ready();
-    const args = [rule.algorithm, rule.limit, rule.windowMs, cost];
-    const reply = await evalScript(client, RATE_LIMIT, [this.prefix + key], args);
-    const [allowed, remaining, retryAfterMs, resetMs] = reply as [number, number, number, number];
-    return { allowed: allowed === 1, limit: rule.limit, remaining, retryAfterMs, resetMs };
   }
 
   /** The client, connected: a connection of the store's own gets `connectTimeoutMs` to connect. */
