@@ -47,9 +47,9 @@ console.log(
     `cockatiel ${version('cockatiel')}, opossum ${version('opossum')}, tinybench ${version('tinybench')}, ioredis ${version('ioredis')}`,
 );
 console.log(`clock: one Date.now() costs ${clockCostNs().toFixed(0)} ns here (breakers read the clock per call)`);
-console.log(
-  `clock: ${CLOCK === 'cpu' ? 'CPU time of this process (BENCH_CLOCK=cpu)' : 'wall time (BENCH_CLOCK=cpu for CPU time)'}`,
-);
+const clockNote =
+  CLOCK === 'cpu' ? 'CPU time of this process (BENCH_CLOCK=cpu)' : 'wall time (BENCH_CLOCK=cpu: CPU time)';
+console.log(`timing: ${clockNote}`);
 console.log("ratio columns: this row's ops/s divided by the named row's ops/s (above 1.00x = faster)");
 
 /** Every section by the name `BENCH_SECTIONS` (comma-separated) picks it with; all run when it is unset. */

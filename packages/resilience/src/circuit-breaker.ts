@@ -201,7 +201,8 @@ export class CircuitBreaker implements Policy {
     deadlines: DeadlineQueue | undefined,
     onFailure: ((error: unknown) => Promise<T>) | undefined,
   ): Promise<T> {
-    // The clock is read only when something needs a duration: listeners, slow-call detection.
+    // The clock is read only when something needs a duration (listeners, slow-call detection) or
+    // the window is a time window: see PERFORMANCE.md.
     const timed = this.slowMs > 0 || this.events.size > 0;
     const start = timed ? this.now() : 0;
     let probe = false;

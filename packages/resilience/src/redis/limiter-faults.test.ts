@@ -16,17 +16,23 @@ const POLL = { timeout: 30_000, interval: 50 };
 let redis: PrivateRedis;
 let admin: Redis;
 const consoleErrors: unknown[][] = [];
+const warnings: string[] = [];
+const onWarning = (warning: Error): void => {
+  warnings.push(`${warning.name}: ${warning.message}`);
+};
 
 beforeAll(async () => {
   redis = await startPrivateRedis();
   admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   admin.on('error', () => undefined);
+  process.on('warning', onWarning);
   vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
     consoleErrors.push(args);
   });
 }, 60_000);
 
 afterAll(async () => {
+  process.off('warning', onWarning);
   vi.restoreAllMocks();
   admin.disconnect();
   await redis.close();
@@ -36,6 +42,8 @@ afterEach(() => {
   redis.resume();
   // ioredis prints "Unhandled error event" when a client has no error listener: ours all have one.
   expect(consoleErrors.map((args) => args.map(String).join(' '))).toEqual([]);
+  // A listener that throws, or anything else the process would warn about, fails the test too.
+  expect(warnings).toEqual([]);
 });
 
 interface Outcome {
