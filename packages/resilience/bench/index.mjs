@@ -44,7 +44,8 @@ function clockCostNs() {
 
 console.log(
   `@infra/resilience benchmarks: node ${process.version}, ${process.platform}/${process.arch}; ` +
-    `cockatiel ${version('cockatiel')}, opossum ${version('opossum')}, tinybench ${version('tinybench')}, ioredis ${version('ioredis')}`,
+    `cockatiel ${version('cockatiel')}, opossum ${version('opossum')}, ` +
+    `tinybench ${version('tinybench')}, ioredis ${version('ioredis')}`,
 );
 console.log(`clock: one Date.now() costs ${clockCostNs().toFixed(0)} ns here (breakers read the clock per call)`);
 const clockNote =

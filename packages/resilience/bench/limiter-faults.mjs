@@ -150,7 +150,8 @@ try {
 
 console.log(
   `Rate limiter through a Redis outage: ${IN_FLIGHT} calls in flight, ` +
-    `phases of ${PHASE_MS} ms (after: ${3 * PHASE_MS}), storeTimeoutMs ${STORE_TIMEOUT_MS}, storeRetryMs ${STORE_RETRY_MS}; node ${process.version}`,
+    `phases of ${PHASE_MS} ms (after: ${3 * PHASE_MS}), ` +
+    `storeTimeoutMs ${STORE_TIMEOUT_MS}, storeRetryMs ${STORE_RETRY_MS}; node ${process.version}`,
 );
 printGrid(
   'consume() before / during (Redis killed) / after (restarted empty) the outage',
