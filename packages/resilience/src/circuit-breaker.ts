@@ -112,7 +112,7 @@ export class CircuitBreaker implements Policy {
   private readonly consecutiveLimit: number;
   private readonly resetTimeoutMs: number;
   private readonly timeoutMs: number;
-  private readonly deadlines: DeadlineQueue | undefined;
+  readonly #deadlines: DeadlineQueue | undefined;
   private readonly maxProbes: number;
   private readonly isFailure: ((error: unknown) => boolean) | undefined;
   private readonly slowMs: number;
@@ -144,7 +144,7 @@ export class CircuitBreaker implements Policy {
       30_000,
     );
     this.timeoutMs = msOption('timeoutMs', options.timeoutMs, 'timeout', options.timeout, 0);
-    this.deadlines = this.timeoutMs > 0 ? new DeadlineQueue(this.timeoutMs, `Circuit "${this.name}" call`) : undefined;
+    this.#deadlines = this.timeoutMs > 0 ? new DeadlineQueue(this.timeoutMs, `Circuit "${this.name}" call`) : undefined;
     this.maxProbes = check.integer('halfOpenMaxProbes', options.halfOpenMaxProbes ?? 1);
     this.isFailure = check.optionalFn('isFailure', options.isFailure);
     this.slowMs =
@@ -181,12 +181,12 @@ export class CircuitBreaker implements Policy {
   }
 
   run<T>(fn: PolicyFn<T>, context: PolicyContext): Promise<T> {
-    return this.runWith(fn, context, this.deadlines, undefined);
+    return this.runWith(fn, context, this.#deadlines, undefined);
   }
 
   /** True when the breaker times its calls out itself (`timeout` option). @internal */
   get hasTimeout(): boolean {
-    return this.deadlines !== undefined;
+    return this.#deadlines !== undefined;
   }
 
   /**

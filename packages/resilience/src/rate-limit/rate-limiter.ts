@@ -81,8 +81,11 @@ export class RateLimiter {
   readonly storeRetryMs: number;
   private readonly store: RateLimiterStore;
   private readonly ownsStore: boolean;
-  /** Bounds each store call and skips the store for `storeRetryMs` after a failure. */
-  private readonly guard: CircuitBreaker;
+  /**
+   * Bounds each store call and skips the store for `storeRetryMs` after a failure; none for the
+   * limiter's own memory store, which cannot be unreachable.
+   */
+  private readonly guard: CircuitBreaker | undefined;
   private fallback: MemoryRateLimiterStore | undefined;
   private readonly events = new EventHub<RateLimiterEvents>();
   private closing: Promise<void> | undefined;
@@ -107,6 +110,7 @@ export class RateLimiter {
     this.onStoreError = action === 'allow' ? 'fail-open' : action === 'deny' ? 'fail-closed' : action;
     this.storeTimeoutMs = check.positive('storeTimeoutMs', options.storeTimeoutMs ?? 250);
     this.storeRetryMs = check.nonNegative('storeRetryMs', options.storeRetryMs ?? 1000);
+    if (this.ownsStore) return;
     this.guard = new CircuitBreaker(`rate-limiter-store:${this.name}`, {
       consecutiveFailures: 1,
       timeoutMs: this.storeTimeoutMs,
@@ -133,7 +137,10 @@ export class RateLimiter {
     const storeKey = `${this.name}:${key}`;
     let decision: RateLimitDecision;
     try {
-      decision = await this.guard.execute(() => this.store.consume(storeKey, this.rule, cost));
+      const { guard, store, rule } = this;
+      decision = await (guard
+        ? guard.execute(() => store.consume(storeKey, rule, cost))
+        : store.consume(storeKey, rule, cost));
     } catch (cause) {
       decision = await this.withoutStore(key, storeKey, cost, cause);
     }
