@@ -25,32 +25,37 @@ class SilentStore implements RateLimiterStore {
 }
 
 describe('RateLimiter when its store does not answer', () => {
-  it('answers within storeTimeoutMs, skips the store for storeRetryMs, and reports both ends', async () => {
-    const store = new SilentStore();
-    const limiter = new RateLimiter({
-      limit: 10,
-      windowMs: 60_000,
-      store,
-      onStoreError: 'fail-closed',
-      storeTimeoutMs: 50,
-      storeRetryMs: 100,
-    });
-    const seen: string[] = [];
-    limiter.on('storeError', ({ error, action }) => {
-      expect(isResilienceError(error, 'STORE_UNAVAILABLE')).toBe(true);
-      seen.push(`error:${action}:${(error.cause as { code?: string }).code ?? '?'}`);
-    });
-    limiter.on('storeRecovered', () => seen.push('recovered'));
-    store.silent = true;
-    const refused = await limiter.consume('k');
-    expect(refused).toMatchObject({ allowed: false, retryAfterMs: 100 });
-    await expect(limiter.limit('k')).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 100 });
-    expect(store.calls).toBe(1); // the second call did not wait for the store
-    expect(seen).toEqual(['error:fail-closed:TIMEOUT', 'error:fail-closed:CIRCUIT_OPEN']);
-    store.silent = false;
-    await expect.poll(async () => (await limiter.consume('k')).allowed, { timeout: 10_000, interval: 20 }).toBe(true);
-    expect(seen.at(-1)).toBe('recovered');
-  });
+  it(
+    'answers within storeTimeoutMs, skips the store for storeRetryMs, and reports both ends',
+    { timeout: 30_000 },
+    async () => {
+      const store = new SilentStore();
+      const limiter = new RateLimiter({
+        limit: 10,
+        windowMs: 60_000,
+        store,
+        onStoreError: 'fail-closed',
+        storeTimeoutMs: 50,
+        // Long enough that the second call surely finds the store still skipped, on a busy machine too.
+        storeRetryMs: 1000,
+      });
+      const seen: string[] = [];
+      limiter.on('storeError', ({ error, action }) => {
+        expect(isResilienceError(error, 'STORE_UNAVAILABLE')).toBe(true);
+        seen.push(`error:${action}:${(error.cause as { code?: string }).code ?? '?'}`);
+      });
+      limiter.on('storeRecovered', () => seen.push('recovered'));
+      store.silent = true;
+      const refused = await limiter.consume('k');
+      expect(refused).toMatchObject({ allowed: false, retryAfterMs: 1000 });
+      await expect(limiter.limit('k')).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 1000 });
+      expect(store.calls).toBe(1); // the second call did not wait for the store
+      expect(seen).toEqual(['error:fail-closed:TIMEOUT', 'error:fail-closed:CIRCUIT_OPEN']);
+      store.silent = false;
+      await expect.poll(async () => (await limiter.consume('k')).allowed, { timeout: 20_000, interval: 50 }).toBe(true);
+      expect(seen.at(-1)).toBe('recovered');
+    },
+  );
 
   it('accepts allow and deny as older names of fail-open and fail-closed', () => {
     expect(new RateLimiter({ limit: 1, windowMs: 1, onStoreError: 'allow' }).onStoreError).toBe('fail-open');
