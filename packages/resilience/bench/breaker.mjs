@@ -61,17 +61,17 @@ export async function benchBreaker() {
   }
 }
 
-/** The seed's breaker ({ failureThreshold: 0.5, resetTimeout: 30000, timeout: 5000 }) vs opossum's defaults. */
-export async function benchSeedBreaker() {
-  const seed = infraBreakers.seed();
+/** The documented breaker ({ failureThreshold: 0.5, resetTimeout: 30000, timeout: 5000 }) vs opossum's defaults. */
+export async function benchBreakerWithTimeout() {
+  const documented = infraBreakers.documented();
   const cockatiel = cockatielWrap(cockatielBreakers.sampling(), cockatielTimeout(5000, TimeoutStrategy.Aggressive));
   const opDefault = opossum(work);
   try {
-    const rows = await measure('seed breaker', [
+    const rows = await measure('breaker with timeout', [
       {
-        name: '@infra seed config',
+        name: '@infra documented config',
         note: '{ failureThreshold: 0.5, resetTimeout: 30000, timeout: 5000 }',
-        call: () => seed.execute(work),
+        call: () => documented.execute(work),
       },
       {
         name: 'cockatiel breaker+timeout',
@@ -81,12 +81,12 @@ export async function benchSeedBreaker() {
       { name: 'opossum default', note: 'default options: 10 s timeout', call: () => opDefault.fire() },
     ]);
     const [infra, cock, op] = rows;
-    printTable('1b. Breaker with a per-call timeout: the seed configuration vs opossum defaults', rows, {
+    printTable('1b. Breaker with a per-call timeout: the documented configuration vs opossum defaults', rows, {
       'vs cockatiel': cock,
       'vs opossum': op,
     });
     verdict(
-      'seed breaker >= 3x opossum default',
+      'documented breaker >= 3x opossum default',
       infra.opsPerSec >= 3 * op.opsPerSec,
       ratio(infra.opsPerSec, op.opsPerSec),
     );

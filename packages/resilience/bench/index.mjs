@@ -10,7 +10,8 @@ if (!existsSync(new URL('../dist/index.js', import.meta.url))) {
   process.exit(1);
 }
 
-const { benchBreaker, benchSeedBreaker } = await import('./breaker.mjs');
+const { benchBreaker, benchBreakerWithTimeout } = await import('./breaker.mjs');
+const { CLOCK } = await import('./harness.mjs');
 const { benchRetry } = await import('./retry.mjs');
 const { benchComposed } = await import('./composed.mjs');
 const { benchMemory } = await import('./memory.mjs');
@@ -43,13 +44,35 @@ function clockCostNs() {
 
 console.log(
   `@infra/resilience benchmarks: node ${process.version}, ${process.platform}/${process.arch}; ` +
-    `cockatiel ${version('cockatiel')}, opossum ${version('opossum')}, tinybench ${version('tinybench')}, ioredis ${version('ioredis')}`,
+    `cockatiel ${version('cockatiel')}, opossum ${version('opossum')}, ` +
+    `tinybench ${version('tinybench')}, ioredis ${version('ioredis')}`,
 );
 console.log(`clock: one Date.now() costs ${clockCostNs().toFixed(0)} ns here (breakers read the clock per call)`);
+const clockNote =
+  CLOCK === 'cpu' ? 'CPU time of this process (BENCH_CLOCK=cpu)' : 'wall time (BENCH_CLOCK=cpu: CPU time)';
+console.log(`timing: ${clockNote}`);
 console.log("ratio columns: this row's ops/s divided by the named row's ops/s (above 1.00x = faster)");
 
+/** Every section by the name `BENCH_SECTIONS` (comma-separated) picks it with; all run when it is unset. */
+const sections = {
+  breaker: benchBreaker,
+  'breaker-timeout': benchBreakerWithTimeout,
+  retry: benchRetry,
+  composed: benchComposed,
+  memory: benchMemory,
+  redis: benchRedisRateLimiter,
+};
+const picked = (process.env.BENCH_SECTIONS ?? '').split(',').filter((name) => name !== '');
+for (const name of picked) {
+  if (!(name in sections)) {
+    console.error(`unknown section "${name}" in BENCH_SECTIONS; known: ${Object.keys(sections).join(', ')}`);
+    process.exit(1);
+  }
+}
+
 const started = performance.now();
-for (const section of [benchBreaker, benchSeedBreaker, benchRetry, benchComposed, benchMemory, benchRedisRateLimiter]) {
+for (const [name, section] of Object.entries(sections)) {
+  if (picked.length > 0 && !picked.includes(name)) continue;
   const sectionStart = performance.now();
   await section();
   console.log(`(${section.name}: ${((performance.now() - sectionStart) / 1000).toFixed(1)} s)`);

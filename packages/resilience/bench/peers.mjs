@@ -26,8 +26,9 @@ export const infraBreakers = {
   count: () => new CircuitBreaker('bench-count', { slidingWindow: { kind: 'count', size: 100 } }),
   consecutive: () =>
     new CircuitBreaker('bench-consecutive', { slidingWindow: { kind: 'count', size: 100 }, consecutiveFailures: 5 }),
-  /** The seed's configuration, verbatim. */
-  seed: () => new CircuitBreaker('payment-service', { failureThreshold: 0.5, resetTimeout: 30000, timeout: 5000 }),
+  /** The documented configuration, verbatim. */
+  documented: () =>
+    new CircuitBreaker('payment-service', { failureThreshold: 0.5, resetTimeout: 30000, timeout: 5000 }),
 };
 
 /** cockatiel breakers; `sampling` is the time-window counterpart of the @infra default. */

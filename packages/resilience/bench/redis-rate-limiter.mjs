@@ -99,7 +99,8 @@ export async function benchRedisRateLimiter() {
     for (const algorithm of ['token-bucket', 'sliding-window']) results.push(await compare(client, prefix, algorithm));
     const spread = (rates) => `${int(Math.min(...rates))}..${int(Math.max(...rates))}`;
     printGrid(
-      `5. Redis rate limiter, ${int(DECISIONS)} decisions over ${KEYS} keys, ${IN_FLIGHT} in flight, one connection (best of ${ROUNDS} rounds)`,
+      `5. Redis rate limiter, ${int(DECISIONS)} decisions over ${KEYS} keys, ${IN_FLIGHT} in flight, ` +
+        `one connection (best of ${ROUNDS} rounds)`,
       ['algorithm', 'raw EVALSHA/s', '@infra consume/s', 'infra/raw', 'raw range', '@infra range'],
       results.map((r) => [
         r.algorithm,

@@ -1,12 +1,7 @@
-import { BulkheadFullError, abortError, check } from './errors.js';
-import {
-  contextFor,
-  neverAborted,
-  type ExecuteOptions,
-  type Policy,
-  type PolicyContext,
-  type PolicyFn,
-} from './policy.js';
+import { BulkheadFullError, ResilienceError, abortError, check } from './errors.js';
+import { InFlight } from './in-flight.js';
+import { contextFor, type ExecuteOptions, type Policy, type PolicyContext, type PolicyFn } from './policy.js';
+import { WaitQueue } from './wait-queue.js';
 
 export interface BulkheadOptions {
   /** Calls allowed to run at once. */
@@ -15,11 +10,10 @@ export interface BulkheadOptions {
   maxQueue?: number;
 }
 
-interface Waiter {
-  resolve: () => void;
-  reject: (error: unknown) => void;
-  signal: AbortSignal;
-  onAbort: () => void;
+/** Options of {@link Bulkhead.close}. */
+export interface BulkheadCloseOptions {
+  /** Longest wait for running calls to finish (ms). @default 10_000 */
+  timeoutMs?: number;
 }
 
 /** Limits concurrent calls, with a bounded FIFO queue for the overflow. */
@@ -27,7 +21,9 @@ export class Bulkhead implements Policy {
   readonly maxConcurrent: number;
   readonly maxQueue: number;
   private running = 0;
-  private readonly queue: Waiter[] = [];
+  private readonly queue = new WaitQueue();
+  private readonly inFlight = new InFlight();
+  private closing: Promise<void> | undefined;
 
   constructor(options: BulkheadOptions) {
     this.maxConcurrent = check.integer('maxConcurrent', options.maxConcurrent);
@@ -49,48 +45,52 @@ export class Bulkhead implements Policy {
   }
 
   async run<T>(fn: PolicyFn<T>, context: PolicyContext): Promise<T> {
+    this.inFlight.start();
+    try {
+      return await this.runInSlot(fn, context);
+    } finally {
+      this.inFlight.end();
+    }
+  }
+
+  /**
+   * Refuses new calls with `BULKHEAD_CLOSED`, turns the waiting ones away with the same code, and
+   * resolves once the running calls have finished or `timeoutMs` has passed. Idempotent.
+   */
+  close(options: BulkheadCloseOptions = {}): Promise<void> {
+    const timeoutMs = check.nonNegative('timeoutMs', options.timeoutMs ?? 10_000);
+    this.closing ??= (async () => {
+      this.queue.rejectAll(() => closedError('Bulkhead closed while the call was waiting'));
+      await this.inFlight.drained(timeoutMs);
+    })();
+    return this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async runInSlot<T>(fn: PolicyFn<T>, context: PolicyContext): Promise<T> {
+    if (this.closing) throw closedError('Bulkhead is closed');
     if (context.signal.aborted) throw abortError(context.signal);
     if (this.running < this.maxConcurrent) {
       this.running++;
     } else if (this.queue.length < this.maxQueue) {
-      await this.wait(context.signal);
+      // The slot is handed over by release() without being freed in between.
+      await this.queue.wait(context.signal);
     } else {
       throw new BulkheadFullError(this.maxConcurrent, this.maxQueue);
     }
     try {
       return await fn(context);
     } finally {
-      this.release();
+      if (!this.queue.next()) this.running--;
     }
   }
+}
 
-  /** Resolves once a slot has been handed to this caller (the slot is already counted). */
-  private wait(signal: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        signal,
-        onAbort: () => {
-          const index = this.queue.indexOf(waiter);
-          if (index >= 0) this.queue.splice(index, 1);
-          reject(abortError(signal));
-        },
-      };
-      if (signal !== neverAborted) signal.addEventListener('abort', waiter.onAbort, { once: true });
-      this.queue.push(waiter);
-    });
-  }
-
-  private release(): void {
-    const next = this.queue.shift();
-    if (!next) {
-      this.running--;
-      return;
-    }
-    if (next.signal !== neverAborted) next.signal.removeEventListener('abort', next.onAbort);
-    next.resolve();
-  }
+function closedError(message: string): ResilienceError {
+  return new ResilienceError('BULKHEAD_CLOSED', message);
 }
 
 /** Creates a {@link Bulkhead}. */

@@ -26,7 +26,7 @@ describe('CircuitBreaker', () => {
     vi.useRealTimers();
   });
 
-  it('runs the seed snippet as written', async () => {
+  it('runs the documented usage as written', async () => {
     const paymentServiceBreaker = new CircuitBreaker('payment-service', {
       failureThreshold: 0.5,
       resetTimeout: 30000,

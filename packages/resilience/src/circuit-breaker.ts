@@ -1,4 +1,4 @@
-import { CircuitOpenError, abortError, check, isResilienceError } from './errors.js';
+import { CircuitOpenError, InvalidOptionError, abortError, check, isResilienceError } from './errors.js';
 import { EventHub } from '@infra/core';
 import { createWindow, type OutcomeWindow, type SlidingWindowOptions } from './outcome-window.js';
 import { contextFor, type ExecuteOptions, type Policy, type PolicyContext, type PolicyFn } from './policy.js';
@@ -29,12 +29,16 @@ export interface CircuitBreakerOptions {
    * Milliseconds the breaker stays open before it admits half-open probes.
    * @default 30_000
    */
+  resetTimeoutMs?: number;
+  /** The documented spelling of {@link CircuitBreakerOptions.resetTimeoutMs}, in milliseconds. */
   resetTimeout?: number;
   /**
    * Per-call timeout in milliseconds; the call's `signal` is aborted and the call fails with
    * `TIMEOUT` (counted as a failure). 0 turns it off.
    * @default 0
    */
+  timeoutMs?: number;
+  /** The documented spelling of {@link CircuitBreakerOptions.timeoutMs}, in milliseconds. */
   timeout?: number;
   /**
    * Probe calls admitted in half-open; all must succeed to close, one failure re-opens.
@@ -93,7 +97,7 @@ export interface CircuitBreakerStats {
 }
 
 /**
- * Stops calling a dependency that keeps failing, and tries it again after `resetTimeout`.
+ * Stops calling a dependency that keeps failing, and tries it again after `resetTimeoutMs`.
  *
  * The breaker keeps no timer: the move from open to half-open happens when a call (or a read of
  * `state`) finds the reset timeout elapsed, so an idle breaker costs nothing and never holds the
@@ -106,9 +110,9 @@ export class CircuitBreaker implements Policy {
   private readonly failureThreshold: number;
   private readonly minimumThroughput: number;
   private readonly consecutiveLimit: number;
-  private readonly resetTimeout: number;
+  private readonly resetTimeoutMs: number;
   private readonly timeoutMs: number;
-  private readonly deadlines: DeadlineQueue | undefined;
+  readonly #deadlines: DeadlineQueue | undefined;
   private readonly maxProbes: number;
   private readonly isFailure: ((error: unknown) => boolean) | undefined;
   private readonly slowMs: number;
@@ -132,9 +136,15 @@ export class CircuitBreaker implements Policy {
     this.window = createWindow(options.slidingWindow ?? { kind: 'count', size: 100 });
     this.consecutiveLimit =
       options.consecutiveFailures === undefined ? 0 : check.integer('consecutiveFailures', options.consecutiveFailures);
-    this.resetTimeout = check.nonNegative('resetTimeout', options.resetTimeout ?? 30_000);
-    this.timeoutMs = check.nonNegative('timeout', options.timeout ?? 0);
-    this.deadlines = this.timeoutMs > 0 ? new DeadlineQueue(this.timeoutMs, `Circuit "${this.name}" call`) : undefined;
+    this.resetTimeoutMs = msOption(
+      'resetTimeoutMs',
+      options.resetTimeoutMs,
+      'resetTimeout',
+      options.resetTimeout,
+      30_000,
+    );
+    this.timeoutMs = msOption('timeoutMs', options.timeoutMs, 'timeout', options.timeout, 0);
+    this.#deadlines = this.timeoutMs > 0 ? new DeadlineQueue(this.timeoutMs, `Circuit "${this.name}" call`) : undefined;
     this.maxProbes = check.integer('halfOpenMaxProbes', options.halfOpenMaxProbes ?? 1);
     this.isFailure = check.optionalFn('isFailure', options.isFailure);
     this.slowMs =
@@ -171,12 +181,12 @@ export class CircuitBreaker implements Policy {
   }
 
   run<T>(fn: PolicyFn<T>, context: PolicyContext): Promise<T> {
-    return this.runWith(fn, context, this.deadlines, undefined);
+    return this.runWith(fn, context, this.#deadlines, undefined);
   }
 
   /** True when the breaker times its calls out itself (`timeout` option). @internal */
   get hasTimeout(): boolean {
-    return this.deadlines !== undefined;
+    return this.#deadlines !== undefined;
   }
 
   /**
@@ -191,7 +201,8 @@ export class CircuitBreaker implements Policy {
     deadlines: DeadlineQueue | undefined,
     onFailure: ((error: unknown) => Promise<T>) | undefined,
   ): Promise<T> {
-    // The clock is read only when something needs a duration: listeners, slow-call detection.
+    // The clock is read only when something needs a duration (listeners, slow-call detection) or
+    // the window is a time window: see PERFORMANCE.md.
     const timed = this.slowMs > 0 || this.events.size > 0;
     const start = timed ? this.now() : 0;
     let probe = false;
@@ -400,7 +411,7 @@ export class CircuitBreaker implements Policy {
     this.probeSuccesses = 0;
     if (to === 'open') {
       this.openedAt = this.now();
-      this.nextAttemptAt = this.openedAt + this.resetTimeout;
+      this.nextAttemptAt = this.openedAt + this.resetTimeoutMs;
     }
     if (to === 'closed') {
       this.window.reset();
@@ -413,4 +424,27 @@ export class CircuitBreaker implements Policy {
     if (!isResilienceError(error)) return this.isFailure ? this.isFailure(error) : true;
     return error.code === 'CIRCUIT_OPEN' || error.code === 'TIMEOUT' || (this.isFailure?.(error) ?? true);
   }
+}
+
+/**
+ * A duration in ms given under its name or its documented alias (`resetTimeout` for
+ * `resetTimeoutMs`); both at once must agree. A bad value is reported under the name it was given.
+ */
+function msOption(
+  name: string,
+  value: number | undefined,
+  alias: string,
+  aliasValue: number | undefined,
+  fallback: number,
+): number {
+  if (value !== undefined && aliasValue !== undefined && value !== aliasValue) {
+    throw new InvalidOptionError(
+      alias,
+      aliasValue,
+      `the same value as "${name}" (${String(value)}), or only one of them`,
+    );
+  }
+  if (value !== undefined) return check.nonNegative(name, value);
+  if (aliasValue !== undefined) return check.nonNegative(alias, aliasValue);
+  return fallback;
 }

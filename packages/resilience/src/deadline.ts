@@ -65,7 +65,7 @@ class DeadlineCall implements PolicyContext {
  * A call's deadline is set when the event loop next turns (an immediate), for every call started
  * since, with one clock read: most calls settle before that and never read the clock or join the
  * queue. A deadline is thus never early, and late by at most the rest of the task that started
- * the call, which could not have let the timer fire anyway.
+ * the call, which could not have let the timer fire anyway. PERFORMANCE.md gives what this saves.
  */
 export class DeadlineQueue {
   readonly timeoutMs: number;

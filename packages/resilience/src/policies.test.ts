@@ -189,7 +189,7 @@ describe('Throttler', () => {
     await expect(throttler.execute(() => 'c')).rejects.toMatchObject({ code: 'THROTTLER_QUEUE_FULL' });
     controller.abort();
     await expect(a).rejects.toMatchObject({ code: 'ABORTED' });
-    throttler.close();
+    await throttler.close();
     await expect(b).rejects.toMatchObject({ code: 'THROTTLER_CLOSED' });
     await expect(throttler.execute(() => 'd')).rejects.toMatchObject({ code: 'THROTTLER_CLOSED' });
     expect(vi.getTimerCount()).toBe(0);

@@ -1,13 +1,8 @@
 import { ResilienceError, abortError, check } from './errors.js';
-import {
-  contextFor,
-  neverAborted,
-  type ExecuteOptions,
-  type Policy,
-  type PolicyContext,
-  type PolicyFn,
-} from './policy.js';
+import { InFlight } from './in-flight.js';
+import { contextFor, type ExecuteOptions, type Policy, type PolicyContext, type PolicyFn } from './policy.js';
 import { TokenBucket } from './token-bucket.js';
+import { WaitQueue } from './wait-queue.js';
 
 export interface ThrottlerOptions {
   /** Calls started per interval. */
@@ -20,11 +15,10 @@ export interface ThrottlerOptions {
   burst?: number;
 }
 
-interface Waiter {
-  resolve: () => void;
-  reject: (error: unknown) => void;
-  signal: AbortSignal;
-  onAbort: () => void;
+/** Options of {@link Throttler.close}. */
+export interface ThrottlerCloseOptions {
+  /** Longest wait for started calls to finish (ms). @default 10_000 */
+  timeoutMs?: number;
 }
 
 /**
@@ -34,9 +28,12 @@ interface Waiter {
 export class Throttler implements Policy {
   private readonly bucket: TokenBucket;
   private readonly maxQueue: number;
-  private readonly queue: Waiter[] = [];
+  private readonly queue = new WaitQueue(() => {
+    if (this.queue.length === 0) this.stopTimer();
+  });
+  private readonly inFlight = new InFlight();
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private closed = false;
+  private closing: Promise<void> | undefined;
 
   constructor(options: ThrottlerOptions) {
     const limit = check.integer('limit', options.limit);
@@ -58,47 +55,48 @@ export class Throttler implements Policy {
   }
 
   async run<T>(fn: PolicyFn<T>, context: PolicyContext): Promise<T> {
-    if (this.closed) throw new ResilienceError('THROTTLER_CLOSED', 'Throttler is closed');
-    if (context.signal.aborted) throw abortError(context.signal);
-    if (this.queue.length > 0 || !this.bucket.tryRemove(1)) await this.enqueue(context.signal);
-    return fn(context);
-  }
-
-  /** Rejects every waiting call with `THROTTLER_CLOSED` and refuses new ones. Idempotent. */
-  close(): void {
-    this.closed = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    for (const waiter of this.queue.splice(0)) {
-      if (waiter.signal !== neverAborted) waiter.signal.removeEventListener('abort', waiter.onAbort);
-      waiter.reject(new ResilienceError('THROTTLER_CLOSED', 'Throttler closed while the call was waiting'));
+    this.inFlight.start();
+    try {
+      return await this.runInTurn(fn, context);
+    } finally {
+      this.inFlight.end();
     }
   }
 
-  private enqueue(signal: AbortSignal): Promise<void> {
-    if (this.queue.length >= this.maxQueue) {
-      return Promise.reject(
-        new ResilienceError('THROTTLER_QUEUE_FULL', `Throttler queue is full (${this.maxQueue} waiting)`, {
-          isRetryable: true,
-        }),
+  /**
+   * Refuses new calls and turns the waiting ones away with `THROTTLER_CLOSED`, then resolves once
+   * the calls already started have finished or `timeoutMs` has passed. Idempotent.
+   */
+  close(options: ThrottlerCloseOptions = {}): Promise<void> {
+    const timeoutMs = check.nonNegative('timeoutMs', options.timeoutMs ?? 10_000);
+    this.closing ??= (async () => {
+      this.stopTimer();
+      this.queue.rejectAll(
+        () => new ResilienceError('THROTTLER_CLOSED', 'Throttler closed while the call was waiting'),
       );
-    }
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        signal,
-        onAbort: () => {
-          const index = this.queue.indexOf(waiter);
-          if (index >= 0) this.queue.splice(index, 1);
-          reject(abortError(signal));
-          if (this.queue.length === 0) this.stopTimer();
-        },
-      };
-      if (signal !== neverAborted) signal.addEventListener('abort', waiter.onAbort, { once: true });
-      this.queue.push(waiter);
+      await this.inFlight.drained(timeoutMs);
+    })();
+    return this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async runInTurn<T>(fn: PolicyFn<T>, context: PolicyContext): Promise<T> {
+    if (this.closing) throw new ResilienceError('THROTTLER_CLOSED', 'Throttler is closed');
+    if (context.signal.aborted) throw abortError(context.signal);
+    if (this.queue.length > 0 || !this.bucket.tryRemove(1)) {
+      if (this.queue.length >= this.maxQueue) {
+        throw new ResilienceError('THROTTLER_QUEUE_FULL', `Throttler queue is full (${this.maxQueue} waiting)`, {
+          isRetryable: true,
+        });
+      }
+      const turn = this.queue.wait(context.signal);
       this.schedule();
-    });
+      await turn;
+    }
+    return await fn(context);
   }
 
   private schedule(): void {
@@ -106,18 +104,9 @@ export class Throttler implements Policy {
     const wait = Math.max(1, Math.ceil(this.bucket.timeUntilAvailable(1)));
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.drain();
+      while (this.queue.length > 0 && this.bucket.tryRemove(1)) this.queue.next();
+      this.schedule();
     }, wait);
-  }
-
-  private drain(): void {
-    while (this.queue.length > 0 && this.bucket.tryRemove(1)) {
-      const waiter = this.queue.shift();
-      if (!waiter) break;
-      if (waiter.signal !== neverAborted) waiter.signal.removeEventListener('abort', waiter.onAbort);
-      waiter.resolve();
-    }
-    this.schedule();
   }
 
   private stopTimer(): void {

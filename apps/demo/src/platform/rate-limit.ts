@@ -22,7 +22,7 @@ export async function createGenerateLimiter(
     windowMs: config.rateLimit.windowMs,
     algorithm: 'sliding-window',
     store,
-    onStoreError: 'allow',
+    onStoreError: 'fail-open',
   });
   return { limiter, store };
 }

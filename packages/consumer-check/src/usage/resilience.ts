@@ -1,4 +1,4 @@
-// The seed's circuit-breaker snippet as a consumer writes it, with only the import path changed.
+// The documented circuit-breaker usage as a consumer writes it, with only the import path changed.
 // The consumer check type-checks it against the packed @infra/resilience.
 import { CircuitBreaker, isResilienceError, retry, wrap } from '@infra/resilience';
 

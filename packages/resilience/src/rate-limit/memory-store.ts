@@ -26,17 +26,12 @@ export class MemoryRateLimiterStore implements RateLimiterStore {
   }
 
   consume(key: string, rule: RateLimitRule, cost: number): Promise<RateLimitDecision> {
-    return Promise.resolve(this.consumeSync(key, rule, cost));
-  }
-
-  /** Same as `consume`, without the promise. */
-  consumeSync(key: string, rule: RateLimitRule, cost: number): RateLimitDecision {
     const now = this.now();
     const prior = this.states.get(key);
     const { decision, state } = decide(rule, prior && prior.expiresAt > now ? prior : undefined, cost, now);
     this.states.set(key, state);
     if (this.states.size >= this.sweepAt) this.sweep(now);
-    return decision;
+    return Promise.resolve(decision);
   }
 
   reset(key: string): Promise<void> {

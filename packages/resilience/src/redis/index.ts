@@ -1,2 +1,6 @@
-export { RedisRateLimiterStore, type RedisRateLimiterStoreOptions } from './redis-store.js';
+export {
+  RedisRateLimiterStore,
+  type RedisRateLimiterStoreCloseOptions,
+  type RedisRateLimiterStoreOptions,
+} from './redis-store.js';
 export { RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA } from './script.js';

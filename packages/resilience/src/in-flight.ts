@@ -1,0 +1,35 @@
+/**
+ * Counts the calls of a component that are still running, so that `close()` can wait for them
+ * within its deadline.
+ */
+export class InFlight {
+  private count = 0;
+  private idle: (() => void) | undefined;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** A call starts; pair with {@link end} in a `finally`. */
+  start(): void {
+    this.count++;
+  }
+
+  /** A call has settled. */
+  end(): void {
+    if (--this.count === 0) this.idle?.();
+  }
+
+  /** Resolves when nothing runs any more, or after `timeoutMs`, whichever comes first. */
+  async drained(timeoutMs: number): Promise<void> {
+    if (this.count === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await new Promise<void>((resolve) => {
+      this.idle = resolve;
+      timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+    });
+    clearTimeout(timer);
+    this.idle = undefined;
+  }
+}
