@@ -41,7 +41,7 @@ const openAIClient = createOpenAIClient({
   maxRetries: 1,
   timeout: 30000,
   retry: { initialDelayMs: 10, maxDelayMs: 20 },
-  breaker: { failureThreshold: 0.5, minimumThroughput: 2, resetTimeout: 60_000 },
+  breaker: { failureThreshold: 0.5, minimumThroughput: 2, resetTimeoutMs: 60_000 },
 });
 
 /** @param {string} prompt */

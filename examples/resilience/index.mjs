@@ -2,22 +2,22 @@
 // CIRCUIT_OPEN while it is open, and go through again once the service is back.
 import { CircuitBreaker, isResilienceError } from '@infra/resilience';
 
-// A stand-in for a remote payment service: down for its first five calls, then healthy.
+// A stand-in for a remote payment service: down for its first four calls, then healthy.
 let calls = 0;
 const paymentService = {
   /** @param {{ amount: number }} paymentData @param {{ signal: AbortSignal }} options */
   async process(paymentData, { signal }) {
     signal.throwIfAborted();
     calls += 1;
-    if (calls <= 5) throw new Error('payment service unavailable');
+    if (calls <= 4) throw new Error('payment service unavailable');
     return { charged: paymentData.amount };
   },
 };
 
 const paymentServiceBreaker = new CircuitBreaker('payment-service', {
   failureThreshold: 0.5, // 50% failure rate opens the circuit
-  resetTimeout: 200, // ms until a trial call is let through
-  timeout: 5000, // ms before one operation counts as failed
+  resetTimeoutMs: 200, // until a trial call is let through
+  timeoutMs: 5000, // before one operation counts as failed
   minimumThroughput: 4, // calls seen before the failure rate counts
 });
 paymentServiceBreaker.on('stateChange', ({ from, to }) => console.log(`breaker: ${from} -> ${to}`));

@@ -17,8 +17,8 @@ const url = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (s
 
 const paymentServiceBreaker = new CircuitBreaker('payment-service', {
   failureThreshold: 0.5,
-  resetTimeout: 1000,
-  timeout: 500,
+  resetTimeoutMs: 1000,
+  timeoutMs: 500,
   minimumThroughput: 4,
 });
 paymentServiceBreaker.on('stateChange', ({ from, to }) => console.log(`  breaker: ${from} -> ${to}`));
@@ -48,7 +48,7 @@ for (let i = 1; i <= 6; i++) {
   }
 }
 
-console.log('2. The service recovers; after resetTimeout a probe closes the breaker.');
+console.log('2. The service recovers; after resetTimeoutMs a probe closes the breaker.');
 healthy = true;
 await new Promise((resolve) => setTimeout(resolve, 1000));
 console.log('  payment 7:', await processPayment(7));
