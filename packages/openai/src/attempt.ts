@@ -1,7 +1,6 @@
 import { isOpenAIClientError, OpenAIClientError } from './errors.js';
 import { abortedError, connectionError, errorFromResponse, timeoutError, type ErrorContext } from './classify.js';
-import { copyInit, type OutgoingRequest } from './request-info.js';
-import { NEVER_ABORTED } from './signals.js';
+import type { OutgoingRequest } from './request-info.js';
 import { readUsage, type Usage } from './usage.js';
 
 /** One HTTP exchange, buffered (JSON) or live (a stream whose body is still arriving). */
@@ -44,8 +43,7 @@ export async function sendAttempt(input: AttemptInput): Promise<AttemptResult> {
   const onAbort = (): void => {
     controller.abort(signal.reason);
   };
-  const linked = signal !== NEVER_ABORTED;
-  if (linked) signal.addEventListener('abort', onAbort, { once: true });
+  signal.addEventListener('abort', onAbort, { once: true });
   let timer: NodeJS.Timeout | undefined;
   if (timeoutMs > 0) {
     timer = setTimeout(() => {
@@ -55,7 +53,7 @@ export async function sendAttempt(input: AttemptInput): Promise<AttemptResult> {
   }
   const release = (): void => {
     if (timer) clearTimeout(timer);
-    if (linked) signal.removeEventListener('abort', onAbort);
+    signal.removeEventListener('abort', onAbort);
   };
   const failure = (error: unknown): OpenAIClientError => {
     release();
@@ -123,20 +121,12 @@ export async function sendAttempt(input: AttemptInput): Promise<AttemptResult> {
     usage = readUsage(record.usage);
     if (typeof record.model === 'string') servedModel = record.model;
   }
-  // The body is read: the response answers from what was read, without a second parse or copy
-  // (a new Response costs more than the rest of the protection together). Plain assignments:
-  // defineProperties with descriptors costs three times as much.
-  const read = text;
-  const answered = response as { json: () => Promise<unknown>; text: () => Promise<string> };
-  answered.json = () => Promise.resolve(parsed);
-  answered.text = () => Promise.resolve(read);
-  return { kind: 'body', response, usage, servedModel, text };
+  // The body has been read: the SDK gets a fresh response with the same text, status and headers.
+  const answered = new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
+  return { kind: 'body', response: answered, usage, servedModel, text };
 }
 
 /** The init of one attempt: the request's, with the attempt's signal (and the body as sent). */
 function attemptInit(init: RequestInit, rawBody: string | undefined, signal: AbortSignal): RequestInit {
-  const copy = copyInit(init);
-  if (rawBody !== undefined) copy.body = rawBody;
-  copy.signal = signal;
-  return copy;
+  return rawBody === undefined ? { ...init, signal } : { ...init, body: rawBody, signal };
 }

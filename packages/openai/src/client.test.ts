@@ -1,6 +1,8 @@
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '@infra/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOpenAIClient, isOpenAIClientError, preloadTokenizer, type OpenAIClientOptions } from './index.js';
+import { failure } from '../test/failure.js';
+import { toOpenAIClientError } from './to-client-error.js';
 
 const API_KEY = 'sk-client-test-0123456789abcdef';
 let fake: FakeOpenAIServer;
@@ -117,7 +119,7 @@ describe('the SDK surface behind the protection', () => {
   it('gives up after maxRetries with the last coded error, status and request id', async () => {
     const c = client({ maxRetries: 1 });
     fake.enqueue({ status: 502 }, { status: 500, error: { message: 'still down', type: 'server_error' } });
-    const error = await c.chat.completions.create(chat).catch((e: unknown) => e);
+    const error = await c.chat.completions.create(chat).catch((e: unknown) => toOpenAIClientError(e) ?? e);
     expect(fake.requests).toHaveLength(2);
     expect(isOpenAIClientError(error, 'UPSTREAM')).toBe(true);
     expect(error).toMatchObject({
@@ -132,11 +134,11 @@ describe('the SDK surface behind the protection', () => {
   it('honours a per-request maxRetries and does not wait past maxRetryAfterMs', async () => {
     const c = client({ maxRetries: 5, retry: { initialDelayMs: 5, maxRetryAfterMs: 1000 } });
     fake.enqueue({ status: 500 }, { status: 500 });
-    await expect(c.chat.completions.create(chat, { maxRetries: 1 })).rejects.toMatchObject({ code: 'UPSTREAM' });
+    expect(await failure(c.chat.completions.create(chat, { maxRetries: 1 }))).toMatchObject({ code: 'UPSTREAM' });
     expect(fake.requests).toHaveLength(2);
     fake.reset();
     fake.enqueue({ status: 429, headers: { 'retry-after': '30' } });
-    await expect(c.chat.completions.create(chat)).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 30_000 });
+    expect(await failure(c.chat.completions.create(chat))).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 30_000 });
     expect(fake.requests).toHaveLength(1);
   });
 
@@ -152,7 +154,7 @@ describe('the SDK surface behind the protection', () => {
       status,
       error: { message: 'no', type: 'invalid_request_error', code: 'bad_thing', param: 'messages' },
     });
-    const error = await c.chat.completions.create(chat).catch((e: unknown) => e);
+    const error = await c.chat.completions.create(chat).catch((e: unknown) => toOpenAIClientError(e) ?? e);
     expect(error).toMatchObject({ code, status, isRetryable: false, upstreamCode: 'bad_thing', param: 'messages' });
     expect(fake.requests).toHaveLength(1);
   });
@@ -160,7 +162,7 @@ describe('the SDK surface behind the protection', () => {
   it('marks an exhausted quota as a 429 that is not worth retrying', async () => {
     const c = client({ maxRetries: 3 });
     fake.enqueue({ status: 429, error: { message: 'quota', type: 'insufficient_quota', code: 'insufficient_quota' } });
-    await expect(c.chat.completions.create(chat)).rejects.toMatchObject({ code: 'RATE_LIMITED', isRetryable: false });
+    expect(await failure(c.chat.completions.create(chat))).toMatchObject({ code: 'RATE_LIMITED', isRetryable: false });
     expect(fake.requests).toHaveLength(1);
   });
 
@@ -172,7 +174,7 @@ describe('the SDK surface behind the protection', () => {
     expect(fake.requests).toHaveLength(3);
     fake.reset();
     fake.enqueue({ rawBody: 'not json' }, { rawBody: 'not json' });
-    const error = await c.chat.completions.create(chat, { maxRetries: 1 }).catch((e: unknown) => e);
+    const error = await c.chat.completions.create(chat, { maxRetries: 1 }).catch((e: unknown) => toOpenAIClientError(e) ?? e);
     expect(error).toMatchObject({ code: 'UPSTREAM', isRetryable: true });
     expect((error as Error).message).toContain('malformed JSON');
   });
@@ -185,7 +187,7 @@ describe('the SDK surface behind the protection', () => {
     expect(fake.requests).toHaveLength(2);
     fake.reset();
     fake.enqueue({ delayMs: 400 });
-    await expect(c.chat.completions.create(chat, { maxRetries: 0 })).rejects.toMatchObject({
+    expect(await failure(c.chat.completions.create(chat, { maxRetries: 0 }))).toMatchObject({
       code: 'TIMEOUT',
       isRetryable: true,
     });

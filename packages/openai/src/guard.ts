@@ -13,7 +13,6 @@ import { monitorStream, type StreamOutcome } from './stream-monitor.js';
 import {
   encodingForModel,
   estimatePromptTokens,
-  loadedTokenCounter,
   reservedCompletionTokens,
   tokenCounter,
   type TokenCount,
@@ -193,9 +192,7 @@ export class Guard {
       ({ attempt }) =>
         breaker.execute(
           async () => {
-            const reservation = limiter
-              ? (this.reserveNow(limiter, request) ?? (await this.reserve(limiter, request, signal)))
-              : undefined;
+            const reservation = limiter ? await this.reserve(limiter, request, signal) : undefined;
             if (this.events.has('request'))
               this.events.emit('request', { model: request.model, endpoint: request.endpoint, attempt });
             let result: AttemptResult;
@@ -279,20 +276,6 @@ export class Guard {
     return policy;
   }
 
-  /**
-   * The reservation when it can be had without waiting (tokenizer loaded, memory store, budget
-   * there); undefined otherwise, and nothing is taken.
-   */
-  private reserveNow(limiter: TokenBudgetLimiter, request: OutgoingRequest): Reservation | undefined {
-    let tokens = 0;
-    if (limiter.budget.tokens > 0 && request.body) {
-      const count = loadedTokenCounter(encodingForModel(request.model));
-      if (count === undefined) return undefined;
-      tokens = this.estimate(limiter, request.endpoint, request.body, count);
-    }
-    return limiter.tryAcquireNow(tokens);
-  }
-
   private estimate(
     limiter: TokenBudgetLimiter,
     endpoint: string,
@@ -311,7 +294,7 @@ export class Guard {
     signal: AbortSignal,
   ): Promise<Reservation> {
     let tokens = 0;
-    if (limiter.budget.tokens > 0 && request.body) {
+    if (limiter.tokens && request.body) {
       const count = await tokenCounter(encodingForModel(request.model));
       tokens = this.estimate(limiter, request.endpoint, request.body, count);
     }

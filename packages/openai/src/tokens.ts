@@ -22,8 +22,6 @@ export function encodingForModel(model: string | undefined): EncodingName {
 }
 
 const counters = new Map<EncodingName, Promise<TokenCount>>();
-/** The counters that have loaded, for callers that can skip an await once they have. */
-const loaded = new Map<EncodingName, TokenCount>();
 
 /** Texts whose counts are kept per encoding: roles, system prompts and tool schemas come back on every call. */
 const CACHED_TEXTS = 512;
@@ -61,20 +59,13 @@ export function tokenCounter(encoding: EncodingName): Promise<TokenCount> {
       (mod) => {
         // Special-token text in a prompt is ordinary text to the API: count it, do not throw.
         const options = { disallowedSpecial: new Set<string>() };
-        const count = cached((text: string) => mod.countTokens(text, options));
-        loaded.set(encoding, count);
-        return count;
+        return cached((text: string) => mod.countTokens(text, options));
       },
       () => approximate,
     );
     counters.set(encoding, pending);
   }
   return pending;
-}
-
-/** The token counter of `encoding` if it has loaded, else undefined (then await `tokenCounter`). */
-export function loadedTokenCounter(encoding: EncodingName): TokenCount | undefined {
-  return loaded.get(encoding);
 }
 
 function load(encoding: EncodingName) {
