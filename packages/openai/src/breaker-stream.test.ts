@@ -1,3 +1,4 @@
+import OpenAI from 'openai';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '@infra/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOpenAIClient, preloadTokenizer, type OpenAIClientEvents, type OpenAIClientOptions } from './index.js';
@@ -53,7 +54,7 @@ describe('circuit breaker per model', () => {
       expect(await failure(client.chat.completions.create(chat))).toMatchObject({ code: 'UPSTREAM' });
     expect(client.breaker('gpt-4o-mini').state).toBe('open');
 
-    // The seed's handling of an open circuit.
+    // The documented handling of an open circuit.
     const fallbackResponse = () => 'fallback';
     const outcome = await client
       .createCompletion({ model: 'gpt-4o-mini', prompt: 'Hello, world!', max_tokens: 50 })
@@ -63,7 +64,11 @@ describe('circuit breaker per model', () => {
         throw error;
       });
     expect(outcome).toBe('fallback');
-    const rejected = await client.chat.completions.create(chat).catch((e: unknown) => toOpenAIClientError(e) ?? e);
+    // The SDK's own error class for the status, with this package's code.
+    const raw = await client.chat.completions.create(chat).catch((e: unknown) => e);
+    expect(raw).toBeInstanceOf(OpenAI.InternalServerError);
+    expect(raw).toMatchObject({ status: 503, code: 'CIRCUIT_OPEN' });
+    const rejected = toOpenAIClientError(raw);
     expect(rejected).toMatchObject({
       code: 'CIRCUIT_OPEN',
       isRetryable: true,

@@ -1,3 +1,4 @@
+import OpenAI from 'openai';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '@infra/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOpenAIClient, isOpenAIClientError, preloadTokenizer, type OpenAIClientOptions } from './index.js';
@@ -30,10 +31,10 @@ function client(options: OpenAIClientOptions = {}) {
 const chat = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Say hello' }] };
 
 describe('the SDK surface behind the protection', () => {
-  it('runs the seed snippet as written', async () => {
+  it('runs the documented snippet as written', async () => {
     const openAIClient = createOpenAIClient({
       apiKey: API_KEY,
-      organization: 'org-seed',
+      organization: 'org-documented',
       maxRetries: 3,
       timeout: 30000,
       baseURL: fake.baseURL,
@@ -52,7 +53,7 @@ describe('the SDK surface behind the protection', () => {
       body: { model: 'text-davinci-003', prompt: 'Hello, world!', max_tokens: 50 },
     });
     expect(request?.headers.authorization).toBe(`Bearer ${API_KEY}`);
-    expect(request?.headers['openai-organization']).toBe('org-seed');
+    expect(request?.headers['openai-organization']).toBe('org-documented');
   });
 
   it('keeps chat, streaming, responses, embeddings and models working with their types', async () => {
@@ -131,10 +132,12 @@ describe('the SDK surface behind the protection', () => {
     expect((error as Error).message).toContain('still down');
   });
 
-  it('honours a per-request maxRetries and does not wait past maxRetryAfterMs', async () => {
+  it('takes other retries through withOptions and does not wait past maxRetryAfterMs', async () => {
     const c = client({ maxRetries: 5, retry: { initialDelayMs: 5, maxRetryAfterMs: 1000 } });
     fake.enqueue({ status: 500 }, { status: 500 });
-    expect(await failure(c.chat.completions.create(chat, { maxRetries: 1 }))).toMatchObject({ code: 'UPSTREAM' });
+    expect(await failure(c.withOptions({ maxRetries: 1 }).chat.completions.create(chat))).toMatchObject({
+      code: 'UPSTREAM',
+    });
     expect(fake.requests).toHaveLength(2);
     fake.reset();
     fake.enqueue({ status: 429, headers: { 'retry-after': '30' } });
@@ -174,7 +177,10 @@ describe('the SDK surface behind the protection', () => {
     expect(fake.requests).toHaveLength(3);
     fake.reset();
     fake.enqueue({ rawBody: 'not json' }, { rawBody: 'not json' });
-    const error = await c.chat.completions.create(chat, { maxRetries: 1 }).catch((e: unknown) => toOpenAIClientError(e) ?? e);
+    const error = await c
+      .withOptions({ maxRetries: 1 })
+      .chat.completions.create(chat)
+      .catch((e: unknown) => toOpenAIClientError(e) ?? e);
     expect(error).toMatchObject({ code: 'UPSTREAM', isRetryable: true });
     expect((error as Error).message).toContain('malformed JSON');
   });
@@ -187,14 +193,23 @@ describe('the SDK surface behind the protection', () => {
     expect(fake.requests).toHaveLength(2);
     fake.reset();
     fake.enqueue({ delayMs: 400 });
-    expect(await failure(c.chat.completions.create(chat, { maxRetries: 0 }))).toMatchObject({
+    expect(await failure(c.withOptions({ maxRetries: 0 }).chat.completions.create(chat))).toMatchObject({
       code: 'TIMEOUT',
       isRetryable: true,
     });
     fake.reset();
     fake.enqueue({ delayMs: 200 });
-    const slowButAllowed = await c.chat.completions.create(chat, { timeout: 1000, maxRetries: 0 });
+    const slowButAllowed = await c.withOptions({ timeout: 1000, maxRetries: 0 }).chat.completions.create(chat);
     expect(slowButAllowed.object).toBe('chat.completion');
+  });
+
+  it("bounds the whole call, retries included, by a request's own timeout", async () => {
+    const c = client({ maxRetries: 5, timeout: 10_000, retry: { initialDelayMs: 400, jitter: 'none' } });
+    fake.enqueue(...Array.from({ length: 6 }, () => ({ status: 500 })));
+    const error = await c.chat.completions.create(chat, { timeout: 300 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
+    expect(toOpenAIClientError(error)).toMatchObject({ code: 'TIMEOUT' });
+    expect(fake.requests.length).toBeLessThan(6);
   });
 
   it('reports usage with latency and an estimated cost', async () => {

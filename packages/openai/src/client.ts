@@ -90,9 +90,13 @@ export class ProtectedOpenAI extends OpenAI {
     });
     guards.set(this, this.#guard);
     this.#guard.fallbacks = (fallbacks ?? []).map((fallback, i) => this.#route(fallback, i));
+    // The probe must not retry: it asks through a copy of this client without retries, made once.
+    let probe: ProtectedOpenAI | undefined;
     this.#health = createHealthCheck(
       {
-        models: this.models,
+        models: {
+          list: (requestOptions) => (probe ??= this.withOptions({ maxRetries: 0 })).models.list(requestOptions),
+        },
         breakerStates: () => Object.fromEntries(this.#guard.breakerEntries().map(([m, b]) => [m, b.state])),
       },
       health,
@@ -102,6 +106,11 @@ export class ProtectedOpenAI extends OpenAI {
   /** The documented call: a legacy completion through the same protection as every other call. */
   createCompletion(body: CompletionCreateParamsNonStreaming, options?: SdkRequestOptions): APIPromise<Completion> {
     return this.completions.create(body, options);
+  }
+
+  /** Per-attempt timeout in ms (the SDK's own `timeout` bounds the whole call). */
+  get timeoutMs(): number {
+    return this.#attemptTimeoutMs;
   }
 
   /** Subscribes to an event (see `OpenAIClientEvents`); returns a function that unsubscribes. */

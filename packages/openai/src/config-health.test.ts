@@ -88,7 +88,7 @@ describe('configFactory', () => {
     const client = createOpenAIClient(config);
     await client.models.list();
     expect(fake.requests.at(-1)?.headers['openai-organization']).toBe('org-9');
-    expect(client.timeout).toBe(30000);
+    expect(client.timeoutMs).toBe(30000);
   });
 });
 

@@ -121,7 +121,7 @@ export function createOpenAIConfig(input: OpenAIConfigInput = {}, env: Env = {})
   });
 }
 
-/** Config factory of the seed's `configFactory.js`. */
+/** The documented config factory. */
 export const configFactory: {
   /** From environment variables (default `process.env`), with optional overrides. */
   fromEnv(env?: Env, overrides?: OpenAIConfigInput): OpenAIConfig;

@@ -90,7 +90,7 @@ describe('client-side RPM/TPM limiter', () => {
   it('fails at once when the wait would pass maxWaitMs, and the caller abort ends a wait', async () => {
     const c = client({ rateLimit: { requestsPerMinute: 1, maxWaitMs: 100 } });
     await c.chat.completions.create(chat);
-    expect(await failure(c.chat.completions.create(chat))).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
+    expect(await failure(c.chat.completions.create(chat))).toMatchObject({ code: 'RATE_LIMITED' });
     const waiting = client({ rateLimit: { requestsPerMinute: 1, windowMs: 10_000, maxWaitMs: 20_000 } });
     await waiting.chat.completions.create(chat);
     const controller = new AbortController();
@@ -116,6 +116,7 @@ describe('client-side RPM/TPM limiter', () => {
   it('gives the request back when the token budget refuses the call', async () => {
     const store = new MemoryRateLimiterStore();
     const c = client({ rateLimit: { requestsPerMinute: 2, tokensPerMinute: 300, maxWaitMs: 0, store, key: 'both' } });
+    fake.handler = () => ({ usage: { prompt_tokens: 10, completion_tokens: 250 } });
     await c.chat.completions.create({ ...chat, max_completion_tokens: 250 });
     const refused = await settleAll([c.chat.completions.create({ ...chat, max_completion_tokens: 250 })]);
     expect(refused.rejected[0]).toMatchObject({ code: 'RATE_LIMITED' });
