@@ -20,8 +20,8 @@ function stderrLines(): { lines: () => Record<string, unknown>[]; restore: () =>
   };
 }
 
-afterEach(() => {
-  healthCheckScheduler.stop();
+afterEach(async () => {
+  await healthCheckScheduler.close();
   vi.restoreAllMocks();
 });
 

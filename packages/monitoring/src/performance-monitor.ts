@@ -122,6 +122,16 @@ export class PerformanceMonitor {
     this.observer = undefined;
   }
 
+  /** Same as {@link stop}, for a uniform shutdown. */
+  close(_options?: { timeoutMs?: number }): Promise<void> {
+    this.stop();
+    return Promise.resolve();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   /** Reads the current values; pushes them to metrics too. Event-loop figures cover the time since the last sample. */
   sample(): PerformanceSnapshot {
     const snapshot = this.snapshot();
