@@ -121,9 +121,13 @@ export async function sendAttempt(input: AttemptInput): Promise<AttemptResult> {
     usage = readUsage(record.usage);
     if (typeof record.model === 'string') servedModel = record.model;
   }
-  // The body has been read: the SDK gets a fresh response with the same text, status and headers.
-  const answered = new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
-  return { kind: 'body', response: answered, usage, servedModel, text };
+  // The body has been read: the same response answers `json()` and `text()` from what was read.
+  // A new Response would cost more than the rest of the protection (see PERFORMANCE.md).
+  const read = text;
+  const answered = response as { json: () => Promise<unknown>; text: () => Promise<string> };
+  answered.json = () => Promise.resolve(parsed);
+  answered.text = () => Promise.resolve(read);
+  return { kind: 'body', response, usage, servedModel, text };
 }
 
 /** The init of one attempt: the request's, with the attempt's signal (and the body as sent). */
