@@ -25,16 +25,16 @@ afterAll(async () => {
 
 describe('client-side limiter on RedisRateLimiterStore (real Redis)', () => {
   it('shares the RPM budget of two clients (two stores, one Redis) under 50 concurrent calls', async () => {
-    const storeA = new RedisRateLimiterStore({ connection: redisUrl, prefix });
-    const storeB = new RedisRateLimiterStore({ connection: redisUrl, prefix });
+    const storeA = new RedisRateLimiterStore({ connection: redisUrl, prefix, connectTimeoutMs: 20_000 });
+    const storeB = new RedisRateLimiterStore({ connection: redisUrl, prefix, connectTimeoutMs: 20_000 });
     const options = { apiKey: API_KEY, baseURL: fake.baseURL, maxRetries: 0 };
     const a = createOpenAIClient({
       ...options,
-      rateLimit: { requestsPerMinute: 10, maxWaitMs: 0, store: storeA, key: 'shared-rpm' },
+      rateLimit: { requestsPerMinute: 10, maxWaitMs: 0, store: storeA, key: 'shared-rpm', onStoreError: 'throw' },
     });
     const b = createOpenAIClient({
       ...options,
-      rateLimit: { requestsPerMinute: 10, maxWaitMs: 0, store: storeB, key: 'shared-rpm' },
+      rateLimit: { requestsPerMinute: 10, maxWaitMs: 0, store: storeB, key: 'shared-rpm', onStoreError: 'throw' },
     });
     const results = await Promise.allSettled(
       Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).chat.completions.create(chat)),
