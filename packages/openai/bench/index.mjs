@@ -9,7 +9,6 @@ if (!existsSync(new URL('../dist/index.js', import.meta.url))) {
 const { benchOverhead, CONTROL } = await import('./overhead.mjs');
 const { VERSION } = await import('openai/version');
 
-const int = (value) => Math.round(value).toLocaleString('en-US');
 const pad = (cells, widths, right) =>
   cells.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
 function table(title, header, body, right) {
@@ -54,5 +53,3 @@ console.log(
 console.log(
   `verdict: ${worstCpu <= 1.05 ? 'MET' : 'NOT MET'}  overhead <= 5% against the local server (CPU time): worst ratio ${worstCpu.toFixed(3)}x`,
 );
-
-

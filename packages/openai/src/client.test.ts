@@ -141,7 +141,10 @@ describe('the SDK surface behind the protection', () => {
     expect(fake.requests).toHaveLength(2);
     fake.reset();
     fake.enqueue({ status: 429, headers: { 'retry-after': '30' } });
-    expect(await failure(c.chat.completions.create(chat))).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 30_000 });
+    expect(await failure(c.chat.completions.create(chat))).toMatchObject({
+      code: 'RATE_LIMITED',
+      retryAfterMs: 30_000,
+    });
     expect(fake.requests).toHaveLength(1);
   });
 

@@ -165,8 +165,7 @@ export class ProtectedOpenAI extends OpenAI {
     const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const request = describeRequest(href, requestInit, this.baseURL);
     try {
-      return (await this.#guard.serve(request, requestInit, this.#attemptTimeoutMs, signal, this.#maxRetries))
-        .response;
+      return (await this.#guard.serve(request, requestInit, this.#attemptTimeoutMs, signal, this.#maxRetries)).response;
     } catch (error) {
       // An aborted call rejects as fetch does, so the SDK throws its APIUserAbortError (caller's
       // signal) or APIConnectionTimeoutError (its own timer).

@@ -23,8 +23,6 @@ export const ErrorCodes = {
   INVALID_CONFIG: 'INVALID_CONFIG',
   /** A function argument or option is invalid. */
   INVALID_OPTION: 'INVALID_OPTION',
-  /** An optional peer dependency is needed and not installed. */
-  MISSING_PEER: 'MISSING_PEER',
   /** The shared rate-limiter store (Redis) failed. */
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
 } as const;
@@ -115,4 +113,6 @@ const family: ErrorFamily<OpenAIClientError, OpenAIClientErrorsByCode> = errorFa
 export const isOpenAIClientError: ErrorFamily<OpenAIClientError, OpenAIClientErrorsByCode>['is'] = family.is;
 
 /** Option checks that throw this package's `INVALID_OPTION`. */
-export const check: OptionChecks = optionChecks((option, value, expected) => new InvalidOptionError(option, value, expected));
+export const check: OptionChecks = optionChecks(
+  (option, value, expected) => new InvalidOptionError(option, value, expected),
+);

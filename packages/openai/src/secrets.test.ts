@@ -2,7 +2,6 @@ import { inspect } from 'node:util';
 import { closedPort, startFakeOpenAIServer, type FakeOpenAIServer } from '@infra/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFactory, createOpenAIClient, type OpenAIClientEventName } from './index.js';
-import { failure } from '../test/failure.js';
 import { toOpenAIClientError } from './to-client-error.js';
 
 /** Reads a stream to its end. */

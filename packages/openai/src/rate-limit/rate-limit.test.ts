@@ -121,7 +121,9 @@ describe('client-side RPM/TPM limiter', () => {
     const refused = await settleAll([c.chat.completions.create({ ...chat, max_completion_tokens: 250 })]);
     expect(refused.rejected[0]).toMatchObject({ code: 'RATE_LIMITED' });
     // The refused call took no request: the second request of the minute is still there.
-    expect((await store.consume('both:requests', { algorithm: 'token-bucket', limit: 2, windowMs: 60_000 }, 1)).allowed).toBe(true);
+    expect(
+      (await store.consume('both:requests', { algorithm: 'token-bucket', limit: 2, windowMs: 60_000 }, 1)).allowed,
+    ).toBe(true);
     await c.close();
   });
 });
