@@ -113,7 +113,13 @@ export class HealthCheckScheduler {
       timer = setTimeout(resolve, timeoutMs);
       timer.unref();
     });
-    await Promise.race([running.then(() => undefined, () => undefined), deadline]);
+    await Promise.race([
+      running.then(
+        () => undefined,
+        () => undefined,
+      ),
+      deadline,
+    ]);
     clearTimeout(timer);
   }
 

@@ -2,13 +2,15 @@ import { optionChecks, type OptionChecks } from '@infra/core';
 import { InvalidOptionError } from './errors.js';
 
 /** Option checks that throw this package's `INVALID_OPTION`. */
-export const check: OptionChecks = optionChecks((option, value, expected) => new InvalidOptionError(option, value, expected));
+export const check: OptionChecks = optionChecks(
+  (option, value, expected) => new InvalidOptionError(option, value, expected),
+);
 
 export const positive = (option: string, value: unknown): number => check.positive(option, value);
 export const integer = (option: string, value: unknown, min = 1): number => check.integer(option, value, min);
 export const nonEmptyString = (option: string, value: unknown): string => check.nonEmptyString(option, value);
-// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the function type it expects
 export const nonNegative = (option: string, value: unknown): number => check.nonNegative(option, value);
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the function type it expects
 export const optionalFn = <F>(option: string, value: unknown): F | undefined => check.optionalFn<F>(option, value);
 
 /** `undefined` (then `fallback`), or a boolean. */
