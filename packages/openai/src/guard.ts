@@ -50,10 +50,9 @@ export interface FallbackRoute {
   prepare?: (request: OutgoingRequest, init: RequestInit) => { request: OutgoingRequest; init: RequestInit };
 }
 
-/** The outcome of a call as the SDK will see it, plus the end of a stream still flowing. */
+/** The outcome of a call as the SDK will see it. */
 interface Served {
   response: Response;
-  streamEnd: Promise<unknown> | undefined;
 }
 
 /**
@@ -115,7 +114,7 @@ export class Guard {
       });
       if (hit) {
         this.events.emit('cacheHit', { model: request.model, endpoint: request.endpoint });
-        return { response: hit, streamEnd: undefined };
+        return { response: hit };
       }
     }
     const routes: FallbackRoute[] = [{ model: request.model ?? '', guard: this }];
@@ -206,7 +205,7 @@ export class Guard {
             if (result.kind === 'body') {
               this.settle(reservation, result.usage?.totalTokens);
               this.emitUsage(request, result.servedModel, result.usage, undefined, started, fallback);
-              return { response: result.response, streamEnd: undefined, text: result.text };
+              return { response: result.response, text: result.text };
             }
             let ended: (outcome: StreamOutcome) => void = () => undefined;
             const outcome = new Promise<StreamOutcome>((resolve) => {
@@ -220,7 +219,7 @@ export class Guard {
               requireEndMarker: /^\/(chat\/completions|completions|responses)$/.test(request.endpoint),
               onEnd: ended,
             });
-            handOff?.({ response, streamEnd: outcome });
+            handOff?.({ response });
             const end = await outcome;
             result.release();
             if (end.kind === 'failed') {
@@ -235,7 +234,7 @@ export class Guard {
             }
             this.settle(reservation, end.usage?.totalTokens);
             this.emitUsage(request, undefined, end.usage, end.deltas, started, fallback);
-            return { response, streamEnd: undefined };
+            return { response };
           },
           { signal },
         ),
