@@ -234,8 +234,9 @@ describe('HealthCheckScheduler', () => {
     expect(scheduler.getLastReport()?.status).toBe('pass');
   });
 
-  it('validates its input', () => {
+  it('validates its input', async () => {
     const { healthCheckScheduler } = setup();
+    await expect(healthCheckScheduler.close({ timeoutMs: -5 })).rejects.toThrow(/"timeoutMs".*got -5/);
     expect(() => healthCheckScheduler.startHealthChecks({ intervalMs: 0 })).toThrow(/"intervalMs".*got 0/);
     expect(() => healthCheckScheduler.startHealthChecks({ logAllChecks: 'yes' as never })).toThrow(/"logAllChecks"/);
     healthCheckScheduler.registerHealthCheck('a', () => true);

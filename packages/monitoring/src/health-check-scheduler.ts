@@ -104,7 +104,8 @@ export class HealthCheckScheduler {
    * be recorded. `startHealthChecks()` may start them again.
    */
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
-    const timeoutMs = options.timeoutMs === undefined ? 5000 : nonNegative('timeoutMs', options.timeoutMs);
+    const given = optionalObject('options', options);
+    const timeoutMs = given.timeoutMs === undefined ? 5000 : nonNegative('timeoutMs', given.timeoutMs);
     this.clearTimer();
     const running = this.running;
     if (!running) return;

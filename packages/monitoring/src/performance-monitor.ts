@@ -123,9 +123,11 @@ export class PerformanceMonitor {
   }
 
   /** Same as {@link stop}, for a uniform shutdown. */
-  close(_options?: { timeoutMs?: number }): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/require-await -- a bad option rejects, as from any close()
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    const given = optionalObject('options', options);
+    if (given.timeoutMs !== undefined) nonNegative('timeoutMs', given.timeoutMs);
     this.stop();
-    return Promise.resolve();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -215,6 +215,14 @@ describe('the SDK surface behind the protection', () => {
     expect(fake.requests.length).toBeLessThan(6);
   });
 
+  it('closes idempotently, through asyncDispose too, and rejects a bad close option', async () => {
+    const c = client({ rateLimit: { requestsPerMinute: 5 } });
+    await expect(c.close({ timeoutMs: -1 })).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'timeoutMs' });
+    await c.close();
+    await c[Symbol.asyncDispose]();
+    await c.close({ timeoutMs: 100 });
+  });
+
   it('reports usage with latency and an estimated cost', async () => {
     const c = client();
     const usage: unknown[] = [];
@@ -252,6 +260,9 @@ describe('the SDK surface behind the protection', () => {
     expect(() => client({ fallbacks: [{ model: 'm', client: {} }] })).toThrow(/fallbacks\[0\]\.client/);
     expect(() => client({ rateLimit: { requestsPerMinute: 1.5 } })).toThrow(/rateLimit\.requestsPerMinute/);
     expect(() => client({ prices: { x: { input: -1, output: 1 } } })).toThrow(/prices\.x/);
+    expect(() => client({ timeoutMs: 0.5 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'timeoutMs' }),
+    );
     const saved = process.env.OPENAI_API_KEY;
     delete process.env.OPENAI_API_KEY;
     try {

@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import type { APIPromise } from 'openai/core/api-promise';
 import type { Completion, CompletionCreateParamsNonStreaming } from 'openai/resources/completions';
 import { statusFor } from './classify.js';
-import { InvalidConfigError, InvalidOptionError, type OpenAIClientError } from './errors.js';
+import { InvalidConfigError, InvalidOptionError, check, type OpenAIClientError } from './errors.js';
 import type { OpenAIClientEvents } from './events.js';
 import { Guard, type FallbackRoute } from './guard.js';
 import { createHealthCheck, type HealthCheckResult } from './health.js';
@@ -140,9 +140,11 @@ export class ProtectedOpenAI extends OpenAI {
    * Releases what the client created (its own rate-limit store); idempotent. Injected stores stay
    * open. Calls in flight are not waited for: each is bounded by its own timeouts.
    */
-  close(_options?: { timeoutMs?: number }): Promise<void> {
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    const given = check.plainObject('options', options);
+    if (given.timeoutMs !== undefined) check.nonNegative('timeoutMs', given.timeoutMs);
     this.#closing ??= this.#limiter?.close() ?? Promise.resolve();
-    return this.#closing;
+    await this.#closing;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
