@@ -71,16 +71,19 @@ export async function sendAttempt(input: AttemptInput): Promise<AttemptResult> {
     throw failure(error);
   }
 
-  if (!response.ok) {
-    let text: string;
+  /** The whole body, within the attempt's timeout; then the attempt's timer and listener go. */
+  const readBody = async (): Promise<string> => {
+    let body: string;
     try {
-      text = await response.text();
+      body = await response.text();
     } catch (error) {
       throw failure(error);
     }
     release();
-    throw errorFromResponse(response.status, text, response.headers, context);
-  }
+    return body;
+  };
+
+  if (!response.ok) throw errorFromResponse(response.status, await readBody(), response.headers, context);
 
   const contentType = response.headers.get('content-type') ?? '';
   if (request.stream && contentType.includes('text/event-stream')) {
@@ -94,13 +97,7 @@ export async function sendAttempt(input: AttemptInput): Promise<AttemptResult> {
     return { kind: 'body', response, usage: undefined, servedModel: undefined, text: undefined };
   }
 
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (error) {
-    throw failure(error);
-  }
-  release();
+  const text = await readBody();
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
