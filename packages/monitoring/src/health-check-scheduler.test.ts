@@ -62,7 +62,7 @@ describe('HealthCheckScheduler', () => {
     vi.useRealTimers();
   });
 
-  it('runs the seed snippet as written, says once that Sentry is off, and keeps running', async () => {
+  it('runs the documented snippet as written, says once that Sentry is off, and keeps running', async () => {
     const { healthCheckScheduler, logger } = setup(() =>
       Promise.reject(new MissingPeerError('@sentry/node', 'Reporting to Sentry')),
     );
