@@ -20,13 +20,13 @@ function stderrLines(): { lines: () => Record<string, unknown>[]; restore: () =>
   };
 }
 
-afterEach(() => {
-  healthCheckScheduler.stop();
+afterEach(async () => {
+  await healthCheckScheduler.close();
   vi.restoreAllMocks();
 });
 
 describe('module-level default instances', () => {
-  it('run the seed health snippet as written with Sentry not installed: said once, never a crash', async () => {
+  it('run the documented health snippet as written with Sentry not installed: said once, never a crash', async () => {
     const stderr = stderrLines();
     const dbConnection = {
       runHealthCheck: async () => ({ status: 'unhealthy', message: 'connect ECONNREFUSED 127.0.0.1:5432' }),
@@ -71,7 +71,7 @@ describe('module-level default instances', () => {
     ]);
   });
 
-  it('run the seed error snippet as written on the default log transport', () => {
+  it('run the documented error snippet as written on the default log transport', () => {
     const stderr = stderrLines();
     const req = { user: { id: 'user-1' }, params: { id: 'challenge-1' } };
     errorMonitor.registerDomain('challenge', {

@@ -19,7 +19,7 @@ function codedError(message: string, code: string): Error & { code: string } {
 }
 
 describe('ErrorMonitor', () => {
-  it('runs the seed snippets as written: domain filter, user and context', () => {
+  it('runs the documented snippets as written: domain filter, user and context', () => {
     const transport = memoryTransport();
     const errorMonitor = new ErrorMonitor({ transports: [transport] });
     const req = { user: { id: 'u-1' }, params: { id: 'c-9' } };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { MonitoringError, describe } from './errors.js';
+import { describeValue as describe } from '@infra/core';
+import { MonitoringError } from './errors.js';
 import { logTransport, type ErrorEvent, type ErrorLevel, type ErrorTransport } from './error-event.js';
 import { fingerprintOf, hashFingerprint } from './fingerprint.js';
 import type { MonitorLogger } from './logger.js';
@@ -211,10 +212,19 @@ export class ErrorMonitor {
     return sends && flushed.every(Boolean);
   }
 
-  /** Flushes, then closes every transport. */
-  async close(timeoutMs = 2000): Promise<void> {
+  /**
+   * Flushes, then closes every transport, within `timeoutMs` (ms) for each step. A bare number is
+   * accepted as `timeoutMs`.
+   */
+  async close(options: { timeoutMs?: number } | number = {}): Promise<void> {
+    const given = typeof options === 'number' ? options : options.timeoutMs;
+    const timeoutMs = given === undefined ? 2000 : positive('timeoutMs', given);
     await this.flush(timeoutMs);
     await Promise.all(this.transports.map(async (t) => t.close?.(timeoutMs)));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** Counters since creation. */

@@ -1,3 +1,5 @@
+import { InfraError, describeValue, errorFamily, type ErrorFamily } from '@infra/core';
+
 /**
  * Error codes raised by @infra/monitoring. Identify errors by `code` (or with
  * {@link isMonitoringError}), never by `instanceof`: two copies of this package may be installed.
@@ -16,41 +18,23 @@ export const MonitoringErrorCodes = {
 
 export type MonitoringErrorCode = (typeof MonitoringErrorCodes)[keyof typeof MonitoringErrorCodes];
 
-const marker = Symbol.for('@infra/monitoring.error');
-
-interface ErrorInit {
-  cause?: unknown;
-  isRetryable?: boolean;
-}
-
 /** Base class of every error this package throws or reports on its own account. */
-export class MonitoringError extends Error {
-  readonly code: MonitoringErrorCode;
-  readonly isRetryable: boolean;
+export class MonitoringError extends InfraError<MonitoringErrorCode> {}
 
-  constructor(code: MonitoringErrorCode, message: string, init: ErrorInit = {}) {
-    super(message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.name = 'MonitoringError';
-    this.code = code;
-    this.isRetryable = init.isRetryable ?? false;
-  }
-
-  /** True for any error created by any copy of @infra/monitoring. */
-  static isInstance(error: unknown): error is MonitoringError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true;
-  }
+/** The class of each code that has one, for the narrowing of {@link isMonitoringError}. */
+export interface MonitoringErrorsByCode {
+  INVALID_OPTION: InvalidOptionError;
+  HEALTH_CHECK_FAILED: HealthCheckFailedError;
+  MISSING_PEER: MissingPeerError;
 }
 
-// The marker lives on the prototype: every subclass carries it, across copies of the package.
-Object.defineProperty(MonitoringError.prototype, marker, { value: true });
+const family: ErrorFamily<MonitoringError, MonitoringErrorsByCode> = errorFamily<
+  MonitoringError,
+  MonitoringErrorsByCode
+>(MonitoringError, '@infra/monitoring');
 
 /** True when `error` comes from @infra/monitoring (any installed copy), optionally with the given code. */
-export function isMonitoringError<C extends MonitoringErrorCode>(
-  error: unknown,
-  code?: C,
-): error is MonitoringError & { code: C } {
-  return MonitoringError.isInstance(error) && (code === undefined || error.code === code);
-}
+export const isMonitoringError: ErrorFamily<MonitoringError, MonitoringErrorsByCode>['is'] = family.is;
 
 /** Thrown when an option or argument is out of range or of the wrong type. */
 export class InvalidOptionError extends MonitoringError {
@@ -58,8 +42,7 @@ export class InvalidOptionError extends MonitoringError {
   readonly value: unknown;
 
   constructor(option: string, value: unknown, expected: string) {
-    super('INVALID_OPTION', `Invalid option "${option}": expected ${expected}, got ${describe(value)}`);
-    this.name = 'InvalidOptionError';
+    super('INVALID_OPTION', `Invalid option "${option}": expected ${expected}, got ${describeValue(value)}`);
     this.option = option;
     this.value = value;
   }
@@ -71,7 +54,6 @@ export class HealthCheckFailedError extends MonitoringError {
 
   constructor(check: string, output: string | undefined, cause?: unknown) {
     super('HEALTH_CHECK_FAILED', `Critical health check "${check}" failed${output ? `: ${output}` : ''}`, { cause });
-    this.name = 'HealthCheckFailedError';
     this.check = check;
   }
 }
@@ -84,17 +66,6 @@ export class MissingPeerError extends MonitoringError {
     super('MISSING_PEER', `${feature} needs the optional peer "${peer}": install it with \`npm install ${peer}\``, {
       cause,
     });
-    this.name = 'MissingPeerError';
     this.peer = peer;
   }
-}
-
-/** A short, safe description of a value for error messages (never its whole content). */
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value == null) {
-    return String(value);
-  }
-  if (typeof value === 'function') return 'a function';
-  return Array.isArray(value) ? 'an array' : `an ${typeof value}`;
 }

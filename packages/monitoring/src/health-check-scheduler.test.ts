@@ -62,7 +62,7 @@ describe('HealthCheckScheduler', () => {
     vi.useRealTimers();
   });
 
-  it('runs the seed snippet as written, says once that Sentry is off, and keeps running', async () => {
+  it('runs the documented snippet as written, says once that Sentry is off, and keeps running', async () => {
     const { healthCheckScheduler, logger } = setup(() =>
       Promise.reject(new MissingPeerError('@sentry/node', 'Reporting to Sentry')),
     );
@@ -107,7 +107,7 @@ describe('HealthCheckScheduler', () => {
     );
     expect(sentryWarnings).toHaveLength(1);
     expect(sentryWarnings[0]!.fields.reason).toBe('@sentry/node is not installed');
-    healthCheckScheduler.stop();
+    await healthCheckScheduler.close();
   });
 
   it('logs only changes by default and every check with logAllChecks', async () => {
@@ -140,7 +140,7 @@ describe('HealthCheckScheduler', () => {
       'database',
       'cache',
     ]);
-    healthCheckScheduler.stop();
+    await healthCheckScheduler.close();
   });
 
   it('reports a critical check to the error monitor when it starts failing, not on every run', async () => {
@@ -169,7 +169,7 @@ describe('HealthCheckScheduler', () => {
     up = false;
     await vi.advanceTimersByTimeAsync(1000);
     expect(events).toHaveLength(2);
-    healthCheckScheduler.stop();
+    await healthCheckScheduler.close();
   });
 
   it('forwards failures to an initialised Sentry, and says once when it is not initialised', async () => {
@@ -189,7 +189,7 @@ describe('HealthCheckScheduler', () => {
       'Critical health check "database" failed: password=[REDACTED] rejected',
     );
     expect(ready.captured[0]!.scope).toMatchObject({ level: 'error', fingerprint: ['health-check', 'database'] });
-    healthCheckScheduler.stop();
+    await healthCheckScheduler.close();
 
     const off = fakeSentry(false);
     const second = setup(async () => off.sentry);
@@ -201,7 +201,7 @@ describe('HealthCheckScheduler', () => {
       second.logger.lines.filter((l) => l.message?.includes('Sentry reporting of health checks is off')),
     ).toHaveLength(1);
     expect(second.events).toHaveLength(1);
-    second.healthCheckScheduler.stop();
+    await second.healthCheckScheduler.close();
   });
 
   it("uses an unref'd timer, stops cleanly, and does not overlap slow runs", async () => {
@@ -223,17 +223,20 @@ describe('HealthCheckScheduler', () => {
     expect(calls).toBe(1);
     await vi.advanceTimersByTimeAsync(1000);
     expect(calls).toBe(2);
-    scheduler.stopHealthChecks();
-    scheduler.stopHealthChecks();
+    // close() waits for the run in progress (its check ends 2.5 s after it started).
+    const closing = scheduler.close();
     await vi.advanceTimersByTimeAsync(20_000);
+    await closing;
+    await scheduler.close();
     expect(calls).toBe(2);
     expect(vi.getTimerCount()).toBe(before);
     expect(scheduler.isRunning).toBe(false);
     expect(scheduler.getLastReport()?.status).toBe('pass');
   });
 
-  it('validates its input', () => {
+  it('validates its input', async () => {
     const { healthCheckScheduler } = setup();
+    await expect(healthCheckScheduler.close({ timeoutMs: -5 })).rejects.toThrow(/"timeoutMs".*got -5/);
     expect(() => healthCheckScheduler.startHealthChecks({ intervalMs: 0 })).toThrow(/"intervalMs".*got 0/);
     expect(() => healthCheckScheduler.startHealthChecks({ logAllChecks: 'yes' as never })).toThrow(/"logAllChecks"/);
     healthCheckScheduler.registerHealthCheck('a', () => true);

@@ -9,7 +9,7 @@ import type { ErrorMonitor } from './error-monitor.js';
 import { HealthCheckFailedError } from './errors.js';
 import { jsonLogger, type MonitorLogger } from './logger.js';
 import { isSentryInitialized, sentryTransport, type SentryLike, type SentryTransport } from './sentry/transport.js';
-import { optionalBoolean, optionalFn, optionalLogger, optionalObject, positive } from './validate.js';
+import { nonNegative, optionalBoolean, optionalFn, optionalLogger, optionalObject, positive } from './validate.js';
 
 /** Options of {@link HealthCheckScheduler.startHealthChecks}. */
 export interface StartHealthChecksOptions {
@@ -89,7 +89,7 @@ export class HealthCheckScheduler {
       sendToSentry: optionalBoolean('sendToSentry', o.sendToSentry, false),
       runImmediately: optionalBoolean('runImmediately', o.runImmediately, true),
     };
-    this.stopHealthChecks();
+    this.clearTimer();
     if (this.settings.sendToSentry) this.prepareSentry();
     this.timer = setInterval(() => {
       void this.tick();
@@ -99,15 +99,38 @@ export class HealthCheckScheduler {
     return this;
   }
 
-  /** Stops the periodic runs (idempotent); a run in progress completes. */
-  stopHealthChecks(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
+  /**
+   * Stops the periodic runs (idempotent) and waits, up to `timeoutMs`, for a run in progress to
+   * be recorded. `startHealthChecks()` may start them again.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    const given = optionalObject('options', options);
+    const timeoutMs = given.timeoutMs === undefined ? 5000 : nonNegative('timeoutMs', given.timeoutMs);
+    this.clearTimer();
+    const running = this.running;
+    if (!running) return;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+    });
+    await Promise.race([
+      running.then(
+        () => undefined,
+        () => undefined,
+      ),
+      deadline,
+    ]);
+    clearTimeout(timer);
   }
 
-  /** Same as {@link stopHealthChecks}. */
-  stop(): void {
-    this.stopHealthChecks();
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   get isRunning(): boolean {

@@ -14,9 +14,8 @@ export { HealthCheckScheduler } from './health-check-scheduler.js';
 export type { HealthCheckSchedulerOptions, StartHealthChecksOptions } from './health-check-scheduler.js';
 export { PerformanceMonitor } from './performance-monitor.js';
 export type { PerformanceMonitorOptions, PerformanceSnapshot } from './performance-monitor.js';
-export { OpenAIMonitor, defaultModelPrices } from './openai-monitor.js';
+export { OpenAIMonitor } from './openai-monitor.js';
 export type {
-  ModelPrice,
   OpenAIAuxiliaryEvents,
   OpenAIBreakerEvent,
   OpenAIErrorEvent,

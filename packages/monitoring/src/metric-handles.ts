@@ -1,5 +1,6 @@
 import type { Gauge } from 'prom-client';
-import { MonitoringError, describe } from './errors.js';
+import { describeValue as describe } from '@infra/core';
+import { MonitoringError } from './errors.js';
 import type { CounterSeries, HistogramSeries, SeriesCounter, SeriesHistogram } from './series.js';
 
 /** Label values by label name; only declared names are accepted. */

@@ -19,7 +19,7 @@ export interface OpenAIUsageEvent {
   completionTokens: number;
   /** Whole call, retries included. */
   latencyMs: number;
-  /** Cost in USD when the client knows it (> 0); otherwise estimated from the price table. */
+  /** Cost in USD, computed by the client that knows the model's price (`@infra/openai` does); 0 when unknown. */
   costUsd?: number;
   endpoint?: string;
   operation?: string;
@@ -67,37 +67,11 @@ export interface OpenAIEventSource {
   off?(event: string, listener: (payload: unknown) => void): unknown;
 }
 
-/** USD per million tokens. */
-export interface ModelPrice {
-  promptPerMillion: number;
-  completionPerMillion: number;
-}
-
 /** Options of an {@link OpenAIMonitor}. */
 export interface OpenAIMonitorOptions {
   /** Where the metrics go. */
   metrics: MetricsCollector;
-  /**
-   * Prices used to estimate cost when an event carries no `costUsd`, matched by exact model name,
-   * then by the longest prefix (`gpt-4o-mini-2024-07-18` → `gpt-4o-mini`). Merged over the defaults.
-   * @default list prices of common models (estimates; override with your contract's)
-   */
-  prices?: Record<string, ModelPrice>;
 }
-
-/** Default list prices in USD per million tokens; estimates only. */
-export const defaultModelPrices: Readonly<Record<string, ModelPrice>> = Object.freeze({
-  'gpt-4o': { promptPerMillion: 2.5, completionPerMillion: 10 },
-  'gpt-4o-mini': { promptPerMillion: 0.15, completionPerMillion: 0.6 },
-  'gpt-4.1': { promptPerMillion: 2, completionPerMillion: 8 },
-  'gpt-4.1-mini': { promptPerMillion: 0.4, completionPerMillion: 1.6 },
-  'gpt-4.1-nano': { promptPerMillion: 0.1, completionPerMillion: 0.4 },
-  'gpt-4-turbo': { promptPerMillion: 10, completionPerMillion: 30 },
-  'gpt-3.5-turbo': { promptPerMillion: 0.5, completionPerMillion: 1.5 },
-  'o3-mini': { promptPerMillion: 1.1, completionPerMillion: 4.4 },
-  'text-embedding-3-small': { promptPerMillion: 0.02, completionPerMillion: 0 },
-  'text-embedding-3-large': { promptPerMillion: 0.13, completionPerMillion: 0 },
-});
 
 const BREAKER_STATES: Record<string, number> = {
   closed: 0,
@@ -125,7 +99,6 @@ interface Instruments {
 /** Turns an OpenAI client's events into request, latency, token, cost, error and breaker metrics. */
 export class OpenAIMonitor {
   private readonly metrics: MetricsCollector;
-  private readonly prices: Map<string, ModelPrice>;
   private instruments: Instruments | undefined;
 
   constructor(options: OpenAIMonitorOptions) {
@@ -134,7 +107,6 @@ export class OpenAIMonitor {
       throw new InvalidOptionError('metrics', o.metrics, 'a MetricsCollector');
     }
     this.metrics = o.metrics as MetricsCollector;
-    this.prices = new Map(Object.entries({ ...defaultModelPrices, ...validPrices(o.prices) }));
   }
 
   /**
@@ -154,10 +126,8 @@ export class OpenAIMonitor {
       const completion = isCount(e.completionTokens) ? e.completionTokens : 0;
       m.tokens.inc({ client: name, model: labels.model, type: 'prompt' }, prompt);
       m.tokens.inc({ client: name, model: labels.model, type: 'completion' }, completion);
-      // A client reports 0 for a model its own table does not know: try ours before counting 0.
-      const cost =
-        isCount(e.costUsd) && e.costUsd > 0 ? e.costUsd : (this.estimateCost(label(e.model), prompt, completion) ?? 0);
-      m.cost.inc({ client: name, model: labels.model }, cost);
+      // The cost comes with the event: the client knows the model and its price.
+      m.cost.inc({ client: name, model: labels.model }, isCount(e.costUsd) ? e.costUsd : 0);
     };
     const breaker = (e: OpenAIBreakerEvent): void => {
       const raw: unknown = e.to ?? e.state;
@@ -233,22 +203,6 @@ export class OpenAIMonitor {
     };
   }
 
-  /** Estimated cost in USD of the given tokens, or undefined for a model without a price. */
-  estimateCost(model: string, promptTokens: number, completionTokens: number): number | undefined {
-    const price = this.priceOf(model);
-    return price && (promptTokens * price.promptPerMillion + completionTokens * price.completionPerMillion) / 1e6;
-  }
-
-  private priceOf(model: string): ModelPrice | undefined {
-    const exact = this.prices.get(model);
-    if (exact) return exact;
-    let best: [string, ModelPrice] | undefined;
-    for (const entry of this.prices) {
-      if (model.startsWith(`${entry[0]}-`) && (!best || entry[0].length > best[0].length)) best = entry;
-    }
-    return best?.[1];
-  }
-
   private instrumented(): Instruments {
     const metrics = this.metrics;
     this.instruments ??= {
@@ -290,7 +244,7 @@ export class OpenAIMonitor {
       }),
       cost: metrics.counter({
         name: 'openai_cost_usd_total',
-        help: 'Cost of OpenAI API calls in USD (reported or estimated)',
+        help: 'Cost of OpenAI API calls in USD, as reported by the client',
         labelNames: ['client', 'model'],
       }),
       errors: metrics.counter({
@@ -320,19 +274,4 @@ function isCount(value: unknown): value is number {
 // Label values come from another package's events: keep them short and never undefined.
 function label(value: unknown): string {
   return typeof value === 'string' && value.length > 0 ? value.slice(0, 80) : 'unknown';
-}
-
-function validPrices(prices: unknown): Record<string, ModelPrice> {
-  const record = optionalObject('prices', prices);
-  for (const [model, price] of Object.entries(record)) {
-    const p = price as Partial<ModelPrice> | null;
-    if (!p || !isCount(p.promptPerMillion) || !isCount(p.completionPerMillion)) {
-      throw new InvalidOptionError(
-        `prices.${model}`,
-        price,
-        '{ promptPerMillion, completionPerMillion } as numbers >= 0',
-      );
-    }
-  }
-  return record as Record<string, ModelPrice>;
 }

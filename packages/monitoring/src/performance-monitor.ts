@@ -122,6 +122,18 @@ export class PerformanceMonitor {
     this.observer = undefined;
   }
 
+  /** Same as {@link stop}, for a uniform shutdown. */
+  // eslint-disable-next-line @typescript-eslint/require-await -- a bad option rejects, as from any close()
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    const given = optionalObject('options', options);
+    if (given.timeoutMs !== undefined) nonNegative('timeoutMs', given.timeoutMs);
+    this.stop();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   /** Reads the current values; pushes them to metrics too. Event-loop figures cover the time since the last sample. */
   sample(): PerformanceSnapshot {
     const snapshot = this.snapshot();

@@ -1,52 +1,26 @@
+import { optionChecks, type OptionChecks } from '@infra/core';
 import { InvalidOptionError } from './errors.js';
 
-export function positive(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidOptionError(option, value, 'a finite number > 0');
-  }
-  return value;
-}
+/** Option checks that throw this package's `INVALID_OPTION`. */
+export const check: OptionChecks = optionChecks(
+  (option, value, expected) => new InvalidOptionError(option, value, expected),
+);
 
-export function nonNegative(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidOptionError(option, value, 'a finite number >= 0');
-  }
-  return value;
-}
-
-export function integer(option: string, value: unknown, min = 1): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new InvalidOptionError(option, value, `an integer >= ${min}`);
-  }
-  return value;
-}
-
-export function nonEmptyString(option: string, value: unknown): string {
-  if (typeof value !== 'string' || value.trim().length === 0) {
-    throw new InvalidOptionError(option, value, 'a non-empty string');
-  }
-  return value;
-}
-
-export function optionalBoolean(option: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new InvalidOptionError(option, value, 'a boolean');
-  return value;
-}
-
+export const positive = (option: string, value: unknown): number => check.positive(option, value);
+export const integer = (option: string, value: unknown, min = 1): number => check.integer(option, value, min);
+export const nonEmptyString = (option: string, value: unknown): string => check.nonEmptyString(option, value);
+export const nonNegative = (option: string, value: unknown): number => check.nonNegative(option, value);
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the function type it expects
-export function optionalFn<F>(option: string, value: unknown): F | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'function') throw new InvalidOptionError(option, value, 'a function');
-  return value as F;
+export const optionalFn = <F>(option: string, value: unknown): F | undefined => check.optionalFn<F>(option, value);
+
+/** `undefined` (then `fallback`), or a boolean. */
+export function optionalBoolean(option: string, value: unknown, fallback: boolean): boolean {
+  return value === undefined ? fallback : check.boolean(option, value);
 }
 
+/** `undefined` (then `{}`), or an object. */
 export function optionalObject(option: string, value: unknown): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidOptionError(option, value, 'an object');
-  }
-  return value as Record<string, unknown>;
+  return value === undefined ? {} : check.plainObject(option, value);
 }
 
 /** A logger-shaped object: info, warn and error methods. */

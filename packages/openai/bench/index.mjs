@@ -7,10 +7,8 @@ if (!existsSync(new URL('../dist/index.js', import.meta.url))) {
   process.exit(1);
 }
 const { benchOverhead, CONTROL } = await import('./overhead.mjs');
-const { benchLimiter } = await import('./limiter.mjs');
 const { VERSION } = await import('openai/version');
 
-const int = (value) => Math.round(value).toLocaleString('en-US');
 const pad = (cells, widths, right) =>
   cells.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
 function table(title, header, body, right) {
@@ -54,12 +52,4 @@ console.log(
 );
 console.log(
   `verdict: ${worstCpu <= 1.05 ? 'MET' : 'NOT MET'}  overhead <= 5% against the local server (CPU time): worst ratio ${worstCpu.toFixed(3)}x`,
-);
-
-const limiter = await benchLimiter();
-table(
-  '2. Rate-limiter decisions per second',
-  ['store', 'decisions/s'],
-  limiter.map((r) => [r.name, int(r.perSec)]),
-  [false, true],
 );

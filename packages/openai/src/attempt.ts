@@ -1,7 +1,6 @@
 import { isOpenAIClientError, OpenAIClientError } from './errors.js';
 import { abortedError, connectionError, errorFromResponse, timeoutError, type ErrorContext } from './classify.js';
-import { copyInit, type OutgoingRequest } from './request-info.js';
-import { NEVER_ABORTED } from './signals.js';
+import type { OutgoingRequest } from './request-info.js';
 import { readUsage, type Usage } from './usage.js';
 
 /** One HTTP exchange, buffered (JSON) or live (a stream whose body is still arriving). */
@@ -44,8 +43,7 @@ export async function sendAttempt(input: AttemptInput): Promise<AttemptResult> {
   const onAbort = (): void => {
     controller.abort(signal.reason);
   };
-  const linked = signal !== NEVER_ABORTED;
-  if (linked) signal.addEventListener('abort', onAbort, { once: true });
+  signal.addEventListener('abort', onAbort, { once: true });
   let timer: NodeJS.Timeout | undefined;
   if (timeoutMs > 0) {
     timer = setTimeout(() => {
@@ -55,7 +53,7 @@ export async function sendAttempt(input: AttemptInput): Promise<AttemptResult> {
   }
   const release = (): void => {
     if (timer) clearTimeout(timer);
-    if (linked) signal.removeEventListener('abort', onAbort);
+    signal.removeEventListener('abort', onAbort);
   };
   const failure = (error: unknown): OpenAIClientError => {
     release();
@@ -73,16 +71,19 @@ export async function sendAttempt(input: AttemptInput): Promise<AttemptResult> {
     throw failure(error);
   }
 
-  if (!response.ok) {
-    let text: string;
+  /** The whole body, within the attempt's timeout; then the attempt's timer and listener go. */
+  const readBody = async (): Promise<string> => {
+    let body: string;
     try {
-      text = await response.text();
+      body = await response.text();
     } catch (error) {
       throw failure(error);
     }
     release();
-    throw errorFromResponse(response.status, text, response.headers, context);
-  }
+    return body;
+  };
+
+  if (!response.ok) throw errorFromResponse(response.status, await readBody(), response.headers, context);
 
   const contentType = response.headers.get('content-type') ?? '';
   if (request.stream && contentType.includes('text/event-stream')) {
@@ -96,13 +97,7 @@ export async function sendAttempt(input: AttemptInput): Promise<AttemptResult> {
     return { kind: 'body', response, usage: undefined, servedModel: undefined, text: undefined };
   }
 
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (error) {
-    throw failure(error);
-  }
-  release();
+  const text = await readBody();
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -123,9 +118,8 @@ export async function sendAttempt(input: AttemptInput): Promise<AttemptResult> {
     usage = readUsage(record.usage);
     if (typeof record.model === 'string') servedModel = record.model;
   }
-  // The body is read: the response answers from what was read, without a second parse or copy
-  // (a new Response costs more than the rest of the protection together). Plain assignments:
-  // defineProperties with descriptors costs three times as much.
+  // The body has been read: the same response answers `json()` and `text()` from what was read.
+  // A new Response would cost more than the rest of the protection (see PERFORMANCE.md).
   const read = text;
   const answered = response as { json: () => Promise<unknown>; text: () => Promise<string> };
   answered.json = () => Promise.resolve(parsed);
@@ -135,8 +129,5 @@ export async function sendAttempt(input: AttemptInput): Promise<AttemptResult> {
 
 /** The init of one attempt: the request's, with the attempt's signal (and the body as sent). */
 function attemptInit(init: RequestInit, rawBody: string | undefined, signal: AbortSignal): RequestInit {
-  const copy = copyInit(init);
-  if (rawBody !== undefined) copy.body = rawBody;
-  copy.signal = signal;
-  return copy;
+  return rawBody === undefined ? { ...init, signal } : { ...init, body: rawBody, signal };
 }

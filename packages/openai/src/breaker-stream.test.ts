@@ -1,6 +1,9 @@
+import OpenAI from 'openai';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '@infra/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOpenAIClient, preloadTokenizer, type OpenAIClientEvents, type OpenAIClientOptions } from './index.js';
+import { failure } from '../test/failure.js';
+import { toOpenAIClientError } from './to-client-error.js';
 
 /** Reads a stream to its end. */
 async function drain(stream: AsyncIterable<unknown>): Promise<number> {
@@ -48,10 +51,10 @@ describe('circuit breaker per model', () => {
     const { client, clock, seen } = setup();
     fake.handler = () => ({ status: 500 });
     for (let i = 0; i < 3; i++)
-      await expect(client.chat.completions.create(chat)).rejects.toMatchObject({ code: 'UPSTREAM' });
+      expect(await failure(client.chat.completions.create(chat))).toMatchObject({ code: 'UPSTREAM' });
     expect(client.breaker('gpt-4o-mini').state).toBe('open');
 
-    // The seed's handling of an open circuit.
+    // The documented handling of an open circuit.
     const fallbackResponse = () => 'fallback';
     const outcome = await client
       .createCompletion({ model: 'gpt-4o-mini', prompt: 'Hello, world!', max_tokens: 50 })
@@ -61,7 +64,11 @@ describe('circuit breaker per model', () => {
         throw error;
       });
     expect(outcome).toBe('fallback');
-    const rejected = await client.chat.completions.create(chat).catch((e: unknown) => e);
+    // The SDK's own error class for the status, with this package's code.
+    const raw = await client.chat.completions.create(chat).catch((e: unknown) => e);
+    expect(raw).toBeInstanceOf(OpenAI.InternalServerError);
+    expect(raw).toMatchObject({ status: 503, code: 'CIRCUIT_OPEN' });
+    const rejected = toOpenAIClientError(raw);
     expect(rejected).toMatchObject({
       code: 'CIRCUIT_OPEN',
       isRetryable: true,
@@ -99,7 +106,7 @@ describe('circuit breaker per model', () => {
     client.breaker('gpt-4o-mini').open();
     clock.now += 10_000;
     fake.enqueue({ status: 503 });
-    await expect(client.chat.completions.create(chat)).rejects.toMatchObject({ code: 'UPSTREAM' });
+    expect(await failure(client.chat.completions.create(chat))).toMatchObject({ code: 'UPSTREAM' });
     expect(client.breaker('gpt-4o-mini').state).toBe('open');
   });
 
@@ -113,13 +120,13 @@ describe('circuit breaker per model', () => {
       { status: 404 },
       { status: 422 },
     );
-    for (let i = 0; i < 6; i++) await expect(client.chat.completions.create(chat)).rejects.toBeDefined();
+    for (let i = 0; i < 6; i++) expect(await failure(client.chat.completions.create(chat))).toBeDefined();
     expect(client.breakerStats()['gpt-4o-mini']).toMatchObject({
       state: 'closed',
       totals: { failures: 0, successes: 6 },
     });
     fake.enqueue({ status: 408 }, { status: 409 }, { delayMs: 1000 });
-    for (let i = 0; i < 3; i++) await expect(client.chat.completions.create(chat)).rejects.toBeDefined();
+    for (let i = 0; i < 3; i++) expect(await failure(client.chat.completions.create(chat))).toBeDefined();
     expect(client.breakerStats()['gpt-4o-mini']).toMatchObject({ state: 'open', totals: { failures: 3 } });
   });
 });
@@ -132,7 +139,7 @@ describe('streaming', () => {
     const received: string[] = [];
     const error = await (async () => {
       for await (const chunk of stream) received.push(chunk.choices[0]?.delta.content ?? '');
-    })().catch((e: unknown) => e);
+    })().catch((e: unknown) => toOpenAIClientError(e) ?? e);
     expect(received.length).toBeGreaterThan(0);
     expect(received.length).toBeLessThan(10);
     expect(error).toMatchObject({ code: 'UPSTREAM', model: 'gpt-4o-mini', endpoint: '/chat/completions' });
@@ -149,7 +156,7 @@ describe('streaming', () => {
     const stream = await client.chat.completions.create({ ...chat, stream: true });
     const error = await (async () => {
       await drain(stream);
-    })().catch((e: unknown) => e);
+    })().catch((e: unknown) => toOpenAIClientError(e) ?? e);
     expect(error).toMatchObject({ code: 'TIMEOUT', isRetryable: true });
     await expect.poll(() => seen.error?.map((e) => e.code)).toEqual(['TIMEOUT']);
     await expect.poll(() => fake.requests[0]?.closedEarly).toBe(true);
@@ -179,7 +186,7 @@ describe('streaming', () => {
     let text = '';
     const error = await (async () => {
       for await (const chunk of stream) text += chunk.choices[0]?.text ?? '';
-    })().catch((e: unknown) => e);
+    })().catch((e: unknown) => toOpenAIClientError(e) ?? e);
     expect(text).toBe('Hello from the fake server.');
     expect(error).toMatchObject({ code: 'UPSTREAM', endpoint: '/completions' });
     expect((error as Error).message).toContain('end marker');
@@ -190,7 +197,7 @@ describe('streaming', () => {
 describe('aborts', () => {
   it('rejects with ABORTED for a signal aborted before the call, and sends nothing', async () => {
     const { client } = setup();
-    await expect(client.chat.completions.create(chat, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+    expect(await failure(client.chat.completions.create(chat, { signal: AbortSignal.abort() }))).toMatchObject({
       code: 'ABORTED',
     });
     expect(fake.requests).toHaveLength(0);
@@ -203,7 +210,7 @@ describe('aborts', () => {
     const pending = client.chat.completions.create(chat, { signal: controller.signal });
     await expect.poll(() => fake.requests.length).toBe(1);
     controller.abort(new Error('user left'));
-    await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(await failure(pending)).toMatchObject({ code: 'ABORTED' });
     await expect.poll(() => fake.requests[0]?.closedEarly).toBe(true);
     expect(client.breaker('gpt-4o-mini').state).toBe('closed');
     expect(seen.error?.map((e) => e.code)).toEqual(['ABORTED']);
@@ -216,7 +223,7 @@ describe('aborts', () => {
     const pending = client.chat.completions.create(chat, { signal: controller.signal });
     await expect.poll(() => fake.requests.length).toBe(1);
     controller.abort();
-    await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(await failure(pending)).toMatchObject({ code: 'ABORTED' });
     expect(fake.requests).toHaveLength(1);
   });
 

@@ -1,6 +1,9 @@
+import OpenAI from 'openai';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '@infra/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOpenAIClient, isOpenAIClientError, preloadTokenizer, type OpenAIClientOptions } from './index.js';
+import { failure } from '../test/failure.js';
+import { toOpenAIClientError } from './to-client-error.js';
 
 const API_KEY = 'sk-client-test-0123456789abcdef';
 let fake: FakeOpenAIServer;
@@ -28,10 +31,10 @@ function client(options: OpenAIClientOptions = {}) {
 const chat = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Say hello' }] };
 
 describe('the SDK surface behind the protection', () => {
-  it('runs the seed snippet as written', async () => {
+  it('runs the documented snippet as written', async () => {
     const openAIClient = createOpenAIClient({
       apiKey: API_KEY,
-      organization: 'org-seed',
+      organization: 'org-documented',
       maxRetries: 3,
       timeout: 30000,
       baseURL: fake.baseURL,
@@ -50,7 +53,7 @@ describe('the SDK surface behind the protection', () => {
       body: { model: 'text-davinci-003', prompt: 'Hello, world!', max_tokens: 50 },
     });
     expect(request?.headers.authorization).toBe(`Bearer ${API_KEY}`);
-    expect(request?.headers['openai-organization']).toBe('org-seed');
+    expect(request?.headers['openai-organization']).toBe('org-documented');
   });
 
   it('keeps chat, streaming, responses, embeddings and models working with their types', async () => {
@@ -117,7 +120,7 @@ describe('the SDK surface behind the protection', () => {
   it('gives up after maxRetries with the last coded error, status and request id', async () => {
     const c = client({ maxRetries: 1 });
     fake.enqueue({ status: 502 }, { status: 500, error: { message: 'still down', type: 'server_error' } });
-    const error = await c.chat.completions.create(chat).catch((e: unknown) => e);
+    const error = await c.chat.completions.create(chat).catch((e: unknown) => toOpenAIClientError(e) ?? e);
     expect(fake.requests).toHaveLength(2);
     expect(isOpenAIClientError(error, 'UPSTREAM')).toBe(true);
     expect(error).toMatchObject({
@@ -129,14 +132,19 @@ describe('the SDK surface behind the protection', () => {
     expect((error as Error).message).toContain('still down');
   });
 
-  it('honours a per-request maxRetries and does not wait past maxRetryAfterMs', async () => {
+  it('takes other retries through withOptions and does not wait past maxRetryAfterMs', async () => {
     const c = client({ maxRetries: 5, retry: { initialDelayMs: 5, maxRetryAfterMs: 1000 } });
     fake.enqueue({ status: 500 }, { status: 500 });
-    await expect(c.chat.completions.create(chat, { maxRetries: 1 })).rejects.toMatchObject({ code: 'UPSTREAM' });
+    expect(await failure(c.withOptions({ maxRetries: 1 }).chat.completions.create(chat))).toMatchObject({
+      code: 'UPSTREAM',
+    });
     expect(fake.requests).toHaveLength(2);
     fake.reset();
     fake.enqueue({ status: 429, headers: { 'retry-after': '30' } });
-    await expect(c.chat.completions.create(chat)).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 30_000 });
+    expect(await failure(c.chat.completions.create(chat))).toMatchObject({
+      code: 'RATE_LIMITED',
+      retryAfterMs: 30_000,
+    });
     expect(fake.requests).toHaveLength(1);
   });
 
@@ -152,7 +160,7 @@ describe('the SDK surface behind the protection', () => {
       status,
       error: { message: 'no', type: 'invalid_request_error', code: 'bad_thing', param: 'messages' },
     });
-    const error = await c.chat.completions.create(chat).catch((e: unknown) => e);
+    const error = await c.chat.completions.create(chat).catch((e: unknown) => toOpenAIClientError(e) ?? e);
     expect(error).toMatchObject({ code, status, isRetryable: false, upstreamCode: 'bad_thing', param: 'messages' });
     expect(fake.requests).toHaveLength(1);
   });
@@ -160,7 +168,7 @@ describe('the SDK surface behind the protection', () => {
   it('marks an exhausted quota as a 429 that is not worth retrying', async () => {
     const c = client({ maxRetries: 3 });
     fake.enqueue({ status: 429, error: { message: 'quota', type: 'insufficient_quota', code: 'insufficient_quota' } });
-    await expect(c.chat.completions.create(chat)).rejects.toMatchObject({ code: 'RATE_LIMITED', isRetryable: false });
+    expect(await failure(c.chat.completions.create(chat))).toMatchObject({ code: 'RATE_LIMITED', isRetryable: false });
     expect(fake.requests).toHaveLength(1);
   });
 
@@ -172,7 +180,10 @@ describe('the SDK surface behind the protection', () => {
     expect(fake.requests).toHaveLength(3);
     fake.reset();
     fake.enqueue({ rawBody: 'not json' }, { rawBody: 'not json' });
-    const error = await c.chat.completions.create(chat, { maxRetries: 1 }).catch((e: unknown) => e);
+    const error = await c
+      .withOptions({ maxRetries: 1 })
+      .chat.completions.create(chat)
+      .catch((e: unknown) => toOpenAIClientError(e) ?? e);
     expect(error).toMatchObject({ code: 'UPSTREAM', isRetryable: true });
     expect((error as Error).message).toContain('malformed JSON');
   });
@@ -185,14 +196,31 @@ describe('the SDK surface behind the protection', () => {
     expect(fake.requests).toHaveLength(2);
     fake.reset();
     fake.enqueue({ delayMs: 400 });
-    await expect(c.chat.completions.create(chat, { maxRetries: 0 })).rejects.toMatchObject({
+    expect(await failure(c.withOptions({ maxRetries: 0 }).chat.completions.create(chat))).toMatchObject({
       code: 'TIMEOUT',
       isRetryable: true,
     });
     fake.reset();
     fake.enqueue({ delayMs: 200 });
-    const slowButAllowed = await c.chat.completions.create(chat, { timeout: 1000, maxRetries: 0 });
+    const slowButAllowed = await c.withOptions({ timeout: 1000, maxRetries: 0 }).chat.completions.create(chat);
     expect(slowButAllowed.object).toBe('chat.completion');
+  });
+
+  it("bounds the whole call, retries included, by a request's own timeout", async () => {
+    const c = client({ maxRetries: 5, timeout: 10_000, retry: { initialDelayMs: 400, jitter: 'none' } });
+    fake.enqueue(...Array.from({ length: 6 }, () => ({ status: 500 })));
+    const error = await c.chat.completions.create(chat, { timeout: 300 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
+    expect(toOpenAIClientError(error)).toMatchObject({ code: 'TIMEOUT' });
+    expect(fake.requests.length).toBeLessThan(6);
+  });
+
+  it('closes idempotently, through asyncDispose too, and rejects a bad close option', async () => {
+    const c = client({ rateLimit: { requestsPerMinute: 5 } });
+    await expect(c.close({ timeoutMs: -1 })).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'timeoutMs' });
+    await c.close();
+    await c[Symbol.asyncDispose]();
+    await c.close({ timeoutMs: 100 });
   });
 
   it('reports usage with latency and an estimated cost', async () => {
@@ -232,6 +260,9 @@ describe('the SDK surface behind the protection', () => {
     expect(() => client({ fallbacks: [{ model: 'm', client: {} }] })).toThrow(/fallbacks\[0\]\.client/);
     expect(() => client({ rateLimit: { requestsPerMinute: 1.5 } })).toThrow(/rateLimit\.requestsPerMinute/);
     expect(() => client({ prices: { x: { input: -1, output: 1 } } })).toThrow(/prices\.x/);
+    expect(() => client({ timeoutMs: 0.5 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'timeoutMs' }),
+    );
     const saved = process.env.OPENAI_API_KEY;
     delete process.env.OPENAI_API_KEY;
     try {

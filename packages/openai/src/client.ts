@@ -1,33 +1,20 @@
 import type { CircuitBreaker, CircuitBreakerStats } from '@infra/resilience';
-import OpenAI, { type APIError } from 'openai';
+import OpenAI from 'openai';
 import type { APIPromise } from 'openai/core/api-promise';
 import type { Completion, CompletionCreateParamsNonStreaming } from 'openai/resources/completions';
 import { statusFor } from './classify.js';
-import { InvalidConfigError, InvalidOptionError, OpenAIClientError } from './errors.js';
+import { InvalidConfigError, InvalidOptionError, check, type OpenAIClientError } from './errors.js';
 import type { OpenAIClientEvents } from './events.js';
 import { Guard, type FallbackRoute } from './guard.js';
 import { createHealthCheck, type HealthCheckResult } from './health.js';
 import { resolveOptions, type OpenAIClientOptions } from './options.js';
 import { PriceTable } from './pricing.js';
 import { TokenBudgetLimiter } from './rate-limit/limiter.js';
-import { copyInit, describeRequest, type OutgoingRequest } from './request-info.js';
+import { describeRequest, type OutgoingRequest } from './request-info.js';
 import { ResponseCache } from './response-cache.js';
-import { NEVER_ABORTED } from './signals.js';
+import { INFRA_ERROR_TYPE } from './to-client-error.js';
 
 type SdkRequestOptions = NonNullable<Parameters<OpenAI['completions']['create']>[1]>;
-type SdkFetchUrl = Parameters<OpenAI['fetchWithTimeout']>[0];
-type SdkRequestInit = Parameters<OpenAI['fetchWithTimeout']>[1];
-type SdkPrepareContext = Parameters<OpenAI['prepareRequest']>[1];
-
-/**
- * What prepareRequest learns about a call for fetchWithTimeout, kept on the RequestInit the SDK hands from one to the
- * other.
- */
-const CALL = Symbol('infra.openai.call');
-interface CallSettings {
-  maxRetries: number | undefined;
-  params: object | undefined;
-}
 
 /** Guards of the protected clients, so a client can route a fallback through another one. */
 const guards = new WeakMap<object, Guard>();
@@ -36,14 +23,16 @@ const guards = new WeakMap<object, Guard>();
  * The official `OpenAI` client with every HTTP request run through a circuit breaker per model,
  * retries that honour `Retry-After`, a per-attempt timeout, an RPM/TPM limiter, fallbacks and an
  * optional response cache. The whole SDK surface (chat, responses, embeddings, streaming, …) keeps
- * its types; failures reject with `OpenAIClientError` (coded) instead of the SDK's error classes.
+ * its types. It plugs into the SDK through its public `fetch` option only: a failed call rejects
+ * with the SDK's own error class for the status (`OpenAI.APIError` and its subclasses), whose
+ * `code` is one of this package's codes (`CIRCUIT_OPEN`, `RATE_LIMITED`, …).
  */
 export class ProtectedOpenAI extends OpenAI {
   readonly #guard: Guard;
   readonly #settings: OpenAIClientOptions;
   readonly #maxRetries: number;
+  readonly #attemptTimeoutMs: number;
   readonly #limiter: TokenBudgetLimiter | undefined;
-  readonly #statusErrors = new WeakMap<Headers, OpenAIClientError>();
   readonly #health: () => Promise<HealthCheckResult>;
   #closing: Promise<void> | undefined;
 
@@ -52,8 +41,10 @@ export class ProtectedOpenAI extends OpenAI {
     const {
       maxRetries: _maxRetries,
       timeout: _timeout,
+      timeoutMs: _timeoutMs,
       name: _name,
       retry: _retry,
+      fetch: _fetch,
       breaker,
       rateLimit,
       fallbacks,
@@ -70,10 +61,19 @@ export class ProtectedOpenAI extends OpenAI {
     ) {
       throw new InvalidConfigError('apiKey', 'apiKey is required: pass it or set OPENAI_API_KEY');
     }
-    // The SDK must not retry on its own: the retries here see the breaker and the limiter.
-    super({ ...sdkOptions, maxRetries: 0, timeout: resolved.timeout });
+    let guarded: typeof globalThis.fetch = () => Promise.reject(new Error('client not constructed'));
+    // The SDK must not retry on its own: the retries here see the breaker and the limiter. Its own
+    // timer bounds the whole call (retries included); each attempt has the client's timeout.
+    super({
+      ...sdkOptions,
+      maxRetries: 0,
+      timeout: resolved.callTimeoutMs,
+      fetch: (input, init) => guarded(input, init),
+    });
+    guarded = (input, init) => this.#fetch(input, init);
     this.#settings = options;
     this.#maxRetries = resolved.maxRetries;
+    this.#attemptTimeoutMs = resolved.timeoutMs;
     this.#limiter = rateLimit ? new TokenBudgetLimiter(rateLimit, resolved.name) : undefined;
     this.#guard = new Guard({
       name: resolved.name,
@@ -90,18 +90,27 @@ export class ProtectedOpenAI extends OpenAI {
     });
     guards.set(this, this.#guard);
     this.#guard.fallbacks = (fallbacks ?? []).map((fallback, i) => this.#route(fallback, i));
+    // The probe must not retry: it asks through a copy of this client without retries, made once.
+    let probe: ProtectedOpenAI | undefined;
     this.#health = createHealthCheck(
       {
-        models: this.models,
+        models: {
+          list: (requestOptions) => (probe ??= this.withOptions({ maxRetries: 0 })).models.list(requestOptions),
+        },
         breakerStates: () => Object.fromEntries(this.#guard.breakerEntries().map(([m, b]) => [m, b.state])),
       },
       health,
     );
   }
 
-  /** The seed's call: a legacy completion through the same protection as every other call. */
+  /** The documented call: a legacy completion through the same protection as every other call. */
   createCompletion(body: CompletionCreateParamsNonStreaming, options?: SdkRequestOptions): APIPromise<Completion> {
     return this.completions.create(body, options);
+  }
+
+  /** Per-attempt timeout in ms (the SDK's own `timeout` bounds the whole call). */
+  get timeoutMs(): number {
+    return this.#attemptTimeoutMs;
   }
 
   /** Subscribes to an event (see `OpenAIClientEvents`); returns a function that unsubscribes. */
@@ -127,111 +136,44 @@ export class ProtectedOpenAI extends OpenAI {
     return Object.fromEntries(this.#guard.breakerEntries().map(([model, breaker]) => [model, breaker.stats()]));
   }
 
-  /** Releases what the client created (its own rate-limit store); idempotent. Injected stores stay open. */
-  close(): Promise<void> {
+  /**
+   * Releases what the client created (its own rate-limit store); idempotent. Injected stores stay
+   * open. Calls in flight are not waited for: each is bounded by its own timeouts.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    const given = check.plainObject('options', options);
+    if (given.timeoutMs !== undefined) check.nonNegative('timeoutMs', given.timeoutMs);
     this.#closing ??= this.#limiter?.close() ?? Promise.resolve();
-    return this.#closing;
+    await this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   override withOptions(options: Partial<OpenAIClientOptions>): this {
     return new ProtectedOpenAI({ ...this.#settings, ...options }) as this;
   }
 
-  /** Every HTTP request of the SDK arrives here; failures become error responses the SDK throws as they are. */
-  override async fetchWithTimeout(
-    url: SdkFetchUrl,
-    init: SdkRequestInit,
-    ms: number,
-    controller: AbortController,
-  ): Promise<Response> {
-    const given = (init ?? {}) as SdkRequestInit & { [CALL]?: CallSettings };
-    const caller = given.signal ?? undefined;
-    const method = (given.method ?? 'GET').toUpperCase();
-    const body = given.body as unknown;
-    const streamingBody =
-      typeof body === 'object' && body !== null && (body instanceof ReadableStream || Symbol.asyncIterator in body);
-    // A copy without the caller's signal (each attempt sends its own) and without this client's symbol.
-    const requestInit = copyInit(given, 'signal');
-    requestInit.method = method;
-    if (streamingBody) requestInit.duplex = 'half';
-    const href = typeof url === 'string' ? url : url instanceof URL ? url.href : url.url;
-    const call = given[CALL];
-    const request = describeRequest(href, requestInit, this.baseURL, call?.params);
-    const maxRetries = call?.maxRetries ?? this.#maxRetries;
-    // Only a stream hands the SDK's controller to the caller (`stream.controller.abort()`): link it
-    // then. Otherwise its signal is never created, which saves the costliest allocation of a call.
-    let signal = caller ?? NEVER_ABORTED;
-    let detach = (): void => undefined;
-    if (request.stream) {
-      signal = controller.signal;
-      if (caller) {
-        const onAbort = (): void => {
-          controller.abort(caller.reason);
-        };
-        if (caller.aborted) controller.abort(caller.reason);
-        else caller.addEventListener('abort', onAbort, { once: true });
-        detach = () => {
-          caller.removeEventListener('abort', onAbort);
-        };
-      }
-    }
+  /**
+   * The `fetch` the SDK is given: every HTTP request of the SDK arrives here. Failures come back as
+   * error responses that the SDK turns into its own error classes, with this package's code.
+   */
+  async #fetch(input: string | URL | Request, init: RequestInit | undefined): Promise<Response> {
+    const given = init ?? {};
+    // The SDK's signal: the caller's signal and the SDK's whole-call timer.
+    const signal = given.signal ?? new AbortController().signal;
+    const { signal: _signal, ...requestInit } = given;
+    const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const request = describeRequest(href, requestInit, this.baseURL);
     try {
-      const served = await this.#guard.serve(request, requestInit, ms, signal, maxRetries);
-      if (served.streamEnd) void served.streamEnd.finally(detach);
-      else detach();
-      return served.response;
+      return (await this.#guard.serve(request, requestInit, this.#attemptTimeoutMs, signal, this.#maxRetries)).response;
     } catch (error) {
-      detach();
-      return this.#errorResponse(this.#guard.normalize(error, signal, request));
+      // An aborted call rejects as fetch does, so the SDK throws its APIUserAbortError (caller's
+      // signal) or APIConnectionTimeoutError (its own timer).
+      if (signal.aborted) throw signal.reason;
+      return errorResponse(this.#guard.normalize(error, signal, request));
     }
-  }
-
-  protected override async prepareRequest(request: RequestInit, context: SdkPrepareContext): Promise<void> {
-    await super.prepareRequest(request, context);
-    const signal = context.options.signal;
-    // The SDK would throw its own APIUserAbortError next; callers get the coded error instead.
-    if (signal?.aborted) {
-      throw new OpenAIClientError('ABORTED', `OpenAI call to ${context.url} was aborted by the caller`, {
-        cause: signal.reason,
-      });
-    }
-    const { maxRetries, body } = context.options;
-    // A JSON body is the plain params object: keep it rather than parse the string again.
-    const params =
-      typeof request.body === 'string' &&
-      typeof body === 'object' &&
-      body !== null &&
-      Object.getPrototypeOf(body) === Object.prototype
-        ? body
-        : undefined;
-    if (typeof maxRetries === 'number' || params !== undefined) {
-      (request as { [CALL]?: CallSettings })[CALL] = {
-        maxRetries: typeof maxRetries === 'number' ? maxRetries : undefined,
-        params,
-      };
-    }
-  }
-
-  protected override makeStatusError(
-    status: number,
-    error: object,
-    message: string | undefined,
-    headers: Headers,
-  ): APIError {
-    const coded = this.#statusErrors.get(headers);
-    // The SDK throws what this returns: the coded error itself reaches the caller.
-    if (coded) return coded as unknown as APIError;
-    return super.makeStatusError(status, error, message, headers);
-  }
-
-  /** An error response the SDK will not retry, carrying the coded error to `makeStatusError`. */
-  #errorResponse(error: OpenAIClientError): Response {
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-should-retry': 'false' };
-    if (error.requestId) headers['x-request-id'] = error.requestId;
-    const body = JSON.stringify({ error: { message: error.message, type: 'infra_openai_error', code: error.code } });
-    const response = new Response(body, { status: statusFor(error), headers });
-    this.#statusErrors.set(response.headers, error);
-    return response;
   }
 
   #route(fallback: unknown, index: number): FallbackRoute {
@@ -270,7 +212,32 @@ export class ProtectedOpenAI extends OpenAI {
 }
 
 /**
- * Creates a protected OpenAI client (the seed's `createOpenAIClient`). Accepts the SDK's options,
+ * An error response the SDK will not retry. Its body is OpenAI's error shape, so that the SDK's
+ * error carries the code (`error.code`) and the details (`error.error`).
+ */
+function errorResponse(error: OpenAIClientError): Response {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-should-retry': 'false' };
+  if (error.requestId) headers['x-request-id'] = error.requestId;
+  const body = JSON.stringify({
+    error: {
+      message: error.message,
+      type: INFRA_ERROR_TYPE,
+      code: error.code,
+      param: error.param ?? null,
+      is_retryable: error.isRetryable,
+      status: error.status ?? null,
+      retry_after_ms: error.retryAfterMs ?? null,
+      model: error.model ?? null,
+      endpoint: error.endpoint ?? null,
+      upstream_code: error.upstreamCode ?? null,
+      upstream_type: error.upstreamType ?? null,
+    },
+  });
+  return new Response(body, { status: statusFor(error), headers });
+}
+
+/**
+ * Creates a protected OpenAI client (the documented `createOpenAIClient`). Accepts the SDK's options,
  * an `OpenAIConfig` from `configFactory`, and the protection options of {@link OpenAIClientOptions}.
  */
 export function createOpenAIClient(options: OpenAIClientOptions = {}): ProtectedOpenAI {

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
-import { InvalidConfigError, describe } from './errors.js';
+import { describeValue } from '@infra/core';
+import { InvalidConfigError } from './errors.js';
 
 /** Validated settings of an OpenAI client; pass it to `createOpenAIClient` as it is. */
 export interface OpenAIConfig {
@@ -83,7 +84,7 @@ function integerOf(variable: string, value: unknown, fallback: number, min: numb
   if (value === undefined || value === '') return fallback;
   const number = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < min || number > max) {
-    const shown = describe(value);
+    const shown = describeValue(value);
     throw new InvalidConfigError(
       variable,
       `${variable} must be an integer from ${min} to ${max} (${unit}), got ${shown}`,
@@ -120,7 +121,7 @@ export function createOpenAIConfig(input: OpenAIConfigInput = {}, env: Env = {})
   });
 }
 
-/** Config factory of the seed's `configFactory.js`. */
+/** The documented config factory. */
 export const configFactory: {
   /** From environment variables (default `process.env`), with optional overrides. */
   fromEnv(env?: Env, overrides?: OpenAIConfigInput): OpenAIConfig;

@@ -1,3 +1,5 @@
+import { InfraError, describeValue, errorFamily, optionChecks, type ErrorFamily, type OptionChecks } from '@infra/core';
+
 /**
  * Error codes raised by @infra/openai. Identify errors by `code` (or with
  * {@link isOpenAIClientError}), never by `instanceof`: two copies of this package may be installed.
@@ -21,15 +23,11 @@ export const ErrorCodes = {
   INVALID_CONFIG: 'INVALID_CONFIG',
   /** A function argument or option is invalid. */
   INVALID_OPTION: 'INVALID_OPTION',
-  /** An optional peer dependency is needed and not installed. */
-  MISSING_PEER: 'MISSING_PEER',
   /** The shared rate-limiter store (Redis) failed. */
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
-
-const marker = Symbol.for('@infra/openai.error');
 
 export interface OpenAIClientErrorInit {
   cause?: unknown;
@@ -52,13 +50,12 @@ export interface OpenAIClientErrorInit {
 }
 
 /**
- * Base class of every error @infra/openai throws, including those of calls made through the SDK
- * surface of a protected client (`client.chat.completions.create(...)`). Messages never contain
- * the API key.
+ * Base class of every error @infra/openai raises on its own account. A failed call of a protected
+ * client rejects with the SDK's own error class (`OpenAI.APIError` and its subclasses), whose
+ * `code` is one of {@link ErrorCodes}; `toOpenAIClientError(error)` turns it into this class with
+ * every field. Messages never contain the API key.
  */
-export class OpenAIClientError extends Error {
-  readonly code: ErrorCode;
-  readonly isRetryable: boolean;
+export class OpenAIClientError extends InfraError<ErrorCode> {
   readonly status: number | undefined;
   readonly requestId: string | undefined;
   readonly retryAfterMs: number | undefined;
@@ -69,10 +66,7 @@ export class OpenAIClientError extends Error {
   readonly param: string | undefined;
 
   constructor(code: ErrorCode, message: string, init: OpenAIClientErrorInit = {}) {
-    super(message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.name = 'OpenAIClientError';
-    this.code = code;
-    this.isRetryable = init.isRetryable ?? false;
+    super(code, message, { cause: init.cause, isRetryable: init.isRetryable ?? false });
     this.status = init.status;
     this.requestId = init.requestId;
     this.retryAfterMs = init.retryAfterMs;
@@ -82,22 +76,6 @@ export class OpenAIClientError extends Error {
     this.upstreamType = init.upstreamType;
     this.param = init.param;
   }
-
-  /** True for any error created by any copy of @infra/openai. */
-  static isInstance(error: unknown): error is OpenAIClientError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true;
-  }
-}
-
-// The marker lives on the prototype: every subclass carries it, across copies of the package.
-Object.defineProperty(OpenAIClientError.prototype, marker, { value: true });
-
-/** True when `error` comes from @infra/openai (any installed copy), optionally with the given code. */
-export function isOpenAIClientError<C extends ErrorCode>(
-  error: unknown,
-  code?: C,
-): error is OpenAIClientError & { code: C } {
-  return OpenAIClientError.isInstance(error) && (code === undefined || error.code === code);
 }
 
 /** Thrown for a bad configuration value; `variable` names the option or environment variable. */
@@ -106,7 +84,6 @@ export class InvalidConfigError extends OpenAIClientError {
 
   constructor(variable: string, message: string) {
     super('INVALID_CONFIG', message);
-    this.name = 'InvalidConfigError';
     this.variable = variable;
   }
 }
@@ -116,16 +93,26 @@ export class InvalidOptionError extends OpenAIClientError {
   readonly option: string;
 
   constructor(option: string, value: unknown, expected: string) {
-    super('INVALID_OPTION', `Invalid option "${option}": expected ${expected}, got ${describe(value)}`);
-    this.name = 'InvalidOptionError';
+    super('INVALID_OPTION', `Invalid option "${option}": expected ${expected}, got ${describeValue(value)}`);
     this.option = option;
   }
 }
 
-/** A short description of a value for error messages; strings are shown, objects are not. */
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  if (typeof value === 'function') return 'a function';
-  return Array.isArray(value) ? 'an array' : `an ${typeof value}`;
+/** The class of each code that has one, for the narrowing of {@link isOpenAIClientError}. */
+export interface OpenAIClientErrorsByCode {
+  INVALID_CONFIG: InvalidConfigError;
+  INVALID_OPTION: InvalidOptionError;
 }
+
+const family: ErrorFamily<OpenAIClientError, OpenAIClientErrorsByCode> = errorFamily<
+  OpenAIClientError,
+  OpenAIClientErrorsByCode
+>(OpenAIClientError, '@infra/openai');
+
+/** True when `error` comes from @infra/openai (any installed copy), optionally with the given code. */
+export const isOpenAIClientError: ErrorFamily<OpenAIClientError, OpenAIClientErrorsByCode>['is'] = family.is;
+
+/** Option checks that throw this package's `INVALID_OPTION`. */
+export const check: OptionChecks = optionChecks(
+  (option, value, expected) => new InvalidOptionError(option, value, expected),
+);

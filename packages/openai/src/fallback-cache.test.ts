@@ -6,6 +6,7 @@ import {
   type OpenAIClientOptions,
   type ResponseCacheStore,
 } from './index.js';
+import { failure } from '../test/failure.js';
 
 /** Reads a stream to its end. */
 async function drain(stream: AsyncIterable<unknown>): Promise<number> {
@@ -82,12 +83,12 @@ describe('fallbacks', () => {
   it('does not fall back on a request error, and throws the primary error when every route fails', async () => {
     const { c } = client({ fallbacks: ['gpt-4o-mini'] });
     fake.enqueue({ status: 400, error: { message: 'bad messages' } });
-    await expect(c.chat.completions.create(chat)).rejects.toMatchObject({ code: 'INVALID_REQUEST', model: 'gpt-4o' });
+    expect(await failure(c.chat.completions.create(chat))).toMatchObject({ code: 'INVALID_REQUEST', model: 'gpt-4o' });
     expect(fake.requests).toHaveLength(1);
     fake.reset();
     c.breaker('gpt-4o').open();
     fake.handler = () => ({ status: 500 });
-    await expect(c.chat.completions.create(chat)).rejects.toMatchObject({ code: 'CIRCUIT_OPEN', model: 'gpt-4o' });
+    expect(await failure(c.chat.completions.create(chat))).toMatchObject({ code: 'CIRCUIT_OPEN', model: 'gpt-4o' });
     expect(fake.requests.map((r) => modelOf(r.body))).toEqual(['gpt-4o-mini', 'gpt-4o-mini']);
   });
 
@@ -128,7 +129,7 @@ describe('response cache', () => {
 
   it('answers a repeated deterministic request from the cache', async () => {
     const cache = memoryCache();
-    const { c, seen } = client({ cache: { store: cache.store, ttlSeconds: 120 } });
+    const { c, seen } = client({ cache: { store: cache.store, ttlMs: 120_000 } });
     const first = await c.chat.completions.create({ ...chat, temperature: 0 });
     await expect.poll(() => cache.entries.size).toBe(1);
     const second = await c.chat.completions.create({ ...chat, temperature: 0 });
@@ -149,7 +150,7 @@ describe('response cache', () => {
     await c.chat.completions.create(chat);
     await drain(await c.chat.completions.create({ ...chat, temperature: 0, stream: true }));
     fake.enqueue({ status: 500 });
-    await expect(c.chat.completions.create({ ...chat, temperature: 0 })).rejects.toMatchObject({ code: 'UPSTREAM' });
+    expect(await failure(c.chat.completions.create({ ...chat, temperature: 0 }))).toMatchObject({ code: 'UPSTREAM' });
     expect(cache.entries.size).toBe(0);
   });
 

@@ -13,7 +13,6 @@ import { monitorStream, type StreamOutcome } from './stream-monitor.js';
 import {
   encodingForModel,
   estimatePromptTokens,
-  loadedTokenCounter,
   reservedCompletionTokens,
   tokenCounter,
   type TokenCount,
@@ -51,10 +50,9 @@ export interface FallbackRoute {
   prepare?: (request: OutgoingRequest, init: RequestInit) => { request: OutgoingRequest; init: RequestInit };
 }
 
-/** The outcome of a call as the SDK will see it, plus the end of a stream still flowing. */
+/** The outcome of a call as the SDK will see it. */
 interface Served {
   response: Response;
-  streamEnd: Promise<unknown> | undefined;
 }
 
 /**
@@ -116,7 +114,7 @@ export class Guard {
       });
       if (hit) {
         this.events.emit('cacheHit', { model: request.model, endpoint: request.endpoint });
-        return { response: hit, streamEnd: undefined };
+        return { response: hit };
       }
     }
     const routes: FallbackRoute[] = [{ model: request.model ?? '', guard: this }];
@@ -193,9 +191,7 @@ export class Guard {
       ({ attempt }) =>
         breaker.execute(
           async () => {
-            const reservation = limiter
-              ? (this.reserveNow(limiter, request) ?? (await this.reserve(limiter, request, signal)))
-              : undefined;
+            const reservation = limiter ? await this.reserve(limiter, request, signal) : undefined;
             if (this.events.has('request'))
               this.events.emit('request', { model: request.model, endpoint: request.endpoint, attempt });
             let result: AttemptResult;
@@ -209,7 +205,7 @@ export class Guard {
             if (result.kind === 'body') {
               this.settle(reservation, result.usage?.totalTokens);
               this.emitUsage(request, result.servedModel, result.usage, undefined, started, fallback);
-              return { response: result.response, streamEnd: undefined, text: result.text };
+              return { response: result.response, text: result.text };
             }
             let ended: (outcome: StreamOutcome) => void = () => undefined;
             const outcome = new Promise<StreamOutcome>((resolve) => {
@@ -223,7 +219,7 @@ export class Guard {
               requireEndMarker: /^\/(chat\/completions|completions|responses)$/.test(request.endpoint),
               onEnd: ended,
             });
-            handOff?.({ response, streamEnd: outcome });
+            handOff?.({ response });
             const end = await outcome;
             result.release();
             if (end.kind === 'failed') {
@@ -238,7 +234,7 @@ export class Guard {
             }
             this.settle(reservation, end.usage?.totalTokens);
             this.emitUsage(request, undefined, end.usage, end.deltas, started, fallback);
-            return { response, streamEnd: undefined };
+            return { response };
           },
           { signal },
         ),
@@ -279,20 +275,6 @@ export class Guard {
     return policy;
   }
 
-  /**
-   * The reservation when it can be had without waiting (tokenizer loaded, memory store, budget
-   * there); undefined otherwise, and nothing is taken.
-   */
-  private reserveNow(limiter: TokenBudgetLimiter, request: OutgoingRequest): Reservation | undefined {
-    let tokens = 0;
-    if (limiter.budget.tokens > 0 && request.body) {
-      const count = loadedTokenCounter(encodingForModel(request.model));
-      if (count === undefined) return undefined;
-      tokens = this.estimate(limiter, request.endpoint, request.body, count);
-    }
-    return limiter.tryAcquireNow(tokens);
-  }
-
   private estimate(
     limiter: TokenBudgetLimiter,
     endpoint: string,
@@ -311,7 +293,7 @@ export class Guard {
     signal: AbortSignal,
   ): Promise<Reservation> {
     let tokens = 0;
-    if (limiter.budget.tokens > 0 && request.body) {
+    if (limiter.tokens && request.body) {
       const count = await tokenCounter(encodingForModel(request.model));
       tokens = this.estimate(limiter, request.endpoint, request.body, count);
     }

@@ -1,5 +1,5 @@
-import { isOpenAIClientError } from './errors.js';
-import { nonNegative, positive } from './validate.js';
+import { check } from './errors.js';
+import { toOpenAIClientError } from './to-client-error.js';
 
 export interface HealthCheckOptions {
   /** How long a result is reused before the next probe, in ms; 0 probes on every call. @default 30_000 */
@@ -41,9 +41,9 @@ export function createHealthCheck(
   target: HealthProbeTarget,
   options: HealthCheckOptions = {},
 ): () => Promise<HealthCheckResult> {
-  const cacheTtlMs = nonNegative('health.cacheTtlMs', options.cacheTtlMs, 30_000);
-  const timeoutMs = positive('health.timeoutMs', options.timeoutMs, 5_000);
-  const degradedLatencyMs = positive('health.degradedLatencyMs', options.degradedLatencyMs, 2_000);
+  const cacheTtlMs = check.nonNegative('health.cacheTtlMs', options.cacheTtlMs ?? 30_000);
+  const timeoutMs = check.positive('health.timeoutMs', options.timeoutMs ?? 5_000);
+  const degradedLatencyMs = check.positive('health.degradedLatencyMs', options.degradedLatencyMs ?? 2_000);
   let cached: { result: HealthCheckResult; at: number } | undefined;
   let inFlight: Promise<HealthCheckResult> | undefined;
 
@@ -54,8 +54,9 @@ export function createHealthCheck(
       await target.models.list({ timeout: timeoutMs, maxRetries: 0 });
     } catch (error) {
       const observedValue = Date.now() - started;
-      const rateLimited = isOpenAIClientError(error, 'RATE_LIMITED');
-      const output = isOpenAIClientError(error) ? `${error.code}: ${error.message}` : 'OpenAI probe failed';
+      const coded = toOpenAIClientError(error);
+      const rateLimited = coded?.code === 'RATE_LIMITED';
+      const output = coded ? `${coded.code}: ${coded.message}` : 'OpenAI probe failed';
       return {
         status: rateLimited ? 'warn' : 'fail',
         componentType: 'system',

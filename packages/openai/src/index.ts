@@ -7,10 +7,7 @@ export { createHealthCheck } from './health.js';
 export type { HealthCheckOptions, HealthCheckResult, HealthProbeTarget } from './health.js';
 export { DEFAULT_PRICES, PriceTable } from './pricing.js';
 export type { ModelPrice } from './pricing.js';
-export { MemoryTokenBudgetStore } from './rate-limit/memory-store.js';
-export type { MemoryTokenBudgetStoreOptions } from './rate-limit/memory-store.js';
 export type { RateLimitOptions } from './rate-limit/limiter.js';
-export type { BudgetDecision, TokenBudget, TokenBudgetStore } from './rate-limit/types.js';
 export type { ResponseCacheOptions, ResponseCacheStore } from './response-cache.js';
 export { encodingForModel, preloadTokenizer } from './tokens.js';
 export type { EncodingName } from './tokens.js';
@@ -21,4 +18,5 @@ export {
   OpenAIClientError,
   isOpenAIClientError,
 } from './errors.js';
-export type { ErrorCode, OpenAIClientErrorInit } from './errors.js';
+export type { ErrorCode, OpenAIClientErrorInit, OpenAIClientErrorsByCode } from './errors.js';
+export { toOpenAIClientError } from './to-client-error.js';

@@ -1,11 +1,10 @@
 import type { CircuitBreakerOptions, Jitter } from '@infra/resilience';
 import type { ClientOptions } from 'openai';
-import { InvalidOptionError } from './errors.js';
+import { InvalidOptionError, check } from './errors.js';
 import type { HealthCheckOptions } from './health.js';
 import type { ModelPrice } from './pricing.js';
 import type { RateLimitOptions } from './rate-limit/limiter.js';
 import type { ResponseCacheOptions } from './response-cache.js';
-import { integer, nonNegative, positive } from './validate.js';
 import type { RetrySettings } from './guard.js';
 
 export interface RetryOptions {
@@ -42,15 +41,22 @@ export interface FallbackOption {
  */
 export interface OpenAIClientOptions extends Omit<ClientOptions, 'maxRetries' | 'timeout' | 'fetch'> {
   /**
-   * Retries after the first attempt, done by this package (the SDK's own retries are off). A
-   * request's `maxRetries` option overrides it for that request.
+   * Retries after the first attempt, done by this package around the breaker and the limiter (the
+   * SDK's own retries are off, so a request's `maxRetries` option has no effect: use
+   * `client.withOptions({ maxRetries })` for calls that need another number).
    * @default 2
    */
   maxRetries?: number;
   /**
    * Per-attempt timeout in ms: until the whole body, or for a stream until its headers and then
-   * between two chunks. A request's `timeout` option overrides it.
+   * between two chunks.
    * @default 60_000
+   */
+  timeoutMs?: number;
+  /**
+   * The documented spelling of {@link OpenAIClientOptions.timeoutMs} (also in ms); `timeoutMs`
+   * wins when both are set. A request's own `timeout` option (the SDK's) bounds that whole call,
+   * retries included.
    */
   timeout?: number;
   /** The fetch that sends requests. @default globalThis.fetch */
@@ -83,7 +89,10 @@ export interface OpenAIClientOptions extends Omit<ClientOptions, 'maxRetries' | 
 
 export interface ResolvedOptions {
   maxRetries: number;
-  timeout: number;
+  /** Per attempt. */
+  timeoutMs: number;
+  /** The SDK's own timer, a backstop over the whole call: every attempt, backoff and wait. */
+  callTimeoutMs: number;
   name: string;
   retry: RetrySettings;
 }
@@ -104,15 +113,20 @@ export function resolveOptions(options: OpenAIClientOptions): ResolvedOptions {
   if (options.fallbacks !== undefined && !Array.isArray(options.fallbacks)) {
     throw new InvalidOptionError('fallbacks', options.fallbacks, 'an array of models or { model, client }');
   }
-  return {
-    maxRetries: integer('maxRetries', options.maxRetries, 2, 0),
-    timeout: integer('timeout', options.timeout, 60_000, 1),
-    name,
-    retry: {
-      initialDelayMs: nonNegative('retry.initialDelayMs', retry.initialDelayMs, 500),
-      maxDelayMs: nonNegative('retry.maxDelayMs', retry.maxDelayMs, 8_000),
-      jitter,
-      maxRetryAfterMs: positive('retry.maxRetryAfterMs', retry.maxRetryAfterMs, 60_000),
-    },
+  const maxRetries = check.integer('maxRetries', options.maxRetries ?? 2, 0);
+  const timeoutMs =
+    options.timeoutMs === undefined
+      ? check.integer('timeout', options.timeout ?? 60_000, 1)
+      : check.integer('timeoutMs', options.timeoutMs, 1);
+  const settings: RetrySettings = {
+    initialDelayMs: check.nonNegative('retry.initialDelayMs', retry.initialDelayMs ?? 500),
+    maxDelayMs: check.nonNegative('retry.maxDelayMs', retry.maxDelayMs ?? 8_000),
+    jitter,
+    maxRetryAfterMs: check.positive('retry.maxRetryAfterMs', retry.maxRetryAfterMs ?? 60_000),
   };
+  const maxWaitMs = typeof options.rateLimit?.maxWaitMs === 'number' ? options.rateLimit.maxWaitMs : 30_000;
+  const callTimeoutMs =
+    (maxRetries + 1) * (timeoutMs + maxWaitMs) + maxRetries * Math.max(settings.maxDelayMs, settings.maxRetryAfterMs);
+  // A timer longer than 2^31 - 1 ms fires at once.
+  return { maxRetries, timeoutMs, callTimeoutMs: Math.min(callTimeoutMs, 2_147_483_647), name, retry: settings };
 }

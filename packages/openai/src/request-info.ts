@@ -14,18 +14,13 @@ export interface OutgoingRequest {
   stream: boolean;
 }
 
-/**
- * `params` is the object the SDK serialized into the body, when known: it saves parsing the body
- * again on every call.
- */
-export function describeRequest(url: string, init: RequestInit, baseURL: string, params?: object): OutgoingRequest {
+/** What the protection needs to know about a request the SDK sends: endpoint, model, stream, body. */
+export function describeRequest(url: string, init: RequestInit, baseURL: string): OutgoingRequest {
   const method = (init.method ?? 'GET').toUpperCase();
   const raw = init.body;
   const rawBody = typeof raw === 'string' ? raw : undefined;
   let body: Record<string, unknown> | undefined;
-  if (rawBody !== undefined && params !== undefined) {
-    body = params as Record<string, unknown>;
-  } else if (rawBody !== undefined && rawBody.startsWith('{')) {
+  if (rawBody !== undefined && rawBody.startsWith('{')) {
     try {
       body = JSON.parse(rawBody) as Record<string, unknown>;
     } catch {
@@ -35,7 +30,7 @@ export function describeRequest(url: string, init: RequestInit, baseURL: string,
   return {
     method,
     url,
-    endpoint: endpointOf(url, baseURL),
+    endpoint: parseEndpoint(url, baseURL),
     body,
     rawBody,
     replayable: raw === undefined || raw === null || rawBody !== undefined,
@@ -44,31 +39,7 @@ export function describeRequest(url: string, init: RequestInit, baseURL: string,
   };
 }
 
-/** Endpoints of recent URLs: most calls go to a handful of URLs. Emptied when full. */
-const endpoints = new Map<string, string>();
-const CACHED_ENDPOINTS = 256;
-
-/** The last lookup: consecutive calls mostly go to one URL, and comparing is cheaper than hashing. */
-let last = { url: '', baseURL: '', endpoint: '' };
-
-function endpointOf(url: string, baseURL: string): string {
-  if (url === last.url && baseURL === last.baseURL) return last.endpoint;
-  const endpoint = cachedEndpoint(url, baseURL);
-  last = { url, baseURL, endpoint };
-  return endpoint;
-}
-
-function cachedEndpoint(url: string, baseURL: string): string {
-  const key = `${baseURL} ${url}`;
-  let endpoint = endpoints.get(key);
-  if (endpoint === undefined) {
-    endpoint = parseEndpoint(url, baseURL);
-    if (endpoints.size >= CACHED_ENDPOINTS) endpoints.clear();
-    endpoints.set(key, endpoint);
-  }
-  return endpoint;
-}
-
+/** API path without the base URL and query; ids replaced by `:id`. */
 function parseEndpoint(url: string, baseURL: string): string {
   const base = baseURL.endsWith('/') ? baseURL.slice(0, -1) : baseURL;
   let path = url.startsWith(base) ? url.slice(base.length) : safePath(url);
@@ -88,18 +59,6 @@ function safePath(url: string): string {
   } catch {
     return url;
   }
-}
-
-/**
- * A copy of a RequestInit's string keys, without `except`. Copied key by key: spreading the SDK's
- * init objects, themselves built from spreads, takes V8's slow path (about 2 µs, ten times this
- * loop). Symbol keys (this package's own notes on the SDK's object) are left behind.
- */
-export function copyInit(init: object, except?: string): Record<string, unknown> {
-  const copy: Record<string, unknown> = {};
-  const source = init as Record<string, unknown>;
-  for (const name in source) if (name !== except) copy[name] = source[name];
-  return copy;
 }
 
 /** The body with another model, for a fallback. */

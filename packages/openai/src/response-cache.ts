@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { InvalidOptionError } from './errors.js';
+import { InvalidOptionError, check } from './errors.js';
 import type { OutgoingRequest } from './request-info.js';
-import { nonEmptyString, positive } from './validate.js';
 
 /**
  * What the response cache needs; `@infra/cache`'s `CacheService` fits as it is: `get` resolves
@@ -15,8 +14,8 @@ export interface ResponseCacheStore {
 export interface ResponseCacheOptions {
   /** The cache, e.g. an `@infra/cache` CacheService. It is never closed by the client. */
   store: ResponseCacheStore;
-  /** Lifetime of a cached response, in seconds. @default 3600 */
-  ttlSeconds?: number;
+  /** Lifetime of a cached response, in ms (handed to the store in whole seconds, rounded up). @default 3_600_000 */
+  ttlMs?: number;
   /** Prefix of the cache keys. @default 'openai:response:' */
   keyPrefix?: string;
 }
@@ -31,7 +30,7 @@ interface CachedResponse {
 
 export class ResponseCache {
   readonly store: ResponseCacheStore;
-  readonly ttlSeconds: number;
+  readonly ttlMs: number;
   readonly keyPrefix: string;
 
   constructor(options: ResponseCacheOptions) {
@@ -44,8 +43,8 @@ export class ResponseCache {
       );
     }
     this.store = options.store;
-    this.ttlSeconds = positive('cache.ttlSeconds', options.ttlSeconds, 3600);
-    this.keyPrefix = nonEmptyString('cache.keyPrefix', options.keyPrefix, 'openai:response:');
+    this.ttlMs = check.positive('cache.ttlMs', options.ttlMs ?? 3_600_000);
+    this.keyPrefix = check.nonEmptyString('cache.keyPrefix', options.keyPrefix ?? 'openai:response:');
   }
 
   /**
@@ -80,6 +79,6 @@ export class ResponseCache {
 
   async set(key: string, status: number, contentType: string, body: string): Promise<void> {
     const entry: CachedResponse = { v: 1, status, contentType, body };
-    await this.store.set(key, entry, { ttl: this.ttlSeconds });
+    await this.store.set(key, entry, { ttl: Math.ceil(this.ttlMs / 1000) });
   }
 }

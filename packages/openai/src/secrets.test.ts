@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import { closedPort, startFakeOpenAIServer, type FakeOpenAIServer } from '@infra/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFactory, createOpenAIClient, type OpenAIClientEventName } from './index.js';
+import { toOpenAIClientError } from './to-client-error.js';
 
 /** Reads a stream to its end. */
 async function drain(stream: AsyncIterable<unknown>): Promise<number> {
@@ -94,10 +95,10 @@ describe('the API key never leaks', () => {
     const errors: unknown[] = [];
     const chat = (model: string) =>
       client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
-    errors.push(await chat('gpt-4o-mini').catch((e: unknown) => e));
-    errors.push(await chat('gpt-4o').catch((e: unknown) => e));
-    errors.push(await chat('gpt-4o').catch((e: unknown) => e));
-    errors.push(await down.models.list().catch((e: unknown) => e));
+    errors.push(await chat('gpt-4o-mini').catch((e: unknown) => toOpenAIClientError(e) ?? e));
+    errors.push(await chat('gpt-4o').catch((e: unknown) => toOpenAIClientError(e) ?? e));
+    errors.push(await chat('gpt-4o').catch((e: unknown) => toOpenAIClientError(e) ?? e));
+    errors.push(await down.models.list().catch((e: unknown) => toOpenAIClientError(e) ?? e));
     const stream = await (async () => {
       fake.handler = () => ({ breakAfterChunks: 2 });
       const s = await client.chat.completions.create({
@@ -106,7 +107,7 @@ describe('the API key never leaks', () => {
         stream: true,
       });
       await drain(s);
-    })().catch((e: unknown) => e);
+    })().catch((e: unknown) => toOpenAIClientError(e) ?? e);
     errors.push(stream);
     errors.push(await client.healthCheck());
 

@@ -22,33 +22,6 @@ export function encodingForModel(model: string | undefined): EncodingName {
 }
 
 const counters = new Map<EncodingName, Promise<TokenCount>>();
-/** The counters that have loaded, for callers that can skip an await once they have. */
-const loaded = new Map<EncodingName, TokenCount>();
-
-/** Texts whose counts are kept per encoding: roles, system prompts and tool schemas come back on every call. */
-const CACHED_TEXTS = 512;
-/** Longer texts are counted every time: a long prompt rarely repeats, and hashing it would cost memory. */
-const CACHED_TEXT_LENGTH = 8192;
-
-/**
- * Remembers the counts of recent texts (a count depends only on the text and the encoding). The
- * map is emptied when full: cheaper than LRU bookkeeping, and a working set of repeated texts is
- * back after one call each.
- */
-function cached(count: TokenCount): TokenCount {
-  const known = new Map<string, number>();
-  return (text) => {
-    if (text.length === 0) return 0;
-    if (text.length > CACHED_TEXT_LENGTH) return count(text);
-    let tokens = known.get(text);
-    if (tokens === undefined) {
-      tokens = count(text);
-      if (known.size >= CACHED_TEXTS) known.clear();
-      known.set(text, tokens);
-    }
-    return tokens;
-  };
-}
 
 /** Rough fallback (4 characters a token) for the unlikely case the tokenizer fails to load. */
 const approximate: TokenCount = (text) => Math.ceil(text.length / 4);
@@ -61,20 +34,13 @@ export function tokenCounter(encoding: EncodingName): Promise<TokenCount> {
       (mod) => {
         // Special-token text in a prompt is ordinary text to the API: count it, do not throw.
         const options = { disallowedSpecial: new Set<string>() };
-        const count = cached((text: string) => mod.countTokens(text, options));
-        loaded.set(encoding, count);
-        return count;
+        return (text: string) => mod.countTokens(text, options);
       },
       () => approximate,
     );
     counters.set(encoding, pending);
   }
   return pending;
-}
-
-/** The token counter of `encoding` if it has loaded, else undefined (then await `tokenCounter`). */
-export function loadedTokenCounter(encoding: EncodingName): TokenCount | undefined {
-  return loaded.get(encoding);
 }
 
 function load(encoding: EncodingName) {
@@ -126,16 +92,12 @@ function countContent(value: unknown, count: TokenCount, depth = 0): number {
   return countFields(record, count, depth, false);
 }
 
-/**
- * The fields of an object, except identifiers (and a message's role and name, when `message`).
- * `for...in` with an own-key check: no array of entries per object, which counted for more than
- * the counting on every call.
- */
+/** The fields of an object, except identifiers (and a message's role and name, when `message`). */
 function countFields(record: Record<string, unknown>, count: TokenCount, depth: number, message: boolean): number {
   let total = 0;
-  for (const key in record) {
-    if (SKIPPED_KEYS.has(key) || (message && key === 'name') || !Object.hasOwn(record, key)) continue;
-    total += countContent(record[key], count, depth + 1);
+  for (const [key, value] of Object.entries(record)) {
+    if (SKIPPED_KEYS.has(key) || (message && key === 'name')) continue;
+    total += countContent(value, count, depth + 1);
   }
   return total;
 }
@@ -150,7 +112,6 @@ function countMessages(messages: unknown[], count: TokenCount): number {
     const { role, name } = record;
     if (typeof role === 'string') total += count(role);
     if (typeof name === 'string') total += 1 + count(name);
-    // Not `{ role, name, ...rest }`: rest destructuring leaves V8's fast path.
     total += countFields(record, count, 0, true);
   }
   return total;

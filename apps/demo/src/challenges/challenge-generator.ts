@@ -1,4 +1,4 @@
-import { isOpenAIClientError, type ProtectedOpenAI } from '@infra/openai';
+import { toOpenAIClientError, type ProtectedOpenAI } from '@infra/openai';
 import { DIFFICULTIES, type Difficulty, type NewChallenge } from './challenge.js';
 
 /** Why a template was used instead of OpenAI. */
@@ -126,8 +126,9 @@ export class ChallengeGenerator {
       );
       content = completion.choices[0]?.message.content;
     } catch (error) {
-      if (isOpenAIClientError(error, 'CIRCUIT_OPEN')) return this.fallback(request, 'circuit-open', error);
-      if (isOpenAIClientError(error) && error.isRetryable) return this.fallback(request, 'upstream-unavailable', error);
+      const coded = toOpenAIClientError(error);
+      if (coded?.code === 'CIRCUIT_OPEN') return this.fallback(request, 'circuit-open', coded);
+      if (coded?.isRetryable) return this.fallback(request, 'upstream-unavailable', coded);
       throw error;
     }
     const challenge = parseGenerated(content, request);

@@ -129,13 +129,7 @@ export async function createResources(
       logAllChecks: false,
       runImmediately: false,
     });
-    track(
-      'health-check-scheduler',
-      () => {
-        healthCheckScheduler.stopHealthChecks();
-      },
-      undefined,
-    );
+    track('health-check-scheduler', () => healthCheckScheduler.close(), undefined);
 
     return {
       resources: {

@@ -108,7 +108,7 @@ describe('@infra/monitoring/sentry', { timeout: SDK_TIMEOUT_MS }, () => {
     );
     scheduler.startHealthChecks({ intervalMs: 60000, logAllChecks: false, sendToSentry: true, runImmediately: false });
     await scheduler.runHealthChecks();
-    scheduler.stop();
+    await scheduler.close();
     expect(await transport.flush!(20_000)).toBe(true);
     const reported = events().slice(before) as {
       exception: { values: { type: string; value: string }[] };

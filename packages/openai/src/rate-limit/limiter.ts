@@ -1,8 +1,6 @@
 import { sleep } from '@infra/core';
-import { OpenAIClientError, InvalidOptionError } from '../errors.js';
-import { integer, nonEmptyString, nonNegative, positive } from '../validate.js';
-import { MemoryTokenBudgetStore } from './memory-store.js';
-import type { TokenBudget, TokenBudgetStore } from './types.js';
+import { MemoryRateLimiterStore, type RateLimitRule, type RateLimiterStore } from '@infra/resilience';
+import { OpenAIClientError, InvalidOptionError, check } from '../errors.js';
 
 export interface RateLimitOptions {
   /** Requests admitted per window (per minute by default). Off when unset or 0. */
@@ -16,12 +14,12 @@ export interface RateLimitOptions {
    */
   maxWaitMs?: number;
   /**
-   * Where budgets live: a `MemoryTokenBudgetStore` (this process) or a `RedisTokenBudgetStore`
-   * from `@infra/openai/redis` (shared by every instance). A store you pass is not closed by the
-   * client.
-   * @default a new MemoryTokenBudgetStore
+   * Where budgets live: a rate-limiter store of `@infra/resilience`, `MemoryRateLimiterStore`
+   * (this process) or `RedisRateLimiterStore` from `@infra/resilience/redis` (shared by every
+   * instance). A store you pass is not closed by the client.
+   * @default a new MemoryRateLimiterStore
    */
-  store?: TokenBudgetStore;
+  store?: RateLimiterStore;
   /** Budget key; clients that share a store and a key share one budget. @default the client's `name` */
   key?: string;
   /** Window of the limits in ms; the names say "per minute" because that is OpenAI's unit. @default 60_000 */
@@ -50,41 +48,50 @@ export interface LimiterHooks {
   storeError(error: unknown): void;
 }
 
-/** Client-side RPM/TPM limiter: reserves an estimate before a call, corrects it afterwards. */
+/**
+ * Client-side RPM/TPM limiter on a rate-limiter store of `@infra/resilience`: two token buckets
+ * (GCRA, a burst of the whole limit refilled continuously over the window, which is how OpenAI
+ * replenishes its own limits), one for requests and one for tokens. A call reserves an estimate
+ * of its tokens before it is sent; the estimate is corrected from the response's `usage`.
+ */
 export class TokenBudgetLimiter {
-  readonly budget: TokenBudget;
   readonly key: string;
   readonly maxWaitMs: number;
   readonly defaultCompletionTokens: number;
-  readonly store: TokenBudgetStore;
+  readonly store: RateLimiterStore;
   readonly ownsStore: boolean;
+  /** The request bucket, or undefined when requests are not limited. */
+  readonly requests: RateLimitRule | undefined;
+  /** The token bucket, or undefined when tokens are not limited. */
+  readonly tokens: RateLimitRule | undefined;
   private readonly onStoreError: 'allow' | 'throw';
 
   constructor(options: RateLimitOptions, defaultKey: string) {
-    this.budget = {
-      windowMs: positive('rateLimit.windowMs', options.windowMs, 60_000),
-      requests: integer('rateLimit.requestsPerMinute', options.requestsPerMinute, 0),
-      tokens: integer('rateLimit.tokensPerMinute', options.tokensPerMinute, 0),
-    };
-    this.key = nonEmptyString('rateLimit.key', options.key, defaultKey);
-    this.maxWaitMs = nonNegative('rateLimit.maxWaitMs', options.maxWaitMs, 30_000);
-    this.defaultCompletionTokens = integer('rateLimit.defaultCompletionTokens', options.defaultCompletionTokens, 256);
+    check.plainObject('rateLimit', options);
+    const windowMs = check.positive('rateLimit.windowMs', options.windowMs ?? 60_000);
+    const requests = check.integer('rateLimit.requestsPerMinute', options.requestsPerMinute ?? 0, 0);
+    const tokens = check.integer('rateLimit.tokensPerMinute', options.tokensPerMinute ?? 0, 0);
+    this.requests = requests > 0 ? { algorithm: 'token-bucket', limit: requests, windowMs } : undefined;
+    this.tokens = tokens > 0 ? { algorithm: 'token-bucket', limit: tokens, windowMs } : undefined;
+    this.key = check.nonEmptyString('rateLimit.key', options.key ?? defaultKey);
+    this.maxWaitMs = check.nonNegative('rateLimit.maxWaitMs', options.maxWaitMs ?? 30_000);
+    this.defaultCompletionTokens = check.integer(
+      'rateLimit.defaultCompletionTokens',
+      options.defaultCompletionTokens ?? 256,
+      0,
+    );
     const store = options.store;
-    if (store !== undefined && (typeof store.acquire !== 'function' || typeof store.adjust !== 'function')) {
-      throw new InvalidOptionError('rateLimit.store', store, 'a TokenBudgetStore (acquire, adjust)');
+    if (store !== undefined && (typeof store.consume !== 'function' || typeof store.reset !== 'function')) {
+      throw new InvalidOptionError('rateLimit.store', store, 'a RateLimiterStore of @infra/resilience');
     }
-    this.store = store ?? new MemoryTokenBudgetStore();
+    this.store = store ?? new MemoryRateLimiterStore();
     this.ownsStore = store === undefined;
-    const onStoreError: unknown = options.onStoreError ?? 'allow';
-    if (onStoreError !== 'allow' && onStoreError !== 'throw') {
-      throw new InvalidOptionError('rateLimit.onStoreError', onStoreError, '"allow" or "throw"');
-    }
-    this.onStoreError = onStoreError;
+    this.onStoreError = check.oneOf('rateLimit.onStoreError', options.onStoreError ?? 'allow', ['allow', 'throw']);
   }
 
   /** True when a limit is set at all. */
   get enabled(): boolean {
-    return this.budget.requests > 0 || this.budget.tokens > 0;
+    return this.requests !== undefined || this.tokens !== undefined;
   }
 
   /**
@@ -96,9 +103,9 @@ export class TokenBudgetLimiter {
     const cost = this.cost(tokens);
     const deadline = Date.now() + this.maxWaitMs;
     for (;;) {
-      let decision;
+      let refusal: { scope: 'requests' | 'tokens'; retryAfterMs: number } | undefined;
       try {
-        decision = await this.store.acquire(this.key, this.budget, cost);
+        refusal = await this.take(cost);
       } catch (error) {
         hooks.storeError(error);
         if (this.onStoreError === 'allow') return { tokens: 0 };
@@ -107,53 +114,68 @@ export class TokenBudgetLimiter {
           isRetryable: true,
         });
       }
-      if (decision.allowed) return { tokens: cost };
-      const scope = decision.scope ?? 'requests';
-      const waiting = Date.now() + decision.retryAfterMs <= deadline;
-      hooks.rateLimited({ scope, retryAfterMs: decision.retryAfterMs, waiting });
+      if (!refusal) return { tokens: cost };
+      const { scope, retryAfterMs } = refusal;
+      const waiting = Date.now() + retryAfterMs <= deadline;
+      hooks.rateLimited({ scope, retryAfterMs, waiting });
       if (!waiting) {
-        const limit = scope === 'requests' ? this.budget.requests : this.budget.tokens;
+        const rule = scope === 'requests' ? this.requests : this.tokens;
         throw new OpenAIClientError(
           'RATE_LIMITED',
-          `Client-side ${scope} limit of ${limit} per ${this.budget.windowMs} ms reached for "${this.key}"; ` +
-            `budget back in ${Math.ceil(decision.retryAfterMs)} ms`,
-          { retryAfterMs: decision.retryAfterMs, isRetryable: true },
+          `Client-side ${scope} limit of ${rule?.limit ?? 0} per ${rule?.windowMs ?? 0} ms reached for ` +
+            `"${this.key}"; budget back in ${Math.ceil(retryAfterMs)} ms`,
+          { retryAfterMs, isRetryable: true },
         );
       }
-      await sleep(Math.max(1, Math.ceil(decision.retryAfterMs)), signal);
+      await sleep(Math.max(1, Math.ceil(retryAfterMs)), signal);
     }
   }
 
   /**
-   * `acquire` without waiting, for a store that decides synchronously (the memory store): the
-   * reservation when the budget is there now, else `undefined` (nothing taken; call `acquire`).
+   * Replaces the reserved estimate by the real usage. Tokens the call did not use go back to the
+   * bucket; usage above the estimate is charged when the bucket still holds it.
    */
-  tryAcquireNow(tokens: number): Reservation | undefined {
-    if (!(this.store instanceof MemoryTokenBudgetStore)) return undefined;
-    const cost = this.cost(tokens);
-    return this.store.acquireSync(this.key, this.budget, cost).allowed ? { tokens: cost } : undefined;
-  }
-
-  /** Replaces the reserved estimate by the real usage (or gives it all back when `used` is 0). */
   settle(reservation: Reservation, used: number | undefined, hooks: LimiterHooks): void {
-    if (this.budget.tokens <= 0 || used === undefined) return;
+    if (!this.tokens || used === undefined) return;
     const delta = Math.ceil(used) - reservation.tokens;
     if (delta === 0) return;
     reservation.tokens += delta;
-    if (this.store instanceof MemoryTokenBudgetStore) {
-      this.store.adjustSync(this.key, this.budget, delta);
-      return;
-    }
-    this.store.adjust(this.key, this.budget, delta).catch((error: unknown) => {
+    // A negative cost moves a token bucket's arrival time back: the refund never fills the bucket
+    // past full, since the stores start from "now" for a bucket whose arrival time has passed.
+    this.store.consume(this.tokensKey, this.tokens, Math.min(delta, this.tokens.limit)).catch((error: unknown) => {
       hooks.storeError(error);
     });
   }
 
-  private cost(tokens: number): number {
-    return this.budget.tokens > 0 ? Math.min(Math.max(0, Math.ceil(tokens)), this.budget.tokens) : 0;
-  }
-
   async close(): Promise<void> {
     if (this.ownsStore) await this.store.close?.();
+  }
+
+  private get requestsKey(): string {
+    return `${this.key}:requests`;
+  }
+
+  private get tokensKey(): string {
+    return `${this.key}:tokens`;
+  }
+
+  /** One request and `cost` tokens, or nothing: a request refused for its tokens is given back. */
+  private async take(cost: number): Promise<{ scope: 'requests' | 'tokens'; retryAfterMs: number } | undefined> {
+    if (this.requests) {
+      const decision = await this.store.consume(this.requestsKey, this.requests, 1);
+      if (!decision.allowed) return { scope: 'requests', retryAfterMs: decision.retryAfterMs };
+    }
+    if (this.tokens && cost > 0) {
+      const decision = await this.store.consume(this.tokensKey, this.tokens, cost);
+      if (!decision.allowed) {
+        if (this.requests) await this.store.consume(this.requestsKey, this.requests, -1);
+        return { scope: 'tokens', retryAfterMs: decision.retryAfterMs };
+      }
+    }
+    return undefined;
+  }
+
+  private cost(tokens: number): number {
+    return this.tokens ? Math.min(Math.max(0, Math.ceil(tokens)), this.tokens.limit) : 0;
   }
 }

@@ -1,6 +1,8 @@
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '@infra/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createOpenAIClient, MemoryTokenBudgetStore, preloadTokenizer, type OpenAIClientOptions } from '../index.js';
+import { MemoryRateLimiterStore } from '@infra/resilience';
+import { createOpenAIClient, preloadTokenizer, toOpenAIClientError, type OpenAIClientOptions } from '../index.js';
+import { failure } from '../../test/failure.js';
 
 const API_KEY = 'sk-limit-test-0123456789abcdef';
 let fake: FakeOpenAIServer;
@@ -26,40 +28,9 @@ async function settleAll<T>(calls: Promise<T>[]) {
   const results = await Promise.allSettled(calls);
   const rejected = results
     .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
-    .map((r) => r.reason as Record<string, unknown>);
+    .map((r) => (toOpenAIClientError(r.reason) ?? r.reason) as unknown as Record<string, unknown>);
   return { fulfilled: results.length - rejected.length, rejected };
 }
-
-describe('token buckets (memory store, injected clock)', () => {
-  const budget = { windowMs: 60_000, requests: 10, tokens: 1000 };
-
-  it('admits a burst of the request limit, then one request per window/limit', async () => {
-    const clock = { now: 5_000_000 };
-    const store = new MemoryTokenBudgetStore({ now: () => clock.now });
-    for (let i = 0; i < 10; i++) expect((await store.acquire('k', budget, 0)).allowed).toBe(true);
-    expect(await store.acquire('k', budget, 0)).toEqual({ allowed: false, retryAfterMs: 6000, scope: 'requests' });
-    clock.now += 6000;
-    expect((await store.acquire('k', budget, 0)).allowed).toBe(true);
-    expect((await store.acquire('k', budget, 0)).allowed).toBe(false);
-  });
-
-  it('takes tokens atomically with the request, and gives back what usage did not need', async () => {
-    const clock = { now: 5_000_000 };
-    const store = new MemoryTokenBudgetStore({ now: () => clock.now });
-    expect((await store.acquire('k', budget, 600)).allowed).toBe(true);
-    expect(await store.acquire('k', budget, 600)).toEqual({ allowed: false, retryAfterMs: 12_000, scope: 'tokens' });
-    await store.adjust('k', budget, -500);
-    expect((await store.acquire('k', budget, 600)).allowed).toBe(true);
-    // A refund never makes the bucket more than full.
-    await store.adjust('k', budget, -100_000);
-    expect((await store.acquire('k', budget, 1000)).allowed).toBe(true);
-    expect((await store.acquire('k', budget, 1)).allowed).toBe(false);
-    // Usage above the estimate is charged: the debt delays later calls.
-    clock.now += 60_000;
-    await store.adjust('k', budget, 500);
-    expect(await store.acquire('k', budget, 600)).toMatchObject({ allowed: false, retryAfterMs: 6000 });
-  });
-});
 
 describe('client-side RPM/TPM limiter', () => {
   it('admits exactly the RPM limit out of 50 concurrent calls and refuses the rest with RATE_LIMITED', async () => {
@@ -119,7 +90,7 @@ describe('client-side RPM/TPM limiter', () => {
   it('fails at once when the wait would pass maxWaitMs, and the caller abort ends a wait', async () => {
     const c = client({ rateLimit: { requestsPerMinute: 1, maxWaitMs: 100 } });
     await c.chat.completions.create(chat);
-    await expect(c.chat.completions.create(chat)).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    expect(await failure(c.chat.completions.create(chat))).toMatchObject({ code: 'RATE_LIMITED' });
     const waiting = client({ rateLimit: { requestsPerMinute: 1, windowMs: 10_000, maxWaitMs: 20_000 } });
     await waiting.chat.completions.create(chat);
     const controller = new AbortController();
@@ -127,17 +98,32 @@ describe('client-side RPM/TPM limiter', () => {
     setTimeout(() => {
       controller.abort();
     }, 50);
-    await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
+    const aborted = await pending.catch((e: unknown) => toOpenAIClientError(e) ?? e);
+    expect(toOpenAIClientError(aborted)?.code).toBe('ABORTED');
     expect(fake.requests).toHaveLength(2);
   });
 
   it('shares one budget between clients that use the same store and key', async () => {
-    const store = new MemoryTokenBudgetStore();
+    const store = new MemoryRateLimiterStore();
     const a = client({ name: 'a', rateLimit: { requestsPerMinute: 6, maxWaitMs: 0, store, key: 'team' } });
     const b = client({ name: 'b', rateLimit: { requestsPerMinute: 6, maxWaitMs: 0, store, key: 'team' } });
     const calls = Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).chat.completions.create(chat));
     expect((await settleAll(calls)).fulfilled).toBe(6);
     await a.close();
     await b.close();
+  });
+
+  it('gives the request back when the token budget refuses the call', async () => {
+    const store = new MemoryRateLimiterStore();
+    const c = client({ rateLimit: { requestsPerMinute: 2, tokensPerMinute: 300, maxWaitMs: 0, store, key: 'both' } });
+    fake.handler = () => ({ usage: { prompt_tokens: 10, completion_tokens: 250 } });
+    await c.chat.completions.create({ ...chat, max_completion_tokens: 250 });
+    const refused = await settleAll([c.chat.completions.create({ ...chat, max_completion_tokens: 250 })]);
+    expect(refused.rejected[0]).toMatchObject({ code: 'RATE_LIMITED' });
+    // The refused call took no request: the second request of the minute is still there.
+    expect(
+      (await store.consume('both:requests', { algorithm: 'token-bucket', limit: 2, windowMs: 60_000 }, 1)).allowed,
+    ).toBe(true);
+    await c.close();
   });
 });

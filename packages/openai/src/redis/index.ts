@@ -1,2 +1,0 @@
-export { RedisTokenBudgetStore } from './redis-store.js';
-export type { RedisTokenBudgetStoreOptions } from './redis-store.js';
