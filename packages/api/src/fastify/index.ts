@@ -9,3 +9,5 @@ export { acceptVersionStrategy, normalizeVersionRange } from './accept-version-s
 export type { AcceptVersionStrategyOptions, VersionConstraintStrategy } from './accept-version-strategy.js';
 export { openApiPlugin } from './openapi-plugin.js';
 export type { OpenApiPluginOptions } from './openapi-plugin.js';
+export { problemServerOptions } from './server-options.js';
+export type { ProblemServerOptions } from './server-options.js';
