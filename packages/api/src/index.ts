@@ -48,3 +48,5 @@ export {
   isApiError,
 } from './errors.js';
 export type { ApiErrorCode, ApiErrorsByCode, InvalidCursorReason } from './errors.js';
+export { rateLimitHeaderValues } from './rate-limit-headers.js';
+export type { RateLimitDecisionLike, RateLimitHeaderValues, RateLimitRuleLike } from './rate-limit-headers.js';

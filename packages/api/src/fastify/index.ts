@@ -11,3 +11,5 @@ export { openApiPlugin } from './openapi-plugin.js';
 export type { OpenApiPluginOptions } from './openapi-plugin.js';
 export { problemServerOptions } from './server-options.js';
 export type { ProblemServerOptions } from './server-options.js';
+export { rateLimitPlugin } from './rate-limit-plugin.js';
+export type { RateLimitPluginOptions, RateLimiterLike } from './rate-limit-plugin.js';
