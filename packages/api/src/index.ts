@@ -50,3 +50,12 @@ export {
 export type { ApiErrorCode, ApiErrorsByCode, InvalidCursorReason } from './errors.js';
 export { rateLimitHeaderValues } from './rate-limit-headers.js';
 export type { RateLimitDecisionLike, RateLimitHeaderValues, RateLimitRuleLike } from './rate-limit-headers.js';
+export { MemoryIdempotencyStore, RedisIdempotencyStore } from './idempotency-store.js';
+export type {
+  IdempotencyBegin,
+  IdempotencyRecord,
+  IdempotencyStore,
+  MemoryIdempotencyStoreOptions,
+  RedisCommandClient,
+  RedisIdempotencyStoreOptions,
+} from './idempotency-store.js';

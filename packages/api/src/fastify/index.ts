@@ -13,3 +13,5 @@ export { problemServerOptions } from './server-options.js';
 export type { ProblemServerOptions } from './server-options.js';
 export { rateLimitPlugin } from './rate-limit-plugin.js';
 export type { RateLimitPluginOptions, RateLimiterLike } from './rate-limit-plugin.js';
+export { idempotencyPlugin } from './idempotency-plugin.js';
+export type { IdempotencyPluginOptions } from './idempotency-plugin.js';
