@@ -15,3 +15,5 @@ export { rateLimitPlugin } from './rate-limit-plugin.js';
 export type { RateLimitPluginOptions, RateLimiterLike } from './rate-limit-plugin.js';
 export { idempotencyPlugin } from './idempotency-plugin.js';
 export type { IdempotencyPluginOptions } from './idempotency-plugin.js';
+export { loadSheddingPlugin } from './load-shedding-plugin.js';
+export type { LoadSheddingOptions, PoolLike, PressureGauge } from './load-shedding-plugin.js';
