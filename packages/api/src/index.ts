@@ -35,6 +35,9 @@ export {
   paginationQuerySchema,
   problemDetailsSchema,
   successEnvelopeSchema,
+  SAFE_LINE_PATTERN,
+  SAFE_TEXT_PATTERN,
+  textSchema,
 } from './schemas.js';
 export type { JsonSchema } from './schemas.js';
 export {
