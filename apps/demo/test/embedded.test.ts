@@ -51,7 +51,9 @@ describe('challenges service on embedded defaults (PGlite, memory cache, memory 
         socket.setEncoding('utf8');
         socket.on('data', (chunk: string) => (received += chunk));
         socket.on('error', reject);
-        socket.on('close', () => resolve(received));
+        socket.on('close', () => {
+          resolve(received);
+        });
       });
     const tooLong = await raw(`GET /v1/challenges/${'a'.repeat(500)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
     expect(tooLong).toMatch(/^HTTP\/1\.1 414 /);

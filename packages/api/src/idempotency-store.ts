@@ -11,9 +11,7 @@ export interface IdempotencyRecord {
 
 /** What {@link IdempotencyStore.begin} found under a key. */
 export type IdempotencyBegin =
-  | { kind: 'started' }
-  | { kind: 'in-flight'; fingerprint: string }
-  | { kind: 'completed'; record: IdempotencyRecord };
+  { kind: 'started' } | { kind: 'in-flight'; fingerprint: string } | { kind: 'completed'; record: IdempotencyRecord };
 
 /**
  * Where idempotency keys live. `begin` must be atomic: of two concurrent calls for one key, exactly
@@ -30,7 +28,9 @@ export interface IdempotencyStore {
   close?(): Promise<void>;
 }
 
-type Entry = { state: 'in-flight'; fingerprint: string; expiresAt: number } | { state: 'completed'; record: IdempotencyRecord; expiresAt: number };
+type Entry =
+  | { state: 'in-flight'; fingerprint: string; expiresAt: number }
+  | { state: 'completed'; record: IdempotencyRecord; expiresAt: number };
 
 export interface MemoryIdempotencyStoreOptions {
   /** Clock in epoch ms, for tests. @default Date.now */

@@ -112,8 +112,7 @@ export function createProblemMapper(options: ProblemMapperOptions = {}): Problem
     ([a], [b]) => b.length - a.length,
   );
   const production = check.boolean('production', options.production ?? process.env.NODE_ENV === 'production');
-  const exposeServerErrors =
-    !production && check.boolean('exposeServerErrors', options.exposeServerErrors ?? false);
+  const exposeServerErrors = !production && check.boolean('exposeServerErrors', options.exposeServerErrors ?? false);
   const typeBaseUri =
     options.typeBaseUri === undefined ? undefined : check.nonEmptyString('typeBaseUri', options.typeBaseUri);
 

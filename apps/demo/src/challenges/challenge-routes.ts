@@ -107,7 +107,6 @@ export function challengeRoutes(options: ChallengeRoutesOptions): FastifyPluginC
           return reply.code(201).send({ success: true, data: completion });
         },
       );
-
     });
 
     // Every answer of the generate route carries RateLimit-Policy / RateLimit; a spent budget is a 429.

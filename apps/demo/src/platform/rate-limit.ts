@@ -48,7 +48,9 @@ export async function createIdempotencyStore(
   return {
     store: new RedisIdempotencyStore({ client, prefix: `${config.redis.keyPrefix}idem:` }),
     close: async () => {
-      await client.quit().catch(() => client.disconnect());
+      await client.quit().catch(() => {
+        client.disconnect();
+      });
     },
   };
 }

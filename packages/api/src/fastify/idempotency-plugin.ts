@@ -86,7 +86,13 @@ export const idempotencyPlugin: FastifyPluginCallback<IdempotencyPluginOptions> 
       }
       const value = Array.isArray(raw) ? raw[0] : raw;
       if (value === undefined || !/^[\x21-\x7e]{1,255}$/.test(value)) {
-        return problem(request, reply, 400, 'INVALID_IDEMPOTENCY_KEY', `${o.header} must be 1 to 255 visible ASCII characters.`);
+        return problem(
+          request,
+          reply,
+          400,
+          'INVALID_IDEMPOTENCY_KEY',
+          `${o.header} must be 1 to 255 visible ASCII characters.`,
+        );
       }
       const key = createHash('sha256')
         .update(`${o.scope(request)}\n${request.method} ${request.routeOptions.url ?? ''}\n${value}`)
@@ -166,7 +172,7 @@ interface Resolved {
 
 function resolve(options: IdempotencyPluginOptions): Resolved {
   const o = check.plainObject('options', options) as Partial<IdempotencyPluginOptions>;
-  const store = o.store as Partial<IdempotencyStore> | undefined;
+  const store: unknown = o.store;
   if (
     typeof store !== 'object' ||
     store === null ||

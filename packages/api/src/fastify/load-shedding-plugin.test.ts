@@ -31,7 +31,8 @@ describe('loadSheddingPlugin', () => {
         { pool, maxPoolWaiting: 0, maxEventLoopDelayMs: 0, skip: (request) => request.url.startsWith('/health') },
         async () => {
           handlerRuns += 1;
-          return (await pool.query('SELECT 1 AS one')).rows[0];
+          const { rows } = await pool.query<{ one: number }>('SELECT 1 AS one');
+          return rows[0];
         },
       );
       expect((await app.inject('/work')).statusCode).toBe(200);

@@ -64,7 +64,12 @@ describe('rateLimitPlugin', () => {
     expect(refused.headers['retry-after']).toBe('18');
     expect(refused.headers['ratelimit-policy']).toBe('"default";q=3;w=60');
     expect(refused.headers.ratelimit).toBe('"default";r=0;t=18');
-    expect(refused.json()).toMatchObject({ status: 429, code: 'RATE_LIMITED', instance: '/limited', retryAfterMs: 18_000 });
+    expect(refused.json()).toMatchObject({
+      status: 429,
+      code: 'RATE_LIMITED',
+      instance: '/limited',
+      retryAfterMs: 18_000,
+    });
 
     // Errors of the limited routes carry the fields too; routes outside the context do not count.
     clock.now += 18_000;

@@ -2,11 +2,7 @@ import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastif
 import fp from 'fastify-plugin';
 import { InvalidOptionError, check } from '../errors.js';
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails } from '../problem-details.js';
-import {
-  rateLimitHeaderValues,
-  type RateLimitDecisionLike,
-  type RateLimitRuleLike,
-} from '../rate-limit-headers.js';
+import { rateLimitHeaderValues, type RateLimitDecisionLike, type RateLimitRuleLike } from '../rate-limit-headers.js';
 
 /** What the plugin needs of a limiter: `RateLimiter` of `@infra/resilience` (memory or Redis store) fits. */
 export interface RateLimiterLike {
@@ -103,15 +99,12 @@ interface Resolved {
 
 function resolve(options: RateLimitPluginOptions): Resolved {
   const o = check.plainObject('options', options) as Partial<RateLimitPluginOptions>;
-  const limiter = o.limiter;
-  if (
-    typeof limiter !== 'object' ||
-    limiter === null ||
-    typeof limiter.consume !== 'function' ||
-    typeof limiter.rule !== 'object'
-  ) {
-    throw new InvalidOptionError('limiter', limiter, 'a RateLimiter of @infra/resilience');
+  const candidate: unknown = o.limiter;
+  const shape = (typeof candidate === 'object' && candidate !== null ? candidate : {}) as Record<string, unknown>;
+  if (typeof shape.consume !== 'function' || typeof shape.rule !== 'object' || shape.rule === null) {
+    throw new InvalidOptionError('limiter', candidate, 'a RateLimiter of @infra/resilience');
   }
+  const limiter = candidate as RateLimiterLike;
   const policyName = check.nonEmptyString('policyName', o.policyName ?? limiter.name);
   // Checked once here rather than on the first request.
   rateLimitHeaderValues(policyName, limiter.rule, { allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0 });

@@ -17,7 +17,9 @@ afterEach(async () => {
 
 function listen(server: Server | ReturnType<typeof createHttpServer>): Promise<number> {
   return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+    server.listen(0, '127.0.0.1', () => {
+      resolve((server.address() as { port: number }).port);
+    });
     cleanups.push(() => new Promise((done) => server.close(done)));
   });
 }
@@ -38,7 +40,11 @@ describe('built-in checks', () => {
     expect(healthy.checks[0]).toMatchObject({ observedUnit: 'ms', details: { pool: { max: 1, waiting: 0 } } });
 
     const service2 = new HealthCheckService({ cacheTtlMs: 0, defaultTimeoutMs: 20_000 });
-    service2.register('database', postgresCheck({ client: pool, stats: () => ({ max: 1, inUse: 1, waiting: 2 }) }), true);
+    service2.register(
+      'database',
+      postgresCheck({ client: pool, stats: () => ({ max: 1, inUse: 1, waiting: 2 }) }),
+      true,
+    );
     const warned = await service2.run();
     expect(warned.checks[0]).toMatchObject({ status: 'warn', output: '1/1 connections in use, 2 waiting' });
 
@@ -51,10 +57,20 @@ describe('built-in checks', () => {
   it('redisCheck pings a real Redis, and fails against a closed port', async () => {
     const client = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
     client.on('error', () => {});
-    cleanups.push(async () => client.disconnect());
-    const dead = new Redis({ port: await closedPort(), host: '127.0.0.1', maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true });
+    cleanups.push(async () => {
+      client.disconnect();
+    });
+    const dead = new Redis({
+      port: await closedPort(),
+      host: '127.0.0.1',
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+    });
     dead.on('error', () => {});
-    cleanups.push(async () => dead.disconnect());
+    cleanups.push(async () => {
+      dead.disconnect();
+    });
     const service = new HealthCheckService({ cacheTtlMs: 0, defaultTimeoutMs: 20_000 });
     service.register('redis', redisCheck({ client }), true);
     service.register('dead-redis', redisCheck({ client: dead }), { critical: false, timeoutMs: 5000 });

@@ -39,7 +39,7 @@ export function postgresCheck(options: PostgresCheckOptions): CheckFunction {
   if (typeof client?.query !== 'function') throw new InvalidOptionError('client', client, 'a client with query(sql)');
   const stats = check.optionalFn<() => PoolUsage>('stats', options.stats) ?? pgPoolUsage(client);
   const warnSaturation = check.ratio('warnSaturation', options.warnSaturation ?? 0.9);
-  const query = client.query.bind(client) as QueryClient['query'];
+  const query: QueryClient['query'] = (sql) => (client as QueryClient).query(sql);
 
   return async (): Promise<CheckOutcome> => {
     const started = performance.now();
@@ -60,7 +60,12 @@ export function postgresCheck(options: PostgresCheckOptions): CheckFunction {
 }
 
 function pgPoolUsage(client: object): (() => PoolUsage) | undefined {
-  const pool = client as { totalCount?: unknown; idleCount?: unknown; waitingCount?: unknown; options?: { max?: unknown } };
+  const pool = client as {
+    totalCount?: unknown;
+    idleCount?: unknown;
+    waitingCount?: unknown;
+    options?: { max?: unknown };
+  };
   if (typeof pool.totalCount !== 'number' || typeof pool.idleCount !== 'number') return undefined;
   return () => {
     const p = pool as { totalCount: number; idleCount: number; waitingCount?: number; options?: { max?: unknown } };

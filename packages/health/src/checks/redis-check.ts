@@ -20,7 +20,7 @@ export function redisCheck(options: RedisCheckOptions): CheckFunction {
   check.plainObject('options', options);
   const client = options.client as Partial<PingClient> | undefined;
   if (typeof client?.ping !== 'function') throw new InvalidOptionError('client', client, 'a Redis client with ping()');
-  const ping = client.ping.bind(client) as PingClient['ping'];
+  const ping: PingClient['ping'] = () => (client as PingClient).ping();
   return async (): Promise<CheckOutcome> => {
     const started = performance.now();
     const answer = await ping();

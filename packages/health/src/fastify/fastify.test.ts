@@ -75,7 +75,11 @@ describe('@infra/health/fastify', () => {
 
   it('shows no details by default: a public probe gets the status alone', async () => {
     const service = new HealthCheckService();
-    service.register('db', () => ({ status: 'pass', message: 'pool 3/10 in use', details: { pool: { max: 10 } } }), true);
+    service.register(
+      'db',
+      () => ({ status: 'pass', message: 'pool 3/10 in use', details: { pool: { max: 10 } } }),
+      true,
+    );
     const app = await appWith(service);
     for (const url of ['/health', '/health/ready', '/health/startup']) {
       const response = await app.inject(url);

@@ -62,7 +62,7 @@ function setup(fastify: FastifyInstance, options: HealthPluginOptions): void {
   const info = check.plainObject('info', o.info ?? {}) as HealthJsonServiceInfo;
 
   const detailed = (request: FastifyRequest): boolean => {
-    if (canSeeDetails !== undefined) return canSeeDetails(request) === true;
+    if (canSeeDetails !== undefined) return canSeeDetails(request);
     if (token === undefined) return exposeDetails;
     const presented = bearer(request.headers.authorization) ?? single(request.headers['x-health-token']);
     return presented !== undefined && timingSafeEqual(digest(presented), token);
