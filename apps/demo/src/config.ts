@@ -9,7 +9,10 @@ export interface AppConfig {
   port: number;
   /** `HOST`: interface to listen on (`0.0.0.0` in a container). @default '127.0.0.1' */
   host: string;
-  /** `NODE_ENV === 'production'`: generic 5xx problem details, JSON logs only. @default false */
+  /**
+   * `NODE_ENV === 'production'`: problem details also hide the messages of errors marked not to be
+   * exposed (5xx details are generic in every environment). @default false
+   */
   production: boolean;
   /** `LOG_LEVEL`: pino level, or `silent`. @default 'info' */
   logLevel: string;
