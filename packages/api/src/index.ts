@@ -62,3 +62,5 @@ export type {
   RedisCommandClient,
   RedisIdempotencyStoreOptions,
 } from './idempotency-store.js';
+export { PostgresIdempotencyStore, idempotencyTableSql } from './postgres-idempotency-store.js';
+export type { PostgresIdempotencyStoreOptions, SqlClient } from './postgres-idempotency-store.js';

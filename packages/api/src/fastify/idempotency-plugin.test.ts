@@ -1,10 +1,12 @@
-import { eventually, redisUrl, uniqueName } from '@infra/test-utils';
+import { databaseUrl, eventually, redisUrl, uniqueName } from '@infra/test-utils';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isApiError } from '../errors.js';
 import { MemoryIdempotencyStore, RedisIdempotencyStore, type IdempotencyStore } from '../idempotency-store.js';
+import { PostgresIdempotencyStore, idempotencyTableSql } from '../postgres-idempotency-store.js';
 import { errorHandlerPlugin } from './error-handler-plugin.js';
 import { idempotencyPlugin, type IdempotencyPluginOptions } from './idempotency-plugin.js';
 
@@ -142,6 +144,61 @@ storeContract('Redis', () => {
       client.disconnect();
     },
   };
+});
+
+storeContract('Postgres', () => {
+  const schema = uniqueName('api_idem');
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, application_name: 'api-idempotency-test' });
+  pool.on('error', () => {});
+  const store = new PostgresIdempotencyStore({ client: pool, table: `${schema}.keys` });
+  const ready = pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).then(() => store.createTable());
+  // The contract awaits `begin` first: make every call wait for the table.
+  const waiting: IdempotencyStore = {
+    begin: async (...args) => {
+      await ready;
+      return store.begin(...args);
+    },
+    complete: async (...args) => {
+      await ready;
+      return store.complete(...args);
+    },
+    release: async (...args) => {
+      await ready;
+      return store.release(...args);
+    },
+  };
+  return {
+    store: waiting,
+    done: async () => {
+      await ready;
+      await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await pool.end();
+    },
+  };
+});
+
+describe('PostgresIdempotencyStore', () => {
+  it('reuses an expired key and purges expired rows', async () => {
+    const schema = uniqueName('api_idem');
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, application_name: 'api-idempotency-test' });
+    pool.on('error', () => {});
+    try {
+      await pool.query(`CREATE SCHEMA ${schema}`);
+      const store = new PostgresIdempotencyStore({ client: pool, table: `${schema}.keys` });
+      await store.createTable();
+      expect(await store.begin('k', 'f1', 1)).toEqual({ kind: 'started' });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await store.begin('k', 'f2', 60_000)).toEqual({ kind: 'started' });
+      expect(await store.begin('k', 'f3', 60_000)).toEqual({ kind: 'in-flight', fingerprint: 'f2' });
+      await store.complete('k', { fingerprint: 'f2', status: 201, headers: {}, body: '{}' }, 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await store.purgeExpired()).toBe(1);
+      expect(() => idempotencyTableSql('bad name; drop')).toThrow(/"table"/);
+    } finally {
+      await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await pool.end();
+    }
+  });
 });
 
 describe('idempotencyPlugin', () => {
