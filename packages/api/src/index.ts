@@ -47,6 +47,7 @@ export {
   InvalidOptionError,
   InvalidPaginationError,
   MissingPeerError,
+  StoreUnavailableError,
   UnsafeCorsConfigError,
   isApiError,
 } from './errors.js';

@@ -1,4 +1,4 @@
-import { databaseUrl, eventually, redisUrl, uniqueName } from '@infra/test-utils';
+import { closedPort, databaseUrl, eventually, redisUrl, uniqueName } from '@infra/test-utils';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -253,6 +253,25 @@ describe('idempotencyPlugin', () => {
       await instance.close();
     }
     expect(() => new RedisIdempotencyStore({ client: {} as never })).toThrow(/"client"/);
+  });
+
+  it('answers 503 STORE_UNAVAILABLE without running the handler when the store is away', async () => {
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: await closedPort(),
+      lazyConnect: true,
+      enableOfflineQueue: false,
+    });
+    client.on('error', () => {});
+    try {
+      const { app, state } = await build({ store: new RedisIdempotencyStore({ client }) });
+      const response = await app.inject(post(uniqueName('k'), 1));
+      expect(response.statusCode).toBe(503);
+      expect(response.json()).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      expect(state.runs).toBe(0);
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('expires stored responses after ttlMs', async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { InvalidOptionError, check } from '../errors.js';
+import { InvalidOptionError, StoreUnavailableError, check } from '../errors.js';
 import type { IdempotencyRecord, IdempotencyStore } from '../idempotency-store.js';
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails } from '../problem-details.js';
 
@@ -100,7 +100,13 @@ export const idempotencyPlugin: FastifyPluginCallback<IdempotencyPluginOptions> 
       const fingerprint = createHash('sha256')
         .update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`)
         .digest('base64url');
-      const found = await o.store.begin(key, fingerprint, o.lockTtlMs);
+      let found: Awaited<ReturnType<IdempotencyStore['begin']>>;
+      try {
+        found = await o.store.begin(key, fingerprint, o.lockTtlMs);
+      } catch (error) {
+        // Running without the store could run a duplicate: refuse (503) and let the client retry.
+        throw new StoreUnavailableError('claim a key', error);
+      }
       if (found.kind === 'started') {
         request.infraIdempotency = { key, fingerprint, state: 'pending' };
         return;
