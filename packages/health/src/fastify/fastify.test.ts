@@ -88,19 +88,19 @@ describe('@infra/health/fastify', () => {
     }
   });
 
-  it('asks canSeeDetails, when given, who sees details', async () => {
+  it('asks allowDetails, when given, who gets details', async () => {
     const service = new HealthCheckService();
     service.register('db', () => ({ status: 'pass', message: 'pool 3/10 in use' }), true);
     const app = await appWith(service, {
       detailToken: 'ignored-here',
-      canSeeDetails: (request: { headers: Record<string, unknown> }) => request.headers['x-role'] === 'ops',
+      allowDetails: (request: { headers: Record<string, unknown> }) => request.headers['x-role'] === 'ops',
     });
     expect((await app.inject('/health')).json()).toEqual({ status: 'pass' });
     const ops = await app.inject({ url: '/health', headers: { 'x-role': 'ops' } });
     expect(ops.json().checks.db[0].output).toBe('pool 3/10 in use');
     await expect(
-      Fastify().register(healthCheckController, { service, canSeeDetails: 'ops' as never }),
-    ).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'canSeeDetails' });
+      Fastify().register(healthCheckController, { service, allowDetails: 'ops' as never }),
+    ).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'allowDetails' });
   });
 
   it('shows details only to requests carrying the token', async () => {
