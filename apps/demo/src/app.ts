@@ -1,6 +1,13 @@
 // Type-only: adds the OpenAPI fields (tags, summary, hide) to Fastify's route schema type.
 import type {} from '@fastify/swagger';
-import { apiVersionPlugin, corsPlugin, errorHandlerPlugin, openApiPlugin } from '@infra/api/fastify';
+import {
+  apiVersionPlugin,
+  corsPlugin,
+  errorHandlerPlugin,
+  loadSheddingPlugin,
+  openApiPlugin,
+  problemServerOptions,
+} from '@infra/api/fastify';
 import { GracefulShutdown, type ShutdownCloseOptions, type ShutdownReport } from '@infra/health';
 import { healthCheckController } from '@infra/health/fastify';
 import type { MonitorLogger } from '@infra/monitoring';
@@ -67,6 +74,17 @@ export async function buildApp(config: AppConfig = loadConfig(), options: BuildO
     requestIdHeader: 'x-request-id',
     // Unknown body fields are refused with a 400 rather than silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
+    // request.ip (rate limit keys, logs) is the forwarded client address only behind trusted proxies.
+    trustProxy:
+      typeof config.trustProxy === 'number'
+        ? (_address: string, hop: number) => hop < (config.trustProxy as number)
+        : config.trustProxy,
+    // At close: idle keep-alive sockets are closed at once, requests still arriving on a busy one
+    // get a 503 with Connection: close, in-flight requests finish.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    // 414, 431 and malformed URLs answered as problem details, like every other error.
+    ...problemServerOptions(),
   });
   const logger = monitorLogger(app.log);
   const { resources, closers } = await createResources(config, logger);
@@ -133,6 +151,14 @@ async function registerHttp(app: FastifyInstance, config: AppConfig, resources: 
     document: { tags: [{ name: 'challenges' }, { name: 'users' }] },
     routePrefix: '/docs',
   });
+  // Shed load before any work starts: a request that would queue behind a full database pool (or a
+  // stalled event loop) gets a 503 + Retry-After at once. Probes and metrics are never shed.
+  await app.register(loadSheddingPlugin, {
+    pool: resources.persistence.driver,
+    maxPoolWaiting: config.loadShedding.maxPoolWaiting,
+    maxEventLoopDelayMs: config.loadShedding.maxEventLoopDelayMs,
+    skip: (request) => request.url.startsWith('/health') || request.url.startsWith('/metrics'),
+  });
   await app.register(healthCheckController, {
     service: resources.health,
     info: { serviceId: 'challenges-service', version: API_VERSION },
@@ -160,6 +186,7 @@ async function registerHttp(app: FastifyInstance, config: AppConfig, resources: 
           challengeService: resources.challengeService,
           generator: resources.generator,
           generateLimiter: resources.generateLimiter,
+          idempotencyStore: resources.idempotencyStore,
           onGenerated: (source) => {
             observability.challengesGenerated.inc({ source });
           },

@@ -20,7 +20,11 @@ describe('loadConfig', () => {
       port: 3000,
       host: '127.0.0.1',
       production: false,
-      database: { url: undefined, schema: undefined, poolSize: 10, acquireTimeoutMs: 3000 },
+      trustProxy: false,
+      database: { url: undefined, schema: undefined, poolSize: 10, acquireTimeoutMs: 3000, poolMin: 10 },
+      loadShedding: { maxPoolWaiting: 100, maxEventLoopDelayMs: 1000 },
+      // Load balancers get time to see the failing readiness probe before the listener closes.
+      shutdown: { readinessDelayMs: 5000 },
       redis: { url: undefined, keyPrefix: 'demo:' },
       kafkaBrokers: undefined,
       openai: undefined,
@@ -44,18 +48,31 @@ describe('loadConfig', () => {
       OPENAI_MODEL: 'gpt-4o',
       CACHE_ENABLED: 'false',
       CORS_ORIGINS: 'https://app.example.com,https://admin.example.com',
+      TRUST_PROXY: '10.0.0.0/8, 127.0.0.1',
+      DATABASE_POOL_SIZE: '20',
+      DATABASE_POOL_MIN: '5',
     });
     expect(config).toMatchObject({
       port: 8080,
       host: '0.0.0.0',
       production: true,
-      database: { url: 'postgres://app:secret@db:5432/app', schema: 'challenges', acquireTimeoutMs: 250 },
+      database: {
+        url: 'postgres://app:secret@db:5432/app',
+        schema: 'challenges',
+        acquireTimeoutMs: 250,
+        poolSize: 20,
+        poolMin: 5,
+      },
       redis: { url: 'redis://cache:6379' },
       kafkaBrokers: ['k1:9092', 'k2:9092'],
       openai: { apiKey: 'sk-test-0123456789', model: 'gpt-4o', baseURL: undefined },
       cacheEnabled: false,
       corsOrigins: ['https://app.example.com', 'https://admin.example.com'],
+      trustProxy: ['10.0.0.0/8', '127.0.0.1'],
+      loadShedding: { maxPoolWaiting: 200 },
     });
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
   });
 
   it('accepts an OpenAI-compatible server without a key', () => {
@@ -76,6 +93,9 @@ describe('loadConfig', () => {
     ['CACHE_ENABLED', 'maybe', 'CACHE_ENABLED'],
     ['RATE_LIMIT_MAX', '-1', 'RATE_LIMIT_MAX'],
     ['CORS_ORIGINS', 'app.example.com', 'CORS_ORIGINS'],
+    ['TRUST_PROXY', 'everyone', 'TRUST_PROXY'],
+    ['DATABASE_POOL_MIN', '11', 'DATABASE_POOL_MIN'],
+    ['LOAD_SHED_MAX_POOL_WAITING', 'lots', 'LOAD_SHED_MAX_POOL_WAITING'],
     ['OPENAI_TIMEOUT_MS', 'soon', 'OPENAI_TIMEOUT_MS'],
   ])('fails fast on %s=%j, naming the variable', (name, value, variable) => {
     const { variable: named, message } = failure({ OPENAI_API_KEY: 'sk-test-0123456789', [name]: value });

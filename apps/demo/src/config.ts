@@ -9,10 +9,18 @@ export interface AppConfig {
   port: number;
   /** `HOST`: interface to listen on (`0.0.0.0` in a container). @default '127.0.0.1' */
   host: string;
-  /** `NODE_ENV === 'production'`: generic 5xx problem details, JSON logs only. @default false */
+  /**
+   * `NODE_ENV === 'production'`: problem details also hide the messages of errors marked not to be
+   * exposed (5xx details are generic in every environment). @default false
+   */
   production: boolean;
   /** `LOG_LEVEL`: pino level, or `silent`. @default 'info' */
   logLevel: string;
+  /**
+   * `TRUST_PROXY`: which proxies' `X-Forwarded-For` to believe for the client address (rate limit
+   * keys, logs): `true`, a hop count, or a comma-separated list of proxy addresses/CIDRs. @default false
+   */
+  trustProxy: boolean | number | string[];
   database: {
     /** `DATABASE_URL`: real Postgres through `pg`; unset: embedded PGlite. @default undefined */
     url: string | undefined;
@@ -30,6 +38,20 @@ export interface AppConfig {
      * before failing with `ACQUIRE_TIMEOUT` (a 503). @default 3000
      */
     acquireTimeoutMs: number;
+    /**
+     * `DATABASE_POOL_MIN`: connections opened at start (Postgres only), so that the first burst of
+     * traffic does not wait for connections to open. Idle ones close after 30 s. @default the pool size
+     */
+    poolMin: number;
+  };
+  loadShedding: {
+    /**
+     * `LOAD_SHED_MAX_POOL_WAITING`: requests are refused with 503 + Retry-After while more callers
+     * than this wait for a database connection. @default max(100, 10 × DATABASE_POOL_SIZE)
+     */
+    maxPoolWaiting: number;
+    /** `LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS`: the same for the mean event-loop delay; 0: off. @default 1000 */
+    maxEventLoopDelayMs: number;
   };
   redis: {
     /**
@@ -63,7 +85,10 @@ export interface AppConfig {
     detailToken: string | undefined;
   };
   shutdown: {
-    /** `SHUTDOWN_READINESS_DELAY_MS`: time between failing readiness and closing the listener. @default 0 */
+    /**
+     * `SHUTDOWN_READINESS_DELAY_MS`: time between failing readiness and closing the listener, so
+     * that load balancers see the failing probe and stop sending requests first. @default 5000
+     */
     readinessDelayMs: number;
     /** `SHUTDOWN_DEADLINE_MS`: budget of the whole shutdown. @default 10_000 */
     deadlineMs: number;
@@ -156,6 +181,22 @@ function openai(env: Env): AppConfig['openai'] {
   }
 }
 
+function trustProxy(env: Env): AppConfig['trustProxy'] {
+  const value = text(env, 'TRUST_PROXY');
+  if (value === undefined) return false;
+  const lower = value.toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(lower) && lower !== '1') return true;
+  if (['0', 'false', 'no', 'off'].includes(lower)) return false;
+  if (/^\d+$/.test(value)) return integer(env, 'TRUST_PROXY', 0, 0, 100);
+  const items = value.split(',').map((item) => item.trim());
+  for (const item of items) {
+    if (!/^[\da-fA-F.:]+(\/\d{1,3})?$/.test(item)) {
+      fail('TRUST_PROXY', 'true, false, a hop count or a comma-separated list of addresses/CIDRs', item);
+    }
+  }
+  return items;
+}
+
 /**
  * Reads and validates the configuration from `env`. Every variable is optional: without any the
  * service runs on PGlite in memory, a memory cache and a memory bus. A bad value throws
@@ -173,17 +214,24 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   const keyPrefix = text(env, 'REDIS_KEY_PREFIX') ?? 'demo:';
   if (!/^[\w.:-]{1,64}$/.test(keyPrefix)) fail('REDIS_KEY_PREFIX', 'letters, digits, _ . : - (at most 64)', keyPrefix);
+  const poolSize = integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000);
   return {
     port: integer(env, 'PORT', 3000, 0, 65_535),
     host,
     production: text(env, 'NODE_ENV') === 'production',
     logLevel,
+    trustProxy: trustProxy(env),
+    loadShedding: {
+      maxPoolWaiting: integer(env, 'LOAD_SHED_MAX_POOL_WAITING', Math.max(100, 10 * poolSize), 0, 1_000_000),
+      maxEventLoopDelayMs: integer(env, 'LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 600_000),
+    },
     database: {
       url: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
       schema: identifier(env, 'DATABASE_SCHEMA'),
       pgliteDataDir: text(env, 'PGLITE_DATA_DIR'),
-      poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+      poolSize,
       acquireTimeoutMs: integer(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', 3000, 1, 600_000),
+      poolMin: integer(env, 'DATABASE_POOL_MIN', poolSize, 0, poolSize),
     },
     redis: { url: url(env, 'REDIS_URL', ['redis:', 'rediss:']), keyPrefix },
     kafkaBrokers: list(env, 'KAFKA_BROKERS', /^[\w.-]+:\d{1,5}$/, 'a comma-separated list of host:port'),
@@ -205,7 +253,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       detailToken: text(env, 'HEALTH_TOKEN'),
     },
     shutdown: {
-      readinessDelayMs: integer(env, 'SHUTDOWN_READINESS_DELAY_MS', 0, 0, 300_000),
+      readinessDelayMs: integer(env, 'SHUTDOWN_READINESS_DELAY_MS', 5000, 0, 300_000),
       deadlineMs: integer(env, 'SHUTDOWN_DEADLINE_MS', 10_000, 100, 600_000),
     },
     outboxPollMs: integer(env, 'OUTBOX_POLL_MS', 1000, 10, 60_000),

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { eventually } from '@infra/test-utils';
 import { expect } from 'vitest';
-import type { RunningDemo } from './demo-instance.js';
+import { HEALTH_TOKEN, type RunningDemo } from './demo-instance.js';
 
 // The same journeys run on embedded defaults and on real Postgres + Redis. Eventual conditions
 // (the outbox relay, the consumer) are polled with deadlines meant for a busy machine: they cost
@@ -236,7 +236,11 @@ export async function checkOperations(run: RunningDemo): Promise<void> {
   const ready = await run.http('GET', '/health/ready');
   expect(ready.status).toBe(200);
   expect(ready.headers.get('content-type')).toContain('application/health+json');
-  const full = await run.http('GET', '/health');
+  // Anonymous callers get the status alone; the token shows the checks.
+  const anonymous = (await run.http('GET', '/health')).body;
+  expect(anonymous).toMatchObject({ status: 'pass' });
+  expect(anonymous.checks).toBeUndefined();
+  const full = await run.http('GET', '/health', undefined, { authorization: `Bearer ${HEALTH_TOKEN}` });
   expect(full.body.status).toBe('pass');
   expect(Object.keys(full.body.checks)).toEqual(expect.arrayContaining(['database', 'messaging', 'cache']));
 
@@ -260,4 +264,59 @@ export async function checkOperations(run: RunningDemo): Promise<void> {
   const page = await fetch(`${run.baseUrl}/docs/`);
   expect(page.status).toBe(200);
   expect(await page.text()).toContain('swagger');
+}
+
+/** NUL and control characters in text fields: a 400 naming the field, never a database error. */
+export async function checkTextIsValidated(run: RunningDemo): Promise<void> {
+  // The generate attempt counts against a rate limit budget: from an address of its own (behind a
+  // trusted proxy), so that it does not spend the budget other tests count on.
+  const client = { 'x-forwarded-for': `198.51.100.${Math.floor(Math.random() * 250) + 1}` };
+  const attempts: [string, string, Record<string, unknown>, string][] = [
+    [
+      'POST',
+      '/v1/challenges',
+      { title: 'nul\u0000here', description: 'd', difficulty: 'easy', category: 'x', points: 1 },
+      '/title',
+    ],
+    ['POST', '/v1/users', { id: `u-${randomUUID().slice(0, 8)}`, name: 'Bob\u0000' }, '/name'],
+    ['POST', '/v1/challenges/generate', { topic: 'heaps\u0000' }, '/topic'],
+    ['PATCH', `/v1/challenges/${FIRST_SEEDED}`, { description: 'bell\u0007' }, '/description'],
+  ];
+  for (const [method, path, body, pointer] of attempts) {
+    const response = await run.http(method, path, body, client);
+    expect(response.status, `${method} ${path}`).toBe(400);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(response.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ in: 'body', pointer }] });
+    expect(JSON.stringify(response.body)).not.toMatch(/22021|byte sequence|Query failed/);
+  }
+}
+
+/** A retried completion with the same Idempotency-Key credits the points once. */
+export async function checkIdempotentCompletion(run: RunningDemo): Promise<void> {
+  const userId = await createUser(run);
+  const key = randomUUID();
+  const path = `/v1/challenges/${FIRST_SEEDED}/complete`;
+  const first = await run.http('POST', path, { userId, score: 7 }, { 'idempotency-key': key });
+  expect(first.status).toBe(201);
+  const retried = await run.http('POST', path, { userId, score: 7 }, { 'idempotency-key': key });
+  expect(retried.status).toBe(201);
+  expect(retried.headers.get('idempotent-replayed')).toBe('true');
+  expect(retried.body).toEqual(first.body);
+  const other = await run.http('POST', path, { userId, score: 9 }, { 'idempotency-key': key });
+  expect(other.status).toBe(422);
+  expect(other.body).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+  // Concurrent duplicates: one runs, the others are replayed or told it is still running.
+  const burstKey = randomUUID();
+  const burst = await Promise.all(
+    Array.from({ length: 8 }, () => run.http('POST', path, { userId, score: 3 }, { 'idempotency-key': burstKey })),
+  );
+  for (const response of burst) expect([201, 409]).toContain(response.status);
+  await eventually(
+    async () => (await run.http('GET', `/v1/users/${userId}`)).body.data.stats.completions === 2,
+    EVENTUALLY_MS,
+    100,
+  );
+  const user = (await run.http('GET', `/v1/users/${userId}`)).body.data;
+  expect(user.points).toBe(7 + 3);
+  expect(user.stats.completions).toBe(2);
 }

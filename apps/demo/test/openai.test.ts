@@ -1,6 +1,6 @@
 import { eventually, startFakeOpenAIServer, type FakeOpenAIServer } from '@infra/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startDemo, type RunningDemo } from './demo-instance.js';
+import { HEALTH_TOKEN, startDemo, type RunningDemo } from './demo-instance.js';
 
 const answer = JSON.stringify({
   title: 'Rate limiter from scratch',
@@ -91,7 +91,7 @@ describe('POST /v1/challenges/generate with OpenAI configured (fake OpenAI serve
   });
 
   it('reports OpenAI as a non-critical check', async () => {
-    const health = await run.http('GET', '/health');
+    const health = await run.http('GET', '/health', undefined, { 'x-health-token': HEALTH_TOKEN });
     expect(health.body.checks.openai[0]).toMatchObject({ critical: false });
   });
 
@@ -121,6 +121,7 @@ describe('POST /v1/challenges/generate with OpenAI configured (fake OpenAI serve
       'outbox-relay',
       'message-bus',
       'openai',
+      'idempotency-store',
       'rate-limit-store',
       'cache',
       'database',

@@ -8,10 +8,12 @@ import {
   checkCrudAndCache,
   checkListingAndValidation,
   checkOperations,
+  checkIdempotentCompletion,
   checkRedeliveryIsIdempotent,
+  checkTextIsValidated,
   checkTransfers,
 } from './challenge-flow.js';
-import { startDemo, type RunningDemo } from './demo-instance.js';
+import { HEALTH_TOKEN, startDemo, type RunningDemo } from './demo-instance.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 const schema = uniqueName('demo');
@@ -99,6 +101,69 @@ describe('challenges service on real Postgres and Redis', () => {
   it('transfers points atomically', () => checkTransfers(run));
   it('loses no statistics under 100 concurrent completes', () => checkConcurrentCompletes(run, 100));
   it('serves probes, metrics and the API docs', () => checkOperations(run));
+  it('refuses NUL in text fields with a 400, never a Postgres error', () => checkTextIsValidated(run));
+  it('credits a completion retried with the same Idempotency-Key once (keys in Redis)', async () => {
+    await checkIdempotentCompletion(run);
+    const redis = new Redis(redisUrl);
+    try {
+      expect((await redis.keys(`${keyPrefix}idem:*`)).length).toBeGreaterThan(0);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
+
+describe('a cold start under a burst of requests', () => {
+  const burstSchema = uniqueName('demo_burst');
+  let run: RunningDemo;
+
+  beforeAll(async () => {
+    run = await startDemo({
+      DATABASE_URL: databaseUrl,
+      DATABASE_SCHEMA: burstSchema,
+      DATABASE_POOL_SIZE: '2',
+      // One caller waiting is the bound: a burst on two connections must be shed, not queued.
+      LOAD_SHED_MAX_POOL_WAITING: '1',
+      DATABASE_ACQUIRE_TIMEOUT_MS: '60000',
+      CACHE_ENABLED: 'false',
+    });
+  });
+
+  afterAll(async () => {
+    await run.demo.close();
+    await dropSchema(burstSchema);
+  });
+
+  it('opened its pool at start', () => {
+    expect(run.demo.resources.persistence.driver.stats()).toMatchObject({ max: 2, total: 2 });
+  });
+
+  it('sheds requests beyond the pool queue bound with a 503 problem and Retry-After, before any work', async () => {
+    let shed: { status: number; headers: Headers; body: Record<string, unknown> } | undefined;
+    await eventually(
+      async () => {
+        const answers = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => run.http('GET', `/v1/challenges?page=${(i % 3) + 1}&limit=5`)),
+        );
+        for (const answer of answers) {
+          // Either served or shed: never a pool timeout or another failure.
+          expect([200, 503]).toContain(answer.status);
+          if (answer.status === 503) {
+            expect(answer.body.code).toBe('OVERLOADED');
+            shed = answer;
+          }
+        }
+        return shed !== undefined;
+      },
+      120_000,
+      100,
+    );
+    expect(shed?.headers.get('retry-after')).toBe('1');
+    expect(shed?.headers.get('content-type')).toContain('application/problem+json');
+    // Probes are never shed, and the service serves again once the burst is over.
+    expect((await run.http('GET', '/health/live')).status).toBe(200);
+    await eventually(async () => (await run.http('GET', '/v1/challenges')).status === 200, 60_000, 100);
+  });
 });
 
 describe('readiness when Postgres becomes unreachable', () => {
@@ -130,7 +195,7 @@ describe('readiness when Postgres becomes unreachable', () => {
 
     await proxy.stop();
     await eventually(async () => (await run.http('GET', '/health/ready')).status === 503, 60_000, 100);
-    const report = await run.http('GET', '/health');
+    const report = await run.http('GET', '/health', undefined, { 'x-health-token': HEALTH_TOKEN });
     expect(report.status).toBe(503);
     expect(report.body.checks.database[0].status).toBe('fail');
     // Liveness does not depend on the database: the orchestrator must not restart the process.

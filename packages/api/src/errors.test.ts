@@ -6,6 +6,7 @@ import {
   InvalidOptionError,
   InvalidPaginationError,
   MissingPeerError,
+  StoreUnavailableError,
   UnsafeCorsConfigError,
   isApiError,
 } from './errors.js';
@@ -35,6 +36,15 @@ describe('errors of @infra/api', () => {
       expect(isApiError(error, error.code)).toBe(true);
     }
     expect(errors[4]!.cause).toBeInstanceOf(Error);
+  });
+
+  it('marks STORE_UNAVAILABLE retryable, with its cause', () => {
+    const cause = new Error('connect ECONNREFUSED');
+    const error = new StoreUnavailableError('claim a key', cause);
+    expect(isApiError(error, 'STORE_UNAVAILABLE')).toBe(true);
+    expect(error.isRetryable).toBe(true);
+    expect(error.cause).toBe(cause);
+    expect(error.message).toBe('The idempotency store failed to claim a key');
   });
 
   it('recognises errors by family and code, not by class or shape', () => {

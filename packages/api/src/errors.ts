@@ -15,11 +15,13 @@ export const ApiErrorCodes = {
   INVALID_OPTION: 'INVALID_OPTION',
   /** An optional peer dependency (fastify plugin) is needed but not installed. */
   MISSING_PEER: 'MISSING_PEER',
+  /** The idempotency store failed (Redis or Postgres away): answered as a 503, the request did not run. */
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
 } as const;
 
 export type ApiErrorCode = (typeof ApiErrorCodes)[keyof typeof ApiErrorCodes];
 
-/** Base class of every error this package throws on its own account. None is retryable. */
+/** Base class of every error this package throws on its own account. Only STORE_UNAVAILABLE is retryable. */
 export class ApiError extends InfraError<ApiErrorCode> {}
 
 /** The class of each code, for the narrowing of {@link isApiError}. */
@@ -29,6 +31,7 @@ export interface ApiErrorsByCode {
   UNSAFE_CORS_CONFIG: UnsafeCorsConfigError;
   INVALID_OPTION: InvalidOptionError;
   MISSING_PEER: MissingPeerError;
+  STORE_UNAVAILABLE: StoreUnavailableError;
 }
 
 const family: ErrorFamily<ApiError, ApiErrorsByCode> = errorFamily<ApiError, ApiErrorsByCode>(ApiError, '@infra/api');
@@ -105,6 +108,13 @@ export class MissingPeerError extends ApiError {
   constructor(packageName: string, message: string, cause?: unknown) {
     super('MISSING_PEER', message, { cause });
     this.packageName = packageName;
+  }
+}
+
+/** Thrown when an idempotency store fails; retryable, the request was not run. */
+export class StoreUnavailableError extends ApiError {
+  constructor(operation: string, cause: unknown) {
+    super('STORE_UNAVAILABLE', `The idempotency store failed to ${operation}`, { cause, isRetryable: true });
   }
 }
 

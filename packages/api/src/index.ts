@@ -35,6 +35,9 @@ export {
   paginationQuerySchema,
   problemDetailsSchema,
   successEnvelopeSchema,
+  SAFE_LINE_PATTERN,
+  SAFE_TEXT_PATTERN,
+  textSchema,
 } from './schemas.js';
 export type { JsonSchema } from './schemas.js';
 export {
@@ -44,7 +47,21 @@ export {
   InvalidOptionError,
   InvalidPaginationError,
   MissingPeerError,
+  StoreUnavailableError,
   UnsafeCorsConfigError,
   isApiError,
 } from './errors.js';
 export type { ApiErrorCode, ApiErrorsByCode, InvalidCursorReason } from './errors.js';
+export { rateLimitHeaderValues } from './rate-limit-headers.js';
+export type { RateLimitDecisionLike, RateLimitHeaderValues, RateLimitRuleLike } from './rate-limit-headers.js';
+export { MemoryIdempotencyStore, RedisIdempotencyStore } from './idempotency-store.js';
+export type {
+  IdempotencyBegin,
+  IdempotencyRecord,
+  IdempotencyStore,
+  MemoryIdempotencyStoreOptions,
+  RedisCommandClient,
+  RedisIdempotencyStoreOptions,
+} from './idempotency-store.js';
+export { PostgresIdempotencyStore, idempotencyTableSql } from './postgres-idempotency-store.js';
+export type { PostgresIdempotencyStoreOptions, SqlClient } from './postgres-idempotency-store.js';

@@ -59,6 +59,14 @@ export interface ProblemMapperOptions {
    */
   production?: boolean;
   /**
+   * Show the messages of 5xx errors whose mapping does not say `expose: true`. Off by default in
+   * every environment: a 5xx message is often a driver's (`invalid byte sequence…`, a host name, a
+   * constraint) and says nothing a client can act on. The cause goes to the request log instead.
+   * Ignored in production. Turn it on for local debugging only.
+   * @default false
+   */
+  exposeServerErrors?: boolean;
+  /**
    * Base URI of problem types: `type` becomes base + the code in kebab case
    * (`https://errors.example.com/circuit-open`) and `title` the mapping's title.
    * @default undefined (`type: 'about:blank'`, `title`: the HTTP reason phrase)
@@ -104,6 +112,7 @@ export function createProblemMapper(options: ProblemMapperOptions = {}): Problem
     ([a], [b]) => b.length - a.length,
   );
   const production = check.boolean('production', options.production ?? process.env.NODE_ENV === 'production');
+  const exposeServerErrors = !production && check.boolean('exposeServerErrors', options.exposeServerErrors ?? false);
   const typeBaseUri =
     options.typeBaseUri === undefined ? undefined : check.nonEmptyString('typeBaseUri', options.typeBaseUri);
 
@@ -129,7 +138,8 @@ export function createProblemMapper(options: ProblemMapperOptions = {}): Problem
     }
 
     const status = mapping.status;
-    const expose = !production || (mapping.expose ?? status < 500);
+    const expose =
+      status < 500 ? !production || (mapping.expose ?? true) : mapping.expose === true || exposeServerErrors;
     const body: ProblemDetails = {
       type: typeBaseUri === undefined ? 'about:blank' : typeBaseUri + kebab(code ?? `HTTP_${status}`),
       title: (typeBaseUri === undefined ? undefined : mapping.title) ?? STATUS_CODES[status] ?? 'Error',

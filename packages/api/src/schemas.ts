@@ -100,3 +100,31 @@ export const problemDetailsSchema: JsonSchema = {
     },
   },
 };
+
+/**
+ * Pattern of text a database can store and a person can read: no NUL (Postgres refuses it in
+ * `text`), no other C0/C1 control character except tab, line feed and carriage return, no lone
+ * UTF-16 surrogate. Needs Ajv's `unicodeRegExp` (Fastify's default).
+ */
+export const SAFE_TEXT_PATTERN = '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F\\p{Cs}]*$';
+
+/** Pattern of {@link SAFE_TEXT_PATTERN} without tab, line feed and carriage return (titles, names). */
+export const SAFE_LINE_PATTERN = '^[^\\u0000-\\u001F\\u007F-\\u009F\\p{Cs}]*$';
+
+/**
+ * A string schema that refuses NUL, control characters and lone surrogates at validation (a 400
+ * `VALIDATION_FAILED` naming the field) instead of letting the database refuse them with a 500.
+ */
+export function textSchema(options: { minLength?: number; maxLength?: number; multiline?: boolean } = {}): JsonSchema {
+  check.plainObject('options', options);
+  const minLength = check.integer('minLength', options.minLength ?? 0, 0);
+  const maxLength = check.integer('maxLength', options.maxLength ?? 10_000, Math.max(1, minLength));
+  const multiline = check.boolean('multiline', options.multiline ?? false);
+  return {
+    type: 'string',
+    minLength,
+    maxLength,
+    pattern: multiline ? SAFE_TEXT_PATTERN : SAFE_LINE_PATTERN,
+    description: multiline ? 'Text without control characters.' : 'One line of text without control characters.',
+  };
+}

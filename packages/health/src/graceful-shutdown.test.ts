@@ -20,7 +20,7 @@ describe('GracefulShutdown', () => {
     const service = new HealthCheckService();
     const app = Fastify();
     cleanups.push(() => app.close());
-    await app.register(healthCheckController, { service });
+    await app.register(healthCheckController, { service, exposeDetails: true });
     const release = deferred();
     const entered = deferred();
     app.get('/slow', async () => {

@@ -25,3 +25,9 @@ export type {
 } from './graceful-shutdown.js';
 export { CheckTimeoutError, HealthError, HealthErrorCodes, InvalidOptionError, isHealthError } from './errors.js';
 export type { HealthErrorCode, HealthErrorsByCode } from './errors.js';
+export { postgresCheck } from './checks/postgres-check.js';
+export type { PoolUsage, PostgresCheckOptions, QueryClient } from './checks/postgres-check.js';
+export { redisCheck } from './checks/redis-check.js';
+export type { PingClient, RedisCheckOptions } from './checks/redis-check.js';
+export { httpCheck, tcpCheck } from './checks/network-checks.js';
+export type { HttpCheckOptions, TcpCheckOptions } from './checks/network-checks.js';

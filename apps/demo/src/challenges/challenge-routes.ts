@@ -1,6 +1,13 @@
-import { createPagination, formatLinkHeader, offsetPaginationLinks, type Pagination } from '@infra/api';
+import {
+  createPagination,
+  formatLinkHeader,
+  offsetPaginationLinks,
+  type IdempotencyStore,
+  type Pagination,
+} from '@infra/api';
+import { idempotencyPlugin, rateLimitPlugin } from '@infra/api/fastify';
 import type { RateLimiter } from '@infra/resilience';
-import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginCallback } from 'fastify';
 import type { Difficulty, NewChallenge } from './challenge.js';
 import type { ChallengeGenerator } from './challenge-generator.js';
 import {
@@ -18,28 +25,19 @@ import type { ChallengeService } from './challenge-service.js';
 export interface ChallengeRoutesOptions {
   challengeService: ChallengeService;
   generator: ChallengeGenerator;
-  /** Limits `POST /challenges/generate` per client address. */
+  /** Limits `POST /challenges/generate` per client address (`request.ip`: set `TRUST_PROXY` behind a proxy). */
   generateLimiter: RateLimiter;
+  /** Keys of `Idempotency-Key` on `POST /challenges/:id/complete`. */
+  idempotencyStore: IdempotencyStore;
   /** Counts generated challenges by source (metrics). */
   onGenerated?: (source: 'openai' | 'template') => void;
 }
 
 type IdParams = { Params: { id: string } };
 
-/**
- * Sets the RateLimit headers and throws `RATE_LIMITED` (answered as 429 with Retry-After by the
- * error handler) when the client's budget is spent.
- */
-async function enforceRateLimit(limiter: RateLimiter, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const decision = await limiter.limit(request.ip);
-  reply.header('RateLimit-Limit', decision.limit);
-  reply.header('RateLimit-Remaining', decision.remaining);
-  reply.header('RateLimit-Reset', Math.ceil(decision.resetMs / 1000));
-}
-
 /** The `/challenges` routes of API version 1. */
 export function challengeRoutes(options: ChallengeRoutesOptions): FastifyPluginCallback {
-  const { challengeService, generator, generateLimiter, onGenerated } = options;
+  const { challengeService, generator, generateLimiter, idempotencyStore, onGenerated } = options;
   return (app, _options, done) => {
     app.get('/challenges', { schema: listChallengesSchema }, async (request, reply) => {
       const { page, limit } = request.query as { page?: number | string; limit?: number | string };
@@ -93,51 +91,55 @@ export function challengeRoutes(options: ChallengeRoutesOptions): FastifyPluginC
       return reply.code(204).send();
     });
 
-    app.post<IdParams & { Body: { userId: string; score: number } }>(
-      '/challenges/:id/complete',
-      { schema: completeChallengeSchema },
-      async (request, reply) => {
-        const completion = await challengeService.completeChallenge(
-          request.params.id,
-          request.body.userId,
-          request.body.score,
-        );
-        return reply.code(201).send({ success: true, data: completion });
-      },
-    );
-
-    app.post<{ Body: { topic: string; difficulty: Difficulty } }>(
-      '/challenges/generate',
-      {
-        schema: generateChallengeSchema,
-        preHandler: async (request, reply) => {
-          await enforceRateLimit(generateLimiter, request, reply);
-        },
-      },
-      async (request, reply) => {
-        // A client that goes away stops the OpenAI call (and its retries) too.
-        const abort = new AbortController();
-        const onClose = (): void => {
-          if (!reply.raw.writableFinished) abort.abort(new Error('client disconnected'));
-        };
-        reply.raw.once('close', onClose);
-        try {
-          const result = await generator.generate(
-            { topic: request.body.topic, difficulty: request.body.difficulty },
-            abort.signal,
+    // A retried completion with the same Idempotency-Key is answered from the first one: the points
+    // are credited once.
+    void app.register(async (scope: FastifyInstance) => {
+      await scope.register(idempotencyPlugin, { store: idempotencyStore, methods: ['POST'] });
+      scope.post<IdParams & { Body: { userId: string; score: number } }>(
+        '/challenges/:id/complete',
+        { schema: completeChallengeSchema },
+        async (request, reply) => {
+          const completion = await challengeService.completeChallenge(
+            request.params.id,
+            request.body.userId,
+            request.body.score,
           );
-          const challenge = await challengeService.createChallenge(result.challenge, result.source);
-          onGenerated?.(result.source);
-          const meta =
-            result.source === 'openai'
-              ? { source: result.source, model: result.model }
-              : { source: result.source, reason: result.reason };
-          return await reply.code(201).send({ success: true, data: challenge, meta });
-        } finally {
-          reply.raw.off('close', onClose);
-        }
-      },
-    );
+          return reply.code(201).send({ success: true, data: completion });
+        },
+      );
+    });
+
+    // Every answer of the generate route carries RateLimit-Policy / RateLimit; a spent budget is a 429.
+    void app.register(async (scope: FastifyInstance) => {
+      await scope.register(rateLimitPlugin, { limiter: generateLimiter });
+      scope.post<{ Body: { topic: string; difficulty: Difficulty } }>(
+        '/challenges/generate',
+        { schema: generateChallengeSchema },
+        async (request, reply) => {
+          // A client that goes away stops the OpenAI call (and its retries) too.
+          const abort = new AbortController();
+          const onClose = (): void => {
+            if (!reply.raw.writableFinished) abort.abort(new Error('client disconnected'));
+          };
+          reply.raw.once('close', onClose);
+          try {
+            const result = await generator.generate(
+              { topic: request.body.topic, difficulty: request.body.difficulty },
+              abort.signal,
+            );
+            const challenge = await challengeService.createChallenge(result.challenge, result.source);
+            onGenerated?.(result.source);
+            const meta =
+              result.source === 'openai'
+                ? { source: result.source, model: result.model }
+                : { source: result.source, reason: result.reason };
+            return await reply.code(201).send({ success: true, data: challenge, meta });
+          } finally {
+            reply.raw.off('close', onClose);
+          }
+        },
+      );
+    });
     done();
   };
 }

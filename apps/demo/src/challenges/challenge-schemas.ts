@@ -1,11 +1,18 @@
-import { paginatedEnvelopeSchema, paginationQuerySchema, successEnvelopeSchema, type JsonSchema } from '@infra/api';
+import {
+  paginatedEnvelopeSchema,
+  paginationQuerySchema,
+  successEnvelopeSchema,
+  textSchema,
+  type JsonSchema,
+} from '@infra/api';
 import { DIFFICULTIES } from './challenge.js';
 
 /** Largest page size of the challenge listing. */
 export const MAX_PAGE_SIZE = 50;
 
-const title = { type: 'string', minLength: 1, maxLength: 200 };
-const description = { type: 'string', minLength: 1, maxLength: 4000 };
+// Text fields refuse NUL and control characters with a 400 before they reach the database.
+const title = textSchema({ minLength: 1, maxLength: 200 });
+const description = textSchema({ minLength: 1, maxLength: 4000, multiline: true });
 const difficulty = { type: 'string', enum: [...DIFFICULTIES] };
 const category = { type: 'string', minLength: 1, maxLength: 60, pattern: '^[a-z0-9][a-z0-9-]*$' };
 const points = { type: 'integer', minimum: 0, maximum: 1000 };
@@ -115,7 +122,7 @@ export const generateChallengeSchema: JsonSchema = {
     additionalProperties: false,
     required: ['topic'],
     properties: {
-      topic: { type: 'string', minLength: 2, maxLength: 120 },
+      topic: textSchema({ minLength: 2, maxLength: 120 }),
       difficulty: { ...difficulty, default: 'medium' },
     },
   },

@@ -43,3 +43,24 @@ export async function migrateDatabase(
   const migrations = [outboxMigration(), idempotencyMigration(), ...(await loadMigrations(migrationsDirectory))];
   return persistence.migrate({ migrations });
 }
+
+/**
+ * Opens `count` connections of a Postgres pool at start (PGlite has one, always open), so that the
+ * first burst of requests does not queue behind connections being opened; they return to the pool
+ * idle. Returns how many were opened.
+ */
+export async function warmPool(persistence: Persistence<Repositories>, count: number): Promise<number> {
+  const { driver } = persistence;
+  if (!driver.capabilities.concurrentConnections || count <= 0) return 0;
+  const leases = await Promise.allSettled(Array.from({ length: count }, () => driver.acquire()));
+  let opened = 0;
+  for (const lease of leases) {
+    if (lease.status === 'fulfilled') {
+      opened += 1;
+      lease.value.release();
+    }
+  }
+  const failed = leases.find((lease) => lease.status === 'rejected');
+  if (failed !== undefined && opened === 0) throw failed.reason;
+  return opened;
+}

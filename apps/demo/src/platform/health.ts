@@ -1,5 +1,5 @@
 import type { CacheService } from '@infra/cache';
-import { HealthCheckService } from '@infra/health';
+import { HealthCheckService, postgresCheck } from '@infra/health';
 import type { MessageBus } from '@infra/messaging';
 import { HealthCheckScheduler, type ErrorMonitor, type MonitorLogger } from '@infra/monitoring';
 import type { ProtectedOpenAI } from '@infra/openai';
@@ -31,20 +31,11 @@ export function createHealthChecks(deps: HealthDependencies): {
     logger: deps.logger,
   });
 
-  // Register component health checks
+  // Register component health checks: SELECT 1 through the pool, warn when it is nearly exhausted.
   healthCheckScheduler.registerHealthCheck(
     'database',
-    async () => {
-      const result = await deps.persistence.healthCheck();
-      return {
-        status: result.status,
-        message: result.output,
-        observedValue: result.observedValue,
-        observedUnit: result.observedUnit,
-        details: { pool: result.pool },
-      };
-    },
-    true, // Critical component
+    postgresCheck({ client: deps.persistence.db, stats: () => deps.persistence.driver.stats() }),
+    { critical: true, componentType: 'datastore' },
   );
   healthCheckScheduler.registerHealthCheck(
     'messaging',

@@ -1,4 +1,6 @@
 import { MemoryRateLimiterStore, RateLimiter, type RateLimiterStore } from '@infra/resilience';
+import { MemoryIdempotencyStore, RedisIdempotencyStore, type IdempotencyStore } from '@infra/api';
+import type { MonitorLogger } from '@infra/monitoring';
 import type { AppConfig } from '../config.js';
 
 /**
@@ -25,4 +27,30 @@ export async function createGenerateLimiter(
     onStoreError: 'fail-open',
   });
   return { limiter, store };
+}
+
+/**
+ * Where `Idempotency-Key`s live: Redis when `REDIS_URL` is set, so that a retry that lands on
+ * another instance is still recognised; this process's memory otherwise.
+ */
+export async function createIdempotencyStore(
+  config: AppConfig,
+  logger: MonitorLogger,
+): Promise<{ store: IdempotencyStore; close: () => Promise<void> }> {
+  if (config.redis.url === undefined) return { store: new MemoryIdempotencyStore(), close: async () => {} };
+  const { Redis } = await import('ioredis');
+  // Fail fast: a request must not wait for a Redis that is away (the route answers 5xx, the key stays free).
+  const client = new Redis(config.redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
+  client.on('error', (error: Error) => {
+    logger.warn({ error: error.message }, 'idempotency store: Redis error');
+  });
+  await client.connect();
+  return {
+    store: new RedisIdempotencyStore({ client, prefix: `${config.redis.keyPrefix}idem:` }),
+    close: async () => {
+      await client.quit().catch(() => {
+        client.disconnect();
+      });
+    },
+  };
 }

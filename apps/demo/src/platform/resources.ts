@@ -4,6 +4,7 @@ import type { HealthCheckScheduler, MonitorLogger } from '@infra/monitoring';
 import type { ProtectedOpenAI } from '@infra/openai';
 import type { Persistence } from '@infra/persistence';
 import type { RateLimiter } from '@infra/resilience';
+import type { IdempotencyStore } from '@infra/api';
 import { ChallengeGenerator } from '../challenges/challenge-generator.js';
 import { ChallengeRepository } from '../challenges/challenge-repository.js';
 import { ChallengeService } from '../challenges/challenge-service.js';
@@ -11,12 +12,12 @@ import type { AppConfig } from '../config.js';
 import { seedSampleData } from '../seed-data.js';
 import { UserService } from '../users/user-service.js';
 import { createCacheManager } from './cache.js';
-import { createPersistence, migrateDatabase } from './database.js';
+import { createPersistence, migrateDatabase, warmPool } from './database.js';
 import { createHealthChecks } from './health.js';
 import { createMessaging, type Messaging } from './messaging.js';
 import { createObservability, type Observability } from './observability.js';
 import { createOpenAI } from './openai.js';
-import { createGenerateLimiter } from './rate-limit.js';
+import { createGenerateLimiter, createIdempotencyStore } from './rate-limit.js';
 import type { Repositories } from './repositories.js';
 
 /** Everything the HTTP layer uses, created and connected. */
@@ -26,6 +27,8 @@ export interface Resources {
   messaging: Messaging;
   openai: ProtectedOpenAI | undefined;
   generateLimiter: RateLimiter;
+  /** Keys of `Idempotency-Key` requests: Redis when `REDIS_URL` is set (shared by instances), else memory. */
+  idempotencyStore: IdempotencyStore;
   observability: Observability;
   health: HealthCheckService;
   healthCheckScheduler: HealthCheckScheduler;
@@ -75,11 +78,17 @@ export async function createResources(
     const migration = await migrateDatabase(persistence, config.database.schema);
     if (migration.applied.length > 0) logger.info({ applied: migration.applied }, 'database migrated');
     if (config.seedData && (await seedSampleData(persistence)).seeded) logger.info({}, 'sample data seeded');
+    if (config.database.url !== undefined) {
+      const opened = await warmPool(persistence, config.database.poolMin);
+      logger.info({ opened, max: config.database.poolSize }, 'database pool warmed up');
+    }
     componentMonitor.attachTransactions(persistence.transactionManager, { name: 'postgres' });
 
     const cacheManager: CacheManager = track('cache', () => cacheManager.close(), await createCacheManager(config));
     const { limiter: generateLimiter, store } = await createGenerateLimiter(config);
     track('rate-limit-store', () => store.close?.(), undefined);
+    const idempotency = await createIdempotencyStore(config, logger);
+    track('idempotency-store', () => idempotency.close(), undefined);
 
     const openai = createOpenAI(config);
     if (openai) {
@@ -138,6 +147,7 @@ export async function createResources(
         messaging,
         openai,
         generateLimiter,
+        idempotencyStore: idempotency.store,
         observability,
         health,
         healthCheckScheduler,

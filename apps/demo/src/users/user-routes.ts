@@ -1,4 +1,4 @@
-import { successEnvelopeSchema, type JsonSchema } from '@infra/api';
+import { successEnvelopeSchema, textSchema, type JsonSchema } from '@infra/api';
 import type { FastifyPluginCallback } from 'fastify';
 import { userIdSchema } from '../challenges/challenge-schemas.js';
 import type { UserService } from './user-service.js';
@@ -39,7 +39,7 @@ export function userRoutes(userService: UserService): FastifyPluginCallback {
             type: 'object',
             additionalProperties: false,
             required: ['id', 'name'],
-            properties: { id: userIdSchema, name: { type: 'string', minLength: 1, maxLength: 120 }, points },
+            properties: { id: userIdSchema, name: textSchema({ minLength: 1, maxLength: 120 }), points },
           },
           response: { 201: successEnvelopeSchema(userSchema) },
         },

@@ -233,8 +233,30 @@ describe('errorHandlerPlugin in production', () => {
     }
   });
 
-  it('shows the message outside production, still without a stack', async () => {
-    const instance = await build({ production: false });
+  it('hides a driver message of a 5xx in every environment, and logs it with the request id', async () => {
+    const lines: string[] = [];
+    const instance = Fastify({
+      logger: { level: 'info', stream: { write: (line: string) => void lines.push(line) } },
+    });
+    await instance.register(errorHandlerPlugin, { production: false });
+    const driver = Object.assign(new Error('Query failed (22021): invalid byte sequence for encoding "UTF8": 0x00'), {
+      code: 'QUERY_FAILED',
+    });
+    instance.get('/throw/driver', async () => {
+      throw driver;
+    });
+    const response = await instance.inject('/throw/driver');
+    expect(response.statusCode).toBe(500);
+    const body = response.json<Record<string, unknown>>();
+    expect(body).toMatchObject({ code: 'INTERNAL_ERROR', detail: 'An unexpected error occurred.' });
+    expect(response.body).not.toContain('22021');
+    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => l.err !== undefined);
+    expect(logged).toMatchObject({ reqId: body.requestId, err: { message: driver.message } });
+    await instance.close();
+  });
+
+  it('shows a 5xx message with exposeServerErrors outside production, still without a stack', async () => {
+    const instance = await build({ production: false, exposeServerErrors: true });
     register(instance, 'internal', () => new Error('internal detail'));
     const body = (await instance.inject('/throw/internal')).json<Record<string, unknown>>();
     expect(body.detail).toBe('internal detail');

@@ -9,3 +9,11 @@ export { acceptVersionStrategy, normalizeVersionRange } from './accept-version-s
 export type { AcceptVersionStrategyOptions, VersionConstraintStrategy } from './accept-version-strategy.js';
 export { openApiPlugin } from './openapi-plugin.js';
 export type { OpenApiPluginOptions } from './openapi-plugin.js';
+export { problemServerOptions } from './server-options.js';
+export type { ProblemServerOptions } from './server-options.js';
+export { rateLimitPlugin } from './rate-limit-plugin.js';
+export type { RateLimitPluginOptions, RateLimiterLike } from './rate-limit-plugin.js';
+export { idempotencyPlugin } from './idempotency-plugin.js';
+export type { IdempotencyPluginOptions } from './idempotency-plugin.js';
+export { loadSheddingPlugin } from './load-shedding-plugin.js';
+export type { LoadSheddingOptions, PoolLike, PressureGauge } from './load-shedding-plugin.js';

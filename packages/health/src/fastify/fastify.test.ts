@@ -22,7 +22,7 @@ describe('@infra/health/fastify', () => {
     const service = new HealthCheckService();
     const check = vi.fn(() => false);
     service.register('db', check, true);
-    const app = await appWith(service);
+    const app = await appWith(service, { exposeDetails: true });
     const response = await app.inject('/health/live');
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toMatch(/^application\/health\+json(;|$)/);
@@ -34,7 +34,7 @@ describe('@infra/health/fastify', () => {
     const service = new HealthCheckService({ cacheTtlMs: 0 });
     service.register('db', () => new Promise(() => {}), { critical: true, timeoutMs: 100 });
     service.register('cache', () => ({ status: 'ok' }), true);
-    const app = await appWith(service);
+    const app = await appWith(service, { exposeDetails: true });
     const response = await app.inject('/health/ready');
     expect(response.statusCode).toBe(503);
     const body = response.json();
@@ -56,7 +56,7 @@ describe('@infra/health/fastify', () => {
       componentId: 'primary',
     });
     service.register('mail', () => ({ status: 'down', message: 'smtp refused' }));
-    const app = await appWith(service, { info: { serviceId: 'challenges', version: '1' } });
+    const app = await appWith(service, { exposeDetails: true, info: { serviceId: 'challenges', version: '1' } });
     const response = await app.inject('/health');
     expect(response.statusCode).toBe(200);
     expect(response.headers['cache-control']).toBe('no-store');
@@ -71,6 +71,36 @@ describe('@infra/health/fastify', () => {
     });
     expect(Date.parse(body.checks['postgres:responseTime'][0].time as string)).not.toBeNaN();
     expect(body.checks.mail[0]).toMatchObject({ status: 'fail', output: 'smtp refused', critical: false });
+  });
+
+  it('shows no details by default: a public probe gets the status alone', async () => {
+    const service = new HealthCheckService();
+    service.register(
+      'db',
+      () => ({ status: 'pass', message: 'pool 3/10 in use', details: { pool: { max: 10 } } }),
+      true,
+    );
+    const app = await appWith(service);
+    for (const url of ['/health', '/health/ready', '/health/startup']) {
+      const response = await app.inject(url);
+      expect(response.statusCode).toBe(200);
+      expect(response.json(), url).toEqual({ status: 'pass' });
+    }
+  });
+
+  it('asks allowDetails, when given, who gets details', async () => {
+    const service = new HealthCheckService();
+    service.register('db', () => ({ status: 'pass', message: 'pool 3/10 in use' }), true);
+    const app = await appWith(service, {
+      detailToken: 'ignored-here',
+      allowDetails: (request: { headers: Record<string, unknown> }) => request.headers['x-role'] === 'ops',
+    });
+    expect((await app.inject('/health')).json()).toEqual({ status: 'pass' });
+    const ops = await app.inject({ url: '/health', headers: { 'x-role': 'ops' } });
+    expect(ops.json().checks.db[0].output).toBe('pool 3/10 in use');
+    await expect(
+      Fastify().register(healthCheckController, { service, allowDetails: 'ops' as never }),
+    ).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'allowDetails' });
   });
 
   it('shows details only to requests carrying the token', async () => {

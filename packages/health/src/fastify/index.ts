@@ -17,8 +17,19 @@ export interface HealthPluginOptions {
    * status alone. @default undefined (see `exposeDetails`)
    */
   detailToken?: string;
-  /** Without `detailToken`: whether responses include check details at all. @default true */
+  /**
+   * Without `detailToken`: whether every caller sees check details (names, outputs, observed values
+   * such as pool usage). Off by default: a public probe answers with its status alone. Turn it on
+   * only where the endpoint is not reachable from outside, or use `detailToken` / `allowDetails`.
+   * @default false
+   */
   exposeDetails?: boolean;
+  /**
+   * Decides per request who sees details (your own auth: a login, an IP allowlist, ...); wins
+   * over `detailToken` and `exposeDetails` when set.
+   * @default undefined
+   */
+  allowDetails?: (request: FastifyRequest) => boolean;
   /** Service-level fields of every response (`version`, `serviceId`, …). @default {} */
   info?: HealthJsonServiceInfo;
 }
@@ -46,10 +57,12 @@ function setup(fastify: FastifyInstance, options: HealthPluginOptions): void {
   if (!isService(service)) throw new InvalidOptionError('service', service, 'a HealthCheckService');
   const prefix = normalizePrefix(check.nonEmptyString('prefix', o.prefix ?? '/health'));
   const token = o.detailToken === undefined ? undefined : digest(check.nonEmptyString('detailToken', o.detailToken));
-  const exposeDetails = check.boolean('exposeDetails', o.exposeDetails ?? true);
+  const exposeDetails = check.boolean('exposeDetails', o.exposeDetails ?? false);
+  const allowDetails = check.optionalFn<(request: FastifyRequest) => boolean>('allowDetails', o.allowDetails);
   const info = check.plainObject('info', o.info ?? {}) as HealthJsonServiceInfo;
 
   const detailed = (request: FastifyRequest): boolean => {
+    if (allowDetails !== undefined) return allowDetails(request);
     if (token === undefined) return exposeDetails;
     const presented = bearer(request.headers.authorization) ?? single(request.headers['x-health-token']);
     return presented !== undefined && timingSafeEqual(digest(presented), token);
