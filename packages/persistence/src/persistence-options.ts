@@ -34,7 +34,11 @@ export interface PersistenceOptions<R extends object = Record<string, unknown>> 
   searchPath?: string;
   /** Isolation level of transactions that do not ask for one. @default 'read committed' */
   isolationLevel?: IsolationLevel;
-  /** Retries after serialization failures and deadlocks (outermost `withTransaction` only). @default 3 */
+  /**
+   * Retries after serialization failures and deadlocks (outermost `withTransaction`, and
+   * `runUnitOfWork`). Enough for a handful of processes contending for one row at SERIALIZABLE.
+   * @default 10
+   */
   retries?: number;
   /** First retry delay (ms), growing exponentially with full jitter. @default 20 */
   retryInitialDelayMs?: number;
@@ -116,7 +120,7 @@ export function resolvePersistenceOptions<R extends object>(
     idleInTransactionTimeoutMs: integer('idleInTransactionTimeoutMs', options.idleInTransactionTimeoutMs ?? 60_000),
     searchPath: options.searchPath === undefined ? undefined : nonEmptyString('searchPath', options.searchPath),
     isolationLevel: check.oneOf('isolationLevel', options.isolationLevel ?? 'read committed', isolationLevels),
-    retries: integer('retries', options.retries ?? 3),
+    retries: integer('retries', options.retries ?? 10),
     retryInitialDelayMs,
     retryMaxDelayMs,
     unitOfWorkTimeoutMs: integer('unitOfWorkTimeoutMs', options.unitOfWorkTimeoutMs ?? 60_000),
