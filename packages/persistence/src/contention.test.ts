@@ -129,7 +129,7 @@ describe('contended transactions on real Postgres, default settings', () => {
         ),
       );
       off();
-      const failed = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
+      const failed = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
       expect(failed.map((error) => (error as { code?: string }).code ?? String(error))).toEqual([]);
       expect(deadlocks.length).toBeGreaterThan(0);
       expect(await balances()).toEqual([10000 - 5 * 7 + 5 * 3, 10000 + 5 * 7 - 5 * 3]);
@@ -159,7 +159,7 @@ describe('contended transactions on real Postgres, default settings', () => {
         Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? transfer(1, 2, 7) : transfer(2, 1, 3))),
       );
       off();
-      const failed = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
+      const failed = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
       expect(failed.map((error) => (error as { code?: string }).code ?? String(error))).toEqual([]);
       expect(retried).toEqual([]);
       expect(await balances()).toEqual([10000 - 25 * 7 + 25 * 3, 10000 + 25 * 7 - 25 * 3]);
