@@ -191,7 +191,11 @@ describe.each(faults)('tiered cache, $name', (fault) => {
     await eventually(async () => (await cache.checkHealth()).status === 'up', 30_000, 50);
     await eventually(async () => (await peer.checkHealth()).status === 'up', 30_000, 50);
     expect(await cache.getOrSet('warm:0', loader)).toBe('value of warm:0');
+    const heard: CacheEvents['invalidate'][] = [];
+    cache.on('invalidate', (payload) => heard.push(payload));
     await peer.set('warm:0', 'changed by a peer');
+    // Through the resubscribed channel, not by waiting for an entry to age out.
+    await eventually(() => heard.some(({ keys }) => keys !== 'all' && keys.includes('warm:0')), 30_000, 50);
     await eventually(async () => (await cache.get('warm:0')) === 'changed by a peer', 30_000, 50);
   });
 });
