@@ -226,6 +226,7 @@ export class Persistence<R extends object = RegisteredRepositories> {
         idleTimeoutMs: o.idleTimeoutMs,
         statementTimeoutMs: o.statementTimeoutMs,
         idleInTransactionTimeoutMs: o.idleInTransactionTimeoutMs,
+        queryTimeoutMs: o.queryTimeoutMs,
         ...(o.searchPath === undefined ? {} : { searchPath: o.searchPath }),
       });
       driver.on('error', ({ error }) => {

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventHub, errorMessage } from '@infra/core';
 import { RetryPolicy } from '@infra/resilience';
 import type { CloseOptions, DatabaseDriver, QueryParams, QueryResult, Queryable } from './driver.js';
-import { PersistenceError, findErrorCode } from './errors.js';
+import { PersistenceError, findErrorCode, isPersistenceError } from './errors.js';
 import {
   beginStatement,
   checkNestedOptions,
@@ -274,15 +274,21 @@ export class TransactionManager implements TransactionHost {
   private async beginRoot(options: TransactionOptions, attempt: number): Promise<TransactionScope> {
     if (this.closing) throw new PersistenceError('CLOSED', 'The transaction manager is closed');
     const settings = resolveTransactionOptions(options, this.isolationLevel);
-    const connection = await this.driver.acquire({ timeoutMs: this.acquireTimeoutMs });
-    try {
-      await connection.query(beginStatement(settings));
-      if (settings.statementTimeoutMs !== undefined) {
-        await connection.query(`SET LOCAL statement_timeout = ${settings.statementTimeoutMs}`);
+    let connection = await this.driver.acquire({ timeoutMs: this.acquireTimeoutMs });
+    for (let tries = 1; ; tries++) {
+      try {
+        await connection.query(beginStatement(settings));
+        if (settings.statementTimeoutMs !== undefined) {
+          await connection.query(`SET LOCAL statement_timeout = ${settings.statementTimeoutMs}`);
+        }
+        break;
+      } catch (error) {
+        connection.release(true);
+        // A pooled connection can die while idle (a network cut, a server restart) before the pool
+        // hears of it. Nothing ran on it yet: take another one, once.
+        if (tries > 1 || !isPersistenceError(error, 'CONNECTION_LOST')) throw error;
+        connection = await this.driver.acquire({ timeoutMs: this.acquireTimeoutMs });
       }
-    } catch (error) {
-      connection.release(true);
-      throw error;
     }
     const scope = new TransactionScope(this, connection, settings, attempt);
     this.open.add(scope);
