@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-// node scripts/test.mjs [turbo args]   (what `npm test` runs, after installing the workspace)
+// node scripts/test.mjs [--task=test:faults] [turbo args]
+//
+// What `npm test` runs (after installing the workspace); `pnpm test:faults` runs only the fault
+// tests the same way, with the same servers.
 //
 // Runs every package's tests with turbo (at most three at a time) after making sure the servers
 // they talk to are there:
@@ -112,7 +115,10 @@ if (kafkaSkipped) {
   say(notes.at(-1));
 }
 
-const args = ['exec', 'turbo', 'run', 'test', '--continue', '--concurrency=3', ...process.argv.slice(2)];
+const task = process.argv.find((arg) => arg.startsWith('--task='))?.slice('--task='.length) ?? 'test';
+const turboArgs = process.argv.slice(2).filter((arg) => !arg.startsWith('--task='));
+const concurrency = task === 'test' ? 3 : 2;
+const args = ['exec', 'turbo', 'run', task, '--continue', `--concurrency=${concurrency}`, ...turboArgs];
 say(`pnpm ${args.join(' ')}`);
 const child = spawn('pnpm', args, { stdio: 'inherit', env, shell: process.platform === 'win32' });
 const stopChild = (signal) => child.kill(signal);

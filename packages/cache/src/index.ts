@@ -4,6 +4,7 @@ export type {
   CacheOperation,
   CacheOptions,
   CacheService,
+  CacheHealth,
   CacheStats,
   CloseOptions,
   GetOrSetDefaults,

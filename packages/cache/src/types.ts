@@ -130,6 +130,26 @@ export interface CacheStats {
   breaker?: string;
 }
 
+/** What `checkHealth()` of a Redis or tiered cache found. */
+export interface CacheHealth {
+  /**
+   * `up`: Redis answers (and, for a tiered cache, peers' invalidations arrive). `down`: the cache
+   * runs on its fallback: reads miss and writes are dropped (Redis cache), or the memory tier
+   * answers within `l1.outageMaxAgeMs` (tiered cache).
+   */
+  status: 'up' | 'down';
+  /** Whether Redis answered a PING within `commandTimeoutMs`. */
+  redis: 'up' | 'down';
+  /** State of the circuit breaker guarding Redis. */
+  breaker: string;
+  /** Tiered caches: whether the invalidation subscriber is subscribed. */
+  invalidation?: 'live' | 'down';
+  /** Milliseconds the PING took, when it answered. */
+  latencyMs?: number;
+  /** Why the cache is down. */
+  message?: string;
+}
+
 /** Options of `close()`. */
 export interface CloseOptions {
   /** Longest wait for work in flight (running loaders) before it is aborted. @default the cache's `closeTimeoutMs` */

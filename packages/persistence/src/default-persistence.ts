@@ -5,7 +5,7 @@ import type { PersistenceOptions } from './persistence-options.js';
 import type { RegisteredRepositories } from './repository.js';
 import type { TransactionOptions } from './transaction-options.js';
 import type { Transaction } from './transaction.js';
-import type { UnitOfWork, UnitOfWorkOptions } from './unit-of-work.js';
+import type { RunUnitOfWorkOptions, UnitOfWork, UnitOfWorkOptions } from './unit-of-work.js';
 
 let current: Persistence<object> | undefined;
 
@@ -51,6 +51,19 @@ export async function createUnitOfWork<R extends object = RegisteredRepositories
   options?: UnitOfWorkOptions,
 ): Promise<UnitOfWork<R>> {
   return getPersistence<R>().createUnitOfWork(options);
+}
+
+/** `runUnitOfWork` of the default persistence: a unit of work begun, committed and retried for you. */
+export async function runUnitOfWork<T, R extends object = RegisteredRepositories>(
+  fn: (unitOfWork: UnitOfWork<R>) => Promise<T>,
+  options?: RunUnitOfWorkOptions,
+): Promise<T> {
+  return getPersistence<R>().runUnitOfWork(fn, options);
+}
+
+/** `withRetries` of the default persistence: reruns a function after serialization failures and deadlocks. */
+export async function withRetries<T>(fn: () => Promise<T>, options?: { retries?: number }): Promise<T> {
+  return getPersistence().withRetries(fn, options);
 }
 
 /** `withTransaction` of the default persistence. */

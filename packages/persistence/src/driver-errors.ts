@@ -2,9 +2,10 @@ import { PersistenceError, isPersistenceError } from './errors.js';
 
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 
-// Messages node-postgres uses when the socket is gone; they carry no SQLSTATE.
+// Messages node-postgres uses when the socket is gone, or when a query passed `query_timeout` (the
+// connection is then out of step with the server); they carry no SQLSTATE.
 const LOST_CONNECTION =
-  /Connection terminated|connection error and is not queryable|Client was closed|ECONNRESET|EPIPE|socket hang up|Connection ended|not connected/i;
+  /Query read timeout|Connection terminated|connection error and is not queryable|Client was closed|ECONNRESET|EPIPE|socket hang up|Connection ended|not connected/i;
 
 /** SQLSTATE of a server error (`error.code` in both pg and PGlite), if it has one. */
 export function sqlStateOf(error: unknown): string | undefined {

@@ -4,7 +4,9 @@ export {
   closePersistence,
   createUnitOfWork,
   getPersistence,
+  runUnitOfWork,
   setDefaultPersistence,
+  withRetries,
   withTransaction,
 } from './default-persistence.js';
 export { resolvePersistenceOptions } from './persistence-options.js';
@@ -16,7 +18,7 @@ export { isTransaction } from './transaction.js';
 export type { Transaction, TransactionHook, TransactionStatus } from './transaction.js';
 export type { IsolationLevel, TransactionOptions } from './transaction-options.js';
 export { UnitOfWork } from './unit-of-work.js';
-export type { UnitOfWorkOptions, UnitOfWorkState } from './unit-of-work.js';
+export type { RunUnitOfWorkOptions, UnitOfWorkOptions, UnitOfWorkState } from './unit-of-work.js';
 export { Repository, RepositoryRegistry } from './repository.js';
 export type { RegisteredRepositories, RepositoryFactories, RepositoryFactory, RepositoryTypes } from './repository.js';
 export type {

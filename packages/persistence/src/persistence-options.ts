@@ -30,11 +30,21 @@ export interface PersistenceOptions<R extends object = Record<string, unknown>> 
   statementTimeoutMs?: number;
   /** Server `idle_in_transaction_session_timeout` (ms; 0 disables; pg only). @default 60_000 */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * Client-side bound on every query (ms; 0 disables; pg only): a query with no answer by then
+   * fails with `CONNECTION_LOST` and its connection is discarded. The one bound that holds when
+   * the network stalls and the server never hears of `statementTimeoutMs`. @default 0
+   */
+  queryTimeoutMs?: number;
   /** `search_path` of every connection (pg only). @default the server's */
   searchPath?: string;
   /** Isolation level of transactions that do not ask for one. @default 'read committed' */
   isolationLevel?: IsolationLevel;
-  /** Retries after serialization failures and deadlocks (outermost `withTransaction` only). @default 3 */
+  /**
+   * Retries after serialization failures and deadlocks (outermost `withTransaction`, and
+   * `runUnitOfWork`). Enough for a handful of processes contending for one row at SERIALIZABLE.
+   * @default 10
+   */
   retries?: number;
   /** First retry delay (ms), growing exponentially with full jitter. @default 20 */
   retryInitialDelayMs?: number;
@@ -64,6 +74,7 @@ export interface ResolvedPersistenceOptions {
   idleTimeoutMs: number;
   statementTimeoutMs: number;
   idleInTransactionTimeoutMs: number;
+  queryTimeoutMs: number;
   searchPath: string | undefined;
   isolationLevel: IsolationLevel;
   retries: number;
@@ -114,9 +125,10 @@ export function resolvePersistenceOptions<R extends object>(
     idleTimeoutMs: integer('idleTimeoutMs', options.idleTimeoutMs ?? 30_000),
     statementTimeoutMs: integer('statementTimeoutMs', options.statementTimeoutMs ?? 0),
     idleInTransactionTimeoutMs: integer('idleInTransactionTimeoutMs', options.idleInTransactionTimeoutMs ?? 60_000),
+    queryTimeoutMs: integer('queryTimeoutMs', options.queryTimeoutMs ?? 0),
     searchPath: options.searchPath === undefined ? undefined : nonEmptyString('searchPath', options.searchPath),
     isolationLevel: check.oneOf('isolationLevel', options.isolationLevel ?? 'read committed', isolationLevels),
-    retries: integer('retries', options.retries ?? 3),
+    retries: integer('retries', options.retries ?? 10),
     retryInitialDelayMs,
     retryMaxDelayMs,
     unitOfWorkTimeoutMs: integer('unitOfWorkTimeoutMs', options.unitOfWorkTimeoutMs ?? 60_000),

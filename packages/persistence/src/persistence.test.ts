@@ -22,8 +22,9 @@ describe('resolvePersistenceOptions', () => {
       acquireTimeoutMs: 10_000,
       statementTimeoutMs: 0,
       idleInTransactionTimeoutMs: 60_000,
+      queryTimeoutMs: 0,
       isolationLevel: 'read committed',
-      retries: 3,
+      retries: 10,
       unitOfWorkTimeoutMs: 60_000,
     });
   });
@@ -45,6 +46,9 @@ describe('resolvePersistenceOptions', () => {
     );
     expect(() => resolvePersistenceOptions({ poolSize: 0 }, {})).toThrow(
       expect.objectContaining({ option: 'poolSize' }),
+    );
+    expect(() => resolvePersistenceOptions({ queryTimeoutMs: -1 }, {})).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'queryTimeoutMs' }),
     );
     expect(() => resolvePersistenceOptions({ statementTimeoutMs: -5 }, {})).toThrow(
       expect.objectContaining({ option: 'statementTimeoutMs' }),

@@ -12,8 +12,8 @@ import { RepositoryRegistry, type RegisteredRepositories, type RepositoryFactory
 import { TransactionManager, type TransactionManagerEvents } from './transaction-manager.js';
 import type { TransactionOptions } from './transaction-options.js';
 import type { Transaction } from './transaction.js';
-import { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js';
-import { check } from './validate.js';
+import { UnitOfWork, type RunUnitOfWorkOptions, type UnitOfWorkOptions } from './unit-of-work.js';
+import { check, checkArgument, plainObject } from './validate.js';
 
 /** The events of a {@link Persistence}: its transactions', and the failures of the driver it created. */
 export interface PersistenceEvents extends TransactionManagerEvents {
@@ -108,6 +108,47 @@ export class Persistence<R extends object = RegisteredRepositories> {
     return new UnitOfWork<R>(manager, this.repositories, { timeoutMs: this.options.unitOfWorkTimeoutMs, ...options });
   }
 
+  /**
+   * Runs `fn` in a unit of work of its own: begins it, commits when `fn` resolves (unless `fn`
+   * committed or rolled back itself), rolls back when it throws, and runs it all again in a new
+   * unit of work after a serialization failure or a deadlock (up to `retries` times, with
+   * backoff). `fn` must therefore be safe to repeat: keep side effects for `afterCommit`.
+   */
+  async runUnitOfWork<T>(
+    fn: (unitOfWork: UnitOfWork<R>) => Promise<T>,
+    options: RunUnitOfWorkOptions = {},
+  ): Promise<T> {
+    checkArgument.fn('fn', fn);
+    const { retries, ...unitOptions } = plainObject('options', options, 'INVALID_ARGUMENT') as RunUnitOfWorkOptions;
+    if (retries !== undefined) checkArgument.integer('retries', retries, 0);
+    const manager = await this.start();
+    return manager.retrying(async () => {
+      const unitOfWork = await this.createUnitOfWork(unitOptions);
+      await unitOfWork.begin();
+      let result: T;
+      try {
+        result = await fn(unitOfWork);
+      } catch (error) {
+        if (unitOfWork.state === 'active') await unitOfWork.rollback();
+        throw error;
+      }
+      if (unitOfWork.state === 'active') await unitOfWork.commit();
+      return result;
+    }, retries);
+  }
+
+  /**
+   * Runs `fn` again after a serialization failure or a deadlock (up to `retries` times, by default
+   * the persistence's, with backoff): for a function that manages its own unit of work, as the
+   * documented `begin`/`commit`/`rollback` form does. `fn` must be safe to repeat.
+   */
+  async withRetries<T>(fn: () => Promise<T>, options: { retries?: number } = {}): Promise<T> {
+    checkArgument.fn('fn', fn);
+    const { retries } = plainObject('options', options, 'INVALID_ARGUMENT') as { retries?: number };
+    if (retries !== undefined) checkArgument.integer('retries', retries, 0);
+    return (await this.start()).retrying(() => fn(), retries);
+  }
+
   registerRepository<K extends keyof R & string>(name: K, factory: RepositoryFactory<R[K]>): this {
     this.repositories.register(name, factory);
     return this;
@@ -185,6 +226,7 @@ export class Persistence<R extends object = RegisteredRepositories> {
         idleTimeoutMs: o.idleTimeoutMs,
         statementTimeoutMs: o.statementTimeoutMs,
         idleInTransactionTimeoutMs: o.idleInTransactionTimeoutMs,
+        queryTimeoutMs: o.queryTimeoutMs,
         ...(o.searchPath === undefined ? {} : { searchPath: o.searchPath }),
       });
       driver.on('error', ({ error }) => {

@@ -18,6 +18,16 @@ export interface UnitOfWorkOptions {
   timeoutMs?: number;
 }
 
+/** Options of `runUnitOfWork`. */
+export interface RunUnitOfWorkOptions extends UnitOfWorkOptions {
+  /**
+   * Runs of the whole unit of work after a serialization failure or a deadlock, with the
+   * manager's backoff. `fn` runs again from the start, in a new unit of work: it must be safe
+   * to repeat. @default the persistence's `retries` (10)
+   */
+  retries?: number;
+}
+
 /** What the deadline and the collector may touch: never the unit of work itself, so it can be collected. */
 interface Held {
   scope: TransactionScope | undefined;

@@ -17,6 +17,7 @@ export {
   withApplicationName,
   type PrivateKafka,
   type PrivateRedis,
+  type PrivateRedisOptions,
   type ProxyMode,
   type TcpProxy,
 } from './faults/index.js';

@@ -1,7 +1,18 @@
 import type { CacheStore, StoreRecord, StoreWrite } from '../store.js';
 import { ENTRY_OVERHEAD_BYTES, estimateBytes } from './size.js';
 
-interface Entry extends StoreRecord {
+/** A write to the memory store, with the moment its value was read or written (tiered L1). */
+export interface LruWrite extends StoreWrite {
+  /** Epoch ms when the value entered this tier; 0 when nobody asks. @default 0 */
+  storedAt?: number;
+}
+
+/** What the memory store returns: the record, and when it was stored. */
+export interface LruRecord extends StoreRecord {
+  storedAt: number;
+}
+
+interface Entry extends LruRecord {
   key: string;
   expiresAt: number;
   bytes: number;
@@ -63,7 +74,7 @@ export class LruStore implements CacheStore {
     return this.bytes;
   }
 
-  get(key: string, now: number = this.options.now()): StoreRecord | undefined {
+  get(key: string, now: number = this.options.now()): LruRecord | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.expiresAt <= now) {
@@ -81,7 +92,7 @@ export class LruStore implements CacheStore {
     return keys.map((key) => this.get(key));
   }
 
-  set(key: string, write: StoreWrite): void {
+  set(key: string, write: LruWrite): void {
     const previous = this.entries.get(key);
     const payloadBytes =
       typeof write.payload === 'string' ? 16 + write.payload.length * 2 : estimateBytes(write.payload);
@@ -101,6 +112,7 @@ export class LruStore implements CacheStore {
       previous.payload = write.payload;
       previous.freshUntil = write.freshUntil;
       previous.expiresAt = write.expiresAt;
+      previous.storedAt = write.storedAt ?? 0;
       this.bytes += bytes - previous.bytes;
       previous.bytes = bytes;
       if (previous !== this.newest) {
@@ -116,6 +128,7 @@ export class LruStore implements CacheStore {
       payload: write.payload,
       freshUntil: write.freshUntil,
       expiresAt: write.expiresAt,
+      storedAt: write.storedAt ?? 0,
       bytes,
       tags,
       older: undefined,

@@ -1,6 +1,6 @@
 import { BaseCacheService } from '../base-cache.js';
 import { check } from '../errors.js';
-import type { CacheStats } from '../types.js';
+import type { CacheHealth, CacheStats } from '../types.js';
 import type { RedisCacheOptions } from './redis-options.js';
 import { connectionError, createRedisStore, type RedisStore } from './redis-store.js';
 
@@ -32,6 +32,23 @@ export class RedisCacheService extends BaseCacheService {
   async start(): Promise<void> {
     this.assertOpen();
     await this.redis.start();
+  }
+
+  /**
+   * Pings Redis (not through the breaker) and answers within `commandTimeoutMs`: `status` is `down`
+   * from the moment Redis stops answering, whatever the breaker has seen yet.
+   */
+  async checkHealth(): Promise<CacheHealth> {
+    this.assertOpen();
+    const probe = await this.redis.probe();
+    const health: CacheHealth = {
+      status: probe.up ? 'up' : 'down',
+      redis: probe.up ? 'up' : 'down',
+      breaker: this.redis.breaker.state,
+    };
+    if (probe.latencyMs !== undefined) health.latencyMs = probe.latencyMs;
+    if (probe.message !== undefined) health.message = `${probe.message}: reads miss and writes are dropped`;
+    return health;
   }
 
   override stats(): CacheStats {

@@ -111,6 +111,43 @@ export class RedisStore implements CacheStore {
     await this.command((client) => client.ping());
   }
 
+  /**
+   * Asks Redis directly (a PING, not through the breaker), answering within `commandTimeoutMs`
+   * (or `connectTimeoutMs` while the first connection is being made): the truth for a health check.
+   */
+  async probe(): Promise<{ up: boolean; latencyMs: number | undefined; message: string | undefined }> {
+    const started = performance.now();
+    const down = (message: string) => ({ up: false, latencyMs: undefined, message });
+    let client: RedisClient;
+    try {
+      client = await this.connection();
+      if (!this.everReady) {
+        await whenReady(client, this.options.connectTimeoutMs, `Cache "${this.options.cacheName}"`);
+        this.everReady = true;
+      }
+    } catch (error) {
+      return down(`Redis is not reachable: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (client.status !== 'ready') return down(`Redis connection is ${client.status}`);
+    const timeoutMs = this.options.commandTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => {
+        resolve('timeout');
+      }, timeoutMs);
+      timer.unref();
+    });
+    try {
+      const reply = await Promise.race([client.ping(), timedOut]);
+      if (reply === 'timeout') return down(`Redis did not answer PING within ${timeoutMs} ms`);
+      return { up: true, latencyMs: performance.now() - started, message: undefined };
+    } catch (error) {
+      return down(`Redis PING failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async get(key: string): Promise<StoreRecord | undefined> {
     const raw = await this.command((client) => client.get(this.dataKey(key)));
     return raw === null ? undefined : decodeRecord(raw);

@@ -1,7 +1,7 @@
 import { BaseCacheService } from '../base-cache.js';
 import { InvalidCacheOptionError, check } from '../errors.js';
 import { LruStore } from '../memory/lru-store.js';
-import type { CacheStats } from '../types.js';
+import type { CacheHealth, CacheStats } from '../types.js';
 import { ttlMs } from '../validate.js';
 import { InvalidationBus } from './invalidation-bus.js';
 import { baseOf, type RedisCacheOptions } from './redis-options.js';
@@ -21,10 +21,23 @@ export interface L1Options {
   ttl?: number;
   /** Milliseconds between sweeps of expired L1 entries (unref'd timer). @default 30_000 */
   sweepIntervalMs?: number;
+  /**
+   * Longest time, in ms, an L1 entry is trusted while peers' invalidations cannot arrive (Redis
+   * down or failing, or the subscriber reconnecting). During such an outage L1 keeps answering
+   * with entries younger than this, and a value loaded meanwhile stays in L1 this long although
+   * Redis could not take it: loaders run about once per key per `outageMaxAgeMs` instead of once
+   * per read. A peer's change can be missed for this long at most; 0 bypasses L1 during outages.
+   * Capped by `ttl`.
+   * @default 10_000
+   */
+  outageMaxAgeMs?: number;
 }
 
 export interface TieredCacheOptions extends RedisCacheOptions {
-  /** The in-process tier. @default { maxEntries: 1_000, maxBytes: 16 MiB, ttl: 60 } */
+  /**
+   * The in-process tier.
+   * @default { maxEntries: 1_000, maxBytes: 16 MiB, ttl: 60, sweepIntervalMs: 30_000, outageMaxAgeMs: 10_000 }
+   */
   l1?: L1Options;
 }
 
@@ -37,6 +50,7 @@ export class TieredCacheService extends BaseCacheService {
   private readonly l1: LruStore;
   private readonly redis: RedisStore;
   private readonly tiers: TieredStore;
+  private readonly outageMaxAgeMs: number;
 
   constructor(name = 'default', options: TieredCacheOptions = {}) {
     check.nonEmptyString('name', name);
@@ -45,6 +59,7 @@ export class TieredCacheService extends BaseCacheService {
     const l1Options = options.l1 ?? {};
     const l1TtlMs = ttlMs('l1.ttl', l1Options.ttl ?? 60) ?? 60_000;
     if (l1TtlMs === 0) throw new InvalidCacheOptionError('l1.ttl', l1Options.ttl, 'a number of seconds > 0');
+    const outageMaxAgeMs = check.nonNegative('l1.outageMaxAgeMs', l1Options.outageMaxAgeMs ?? 10_000);
     const redis = createRedisStore(name, options, (error) => {
       sink.emit?.('error', {
         cache: name,
@@ -74,7 +89,7 @@ export class TieredCacheService extends BaseCacheService {
       },
       onError: reportError,
     });
-    const tiers = new TieredStore(l1, redis, bus, l1TtlMs, options.now ?? Date.now, reportError);
+    const tiers = new TieredStore(l1, redis, bus, { l1TtlMs, outageMaxAgeMs }, options.now ?? Date.now, reportError);
     try {
       super(name, tiers, options);
     } catch (error) {
@@ -87,6 +102,7 @@ export class TieredCacheService extends BaseCacheService {
     this.l1 = l1;
     this.redis = redis;
     this.tiers = tiers;
+    this.outageMaxAgeMs = Math.min(outageMaxAgeMs, l1TtlMs);
   }
 
   /**
@@ -96,6 +112,29 @@ export class TieredCacheService extends BaseCacheService {
   async start(): Promise<void> {
     this.assertOpen();
     await this.tiers.start();
+  }
+
+  /**
+   * Pings Redis (not through the breaker, within `commandTimeoutMs`) and checks the invalidation
+   * subscriber: `status` is `up` only when both are, `down` as soon as either is not (the memory
+   * tier then answers within `l1.outageMaxAgeMs`).
+   */
+  async checkHealth(): Promise<CacheHealth> {
+    this.assertOpen();
+    const probe = await this.redis.probe();
+    const live = this.tiers.subscribed;
+    const health: CacheHealth = {
+      status: probe.up && live ? 'up' : 'down',
+      redis: probe.up ? 'up' : 'down',
+      breaker: this.redis.breaker.state,
+      invalidation: live ? 'live' : 'down',
+    };
+    if (probe.latencyMs !== undefined) health.latencyMs = probe.latencyMs;
+    const reason = probe.message ?? (live ? undefined : 'the invalidation subscriber is not subscribed');
+    if (reason !== undefined) {
+      health.message = `${reason}: serving L1 entries younger than ${this.outageMaxAgeMs} ms, loading the rest`;
+    }
+    return health;
   }
 
   override stats(): CacheStats {

@@ -36,6 +36,13 @@ export interface PgDriverOptions {
    * server ends sessions that leave a transaction open and idle, releasing its locks. @default 60_000
    */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * Client-side bound on every query of created connections (ms; 0 disables), node-postgres'
+   * `query_timeout`: a query with no answer by then fails with `CONNECTION_LOST` (retryable) and
+   * its connection is discarded. Unlike `statementTimeoutMs`, it holds when the network stalls.
+   * @default 0
+   */
+  queryTimeoutMs?: number;
   /** `search_path` of created connections (a schema per tenant or per test file). @default the server's */
   searchPath?: string;
   /** `application_name` shown in `pg_stat_activity`. @default '@infra/persistence' */
@@ -236,6 +243,8 @@ export function resolvePoolConfig(options: PgDriverOptions): PoolConfig {
   if (statementTimeout > 0) config.statement_timeout = statementTimeout;
   const idleInTransaction = integer('idleInTransactionTimeoutMs', options.idleInTransactionTimeoutMs ?? 60_000);
   if (idleInTransaction > 0) config.idle_in_transaction_session_timeout = idleInTransaction;
+  const queryTimeout = integer('queryTimeoutMs', options.queryTimeoutMs ?? 0);
+  if (queryTimeout > 0) config.query_timeout = queryTimeout;
   config.application_name = nonEmptyString('applicationName', options.applicationName ?? '@infra/persistence');
   if (options.searchPath !== undefined) {
     const searchPath = nonEmptyString('searchPath', options.searchPath);

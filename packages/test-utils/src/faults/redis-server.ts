@@ -23,11 +23,19 @@ export interface PrivateRedis {
   close(): Promise<void>;
 }
 
+export interface PrivateRedisOptions {
+  /**
+   * Starts the server as a one-node Redis Cluster owning all 16384 slots, for tests of code that
+   * talks to a cluster (an ioredis `Cluster` on {@link PrivateRedis.port}). @default false
+   */
+  cluster?: boolean;
+}
+
 /**
  * Starts `redis-server` on a free port, keeping nothing on disk, for fault tests. Never use the
  * shared Redis for faults: other work on the machine uses it.
  */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'infra-redis-'));
   const port = await closedPort();
   const pidFile = join(dir, 'redis.pid');
@@ -54,6 +62,9 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
         dir,
         '--logfile',
         join(dir, 'redis.log'),
+        ...(options.cluster
+          ? ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-announce-ip', '127.0.0.1']
+          : []),
       ],
       { encoding: 'utf8' },
     );
@@ -65,6 +76,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     pid = Number(readFileSync(pidFile, 'utf8').trim());
+    if (options.cluster) await ownAllSlots(port, deadline);
   };
 
   const kill = async (): Promise<void> => {
@@ -116,6 +128,38 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Gives the one node every slot (kept in its nodes.conf across restarts) and waits for `cluster_state:ok`. */
+async function ownAllSlots(port: number, deadline: number): Promise<void> {
+  const info = await command(port, 'CLUSTER INFO');
+  if (!info.includes('cluster_slots_assigned:16384')) {
+    const reply = await command(port, 'CLUSTER ADDSLOTSRANGE 0 16383');
+    if (!reply.startsWith('+OK')) throw new Error(`CLUSTER ADDSLOTSRANGE failed on port ${port}: ${reply}`);
+  }
+  while (!(await command(port, 'CLUSTER INFO')).includes('cluster_state:ok')) {
+    if (Date.now() > deadline) throw new Error(`private redis cluster on port ${port} was not ok within 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Sends one inline command and returns the raw reply (enough for status and bulk string replies). */
+async function command(port: number, line: string): Promise<string> {
+  const { connect } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let reply = '';
+    socket.once('error', reject);
+    socket.once('connect', () => socket.write(`${line}\r\n`));
+    socket.on('data', (data) => {
+      reply += data.toString();
+      const bulk = /^\$(\d+)\r\n/.exec(reply);
+      if (!bulk || reply.length >= bulk[0].length + Number(bulk[1]) + 2) {
+        socket.destroy();
+        resolve(reply);
+      }
+    });
+  });
 }
 
 async function answers(port: number): Promise<boolean> {
