@@ -34,7 +34,7 @@ healthCheckScheduler.startHealthChecks({
 });
 
 while (checks < 4) await new Promise((resolve) => setTimeout(resolve, 50));
-healthCheckScheduler.stopHealthChecks();
+await healthCheckScheduler.close();
 console.log('last report:', healthCheckScheduler.getLastReport()?.status);
 
 const completed = metricsCollector.counter({

@@ -2,7 +2,7 @@
 // API (no key, no network): the first call succeeds, then the API goes down, the circuit opens and
 // the caller serves a fallback without waiting on a dead service.
 import { createServer } from 'node:http';
-import { createOpenAIClient, isOpenAIClientError } from '@infra/openai';
+import { createOpenAIClient, toOpenAIClientError } from '@infra/openai';
 
 // The stand-in: answers the legacy completions endpoint while `up`, and 503 afterwards.
 let up = true;
@@ -55,7 +55,9 @@ async function complete(prompt) {
     });
     return { text: completion.choices[0]?.text.trim() ?? '' };
   } catch (error) {
-    if (isOpenAIClientError(error, 'CIRCUIT_OPEN')) {
+    // A failed call rejects with the SDK's own error class, its `code` set to this package's code;
+    // toOpenAIClientError gives the coded error with its fields (retryAfterMs, model, ...).
+    if (toOpenAIClientError(error)?.code === 'CIRCUIT_OPEN') {
       // Circuit breaker is open, use fallback
       return fallbackResponse();
     }
@@ -70,7 +72,7 @@ for (let call = 1; call <= 4; call += 1) {
   try {
     console.log(await complete('Hello again'));
   } catch (error) {
-    console.log('failed:', isOpenAIClientError(error) ? error.code : error);
+    console.log('failed:', toOpenAIClientError(error)?.code ?? error);
   }
 }
 console.log(`the API saw ${requests} requests`);
