@@ -1,4 +1,4 @@
-import type { CacheService } from '@infra/cache';
+import type { CacheHealth, CacheService } from '@infra/cache';
 import { HealthCheckService, postgresCheck } from '@infra/health';
 import type { MessageBus } from '@infra/messaging';
 import { HealthCheckScheduler, type ErrorMonitor, type MonitorLogger } from '@infra/monitoring';
@@ -52,13 +52,16 @@ export function createHealthChecks(deps: HealthDependencies): {
   );
   healthCheckScheduler.registerHealthCheck(
     'cache',
-    () => {
+    async () => {
       const stats = deps.cache.stats();
-      const open = (stats as { breaker?: string }).breaker;
-      // An open breaker means Redis is away: reads go to the database, the service still works.
+      // A Redis-backed cache pings Redis (outside its breaker, within its command timeout). Redis
+      // away is a warning: reads fall back to memory or the database, the service still works.
+      const cache = deps.cache as { checkHealth?: () => Promise<CacheHealth> };
+      const health = typeof cache.checkHealth === 'function' ? await cache.checkHealth() : undefined;
       return {
-        status: open === 'open' ? 'warn' : 'pass',
-        message: open === 'open' ? 'cache unavailable: serving from the database' : undefined,
+        status: health?.status === 'down' ? 'warn' : 'pass',
+        message:
+          health?.status === 'down' ? `cache unavailable: ${health.message ?? 'Redis does not answer'}` : undefined,
         observedValue: stats.hitRate,
         observedUnit: 'ratio',
       };
