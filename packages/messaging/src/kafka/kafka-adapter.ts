@@ -9,6 +9,8 @@ import type {
 import { InvalidOptionError, MessagingError, missingPeer } from '../errors.js';
 import { integer, nonEmptyString, plainObject } from '../validate.js';
 import type { KafkaAdminLike, KafkaClientLike, KafkaOutgoingMessage, KafkaProducerLike } from './kafka-client.js';
+import { withinDeadline } from './kafka-deadline.js';
+import { KafkaGroupConsumer, type GroupSettings } from './kafka-group.js';
 import { KafkaTopicSubscription, MESSAGE_ID_HEADER } from './kafka-subscription.js';
 
 export interface KafkaAdapterOptions {
@@ -25,10 +27,32 @@ export interface KafkaAdapterOptions {
   idempotent?: boolean;
   /** Acknowledgements a send waits for: -1 all in-sync replicas, 1 the leader, 0 none. @default -1 */
   acks?: -1 | 0 | 1;
-  /** Partitions of one subscription handled at once (kafkajs `partitionsConsumedConcurrently`). @default 1 */
+  /**
+   * Partitions of one group consumer handled at once (kafkajs `partitionsConsumedConcurrently`). Order
+   * holds per partition, hence per key, whatever the value.
+   * @default 8
+   */
   partitionsConsumedConcurrently?: number;
-  /** How often a batch waiting for slow handlers heartbeats (ms). @default 3000 */
+  /** How often a batch waiting for slow handlers heartbeats (ms); below a third of `sessionTimeoutMs`. @default 3000 */
   heartbeatMs?: number;
+  /**
+   * Consumer session timeout (ms): a member silent this long leaves its group and its partitions
+   * move. The broker accepts 6000 to 300000 by default.
+   * @default 30000
+   */
+  sessionTimeoutMs?: number;
+  /**
+   * How long connecting the producer, admin or a consumer may take before it fails with
+   * `ADAPTER_UNAVAILABLE` (ms).
+   * @default 10000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * A partition waiting this long for one message, or a group consumer outside its group this long,
+   * turns the health check to `warn` (ms).
+   * @default 30000
+   */
+  stallMs?: number;
 }
 
 const capabilities: AdapterCapabilities = {
@@ -50,12 +74,11 @@ export class KafkaAdapter implements MessageAdapter {
   private readonly kafka: KafkaClientLike;
   private readonly idempotent: boolean;
   private readonly acks: -1 | 0 | 1;
-  private readonly partitionsConsumedConcurrently: number;
-  private readonly heartbeatMs: number;
+  private readonly settings: GroupSettings;
+  private readonly stallMs: number;
   private producer: Promise<KafkaProducerLike> | undefined;
   private admin: Promise<KafkaAdminLike> | undefined;
-  private readonly open = new Set<KafkaTopicSubscription>();
-  private readonly local = new Map<string, Set<KafkaTopicSubscription>>();
+  private readonly groups = new Map<string, KafkaGroupConsumer>();
   private closing: Promise<void> | undefined;
 
   constructor(options: KafkaAdapterOptions & { kafka: KafkaClientLike }) {
@@ -76,11 +99,21 @@ export class KafkaAdapter implements MessageAdapter {
     if (![-1, 0, 1].includes(this.acks)) throw new InvalidOptionError('acks', options.acks, '-1, 0 or 1');
     if (this.idempotent && this.acks !== -1)
       throw new InvalidOptionError('acks', options.acks, '-1 with an idempotent producer');
-    this.partitionsConsumedConcurrently = integer(
-      'partitionsConsumedConcurrently',
-      options.partitionsConsumedConcurrently ?? 1,
-    );
-    this.heartbeatMs = integer('heartbeatMs', options.heartbeatMs ?? 3000);
+    const sessionTimeoutMs = integer('sessionTimeoutMs', options.sessionTimeoutMs ?? 30_000);
+    const heartbeatMs = integer('heartbeatMs', options.heartbeatMs ?? Math.min(3000, sessionTimeoutMs / 3));
+    if (heartbeatMs * 3 > sessionTimeoutMs)
+      throw new InvalidOptionError('heartbeatMs', heartbeatMs, `at most a third of sessionTimeoutMs (${String(sessionTimeoutMs)})`);
+    this.settings = {
+      partitionsConsumedConcurrently: integer(
+        'partitionsConsumedConcurrently',
+        options.partitionsConsumedConcurrently ?? 8,
+      ),
+      heartbeatMs,
+      sessionTimeoutMs,
+      connectTimeoutMs: integer('connectTimeoutMs', options.connectTimeoutMs ?? 10_000),
+      resubscribeDelayMs: 200,
+    };
+    this.stallMs = integer('stallMs', options.stallMs ?? 30_000);
   }
 
   async publish(messages: readonly WireMessage[]): Promise<void> {
@@ -109,35 +142,26 @@ export class KafkaAdapter implements MessageAdapter {
     });
   }
 
+  /** Joins the topic to the group's one consumer of this adapter (which restarts if it was running without it). */
   async subscribe(spec: SubscribeSpec): Promise<AdapterSubscription> {
     this.assertOpen();
     const topic = checkTopic(spec.topic);
-    const consumer = this.kafka.consumer({ groupId: spec.group });
-    const key = `${spec.group}\u0000${topic}`;
-    const subscription = new KafkaTopicSubscription(consumer, this.heartbeatMs, () => {
-      this.open.delete(subscription);
-      this.local.get(key)?.delete(subscription);
+    let group = this.groups.get(spec.group);
+    if (!group) {
+      group = new KafkaGroupConsumer(this.kafka, spec.group, this.settings);
+      this.groups.set(spec.group, group);
+    }
+    const owner = group;
+    const subscription = new KafkaTopicSubscription(topic, spec.startFrom, async (closed) => {
+      await owner.remove(closed);
+      if (owner.empty && this.groups.get(owner.group) === owner) this.groups.delete(owner.group);
     });
-    await consumer.connect();
     try {
-      await consumer.subscribe({ topics: [topic], fromBeginning: spec.startFrom === 'earliest' });
-      await consumer.run({
-        autoCommit: true,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: this.partitionsConsumedConcurrently,
-        eachBatch: subscription.eachBatch,
-      });
+      await group.add(subscription);
     } catch (error) {
-      await consumer.disconnect().catch(() => undefined);
+      await subscription.close();
       throw error;
     }
-    this.open.add(subscription);
-    let group = this.local.get(key);
-    if (!group) {
-      group = new Set();
-      this.local.set(key, group);
-    }
-    group.add(subscription);
     return subscription;
   }
 
@@ -158,8 +182,30 @@ export class KafkaAdapter implements MessageAdapter {
       lag += at < 0 ? end - Number(partition.low ?? 0) : Math.max(0, end - at);
     }
     let pending = 0;
-    for (const subscription of this.local.get(`${group}\u0000${topic}`) ?? []) pending += subscription.pending;
+    for (const subscription of this.groups.get(group)?.subscriptions(topic) ?? []) pending += subscription.pending;
     return { pending, lag };
+  }
+
+  /** Group consumers outside their group and partitions waiting on one message, for longer than `stallMs`. */
+  problems(): string[] {
+    const now = Date.now();
+    const lines: string[] = [];
+    for (const group of this.groups.values()) {
+      const state = group.state;
+      if ((state.kind === 'joining' || state.kind === 'out') && now - state.since > this.stallMs) {
+        const why = state.kind === 'out' ? state.reason : 'still joining';
+        lines.push(`group "${group.group}": consumer not in its group for ${String(now - state.since)} ms (${why})`);
+      }
+      for (const subscription of group.subscriptions()) {
+        for (const waiting of subscription.waitingPartitions()) {
+          if (now - waiting.since <= this.stallMs) continue;
+          lines.push(
+            `group "${group.group}": partition ${waiting.topic}[${String(waiting.partition)}] stalled on offset ${waiting.offset} for ${String(now - waiting.since)} ms`,
+          );
+        }
+      }
+    }
+    return lines;
   }
 
   async ping(): Promise<void> {
@@ -170,7 +216,8 @@ export class KafkaAdapter implements MessageAdapter {
   /** Leaves every group and disconnects the producer and admin it created. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await Promise.allSettled([...this.open].map((subscription) => subscription.close()));
+      await Promise.allSettled([...this.groups.values()].map((group) => group.stop()));
+      this.groups.clear();
       const [producer, admin] = await Promise.allSettled([this.producer, this.admin]);
       if (producer.status === 'fulfilled') await producer.value?.disconnect().catch(() => undefined);
       if (admin.status === 'fulfilled') await admin.value?.disconnect().catch(() => undefined);
@@ -181,7 +228,12 @@ export class KafkaAdapter implements MessageAdapter {
   private connectedProducer(): Promise<KafkaProducerLike> {
     this.producer ??= (async () => {
       const producer = this.kafka.producer(this.idempotent ? { idempotent: true, maxInFlightRequests: 1 } : {});
-      await producer.connect();
+      try {
+        await withinDeadline(producer.connect(), this.settings.connectTimeoutMs, 'producer');
+      } catch (error) {
+        await producer.disconnect().catch(() => undefined);
+        throw error;
+      }
       return producer;
     })().catch((error: unknown) => {
       this.producer = undefined;
@@ -193,7 +245,12 @@ export class KafkaAdapter implements MessageAdapter {
   private connectedAdmin(): Promise<KafkaAdminLike> {
     this.admin ??= (async () => {
       const admin = this.kafka.admin();
-      await admin.connect();
+      try {
+        await withinDeadline(admin.connect(), this.settings.connectTimeoutMs, 'admin client');
+      } catch (error) {
+        await admin.disconnect().catch(() => undefined);
+        throw error;
+      }
       return admin;
     })().catch((error: unknown) => {
       this.admin = undefined;
@@ -208,7 +265,7 @@ export class KafkaAdapter implements MessageAdapter {
 }
 
 function checkTopic(topic: string): string {
-  if (!kafkaTopic.test(topic))
+  if (!kafkaTopic.test(topic) || topic === '.' || topic === '..')
     throw new InvalidOptionError(
       'topic',
       topic,
@@ -244,6 +301,13 @@ export async function createKafkaAdapter(options: KafkaAdapterOptions = {}): Pro
   } catch (error) {
     throw missingPeer('kafkajs', 'The Kafka messaging adapter', error);
   }
-  const kafka = new mod.Kafka({ clientId, brokers, logLevel: mod.logLevel.ERROR });
+  // Failures reach the caller as coded errors and the health check; kafkajs' own log stays quiet.
+  const kafka = new mod.Kafka({
+    clientId,
+    brokers,
+    logLevel: mod.logLevel.NOTHING,
+    connectionTimeout: Math.min(3000, options.connectTimeoutMs ?? 10_000),
+    retry: { initialRetryTime: 100, maxRetryTime: 3000, retries: 8 },
+  });
   return new KafkaAdapter({ ...options, kafka });
 }

@@ -49,6 +49,11 @@ export interface KafkaProducerLike {
 export interface KafkaConsumerLike {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
+  /**
+   * Instrumentation events (`consumer.group_join`, `consumer.crash`, `consumer.stop`, …), as kafkajs
+   * names them; used to tell whether the consumer is in its group. Optional for other clients.
+   */
+  on?(event: string, listener: (event: { payload?: unknown }) => void): unknown;
   subscribe(subscription: { topics: string[]; fromBeginning?: boolean }): Promise<void>;
   run(config: {
     autoCommit?: boolean;
@@ -75,6 +80,12 @@ export interface KafkaClientLike {
     maxInFlightRequests?: number;
     allowAutoTopicCreation?: boolean;
   }): KafkaProducerLike;
-  consumer(config: { groupId: string; allowAutoTopicCreation?: boolean; sessionTimeout?: number }): KafkaConsumerLike;
+  consumer(config: {
+    groupId: string;
+    allowAutoTopicCreation?: boolean;
+    sessionTimeout?: number;
+    heartbeatInterval?: number;
+    rebalanceTimeout?: number;
+  }): KafkaConsumerLike;
   admin(): KafkaAdminLike;
 }
