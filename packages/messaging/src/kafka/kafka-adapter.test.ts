@@ -40,12 +40,17 @@ class FakeKafka implements KafkaClientLike {
     committed: [{ partition: 0, offset: '4' }],
   };
 
+  /** Topics whose sends fail, as a broker refusing them would. */
+  refused = new Set<string>();
+
   producer(config?: unknown): KafkaProducerLike {
     this.producerConfigs.push(config);
     return {
       connect: () => Promise.resolve(),
       disconnect: () => Promise.resolve(),
       sendBatch: (batch) => {
+        const refused = batch.topicMessages.find((entry) => this.refused.has(entry.topic));
+        if (refused) return Promise.reject(new Error(`topic ${refused.topic} refused`));
         this.sent.push(batch);
         return Promise.resolve([]);
       },
@@ -72,6 +77,9 @@ class FakeKafka implements KafkaClientLike {
 
 class FakeConsumer implements KafkaConsumerLike {
   subscribed: { topics: string[]; fromBeginning?: boolean } | undefined;
+  subscriptions: { topics: string[]; fromBeginning?: boolean }[] = [];
+  listeners = new Map<string, (event: { payload?: unknown }) => void>();
+  heartbeatError: Error | undefined;
   runConfig: Parameters<KafkaConsumerLike['run']>[0] | undefined;
   disconnected = false;
   resolved: string[] = [];
@@ -86,18 +94,22 @@ class FakeConsumer implements KafkaConsumerLike {
   }
   subscribe(subscription: { topics: string[]; fromBeginning?: boolean }): Promise<void> {
     this.subscribed = subscription;
+    this.subscriptions.push(subscription);
     return Promise.resolve();
+  }
+  on(event: string, listener: (event: { payload?: unknown }) => void): void {
+    this.listeners.set(event, listener);
   }
   run(config: Parameters<KafkaConsumerLike['run']>[0]): Promise<void> {
     this.runConfig = config;
     return Promise.resolve();
   }
   /** Delivers a batch as kafkajs would; resolves when eachBatch returns. */
-  deliver(topic: string, messages: KafkaMessageLike[]): Promise<void> {
+  deliver(topic: string, messages: KafkaMessageLike[], partition = 0): Promise<void> {
     const payload: EachBatchPayloadLike = {
-      batch: { topic, partition: 0, messages },
+      batch: { topic, partition, messages },
       resolveOffset: (offset) => void this.resolved.push(offset),
-      heartbeat: () => Promise.resolve(),
+      heartbeat: () => (this.heartbeatError ? Promise.reject(this.heartbeatError) : Promise.resolve()),
       commitOffsetsIfNecessary: () => {
         this.commits += 1;
         return Promise.resolve();
@@ -127,7 +139,12 @@ describe('kafka adapter at the kafkajs boundary', () => {
   const make = (options: Partial<ConstructorParameters<typeof KafkaAdapter>[0]> = {}) => {
     const kafka = new FakeKafka();
     const adapter = new KafkaAdapter({ kafka, ...options });
-    const bus = new MessageBus({ adapter, lagIntervalMs: 0, retry: { maxAttempts: 2, initialDelayMs: 1 } });
+    const bus = new MessageBus({
+      adapter,
+      lagIntervalMs: 0,
+      retry: { maxAttempts: 2, initialDelayMs: 1 },
+      healthWarnBacklog: 1_000_000,
+    });
     buses.push(bus);
     return { kafka, adapter, bus };
   };
@@ -187,7 +204,7 @@ describe('kafka adapter at the kafkajs boundary', () => {
     expect(consumer.runConfig).toMatchObject({
       eachBatchAutoResolve: false,
       autoCommit: true,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: 8,
     });
     await consumer.deliver('orders', [record('5', { n: 1 }, { 'message-id': 'm-1' }, 'k'), record('6', { n: 2 })]);
     expect(handled).toEqual([
@@ -237,6 +254,104 @@ describe('kafka adapter at the kafkajs boundary', () => {
     release();
     expect(consumer.resolved).toEqual(['7']);
     expect(consumer.disconnected).toBe(true);
+  });
+
+  it('runs one consumer per group for all its topics, and restarts it when a topic joins later', async () => {
+    const { kafka, bus } = make();
+    const seen: string[] = [];
+    await Promise.all(
+      bus.consumer
+        .subscribeAll({ a: (_p, m) => void seen.push(m.topic), b: (_p, m) => void seen.push(m.topic) })
+        .map((subscription) => subscription.ready()),
+    );
+    expect(kafka.consumers).toHaveLength(1);
+    const first = kafka.consumers[0] as FakeConsumer;
+    expect(first.subscriptions.flatMap((entry) => entry.topics).sort()).toEqual(['a', 'b']);
+    await first.deliver('b', [record('0', 1)]);
+    await first.deliver('a', [record('0', 2)]);
+    expect(seen).toEqual(['b', 'a']);
+
+    await bus.subscribe('c', () => undefined).ready();
+    expect(kafka.consumers).toHaveLength(2);
+    expect(first.disconnected).toBe(true);
+    const second = kafka.consumers[1] as FakeConsumer;
+    expect(second.subscriptions.flatMap((entry) => entry.topics).sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('gives up a batch whose heartbeat fails: drops what is buffered, resolves nothing more, rethrows', async () => {
+    const { kafka, bus } = make({ heartbeatMs: 10 });
+    let release!: () => void;
+    const hang = new Promise<void>((resolve) => (release = resolve));
+    const handled: number[] = [];
+    await bus
+      .subscribe(
+        'orders',
+        async (payload: { n: number }) => {
+          handled.push(payload.n);
+          if (payload.n === 2) await hang;
+        },
+        { concurrency: 1, maxInFlight: 1 },
+      )
+      .ready();
+    const consumer = kafka.consumers[0] as FakeConsumer;
+    const batch = consumer.deliver('orders', [record('1', { n: 1 }), record('2', { n: 2 }), record('3', { n: 3 })]);
+    await eventually(() => handled.includes(2));
+    consumer.heartbeatError = Object.assign(new Error('The group is rebalancing'), { type: 'REBALANCE_IN_PROGRESS' });
+    await expect(batch).rejects.toThrow('rebalancing');
+    release();
+    // Message 3 was never handed out: it belongs to the partition's next owner.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(handled).toEqual([1, 2]);
+    expect(consumer.resolved).toEqual(['1']);
+    expect(consumer.commits).toBe(0);
+  });
+
+  it('retries a refused dead letter with an error event, reports the stalled partition, then moves on', async () => {
+    const { kafka, bus } = make({ heartbeatMs: 10, stallMs: 50 });
+    kafka.refused.add('orders.dlq');
+    const errors: string[] = [];
+    bus.on('error', (event) => void errors.push(event.operation));
+    await bus.subscribe('orders', () => Promise.reject(new Error('poison'))).ready();
+    const consumer = kafka.consumers[0] as FakeConsumer;
+    consumer.listeners.get('consumer.group_join')?.({ payload: { memberAssignment: { orders: [2] } } });
+    const batch = consumer.deliver('orders', [record('4', { n: 1 })], 2);
+    await eventually(() => errors.filter((operation) => operation === 'deadLetter').length >= 2);
+    expect(consumer.resolved).toEqual([]);
+    await eventually(async () => (await bus.healthCheck()).status === 'warn');
+    expect((await bus.healthCheck()).output).toMatch(/partition orders\[2\] stalled on offset 4/);
+    kafka.refused.clear();
+    await batch;
+    expect(consumer.resolved).toEqual(['4']);
+    expect(kafka.sent.some((sent) => sent.topicMessages[0]?.topic === 'orders.dlq')).toBe(true);
+    expect((await bus.healthCheck()).status).toBe('pass');
+  });
+
+  it('reports a consumer that is out of its group for longer than stallMs', async () => {
+    const { kafka, bus } = make({ stallMs: 20 });
+    await bus.subscribe('orders', () => undefined).ready();
+    const consumer = kafka.consumers[0] as FakeConsumer;
+    consumer.listeners.get('consumer.group_join')?.({ payload: { memberAssignment: { orders: [0, 1] } } });
+    expect((await bus.healthCheck()).status).toBe('pass');
+    consumer.listeners.get('consumer.crash')?.({ payload: { error: new Error('broker gone') } });
+    await eventually(async () => (await bus.healthCheck()).status === 'warn');
+    expect((await bus.healthCheck()).output).toMatch(/consumer not in its group .*broker gone/);
+  });
+
+  it('rejects bad topic names and options with coded errors that name them', async () => {
+    const { kafka, bus } = make();
+    for (const topic of ['bad:topic', '..', 'x'.repeat(250), 'with space']) {
+      await expect(bus.publish(topic, 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', option: 'topic' });
+    }
+    await expect(bus.subscribe('bad/topic', () => undefined).ready()).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('bad/topic'),
+    });
+    expect(() => new KafkaAdapter({ kafka, sessionTimeoutMs: 6000, heartbeatMs: 5000 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'heartbeatMs' }),
+    );
+    expect(() => new KafkaAdapter({ kafka, partitionsConsumedConcurrently: 0 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'partitionsConsumedConcurrently' }),
+    );
   });
 
   it('reports lag from committed offsets and the high watermark', async () => {
