@@ -102,6 +102,8 @@ class FakeConsumer implements KafkaConsumerLike {
   }
   run(config: Parameters<KafkaConsumerLike['run']>[0]): Promise<void> {
     this.runConfig = config;
+    // The broker's part: the member joins its group.
+    setImmediate(() => this.listeners.get('consumer.group_join')?.({ payload: { memberAssignment: {} } }));
     return Promise.resolve();
   }
   /** Delivers a batch as kafkajs would; resolves when eachBatch returns. */

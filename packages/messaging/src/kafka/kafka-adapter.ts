@@ -10,7 +10,8 @@ import { InvalidOptionError, MessagingError, missingPeer } from '../errors.js';
 import { integer, nonEmptyString, plainObject } from '../validate.js';
 import type { KafkaAdminLike, KafkaClientLike, KafkaOutgoingMessage, KafkaProducerLike } from './kafka-client.js';
 import { withinDeadline } from './kafka-deadline.js';
-import { KafkaGroupConsumer, type GroupSettings } from './kafka-group.js';
+import { subscriptionAssigner, type AssignerProtocolLike } from './kafka-assigner.js';
+import { KafkaGroupConsumer, type GroupHost, type GroupSettings } from './kafka-group.js';
 import { KafkaTopicSubscription, MESSAGE_ID_HEADER } from './kafka-subscription.js';
 
 export interface KafkaAdapterOptions {
@@ -79,6 +80,11 @@ export class KafkaAdapter implements MessageAdapter {
   private producer: Promise<KafkaProducerLike> | undefined;
   private admin: Promise<KafkaAdminLike> | undefined;
   private readonly groups = new Map<string, KafkaGroupConsumer>();
+  private assignerFactories: Promise<unknown[] | undefined> | undefined;
+  private readonly groupHost: GroupHost = {
+    assigners: () => (this.assignerFactories ??= this.loadAssigners()),
+    latestStarts: (group, topics) => this.latestStarts(group, topics),
+  };
   private closing: Promise<void> | undefined;
 
   constructor(options: KafkaAdapterOptions & { kafka: KafkaClientLike }) {
@@ -148,7 +154,7 @@ export class KafkaAdapter implements MessageAdapter {
     const topic = checkTopic(spec.topic);
     let group = this.groups.get(spec.group);
     if (!group) {
-      group = new KafkaGroupConsumer(this.kafka, spec.group, this.settings);
+      group = new KafkaGroupConsumer(this.kafka, spec.group, this.settings, this.groupHost);
       this.groups.set(spec.group, group);
     }
     const owner = group;
@@ -196,13 +202,11 @@ export class KafkaAdapter implements MessageAdapter {
         const why = state.kind === 'out' ? state.reason : 'still joining';
         lines.push(`group "${group.group}": consumer not in its group for ${String(now - state.since)} ms (${why})`);
       }
-      for (const subscription of group.subscriptions()) {
-        for (const waiting of subscription.waitingPartitions()) {
-          if (now - waiting.since <= this.stallMs) continue;
-          lines.push(
-            `group "${group.group}": partition ${waiting.topic}[${String(waiting.partition)}] stalled on offset ${waiting.offset} for ${String(now - waiting.since)} ms`,
-          );
-        }
+      for (const waiting of group.waitingPartitions()) {
+        if (now - waiting.since <= this.stallMs) continue;
+        lines.push(
+          `group "${group.group}": partition ${waiting.topic}[${String(waiting.partition)}] stalled on offset ${waiting.offset} for ${String(now - waiting.since)} ms`,
+        );
       }
     }
     return lines;
@@ -223,6 +227,49 @@ export class KafkaAdapter implements MessageAdapter {
       if (admin.status === 'fulfilled') await admin.value?.disconnect().catch(() => undefined);
     })();
     return this.closing;
+  }
+
+  /**
+   * With kafkajs (and an admin that reads topic metadata), the group's consumers prefer an assigner
+   * that gives each partition only to members subscribed to its topic; round-robin stays second
+   * so that members of older versions can still join.
+   */
+  private async loadAssigners(): Promise<unknown[] | undefined> {
+    const admin = await this.connectedAdmin();
+    if (typeof admin.fetchTopicMetadata !== 'function') return undefined;
+    let mod: { AssignerProtocol: AssignerProtocolLike; PartitionAssigners: { roundRobin: unknown } };
+    try {
+      mod = (await import('kafkajs')) as unknown as typeof mod;
+    } catch {
+      return undefined;
+    }
+    const partitionsOf = async (topics: string[]): Promise<Map<string, number[]>> => {
+      const metadata = await (admin.fetchTopicMetadata as NonNullable<KafkaAdminLike['fetchTopicMetadata']>)({ topics });
+      return new Map(metadata.topics.map((topic) => [topic.name, topic.partitions.map((p) => p.partitionId).sort()]));
+    };
+    const assigner = subscriptionAssigner(mod.AssignerProtocol, partitionsOf);
+    return [() => assigner, mod.PartitionAssigners.roundRobin];
+  }
+
+  /** End offsets of the partitions of `topics` the group has not committed yet. */
+  private async latestStarts(group: string, topics: string[]): Promise<Map<string, string>> {
+    const starts = new Map<string, string>();
+    if (topics.length === 0) return starts;
+    const admin = await this.connectedAdmin();
+    const committed = await admin.fetchOffsets({ groupId: group, topics });
+    await Promise.all(
+      topics.map(async (topic) => {
+        const done = new Map(
+          (committed.find((entry) => entry.topic === topic)?.partitions ?? []).map((p) => [p.partition, p.offset]),
+        );
+        for (const partition of await admin.fetchTopicOffsets(topic)) {
+          const at = done.get(partition.partition);
+          if (at === undefined || Number(at) < 0)
+            starts.set(`${topic}:${String(partition.partition)}`, partition.high ?? partition.offset);
+        }
+      }),
+    );
+    return starts;
   }
 
   private connectedProducer(): Promise<KafkaProducerLike> {

@@ -55,6 +55,8 @@ export interface KafkaConsumerLike {
    */
   on?(event: string, listener: (event: { payload?: unknown }) => void): unknown;
   subscribe(subscription: { topics: string[]; fromBeginning?: boolean }): Promise<void>;
+  /** Commits offsets of partitions assigned to this member (kafkajs `commitOffsets`). */
+  commitOffsets?(offsets: { topic: string; partition: number; offset: string }[]): Promise<void>;
   run(config: {
     autoCommit?: boolean;
     eachBatchAutoResolve?: boolean;
@@ -68,6 +70,10 @@ export interface KafkaAdminLike {
   disconnect(): Promise<void>;
   describeCluster(): Promise<unknown>;
   fetchTopicOffsets(topic: string): Promise<{ partition: number; offset: string; high?: string; low?: string }[]>;
+  /** Partitions of each topic (kafkajs `fetchTopicMetadata`); lets the group leader assign every member's topics. */
+  fetchTopicMetadata?(options: {
+    topics: string[];
+  }): Promise<{ topics: { name: string; partitions: { partitionId: number }[] }[] }>;
   fetchOffsets(options: {
     groupId: string;
     topics: string[];
@@ -86,6 +92,8 @@ export interface KafkaClientLike {
     sessionTimeout?: number;
     heartbeatInterval?: number;
     rebalanceTimeout?: number;
+    /** kafkajs partition assigner factories, preferred first. */
+    partitionAssigners?: unknown[];
   }): KafkaConsumerLike;
   admin(): KafkaAdminLike;
 }

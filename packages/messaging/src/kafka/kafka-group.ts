@@ -1,7 +1,7 @@
 import { errorMessage } from '../errors.js';
 import type { EachBatchPayloadLike, KafkaClientLike, KafkaConsumerLike } from './kafka-client.js';
 import { withinDeadline } from './kafka-deadline.js';
-import type { KafkaTopicSubscription } from './kafka-subscription.js';
+import type { KafkaDelivery, KafkaTopicSubscription } from './kafka-subscription.js';
 
 export interface GroupSettings {
   readonly partitionsConsumedConcurrently: number;
@@ -12,12 +12,31 @@ export interface GroupSettings {
   readonly resubscribeDelayMs: number;
 }
 
-/** Where the consumer stands in its group, as kafkajs reports it. */
+/** What a group consumer asks of its adapter. */
+export interface GroupHost {
+  /** Partition assigner factories for the client's consumers, if any. */
+  assigners(): Promise<unknown[] | undefined>;
+  /**
+   * Where a topic that starts from the latest message begins, for each partition the group has not
+   * committed yet (`topic:partition` → offset): the end of the partition when the subscription began.
+   */
+  latestStarts(group: string, topics: string[]): Promise<Map<string, string>>;
+}
+
+/** Where the consumer stands in its group, as the client reports it. */
 export type Membership =
   | { kind: 'stopped' }
   | { kind: 'joining'; since: number }
   | { kind: 'member'; since: number; partitions: number }
   | { kind: 'out'; since: number; reason: string };
+
+/** A partition whose oldest unfinished message has waited since `since`. */
+export interface WaitingPartition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly since: number;
+}
 
 interface Running {
   readonly consumer: KafkaConsumerLike;
@@ -25,29 +44,35 @@ interface Running {
   /** Resolved when this consumer stops: its batches give up what they hold. */
   readonly revoke: () => void;
   readonly revoked: Promise<void>;
+  readonly joined: Promise<void>;
 }
 
 /**
- * One kafkajs consumer per (adapter, group), subscribed to every topic the group's local
- * subscriptions want, dispatching each batch to the subscription of its topic. One member per
- * group and process means the group's assignor only ever sees members that subscribe to the same
- * topics, so every partition is assigned to a member that reads it. A change of topics restarts the
- * consumer (subscriptions made in one turn of the event loop share one start).
+ * One client consumer per (adapter, group), subscribed to every topic the group's local
+ * subscriptions want, dispatching each batch to them. Offsets are resolved in order up to the first
+ * unacknowledged message, so a commit never skips an unfinished one. A batch whose partition may
+ * have moved (heartbeat error, stale, consumer restarting) stops resolving at once and gives up the
+ * rest: the new owner handles it, the old one commits nothing more for it. A change of topics
+ * restarts the consumer; subscriptions made in one turn of the event loop share one start.
  */
 export class KafkaGroupConsumer {
   private readonly sinks = new Map<string, KafkaTopicSubscription[]>();
+  private readonly starts = new Map<string, string>();
+  private readonly waiting = new Map<string, WaitingPartition>();
   private running: Running | undefined;
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private membership: Membership = { kind: 'stopped' };
+  private spread = 0;
 
   constructor(
     private readonly kafka: KafkaClientLike,
     readonly group: string,
     private readonly settings: GroupSettings,
+    private readonly host: GroupHost,
   ) {}
 
-  /** Adds a subscription; resolves once a consumer subscribed to its topic runs. */
+  /** Adds a subscription; resolves once a consumer subscribed to its topic is in the group (or tried long enough). */
   add(subscription: KafkaTopicSubscription): Promise<void> {
     const list = this.sinks.get(subscription.topic);
     if (list) list.push(subscription);
@@ -82,10 +107,14 @@ export class KafkaGroupConsumer {
     return this.membership;
   }
 
-  /** Subscriptions of this group, for backlog and health. */
-  subscriptions(topic?: string): KafkaTopicSubscription[] {
-    if (topic !== undefined) return this.sinks.get(topic) ?? [];
-    return [...this.sinks.values()].flat();
+  /** Subscriptions of this group, for backlog. */
+  subscriptions(topic: string): KafkaTopicSubscription[] {
+    return this.sinks.get(topic) ?? [];
+  }
+
+  /** Partitions waiting for an unfinished message. */
+  waitingPartitions(): WaitingPartition[] {
+    return [...this.waiting.values()];
   }
 
   /** Stops the consumer for good (the adapter closes). */
@@ -102,31 +131,39 @@ export class KafkaGroupConsumer {
   }
 
   private async apply(): Promise<void> {
-    // Subscriptions made in the same turn of the event loop join this start.
     await new Promise<void>((resolve) => setImmediate(resolve));
     const topics = [...this.sinks.keys()].sort();
-    if (this.running?.topics === topics.join('\u0000')) return;
+    if (this.running?.topics === topics.join('\u0000')) return this.running.joined;
     await this.stopConsumer();
     if (topics.length === 0) return;
+    const fresh = topics.filter((topic) => this.startFrom(topic) === 'latest');
+    for (const [place, offset] of await this.host.latestStarts(this.group, fresh)) {
+      if (!this.starts.has(place)) this.starts.set(place, offset);
+    }
     await this.startConsumer(topics);
   }
 
   private async startConsumer(topics: string[]): Promise<void> {
+    const assigners = await this.host.assigners();
     const consumer = this.kafka.consumer({
       groupId: this.group,
       sessionTimeout: this.settings.sessionTimeoutMs,
       heartbeatInterval: this.settings.heartbeatMs,
+      ...(assigners ? { partitionAssigners: assigners } : {}),
     });
     let revoke!: () => void;
     const revoked = new Promise<void>((resolve) => (revoke = resolve));
-    const running: Running = { consumer, topics: topics.join('\u0000'), revoke, revoked };
+    let markJoined!: () => void;
+    const joined = new Promise<void>((resolve) => (markJoined = resolve));
+    const running: Running = { consumer, topics: topics.join('\u0000'), revoke, revoked, joined };
     const current = (): boolean => this.running === running;
     consumer.on?.('consumer.group_join', (event) => {
       if (!current()) return;
-      const assignment = (event.payload as { memberAssignment?: Record<string, number[]> } | undefined)
-        ?.memberAssignment;
-      const partitions = Object.values(assignment ?? {}).reduce((sum, list) => sum + list.length, 0);
+      const assignment =
+        (event.payload as { memberAssignment?: Record<string, number[]> } | undefined)?.memberAssignment ?? {};
+      const partitions = Object.values(assignment).reduce((sum, list) => sum + list.length, 0);
       this.membership = { kind: 'member', since: Date.now(), partitions };
+      void this.commitStarts(consumer, assignment).finally(markJoined);
     });
     consumer.on?.('consumer.rebalancing', () => {
       if (current()) this.membership = { kind: 'joining', since: Date.now() };
@@ -142,13 +179,14 @@ export class KafkaGroupConsumer {
       await withinDeadline(consumer.connect(), this.settings.connectTimeoutMs, `consumer of group "${this.group}"`);
       const earliest = topics.filter((topic) => this.startFrom(topic) === 'earliest');
       const latest = topics.filter((topic) => this.startFrom(topic) === 'latest');
-      if (earliest.length > 0) await consumer.subscribe({ topics: earliest, fromBeginning: true });
-      if (latest.length > 0) await consumer.subscribe({ topics: latest, fromBeginning: false });
+      // 'latest' topics start where `starts` says; reading from the beginning covers the gap until then.
+      if (earliest.length + latest.length > 0)
+        await consumer.subscribe({ topics: [...earliest, ...latest], fromBeginning: true });
       await consumer.run({
         autoCommit: true,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.settings.partitionsConsumedConcurrently,
-        eachBatch: (payload) => this.dispatch(payload, running),
+        eachBatch: (payload) => this.handleBatch(payload, running),
       });
     } catch (error) {
       this.running = undefined;
@@ -157,6 +195,30 @@ export class KafkaGroupConsumer {
       await consumer.disconnect().catch(() => undefined);
       throw error;
     }
+    // A client without membership events (or a group slow to form) does not hold subscribe() forever.
+    if (!consumer.on) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      joined,
+      revoked,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.settings.sessionTimeoutMs + this.settings.connectTimeoutMs);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** Commits where 'latest' partitions begin, so that the group keeps its place even if nothing is consumed. */
+  private async commitStarts(consumer: KafkaConsumerLike, assignment: Record<string, number[]>): Promise<void> {
+    const offsets = Object.entries(assignment).flatMap(([topic, partitions]) =>
+      partitions.flatMap((partition) => {
+        const offset = this.starts.get(`${topic}:${String(partition)}`);
+        return offset === undefined ? [] : [{ topic, partition, offset }];
+      }),
+    );
+    if (offsets.length === 0 || !consumer.commitOffsets) return;
+    await consumer.commitOffsets(offsets).catch(() => undefined);
   }
 
   private async stopConsumer(): Promise<void> {
@@ -172,16 +234,88 @@ export class KafkaGroupConsumer {
     return this.sinks.get(topic)?.[0]?.startFrom ?? 'latest';
   }
 
-  private async dispatch(payload: EachBatchPayloadLike, running: Running): Promise<void> {
-    const list = this.sinks.get(payload.batch.topic);
-    if (!list || list.length === 0 || this.running !== running) {
+  private async handleBatch(payload: EachBatchPayloadLike, running: Running): Promise<void> {
+    const { batch } = payload;
+    const sinks = this.sinks.get(batch.topic)?.filter((sink) => sink.open) ?? [];
+    if (sinks.length === 0 || this.running !== running) {
       // Nobody here reads the topic any more: resolve nothing (the group gets these again) and let the
       // consumer restart without it, instead of fetching the same messages in a tight loop.
       await Promise.race([running.revoked, new Promise((resolve) => setTimeout(resolve, 100).unref())]);
       return;
     }
-    // Several subscriptions of one topic in one group and process share its partitions.
-    const target = list[payload.batch.partition % list.length] as KafkaTopicSubscription;
-    await target.handleBatch(payload, { revoked: running.revoked, heartbeatMs: this.settings.heartbeatMs });
+    const place = `${batch.topic}:${String(batch.partition)}`;
+    const start = this.starts.get(place);
+    const taken: { delivery: KafkaDelivery; sink: KafkaTopicSubscription }[] = [];
+    let skipped: string | undefined;
+    for (const raw of batch.messages) {
+      if (!payload.isRunning() || payload.isStale()) break;
+      if (start !== undefined && BigInt(raw.offset) < BigInt(start)) {
+        if (taken.length === 0) skipped = raw.offset;
+        continue;
+      }
+      // One key, one local subscription: per-key order holds when several share the topic.
+      const sink = sinks.length === 1 ? sinks[0] : sinks[this.pick(raw.key, sinks.length)];
+      if (!sink) break;
+      taken.push({ delivery: sink.accept(batch.partition, raw), sink });
+    }
+    if (skipped !== undefined) payload.resolveOffset(skipped);
+    for (const sink of sinks) sink.notify();
+    let failure: unknown;
+    let done = 0;
+    try {
+      for (const { delivery } of taken) {
+        const outcome = await this.waitFor(delivery, place, payload, running);
+        if (outcome !== 'acked') break;
+        payload.resolveOffset(delivery.offset);
+        done += 1;
+      }
+    } catch (error) {
+      failure = error;
+    } finally {
+      this.waiting.delete(place);
+      for (const { delivery, sink } of taken.slice(done)) sink.giveUp([delivery]);
+    }
+    // Heartbeat errors go back to the client, which rejoins the group (or restarts the consumer).
+    if (failure !== undefined) throw failure;
+    if ((done > 0 || skipped !== undefined) && payload.isRunning() && !payload.isStale())
+      await payload.commitOffsetsIfNecessary();
+  }
+
+  private pick(key: Buffer | null, count: number): number {
+    if (key === null) return this.spread++ % count;
+    let hash = 0;
+    for (const byte of key) hash = (hash * 31 + byte) | 0;
+    return Math.abs(hash) % count;
+  }
+
+  /** Waits for a delivery to settle, heartbeating so that a slow handler does not cost the partition. */
+  private async waitFor(
+    delivery: KafkaDelivery,
+    place: string,
+    payload: EachBatchPayloadLike,
+    running: Running,
+  ): Promise<'acked' | 'given-up' | 'revoked'> {
+    let waitingSince: number | undefined;
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const tick = new Promise<'tick'>((resolve) => {
+        timer = setTimeout(() => {
+          resolve('tick');
+        }, this.settings.heartbeatMs);
+        timer.unref();
+      });
+      const outcome = await Promise.race([delivery.settled, tick, running.revoked.then(() => 'revoked' as const)]);
+      clearTimeout(timer);
+      if (outcome === true) return 'acked';
+      if (outcome === false) return 'given-up';
+      if (outcome === 'revoked' || this.running !== running || !payload.isRunning() || payload.isStale())
+        return 'revoked';
+      if (waitingSince === undefined) {
+        waitingSince = Date.now() - this.settings.heartbeatMs;
+        const [topic = '', partition = '0'] = place.split(/:(?=\d+$)/);
+        this.waiting.set(place, { topic, partition: Number(partition), offset: delivery.offset, since: waitingSince });
+      }
+      await payload.heartbeat();
+    }
   }
 }

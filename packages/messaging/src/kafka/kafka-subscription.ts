@@ -1,5 +1,5 @@
 import type { AdapterSubscription, Delivery, WireMessage } from '../adapter.js';
-import type { EachBatchPayloadLike, KafkaHeaderValue, KafkaMessageLike } from './kafka-client.js';
+import type { KafkaHeaderValue, KafkaMessageLike } from './kafka-client.js';
 
 export const MESSAGE_ID_HEADER = 'message-id';
 
@@ -11,38 +11,18 @@ export interface KafkaDelivery extends Delivery {
   settle(acked: boolean): void;
 }
 
-/** What a batch needs from the group consumer that delivered it. */
-export interface BatchContext {
-  /** Resolves when the consumer that fetched the batch stops or restarts: the batch is given up. */
-  readonly revoked: Promise<void>;
-  /** How often a batch waiting for slow handlers heartbeats (ms). */
-  readonly heartbeatMs: number;
-}
-
-/** A partition whose oldest unfinished message has waited for `sinceMs`. */
-export interface WaitingPartition {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  readonly since: number;
-}
-
 type State = { kind: 'open' } | { kind: 'closed' };
 
 /**
- * One topic of a group consumer, handed to the bus as a pull source. kafkajs pushes a batch per
- * partition (`eachBatch`); the batch's messages are buffered for `fetch`, and the batch waits for
- * their acknowledgements, resolving offsets in order up to the first unacknowledged one, so that a
- * commit never skips an unfinished message. A batch whose partition may have moved to another
- * member (heartbeat error, stale, consumer restarting) stops resolving at once and gives up the
- * rest of its messages: the new owner handles them, the old one commits nothing more for them.
+ * One local subscription of a group consumer, handed to the bus as a pull source: the group
+ * consumer pushes the deliveries meant for it (`accept`) and waits for their acknowledgements;
+ * the bus pulls them with `fetch`.
  */
 export class KafkaTopicSubscription implements AdapterSubscription<KafkaDelivery> {
   private buffer: KafkaDelivery[] = [];
   private readonly unsettled = new Set<KafkaDelivery>();
   /** Deliveries of a message before this one that were not acknowledged (`partition:offset`). */
   private readonly attempts = new Map<string, number>();
-  private readonly waiting = new Map<number, WaitingPartition>();
   private wake: (() => void) | undefined;
   private state: State = { kind: 'open' };
 
@@ -52,37 +32,38 @@ export class KafkaTopicSubscription implements AdapterSubscription<KafkaDelivery
     private readonly onClose: (subscription: KafkaTopicSubscription) => Promise<void>,
   ) {}
 
-  /** Runs one kafkajs batch of this topic through the bus; resolves when it is done or given up. */
-  async handleBatch(payload: EachBatchPayloadLike, context: BatchContext): Promise<void> {
-    const { batch } = payload;
-    const deliveries: KafkaDelivery[] = [];
-    for (const raw of batch.messages) {
-      if (this.state.kind === 'closed' || !payload.isRunning() || payload.isStale()) break;
-      const delivery = this.toDelivery(batch.partition, raw);
-      deliveries.push(delivery);
-      this.unsettled.add(delivery);
-      this.buffer.push(delivery);
+  get open(): boolean {
+    return this.state.kind === 'open';
+  }
+
+  /** Takes a message of its topic for the bus to fetch; the caller waits on `settled`. */
+  accept(partition: number, raw: KafkaMessageLike): KafkaDelivery {
+    const place = `${String(partition)}:${raw.offset}`;
+    const deliveryCount = (this.attempts.get(place) ?? 0) + 1;
+    // Messages given up here and handled by another member are never acknowledged here: bound the record.
+    if (this.attempts.size >= 10_000) this.attempts.clear();
+    this.attempts.set(place, deliveryCount);
+    const delivery = toDelivery(this.topic, partition, raw, deliveryCount);
+    this.unsettled.add(delivery);
+    this.buffer.push(delivery);
+    return delivery;
+  }
+
+  /** Wakes a waiting `fetch` once a batch's messages are in. */
+  notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  /** Takes back deliveries whose partition moved or whose consumer stopped: not fetched, not acknowledged. */
+  giveUp(deliveries: readonly KafkaDelivery[]): void {
+    const dropped = new Set(deliveries);
+    this.buffer = this.buffer.filter((delivery) => !dropped.has(delivery));
+    for (const delivery of deliveries) {
+      this.unsettled.delete(delivery);
+      delivery.settle(false);
     }
-    this.notify();
-    let failure: unknown;
-    let done = 0;
-    try {
-      for (const delivery of deliveries) {
-        const outcome = await this.waitFor(delivery, payload, context);
-        if (outcome !== 'acked') break;
-        payload.resolveOffset(delivery.offset);
-        this.attempts.delete(`${String(delivery.partition)}:${delivery.offset}`);
-        done += 1;
-      }
-    } catch (error) {
-      failure = error;
-    } finally {
-      this.waiting.delete(batch.partition);
-      if (done < deliveries.length) this.giveUp(deliveries.slice(done));
-    }
-    // Thrown heartbeat errors go back to kafkajs, which rejoins the group (or restarts the consumer).
-    if (failure !== undefined) throw failure;
-    if (done > 0 && payload.isRunning() && !payload.isStale()) await payload.commitOffsetsIfNecessary();
   }
 
   fetch(max: number, signal: AbortSignal): Promise<KafkaDelivery[]> {
@@ -102,6 +83,7 @@ export class KafkaTopicSubscription implements AdapterSubscription<KafkaDelivery
   ack(deliveries: readonly KafkaDelivery[]): Promise<void> {
     for (const delivery of deliveries) {
       this.unsettled.delete(delivery);
+      this.attempts.delete(`${String(delivery.partition)}:${delivery.offset}`);
       delivery.settle(true);
     }
     return Promise.resolve();
@@ -119,77 +101,6 @@ export class KafkaTopicSubscription implements AdapterSubscription<KafkaDelivery
 
   get pending(): number {
     return this.unsettled.size;
-  }
-
-  /** Partitions waiting for an unfinished message, with the time the wait began. */
-  waitingPartitions(): WaitingPartition[] {
-    return [...this.waiting.values()];
-  }
-
-  private giveUp(deliveries: readonly KafkaDelivery[]): void {
-    const dropped = new Set(deliveries);
-    this.buffer = this.buffer.filter((delivery) => !dropped.has(delivery));
-    for (const delivery of deliveries) {
-      this.unsettled.delete(delivery);
-      delivery.settle(false);
-    }
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-
-  /**
-   * Waits for a delivery to settle, heartbeating so that a slow handler does not cost the
-   * partition; `revoked` when the partition may belong to someone else now.
-   */
-  private async waitFor(
-    delivery: KafkaDelivery,
-    payload: EachBatchPayloadLike,
-    context: BatchContext,
-  ): Promise<'acked' | 'given-up' | 'revoked'> {
-    let since: number | undefined;
-    for (;;) {
-      let timer: NodeJS.Timeout | undefined;
-      const tick = new Promise<'tick'>((resolve) => {
-        timer = setTimeout(() => {
-          resolve('tick');
-        }, context.heartbeatMs);
-        timer.unref();
-      });
-      const outcome = await Promise.race([
-        delivery.settled,
-        tick,
-        context.revoked.then(() => 'revoked' as const),
-      ]).finally(() => {
-        clearTimeout(timer);
-      });
-      if (outcome === true) return 'acked';
-      if (outcome === false) return 'given-up';
-      if (outcome === 'revoked') return 'revoked';
-      if (this.state.kind === 'closed' || !payload.isRunning() || payload.isStale()) return 'revoked';
-      if (since === undefined) {
-        since = Date.now() - context.heartbeatMs;
-        this.waiting.set(delivery.partition, {
-          topic: this.topic,
-          partition: delivery.partition,
-          offset: delivery.offset,
-          since,
-        });
-      }
-      await payload.heartbeat();
-    }
-  }
-
-  private toDelivery(partition: number, raw: KafkaMessageLike): KafkaDelivery {
-    const place = `${String(partition)}:${raw.offset}`;
-    const deliveryCount = (this.attempts.get(place) ?? 0) + 1;
-    // Messages given up here and handled by another member are never acknowledged here: bound the record.
-    if (this.attempts.size >= 10_000) this.attempts.clear();
-    this.attempts.set(place, deliveryCount);
-    return toDelivery(this.topic, partition, raw, deliveryCount);
   }
 }
 
