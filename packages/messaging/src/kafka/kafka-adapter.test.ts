@@ -22,7 +22,7 @@ describe.skipIf(!brokers)('kafka broker', () => {
   messageBusContract({
     name: 'kafka',
     create: async () => {
-      const adapter = await createKafkaAdapter({ brokers, clientId: prefix });
+      const adapter = await createKafkaAdapter({ brokers, clientId: prefix, sessionTimeoutMs: 6000, heartbeatMs: 500 });
       return new MessageBus({ adapter, lagIntervalMs: 0, group: prefix });
     },
     capabilities: { orderingPerKey: true, persistence: true, consumerGroups: true, replay: true },

@@ -243,7 +243,10 @@ export class KafkaAdapter implements MessageAdapter {
     } catch {
       return undefined;
     }
-    const partitionsOf = async (topics: string[]): Promise<Map<string, number[]>> => {
+    const partitionsOf = async (wanted: string[]): Promise<Map<string, number[]>> => {
+      const existing = admin.listTopics ? new Set(await admin.listTopics()) : undefined;
+      const topics = wanted.filter((topic) => existing?.has(topic) ?? true);
+      if (topics.length === 0) return new Map();
       const metadata = await (admin.fetchTopicMetadata as NonNullable<KafkaAdminLike['fetchTopicMetadata']>)({ topics });
       return new Map(metadata.topics.map((topic) => [topic.name, topic.partitions.map((p) => p.partitionId).sort()]));
     };
@@ -256,6 +259,11 @@ export class KafkaAdapter implements MessageAdapter {
     const starts = new Map<string, string>();
     if (topics.length === 0) return starts;
     const admin = await this.connectedAdmin();
+    // A topic that does not exist yet has nothing before this subscription: it starts at its beginning.
+    // (Asking kafkajs' admin for offsets of a missing topic would break its later metadata requests.)
+    const existing = admin.listTopics ? new Set(await admin.listTopics()) : undefined;
+    topics = topics.filter((topic) => existing?.has(topic) ?? true);
+    if (topics.length === 0) return starts;
     const committed = await admin.fetchOffsets({ groupId: group, topics });
     await Promise.all(
       topics.map(async (topic) => {

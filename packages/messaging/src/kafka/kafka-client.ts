@@ -74,6 +74,8 @@ export interface KafkaAdminLike {
   fetchTopicMetadata?(options: {
     topics: string[];
   }): Promise<{ topics: { name: string; partitions: { partitionId: number }[] }[] }>;
+  /** Names of the topics that exist (kafkajs `listTopics`). */
+  listTopics?(): Promise<string[]>;
   fetchOffsets(options: {
     groupId: string;
     topics: string[];
@@ -92,6 +94,7 @@ export interface KafkaClientLike {
     sessionTimeout?: number;
     heartbeatInterval?: number;
     rebalanceTimeout?: number;
+    maxWaitTimeInMs?: number;
     /** kafkajs partition assigner factories, preferred first. */
     partitionAssigners?: unknown[];
   }): KafkaConsumerLike;

@@ -149,6 +149,8 @@ export class KafkaGroupConsumer {
       groupId: this.group,
       sessionTimeout: this.settings.sessionTimeoutMs,
       heartbeatInterval: this.settings.heartbeatMs,
+      // A fetch waits at most this long for messages: close and restarts wait for it.
+      maxWaitTimeInMs: 1000,
       ...(assigners ? { partitionAssigners: assigners } : {}),
     });
     let revoke!: () => void;
