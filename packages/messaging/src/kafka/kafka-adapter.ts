@@ -80,10 +80,13 @@ export class KafkaAdapter implements MessageAdapter {
   private producer: Promise<KafkaProducerLike> | undefined;
   private admin: Promise<KafkaAdminLike> | undefined;
   private readonly groups = new Map<string, KafkaGroupConsumer>();
+  /** Per group: deliveries of messages not acknowledged yet, kept when the group's last subscription closes. */
+  private readonly attempts = new Map<string, Map<string, number>>();
   private assignerFactories: Promise<unknown[] | undefined> | undefined;
   private readonly groupHost: GroupHost = {
     assigners: () => (this.assignerFactories ??= this.loadAssigners()),
     latestStarts: (group, topics) => this.latestStarts(group, topics),
+    uncommitted: (group, topics) => this.uncommitted(group, topics),
   };
   private closing: Promise<void> | undefined;
 
@@ -158,7 +161,12 @@ export class KafkaAdapter implements MessageAdapter {
       this.groups.set(spec.group, group);
     }
     const owner = group;
-    const subscription = new KafkaTopicSubscription(topic, spec.startFrom, async (closed) => {
+    let attempts = this.attempts.get(spec.group);
+    if (!attempts) {
+      attempts = new Map();
+      this.attempts.set(spec.group, attempts);
+    }
+    const subscription = new KafkaTopicSubscription(topic, spec.startFrom, attempts, async (closed) => {
       await owner.remove(closed);
       if (owner.empty && this.groups.get(owner.group) === owner) this.groups.delete(owner.group);
     });
@@ -255,15 +263,19 @@ export class KafkaAdapter implements MessageAdapter {
   }
 
   /** End offsets of the partitions of `topics` the group has not committed yet. */
-  private async latestStarts(group: string, topics: string[]): Promise<Map<string, string>> {
+  private async latestStarts(
+    group: string,
+    wanted: string[],
+  ): Promise<{ starts: Map<string, string>; missing: string[] }> {
     const starts = new Map<string, string>();
-    if (topics.length === 0) return starts;
+    if (wanted.length === 0) return { starts, missing: [] };
     const admin = await this.connectedAdmin();
     // A topic that does not exist yet has nothing before this subscription: it starts at its beginning.
     // (Asking kafkajs' admin for offsets of a missing topic would break its later metadata requests.)
     const existing = admin.listTopics ? new Set(await admin.listTopics()) : undefined;
-    topics = topics.filter((topic) => existing?.has(topic) ?? true);
-    if (topics.length === 0) return starts;
+    const topics = wanted.filter((topic) => existing?.has(topic) ?? true);
+    const missing = wanted.filter((topic) => !topics.includes(topic));
+    if (topics.length === 0) return { starts, missing };
     const committed = await admin.fetchOffsets({ groupId: group, topics });
     await Promise.all(
       topics.map(async (topic) => {
@@ -277,7 +289,18 @@ export class KafkaAdapter implements MessageAdapter {
         }
       }),
     );
-    return starts;
+    return { starts, missing };
+  }
+
+  private async uncommitted(group: string, topics: string[]): Promise<Set<string>> {
+    const admin = await this.connectedAdmin();
+    const places = new Set<string>();
+    for (const entry of await admin.fetchOffsets({ groupId: group, topics })) {
+      for (const partition of entry.partitions) {
+        if (Number(partition.offset) < 0) places.add(`${entry.topic}:${String(partition.partition)}`);
+      }
+    }
+    return places;
   }
 
   private connectedProducer(): Promise<KafkaProducerLike> {

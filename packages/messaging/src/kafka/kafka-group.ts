@@ -19,8 +19,11 @@ export interface GroupHost {
   /**
    * Where a topic that starts from the latest message begins, for each partition the group has not
    * committed yet (`topic:partition` → offset): the end of the partition when the subscription began.
+   * `missing` topics did not exist then: they start at their beginning.
    */
-  latestStarts(group: string, topics: string[]): Promise<Map<string, string>>;
+  latestStarts(group: string, topics: string[]): Promise<{ starts: Map<string, string>; missing: string[] }>;
+  /** Partitions of `topics` the group has no committed offset for (`topic:partition`). */
+  uncommitted(group: string, topics: string[]): Promise<Set<string>>;
 }
 
 /** Where the consumer stands in its group, as the client reports it. */
@@ -58,6 +61,8 @@ interface Running {
 export class KafkaGroupConsumer {
   private readonly sinks = new Map<string, KafkaTopicSubscription[]>();
   private readonly starts = new Map<string, string>();
+  /** 'latest' topics that did not exist when subscribed: everything in them is new. */
+  private readonly missing = new Set<string>();
   private readonly waiting = new Map<string, WaitingPartition>();
   private running: Running | undefined;
   private chain: Promise<void> = Promise.resolve();
@@ -137,9 +142,9 @@ export class KafkaGroupConsumer {
     await this.stopConsumer();
     if (topics.length === 0) return;
     const fresh = topics.filter((topic) => this.startFrom(topic) === 'latest');
-    for (const [place, offset] of await this.host.latestStarts(this.group, fresh)) {
-      if (!this.starts.has(place)) this.starts.set(place, offset);
-    }
+    const { starts, missing } = await this.host.latestStarts(this.group, fresh);
+    for (const [place, offset] of starts) if (!this.starts.has(place)) this.starts.set(place, offset);
+    for (const topic of missing) this.missing.add(topic);
     await this.startConsumer(topics);
   }
 
@@ -157,6 +162,9 @@ export class KafkaGroupConsumer {
     const revoked = new Promise<void>((resolve) => (revoke = resolve));
     let markJoined!: () => void;
     const joined = new Promise<void>((resolve) => (markJoined = resolve));
+    // kafkajs takes commits only once run() has joined: the first join's commit waits for it.
+    let started = false;
+    let firstAssignment: Record<string, number[]> | undefined;
     const running: Running = { consumer, topics: topics.join('\u0000'), revoke, revoked, joined };
     const current = (): boolean => this.running === running;
     consumer.on?.('consumer.group_join', (event) => {
@@ -165,7 +173,8 @@ export class KafkaGroupConsumer {
         (event.payload as { memberAssignment?: Record<string, number[]> } | undefined)?.memberAssignment ?? {};
       const partitions = Object.values(assignment).reduce((sum, list) => sum + list.length, 0);
       this.membership = { kind: 'member', since: Date.now(), partitions };
-      void this.commitStarts(consumer, assignment).finally(markJoined);
+      if (started) void this.commitStarts(consumer, assignment).finally(markJoined);
+      else firstAssignment = assignment;
     });
     consumer.on?.('consumer.rebalancing', () => {
       if (current()) this.membership = { kind: 'joining', since: Date.now() };
@@ -190,6 +199,8 @@ export class KafkaGroupConsumer {
         partitionsConsumedConcurrently: this.settings.partitionsConsumedConcurrently,
         eachBatch: (payload) => this.handleBatch(payload, running),
       });
+      started = true;
+      if (firstAssignment) void this.commitStarts(consumer, firstAssignment).finally(markJoined);
     } catch (error) {
       this.running = undefined;
       this.membership = { kind: 'out', since: Date.now(), reason: errorMessage(error) };
@@ -213,6 +224,13 @@ export class KafkaGroupConsumer {
 
   /** Commits where 'latest' partitions begin, so that the group keeps its place even if nothing is consumed. */
   private async commitStarts(consumer: KafkaConsumerLike, assignment: Record<string, number[]>): Promise<void> {
+    const created = Object.keys(assignment).filter((topic) => this.missing.has(topic));
+    if (created.length > 0) {
+      for (const place of await this.host.uncommitted(this.group, created).catch(() => new Set<string>())) {
+        if (!this.starts.has(place)) this.starts.set(place, '0');
+      }
+      for (const topic of created) this.missing.delete(topic);
+    }
     const offsets = Object.entries(assignment).flatMap(([topic, partitions]) =>
       partitions.flatMap((partition) => {
         const offset = this.starts.get(`${topic}:${String(partition)}`);

@@ -21,14 +21,17 @@ type State = { kind: 'open' } | { kind: 'closed' };
 export class KafkaTopicSubscription implements AdapterSubscription<KafkaDelivery> {
   private buffer: KafkaDelivery[] = [];
   private readonly unsettled = new Set<KafkaDelivery>();
-  /** Deliveries of a message before this one that were not acknowledged (`partition:offset`). */
-  private readonly attempts = new Map<string, number>();
   private wake: (() => void) | undefined;
   private state: State = { kind: 'open' };
 
+  /**
+   * @param attempts deliveries so far of messages not acknowledged yet, shared by the subscriptions of
+   *   one group in this process (`topic:partition:offset`), so that a redelivery counts up
+   */
   constructor(
     readonly topic: string,
     readonly startFrom: 'latest' | 'earliest',
+    private readonly attempts: Map<string, number>,
     private readonly onClose: (subscription: KafkaTopicSubscription) => Promise<void>,
   ) {}
 
@@ -38,7 +41,7 @@ export class KafkaTopicSubscription implements AdapterSubscription<KafkaDelivery
 
   /** Takes a message of its topic for the bus to fetch; the caller waits on `settled`. */
   accept(partition: number, raw: KafkaMessageLike): KafkaDelivery {
-    const place = `${String(partition)}:${raw.offset}`;
+    const place = `${this.topic}:${String(partition)}:${raw.offset}`;
     const deliveryCount = (this.attempts.get(place) ?? 0) + 1;
     // Messages given up here and handled by another member are never acknowledged here: bound the record.
     if (this.attempts.size >= 10_000) this.attempts.clear();
@@ -83,7 +86,7 @@ export class KafkaTopicSubscription implements AdapterSubscription<KafkaDelivery
   ack(deliveries: readonly KafkaDelivery[]): Promise<void> {
     for (const delivery of deliveries) {
       this.unsettled.delete(delivery);
-      this.attempts.delete(`${String(delivery.partition)}:${delivery.offset}`);
+      this.attempts.delete(`${this.topic}:${String(delivery.partition)}:${delivery.offset}`);
       delivery.settle(true);
     }
     return Promise.resolve();
@@ -99,8 +102,9 @@ export class KafkaTopicSubscription implements AdapterSubscription<KafkaDelivery
     await this.onClose(this);
   }
 
+  /** Fetched by the bus, not acknowledged yet. */
   get pending(): number {
-    return this.unsettled.size;
+    return this.unsettled.size - this.buffer.length;
   }
 }
 
