@@ -121,6 +121,7 @@ export class KafkaAdapter implements MessageAdapter {
       sessionTimeoutMs,
       connectTimeoutMs: integer('connectTimeoutMs', options.connectTimeoutMs ?? 10_000),
       resubscribeDelayMs: 200,
+      bufferLimit: 1000,
     };
     this.stallMs = integer('stallMs', options.stallMs ?? 30_000);
   }

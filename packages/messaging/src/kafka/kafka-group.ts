@@ -1,7 +1,8 @@
 import { errorMessage } from '../errors.js';
 import type { EachBatchPayloadLike, KafkaClientLike, KafkaConsumerLike } from './kafka-client.js';
 import { withinDeadline } from './kafka-deadline.js';
-import type { KafkaDelivery, KafkaTopicSubscription } from './kafka-subscription.js';
+import { PartitionTracker } from './kafka-partition.js';
+import type { KafkaTopicSubscription } from './kafka-subscription.js';
 
 export interface GroupSettings {
   readonly partitionsConsumedConcurrently: number;
@@ -10,6 +11,8 @@ export interface GroupSettings {
   readonly connectTimeoutMs: number;
   /** Delay before a consumer that lost a topic re-subscribes without it (ms). */
   readonly resubscribeDelayMs: number;
+  /** Messages a local subscription may hold unfetched before the next batch of a partition waits. */
+  readonly bufferLimit: number;
 }
 
 /** What a group consumer asks of its adapter. */
@@ -48,6 +51,9 @@ interface Running {
   readonly revoke: () => void;
   readonly revoked: Promise<void>;
   readonly joined: Promise<void>;
+  /** Partitions handed to the bus in the current generation. */
+  readonly trackers: Map<string, PartitionTracker>;
+  commitTimer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -63,7 +69,6 @@ export class KafkaGroupConsumer {
   private readonly starts = new Map<string, string>();
   /** 'latest' topics that did not exist when subscribed: everything in them is new. */
   private readonly missing = new Set<string>();
-  private readonly waiting = new Map<string, WaitingPartition>();
   private running: Running | undefined;
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -117,9 +122,14 @@ export class KafkaGroupConsumer {
     return this.sinks.get(topic) ?? [];
   }
 
-  /** Partitions waiting for an unfinished message. */
+  /** Partitions waiting for an unfinished message, with the time the oldest one was handed out. */
   waitingPartitions(): WaitingPartition[] {
-    return [...this.waiting.values()];
+    const waiting: WaitingPartition[] = [];
+    for (const tracker of this.running?.trackers.values() ?? []) {
+      const oldest = tracker.oldest();
+      if (oldest) waiting.push({ topic: tracker.topic, partition: tracker.partition, ...oldest });
+    }
+    return waiting;
   }
 
   /** Stops the consumer for good (the adapter closes). */
@@ -165,19 +175,30 @@ export class KafkaGroupConsumer {
     // kafkajs takes commits only once run() has joined: the first join's commit waits for it.
     let started = false;
     let firstAssignment: Record<string, number[]> | undefined;
-    const running: Running = { consumer, topics: topics.join('\u0000'), revoke, revoked, joined };
+    const running: Running = {
+      consumer,
+      topics: topics.join('\u0000'),
+      revoke,
+      revoked,
+      joined,
+      trackers: new Map(),
+      commitTimer: undefined,
+    };
     const current = (): boolean => this.running === running;
     consumer.on?.('consumer.group_join', (event) => {
       if (!current()) return;
       const assignment =
         (event.payload as { memberAssignment?: Record<string, number[]> } | undefined)?.memberAssignment ?? {};
       const partitions = Object.values(assignment).reduce((sum, list) => sum + list.length, 0);
+      this.revokeAll(running);
       this.membership = { kind: 'member', since: Date.now(), partitions };
       if (started) void this.commitStarts(consumer, assignment).finally(markJoined);
       else firstAssignment = assignment;
     });
     consumer.on?.('consumer.rebalancing', () => {
-      if (current()) this.membership = { kind: 'joining', since: Date.now() };
+      if (!current()) return;
+      this.membership = { kind: 'joining', since: Date.now() };
+      this.revokeAll(running);
     });
     consumer.on?.('consumer.crash', (event) => {
       if (!current()) return;
@@ -194,7 +215,7 @@ export class KafkaGroupConsumer {
       if (earliest.length + latest.length > 0)
         await consumer.subscribe({ topics: [...earliest, ...latest], fromBeginning: true });
       await consumer.run({
-        autoCommit: true,
+        autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.settings.partitionsConsumedConcurrently,
         eachBatch: (payload) => this.handleBatch(payload, running),
@@ -244,8 +265,12 @@ export class KafkaGroupConsumer {
   private async stopConsumer(): Promise<void> {
     const running = this.running;
     if (!running) return;
+    clearTimeout(running.commitTimer);
+    running.commitTimer = undefined;
+    await this.commit(running);
     this.running = undefined;
     this.membership = { kind: 'stopped' };
+    this.revokeAll(running);
     running.revoke();
     await running.consumer.disconnect().catch(() => undefined);
   }
@@ -264,41 +289,76 @@ export class KafkaGroupConsumer {
       return;
     }
     const place = `${batch.topic}:${String(batch.partition)}`;
+    let tracker = running.trackers.get(place);
+    if (!tracker) {
+      tracker = new PartitionTracker(batch.topic, batch.partition, () => {
+        this.scheduleCommit(running);
+      });
+      running.trackers.set(place, tracker);
+    }
     const start = this.starts.get(place);
-    const taken: { delivery: KafkaDelivery; sink: KafkaTopicSubscription }[] = [];
-    let skipped: string | undefined;
     for (const raw of batch.messages) {
-      if (!payload.isRunning() || payload.isStale()) break;
+      if (!payload.isRunning() || payload.isStale() || this.running !== running) break;
       if (start !== undefined && BigInt(raw.offset) < BigInt(start)) {
-        if (taken.length === 0) skipped = raw.offset;
-        continue;
+        tracker.skipTo(start);
+      } else {
+        // One key, one local subscription: per-key order holds when several share the topic.
+        const sink = sinks[sinks.length === 1 ? 0 : this.pick(raw.key, sinks.length)] as KafkaTopicSubscription;
+        tracker.add(sink.accept(batch.partition, raw), sink);
       }
-      // One key, one local subscription: per-key order holds when several share the topic.
-      const sink = sinks.length === 1 ? sinks[0] : sinks[this.pick(raw.key, sinks.length)];
-      if (!sink) break;
-      taken.push({ delivery: sink.accept(batch.partition, raw), sink });
+      // The fetch position moves on at once; the commit follows the acknowledgements (see PartitionTracker).
+      payload.resolveOffset(raw.offset);
     }
-    if (skipped !== undefined) payload.resolveOffset(skipped);
     for (const sink of sinks) sink.notify();
-    let failure: unknown;
-    let done = 0;
-    try {
-      for (const { delivery } of taken) {
-        const outcome = await this.waitFor(delivery, place, payload, running);
-        if (outcome !== 'acked') break;
-        payload.resolveOffset(delivery.offset);
-        done += 1;
-      }
-    } catch (error) {
-      failure = error;
-    } finally {
-      this.waiting.delete(place);
-      for (const { delivery, sink } of taken.slice(done)) sink.giveUp([delivery]);
+    // Back-pressure: the next batch waits while the bus has not fetched most of this one.
+    while (sinks.some((sink) => sink.buffered > this.settings.bufferLimit)) {
+      if (this.running !== running || !payload.isRunning() || payload.isStale()) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        running.revoked,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, Math.min(100, this.settings.heartbeatMs));
+          timer.unref();
+        }),
+      ]);
+      clearTimeout(timer);
+      if (this.running === running) await payload.heartbeat();
     }
-    // Heartbeat errors go back to the client, which rejoins the group (or restarts the consumer).
-    if (failure !== undefined) throw failure;
-    if ((done > 0 || skipped !== undefined) && payload.isRunning() && !payload.isStale())
-      await payload.commitOffsetsIfNecessary();
+  }
+
+  private scheduleCommit(running: Running): void {
+    if (running.commitTimer || this.running !== running) return;
+    running.commitTimer = setTimeout(() => {
+      running.commitTimer = undefined;
+      void this.commit(running);
+    }, 20);
+    running.commitTimer.unref();
+  }
+
+  /** Commits what every partition has finished, in this generation only. */
+  private async commit(running: Running): Promise<void> {
+    const offsets: { topic: string; partition: number; offset: string }[] = [];
+    const trackers: PartitionTracker[] = [];
+    for (const tracker of running.trackers.values()) {
+      const offset = tracker.commitable();
+      if (offset === undefined) continue;
+      offsets.push({ topic: tracker.topic, partition: tracker.partition, offset });
+      trackers.push(tracker);
+    }
+    if (offsets.length === 0 || !running.consumer.commitOffsets) return;
+    try {
+      await running.consumer.commitOffsets(offsets);
+      offsets.forEach((entry, index) => trackers[index]?.markCommitted(entry.offset));
+    } catch {
+      // A rebalance or a broker away: the next acknowledgement (or the new owner) commits.
+      this.scheduleCommit(running);
+    }
+  }
+
+  /** A rebalance: every partition of the old generation may have moved. */
+  private revokeAll(running: Running): void {
+    for (const tracker of running.trackers.values()) tracker.revoke();
+    running.trackers.clear();
   }
 
   private pick(key: Buffer | null, count: number): number {
@@ -306,36 +366,5 @@ export class KafkaGroupConsumer {
     let hash = 0;
     for (const byte of key) hash = (hash * 31 + byte) | 0;
     return Math.abs(hash) % count;
-  }
-
-  /** Waits for a delivery to settle, heartbeating so that a slow handler does not cost the partition. */
-  private async waitFor(
-    delivery: KafkaDelivery,
-    place: string,
-    payload: EachBatchPayloadLike,
-    running: Running,
-  ): Promise<'acked' | 'given-up' | 'revoked'> {
-    let waitingSince: number | undefined;
-    for (;;) {
-      let timer: NodeJS.Timeout | undefined;
-      const tick = new Promise<'tick'>((resolve) => {
-        timer = setTimeout(() => {
-          resolve('tick');
-        }, this.settings.heartbeatMs);
-        timer.unref();
-      });
-      const outcome = await Promise.race([delivery.settled, tick, running.revoked.then(() => 'revoked' as const)]);
-      clearTimeout(timer);
-      if (outcome === true) return 'acked';
-      if (outcome === false) return 'given-up';
-      if (outcome === 'revoked' || this.running !== running || !payload.isRunning() || payload.isStale())
-        return 'revoked';
-      if (waitingSince === undefined) {
-        waitingSince = Date.now() - this.settings.heartbeatMs;
-        const [topic = '', partition = '0'] = place.split(/:(?=\d+$)/);
-        this.waiting.set(place, { topic, partition: Number(partition), offset: delivery.offset, since: waitingSince });
-      }
-      await payload.heartbeat();
-    }
   }
 }

@@ -102,6 +102,11 @@ export class KafkaTopicSubscription implements AdapterSubscription<KafkaDelivery
     await this.onClose(this);
   }
 
+  /** Handed over, not fetched by the bus yet. */
+  get buffered(): number {
+    return this.buffer.length;
+  }
+
   /** Fetched by the bus, not acknowledged yet. */
   get pending(): number {
     return this.unsettled.size - this.buffer.length;
