@@ -23,7 +23,15 @@ describe.skipIf(!brokers)('kafka broker', () => {
     name: 'kafka',
     create: async () => {
       const adapter = await createKafkaAdapter({ brokers, clientId: prefix, sessionTimeoutMs: 6000, heartbeatMs: 500 });
-      return new MessageBus({ adapter, lagIntervalMs: 0, group: prefix });
+      const bus = new MessageBus({ adapter, lagIntervalMs: 0, group: prefix });
+      // Groups live on the broker, shared with every other run: the suite's group names get this run's prefix.
+      const subscribe = bus.subscribe.bind(bus);
+      bus.subscribe = ((topic, handler, options) =>
+        subscribe(topic, handler, {
+          ...options,
+          ...(options?.group ? { group: `${prefix}-${options.group}` } : {}),
+        })) as typeof bus.subscribe;
+      return bus;
     },
     capabilities: { orderingPerKey: true, persistence: true, consumerGroups: true, replay: true },
     timeoutMs: 60_000,
