@@ -5,7 +5,12 @@ import { MessageBus } from '../dist/index.js';
 import { createKafkaAdapter } from '../dist/kafka/index.js';
 
 const [brokers, group, topics] = process.argv.slice(2);
-const adapter = await createKafkaAdapter({ brokers, clientId: `replica-${process.pid}`, sessionTimeoutMs: 6000, heartbeatMs: 500 });
+const adapter = await createKafkaAdapter({
+  brokers,
+  clientId: `replica-${process.pid}`,
+  sessionTimeoutMs: 6000,
+  heartbeatMs: 500,
+});
 const bus = new MessageBus({ adapter, group, lagIntervalMs: 0 });
 const handlers = Object.fromEntries(
   topics.split(',').map((topic) => [

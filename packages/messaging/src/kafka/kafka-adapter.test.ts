@@ -26,11 +26,11 @@ describe.skipIf(!brokers)('kafka broker', () => {
       const bus = new MessageBus({ adapter, lagIntervalMs: 0, group: prefix });
       // Groups live on the broker, shared with every other run: the suite's group names get this run's prefix.
       const subscribe = bus.subscribe.bind(bus);
-      bus.subscribe = ((topic, handler, options) =>
+      bus.subscribe = (topic, handler, options) =>
         subscribe(topic, handler, {
           ...options,
           ...(options?.group ? { group: `${prefix}-${options.group}` } : {}),
-        })) as typeof bus.subscribe;
+        });
       return bus;
     },
     capabilities: { orderingPerKey: true, persistence: true, consumerGroups: true, replay: true },
@@ -112,7 +112,9 @@ class FakeConsumer implements KafkaConsumerLike {
   }
   /** The highest offset committed for a partition, as a number. */
   committedAt(topic: string, partition = 0): number {
-    const offsets = this.committed.filter((c) => c.topic === topic && c.partition === partition).map((c) => Number(c.offset));
+    const offsets = this.committed
+      .filter((c) => c.topic === topic && c.partition === partition)
+      .map((c) => Number(c.offset));
     return offsets.length === 0 ? -1 : Math.max(...offsets);
   }
   on(event: string, listener: (event: { payload?: unknown }) => void): void {

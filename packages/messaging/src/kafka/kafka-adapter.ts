@@ -111,7 +111,11 @@ export class KafkaAdapter implements MessageAdapter {
     const sessionTimeoutMs = integer('sessionTimeoutMs', options.sessionTimeoutMs ?? 30_000);
     const heartbeatMs = integer('heartbeatMs', options.heartbeatMs ?? Math.min(3000, sessionTimeoutMs / 3));
     if (heartbeatMs * 3 > sessionTimeoutMs)
-      throw new InvalidOptionError('heartbeatMs', heartbeatMs, `at most a third of sessionTimeoutMs (${String(sessionTimeoutMs)})`);
+      throw new InvalidOptionError(
+        'heartbeatMs',
+        heartbeatMs,
+        `at most a third of sessionTimeoutMs (${String(sessionTimeoutMs)})`,
+      );
     this.settings = {
       partitionsConsumedConcurrently: integer(
         'partitionsConsumedConcurrently',
@@ -248,7 +252,7 @@ export class KafkaAdapter implements MessageAdapter {
     if (typeof admin.fetchTopicMetadata !== 'function') return undefined;
     let mod: { AssignerProtocol: AssignerProtocolLike; PartitionAssigners: { roundRobin: unknown } };
     try {
-      mod = (await import('kafkajs')) as unknown as typeof mod;
+      mod = await import('kafkajs');
     } catch {
       return undefined;
     }
@@ -256,7 +260,9 @@ export class KafkaAdapter implements MessageAdapter {
       const existing = admin.listTopics ? new Set(await admin.listTopics()) : undefined;
       const topics = wanted.filter((topic) => existing?.has(topic) ?? true);
       if (topics.length === 0) return new Map();
-      const metadata = await (admin.fetchTopicMetadata as NonNullable<KafkaAdminLike['fetchTopicMetadata']>)({ topics });
+      const metadata = await (admin.fetchTopicMetadata as NonNullable<KafkaAdminLike['fetchTopicMetadata']>)({
+        topics,
+      });
       return new Map(metadata.topics.map((topic) => [topic.name, topic.partitions.map((p) => p.partitionId).sort()]));
     };
     const assigner = subscriptionAssigner(mod.AssignerProtocol, partitionsOf);

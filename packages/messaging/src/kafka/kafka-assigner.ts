@@ -18,7 +18,10 @@ export interface GroupMember {
 export interface PartitionAssigner {
   name: string;
   version: number;
-  assign(group: { members: GroupMember[]; topics: string[] }): Promise<{ memberId: string; memberAssignment: Buffer }[]>;
+  assign(group: {
+    members: GroupMember[];
+    topics: string[];
+  }): Promise<{ memberId: string; memberAssignment: Buffer }[]>;
   protocol(subscription: { topics: string[] }): { name: string; metadata: Buffer };
 }
 
@@ -43,7 +46,7 @@ export function subscriptionAssigner(
           memberId: member.memberId,
           topics: new Set(protocol.MemberMetadata.decode(member.memberMetadata)?.topics ?? []),
           load: 0,
-          assignment: {} as Record<string, number[]>,
+          assignment: {},
         }))
         .sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
       const topics = [...new Set(wants.flatMap((member) => [...member.topics]))].sort();

@@ -77,17 +77,19 @@ describe.skipIf(!brokers)('kafka consumer groups on a real broker', () => {
       const created = await bus(group);
       const handler = (payload: { seq: number }, message: { topic: string; key: string | null }) =>
         void handled.push({ topic: message.topic, key: message.key, seq: payload.seq, by });
-      const subscriptions = created.consumer.subscribeAll(
-        Object.fromEntries(names.map((topic) => [topic, handler])),
-        { startFrom: 'earliest' },
-      );
+      const subscriptions = created.consumer.subscribeAll(Object.fromEntries(names.map((topic) => [topic, handler])), {
+        startFrom: 'earliest',
+      });
       await Promise.all(subscriptions.map((subscription) => subscription.ready()));
       return created;
     };
     const first = await replica('first');
     await replica('second');
     await publish(first, names, 0, 40);
-    await eventually(() => new Set(handled.map((h) => `${h.topic}/${String(h.key)}/${String(h.seq)}`)).size >= 640, 90_000);
+    await eventually(
+      () => new Set(handled.map((h) => `${h.topic}/${String(h.key)}/${String(h.seq)}`)).size >= 640,
+      90_000,
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(verify(handled, 640)).toBe(0);
     // The partitions were spread: both replicas read some of each topic's partitions.
@@ -128,7 +130,10 @@ describe.skipIf(!brokers)('kafka consumer groups on a real broker', () => {
     await eventually(() => byChild >= 20, 60_000);
     child.kill('SIGKILL');
     await publish(survivor, names, 20, 40);
-    await eventually(() => new Set(handled.map((h) => `${h.topic}/${String(h.key)}/${String(h.seq)}`)).size >= 640, 90_000);
+    await eventually(
+      () => new Set(handled.map((h) => `${h.topic}/${String(h.key)}/${String(h.seq)}`)).size >= 640,
+      90_000,
+    );
     const duplicates = verify(handled, 640);
     console.log(`[kafka] SIGKILL of a replica: ${String(byChild)} handled by it, ${String(duplicates)} handled twice`);
     // Only what the killed replica handled without its commit reaching the broker comes again.

@@ -59,7 +59,10 @@ export class PartitionTracker {
 
   private advance(): void {
     let moved = false;
-    while (this.outstanding.length > 0 && this.acked.has((this.outstanding[0] as { delivery: KafkaDelivery }).delivery)) {
+    while (
+      this.outstanding.length > 0 &&
+      this.acked.has((this.outstanding[0] as { delivery: KafkaDelivery }).delivery)
+    ) {
       const { delivery } = this.outstanding.shift() as { delivery: KafkaDelivery };
       this.acked.delete(delivery);
       this.next = BigInt(delivery.offset) + 1n;
