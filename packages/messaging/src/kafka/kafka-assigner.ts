@@ -25,6 +25,13 @@ export interface PartitionAssigner {
   protocol(subscription: { topics: string[] }): { name: string; metadata: Buffer };
 }
 
+interface Want {
+  memberId: string;
+  topics: Set<string>;
+  load: number;
+  assignment: Record<string, number[]>;
+}
+
 export const SUBSCRIPTION_ASSIGNER = 'InfraSubscribedRoundRobin';
 
 /**
@@ -42,7 +49,7 @@ export function subscriptionAssigner(
     version: 0,
     async assign({ members }) {
       const wants = members
-        .map((member) => ({
+        .map((member): Want => ({
           memberId: member.memberId,
           topics: new Set(protocol.MemberMetadata.decode(member.memberMetadata)?.topics ?? []),
           load: 0,
