@@ -1,6 +1,6 @@
 import { fork, execFileSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { closedPort, eventually, uniqueName } from '@infra/test-utils';
+import { closedPort, eventually, startPrivateKafka, uniqueName } from '@infra/test-utils';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageBus } from '../message-bus.js';
@@ -139,6 +139,64 @@ describe.skipIf(!brokers)('kafka consumer groups on a real broker', () => {
     // Only what the killed replica handled without its commit reaching the broker comes again.
     expect(duplicates).toBeLessThanOrEqual(Math.min(byChild, 200));
   }, 150_000);
+
+  it('a broker restarted mid-stream: the consumer recovers by itself and nothing is lost', async () => {
+    const broker = await startPrivateKafka();
+    const privateAdmin = new Kafka({
+      clientId: prefix,
+      brokers: [broker.bootstrap],
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    try {
+      await privateAdmin.connect();
+      const names: [string, string] = [`${prefix}.restart.a`, `${prefix}.restart.b`];
+      await privateAdmin.createTopics({
+        topics: names.map((topic) => ({ topic, numPartitions: 3 })),
+        waitForLeaders: true,
+      });
+      await privateAdmin.disconnect();
+      const adapter = await createKafkaAdapter({
+        brokers: broker.bootstrap,
+        clientId: prefix,
+        sessionTimeoutMs: 6000,
+        heartbeatMs: 500,
+        connectTimeoutMs: 5000,
+      });
+      const restarted = new MessageBus({ adapter, group: `${prefix}-restart`, lagIntervalMs: 0 });
+      buses.push(restarted);
+      const handled: Handled[] = [];
+      const handler = (payload: { seq: number }, message: { topic: string; key: string | null }) =>
+        void handled.push({ topic: message.topic, key: message.key, seq: payload.seq, by: 'restarted' });
+      await Promise.all(
+        restarted.consumer
+          .subscribeAll(Object.fromEntries(names.map((topic) => [topic, handler])), { startFrom: 'earliest' })
+          .map((subscription) => subscription.ready()),
+      );
+      await publish(restarted, names, 0, 10);
+      await eventually(() => handled.length >= 160, 60_000);
+      await broker.kill();
+      await broker.start();
+      // Publishing waits for the broker to lead its partitions again; the consumer is left alone.
+      await eventually(async () => {
+        try {
+          await publish(restarted, names, 10, 11);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 120_000);
+      await publish(restarted, names, 11, 20);
+      await eventually(
+        () => new Set(handled.map((h) => `${h.topic}/${String(h.key)}/${String(h.seq)}`)).size >= 320,
+        120_000,
+      );
+      verify(handled, 320);
+      await eventually(async () => (await restarted.healthCheck()).status === 'pass', 60_000);
+    } finally {
+      await Promise.all(buses.splice(buses.length - 1).map((created) => created.close({ timeoutMs: 1000 })));
+      await broker.close();
+    }
+  }, 240_000);
 
   it('fails with ADAPTER_UNAVAILABLE within the connect timeout when no broker answers', async () => {
     const port = await closedPort();
