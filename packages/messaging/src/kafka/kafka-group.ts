@@ -311,18 +311,18 @@ export class KafkaGroupConsumer {
     }
     for (const sink of sinks) sink.notify();
     // Back-pressure: the next batch waits while the bus has not fetched most of this one.
-    while (sinks.some((sink) => sink.buffered > this.settings.bufferLimit)) {
-      if (this.running !== running || !payload.isRunning() || payload.isStale()) return;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        running.revoked,
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, Math.min(100, this.settings.heartbeatMs));
+    for (const sink of sinks) {
+      while (sink.buffered > this.settings.bufferLimit) {
+        if (this.running !== running || !payload.isRunning() || payload.isStale()) return;
+        let timer: NodeJS.Timeout | undefined;
+        const tick = new Promise<'tick'>((resolve) => {
+          timer = setTimeout(() => resolve('tick'), this.settings.heartbeatMs);
           timer.unref();
-        }),
-      ]);
-      clearTimeout(timer);
-      if (this.running === running) await payload.heartbeat();
+        });
+        const outcome = await Promise.race([sink.whenBuffered(this.settings.bufferLimit), running.revoked, tick]);
+        clearTimeout(timer);
+        if (outcome === 'tick' && this.running === running) await payload.heartbeat();
+      }
     }
   }
 

@@ -22,6 +22,7 @@ export class KafkaTopicSubscription implements AdapterSubscription<KafkaDelivery
   private buffer: KafkaDelivery[] = [];
   private readonly unsettled = new Set<KafkaDelivery>();
   private wake: (() => void) | undefined;
+  private roomWaiters: { limit: number; resolve: () => void }[] = [];
   private state: State = { kind: 'open' };
 
   /**
@@ -69,18 +70,34 @@ export class KafkaTopicSubscription implements AdapterSubscription<KafkaDelivery
     }
   }
 
+  /** Resolves once at most `limit` messages wait to be fetched (back-pressure on the group consumer). */
+  whenBuffered(limit: number): Promise<void> {
+    if (this.buffer.length <= limit || this.state.kind === 'closed') return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push({ limit, resolve }));
+  }
+
   fetch(max: number, signal: AbortSignal): Promise<KafkaDelivery[]> {
     if (this.buffer.length > 0 || this.state.kind === 'closed' || signal.aborted)
-      return Promise.resolve(this.buffer.splice(0, max));
+      return Promise.resolve(this.take(max));
     return new Promise((resolve) => {
       const done = (): void => {
         signal.removeEventListener('abort', done);
         this.wake = undefined;
-        resolve(this.buffer.splice(0, max));
+        resolve(this.take(max));
       };
       this.wake = done;
       signal.addEventListener('abort', done, { once: true });
     });
+  }
+
+  private take(max: number): KafkaDelivery[] {
+    const taken = this.buffer.splice(0, max);
+    if (this.roomWaiters.length > 0) {
+      const ready = this.roomWaiters.filter((waiter) => this.buffer.length <= waiter.limit);
+      this.roomWaiters = this.roomWaiters.filter((waiter) => this.buffer.length > waiter.limit);
+      for (const waiter of ready) waiter.resolve();
+    }
+    return taken;
   }
 
   ack(deliveries: readonly KafkaDelivery[]): Promise<void> {
@@ -98,6 +115,7 @@ export class KafkaTopicSubscription implements AdapterSubscription<KafkaDelivery
     this.state = { kind: 'closed' };
     this.giveUp([...this.unsettled]);
     this.buffer = [];
+    for (const waiter of this.roomWaiters.splice(0)) waiter.resolve();
     this.notify();
     await this.onClose(this);
   }
