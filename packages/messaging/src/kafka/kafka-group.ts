@@ -316,7 +316,9 @@ export class KafkaGroupConsumer {
         if (this.running !== running || !payload.isRunning() || payload.isStale()) return;
         let timer: NodeJS.Timeout | undefined;
         const tick = new Promise<'tick'>((resolve) => {
-          timer = setTimeout(() => resolve('tick'), this.settings.heartbeatMs);
+          timer = setTimeout(() => {
+            resolve('tick');
+          }, this.settings.heartbeatMs);
           timer.unref();
         });
         const outcome = await Promise.race([sink.whenBuffered(this.settings.bufferLimit), running.revoked, tick]);

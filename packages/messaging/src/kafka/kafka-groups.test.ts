@@ -136,8 +136,9 @@ describe.skipIf(!brokers)('kafka consumer groups on a real broker', () => {
     );
     const duplicates = verify(handled, 640);
     console.log(`[kafka] SIGKILL of a replica: ${String(byChild)} handled by it, ${String(duplicates)} handled twice`);
-    // Only what the killed replica handled without its commit reaching the broker comes again.
-    expect(duplicates).toBeLessThanOrEqual(Math.min(byChild, 200));
+    // What comes again: what the killed replica handled without its commit reaching the broker, and
+    // what the survivor had in flight (at most maxInFlight, 100) when the group rebalanced.
+    expect(duplicates).toBeLessThanOrEqual(byChild + 100);
   }, 150_000);
 
   it('a broker restarted mid-stream: the consumer recovers by itself and nothing is lost', async () => {
