@@ -331,14 +331,24 @@ describe('kafka adapter at the kafkajs boundary', () => {
     const { kafka, bus } = make({ stallMs: 50 });
     kafka.refused.add('orders.dlq');
     const errors: string[] = [];
+    const handled: number[] = [];
     bus.on('error', (event) => void errors.push(event.operation));
-    await bus.subscribe('orders', () => Promise.reject(new Error('poison'))).ready();
+    await bus
+      .subscribe('orders', (payload: { n: number; poison?: boolean }) => {
+        if (payload.poison) throw new Error('poison');
+        handled.push(payload.n);
+      })
+      .ready();
     const consumer = kafka.consumers[0] as FakeConsumer;
     consumer.listeners.get('consumer.group_join')?.({ payload: { memberAssignment: { orders: [2] } } });
-    const batch = consumer.deliver('orders', [record('4', { n: 1 })], 2);
+    const batch = consumer.deliver('orders', [record('4', { n: 1, poison: true })], 2);
     await eventually(() => errors.filter((operation) => operation === 'deadLetter').length >= 2);
     await batch;
     expect(consumer.committedAt('orders', 2)).toBe(-1);
+    // Another partition keeps flowing meanwhile.
+    await consumer.deliver('orders', [record('9', { n: 2 })], 1);
+    await eventually(() => consumer.committedAt('orders', 1) === 10);
+    expect(handled).toEqual([2]);
     await eventually(async () => (await bus.healthCheck()).status === 'warn');
     expect((await bus.healthCheck()).output).toMatch(/partition orders\[2\] stalled on offset 4/);
     kafka.refused.clear();

@@ -56,7 +56,11 @@ export function subscriptionAssigner(
           assignment: {},
         }))
         .sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
-      const topics = [...new Set(wants.flatMap((member) => [...member.topics]))].sort();
+      const takersOf = (topic: string): number => wants.filter((member) => member.topics.has(topic)).length;
+      // Topics few members read first: the members free to take anything balance the load afterwards.
+      const topics = [...new Set(wants.flatMap((member) => [...member.topics]))].sort(
+        (a, b) => takersOf(a) - takersOf(b) || (a < b ? -1 : a > b ? 1 : 0),
+      );
       const partitions = await partitionsOf(topics);
       for (const topic of topics) {
         const takers = wants.filter((member) => member.topics.has(topic));
