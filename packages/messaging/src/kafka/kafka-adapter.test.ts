@@ -334,10 +334,14 @@ describe('kafka adapter at the kafkajs boundary', () => {
     const handled: number[] = [];
     bus.on('error', (event) => void errors.push(event.operation));
     await bus
-      .subscribe('orders', (payload: { n: number; poison?: boolean }) => {
-        if (payload.poison) throw new Error('poison');
-        handled.push(payload.n);
-      })
+      .subscribe(
+        'orders',
+        (payload: { n: number; poison?: boolean }) => {
+          if (payload.poison) throw new Error('poison');
+          handled.push(payload.n);
+        },
+        { concurrency: 4 },
+      )
       .ready();
     const consumer = kafka.consumers[0] as FakeConsumer;
     consumer.listeners.get('consumer.group_join')?.({ payload: { memberAssignment: { orders: [2] } } });
