@@ -1,10 +1,11 @@
 import { fork, execFileSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { closedPort, eventually, startPrivateKafka, uniqueName } from '@infra/test-utils';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type ConsumerConfig } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageBus } from '../message-bus.js';
 import { createKafkaAdapter } from './kafka-adapter.js';
+import type { KafkaClientLike, KafkaConsumerLike } from './kafka-client.js';
 
 const brokers = process.env.KAFKA_BROKERS;
 if (!brokers)
@@ -139,6 +140,54 @@ describe.skipIf(!brokers)('kafka consumer groups on a real broker', () => {
     // What comes again: what the killed replica handled without its commit reaching the broker, and
     // what the survivor had in flight (at most maxInFlight, 100) when the group rebalanced.
     expect(duplicates).toBeLessThanOrEqual(byChild + 100);
+  }, 150_000);
+
+  it('rebalance: the old owner commits nothing for a partition it lost once the new owner started', async () => {
+    const names = await topics('rebalance');
+    const group = `${prefix}-rebalance`;
+    const commits: { by: string; at: number; partition: number }[] = [];
+    const firstHandled = new Map<string, number>();
+    /** The real kafkajs client, with each consumer's commits recorded. */
+    const recording = (by: string): KafkaClientLike => ({
+      producer: (config) => kafka.producer(config),
+      admin: () => kafka.admin(),
+      consumer: (config) => {
+        const consumer = kafka.consumer(config as ConsumerConfig);
+        const commit = consumer.commitOffsets.bind(consumer);
+        consumer.commitOffsets = (offsets) => {
+          const at = Date.now();
+          for (const entry of offsets) commits.push({ by, at, partition: entry.partition });
+          return commit(offsets);
+        };
+        return consumer;
+      },
+    });
+    const replica = async (by: string) => {
+      const adapter = await createKafkaAdapter({ kafka: recording(by), sessionTimeoutMs: 6000, heartbeatMs: 500 });
+      const created = new MessageBus({ adapter, group, lagIntervalMs: 0 });
+      buses.push(created);
+      await created
+        .subscribe(
+          names[0],
+          async () => {
+            if (!firstHandled.has(by)) firstHandled.set(by, Date.now());
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          },
+          { startFrom: 'earliest', concurrency: 4 },
+        )
+        .ready();
+    };
+    await replica('old');
+    await publish(buses[buses.length - 1] as MessageBus, [names[0]], 0, 30);
+    await eventually(() => commits.some((c) => c.by === 'old'), 60_000);
+    await replica('new');
+    await eventually(() => commits.some((c) => c.by === 'new'), 90_000);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const started = firstHandled.get('new') ?? Infinity;
+    const moved = new Set(commits.filter((c) => c.by === 'new').map((c) => c.partition));
+    const late = commits.filter((c) => c.by === 'old' && c.at >= started && moved.has(c.partition));
+    expect(moved.size).toBeGreaterThan(0);
+    expect(late).toEqual([]);
   }, 150_000);
 
   it('a broker restarted mid-stream: the consumer recovers by itself and nothing is lost', async () => {
