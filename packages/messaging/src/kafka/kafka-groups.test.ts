@@ -5,7 +5,7 @@ import { Kafka, logLevel, type ConsumerConfig } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageBus } from '../message-bus.js';
 import { createKafkaAdapter } from './kafka-adapter.js';
-import type { KafkaClientLike, KafkaConsumerLike } from './kafka-client.js';
+import type { KafkaClientLike } from './kafka-client.js';
 
 const brokers = process.env.KAFKA_BROKERS;
 if (!brokers)
