@@ -78,6 +78,11 @@ export interface MessageAdapter {
   backlog(topic: string, group: string): Promise<Backlog>;
   /** Resolves when the transport answers; rejects with the reason otherwise. */
   ping(): Promise<void>;
+  /**
+   * What the transport sees going wrong with its consumers (a consumer outside its group, a stalled
+   * partition), one line each; the health check warns with them. Optional: none when absent.
+   */
+  problems?(): string[];
   /** Closes what the adapter created (never an injected client). Idempotent. */
   close(): Promise<void>;
 }

@@ -215,19 +215,28 @@ export class DeliveryProcessor {
         [MessageHeaders.FAILED_AT]: new Date().toISOString(),
       };
       if (typeof code === 'string' || typeof code === 'number') headers[MessageHeaders.ERROR_CODE] = String(code);
-      try {
-        await this.host.adapter.publish([
-          { id: message.id, topic: target, key: message.key, headers, timestamp: Date.now(), body: message.body },
-        ]);
-      } catch (publishError) {
-        // Not acknowledged: the message comes back and dead-lettering is tried again.
-        this.host.events.emit('error', {
-          operation: 'deadLetter',
-          topic: message.topic,
-          group: this.group,
-          error: publishError,
-        });
-        return;
+      // Not acknowledged while the dead-letter topic refuses it: the message (and its key's lane)
+      // waits and dead-lettering is tried again with backoff, each failure reported, until the
+      // subscription closes (then the message comes back to the group).
+      for (let failures = 0; ; failures++) {
+        try {
+          await this.host.adapter.publish([
+            { id: message.id, topic: target, key: message.key, headers, timestamp: Date.now(), body: message.body },
+          ]);
+          break;
+        } catch (publishError) {
+          this.host.events.emit('error', {
+            operation: 'deadLetter',
+            topic: message.topic,
+            group: this.group,
+            error: publishError,
+          });
+          try {
+            await sleep(Math.min(10_000, 200 * 2 ** Math.min(failures, 6)), this.signal);
+          } catch {
+            return;
+          }
+        }
       }
     }
     this.acknowledge(delivery);

@@ -77,6 +77,7 @@ export async function adapterHealth(
     const problems = targets
       .filter((target) => target.problem !== undefined)
       .map((target) => `${target.topic}/${target.group}: ${target.problem ?? ''}`);
+    problems.push(...(adapter.problems?.() ?? []));
     const warn = observedValue > options.warnBacklog || problems.length > 0;
     const output = [
       observedValue > options.warnBacklog

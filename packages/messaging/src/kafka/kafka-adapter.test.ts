@@ -22,8 +22,16 @@ describe.skipIf(!brokers)('kafka broker', () => {
   messageBusContract({
     name: 'kafka',
     create: async () => {
-      const adapter = await createKafkaAdapter({ brokers, clientId: prefix });
-      return new MessageBus({ adapter, lagIntervalMs: 0, group: prefix });
+      const adapter = await createKafkaAdapter({ brokers, clientId: prefix, sessionTimeoutMs: 6000, heartbeatMs: 500 });
+      const bus = new MessageBus({ adapter, lagIntervalMs: 0, group: prefix });
+      // Groups live on the broker, shared with every other run: the suite's group names get this run's prefix.
+      const subscribe = bus.subscribe.bind(bus);
+      bus.subscribe = (topic, handler, options) =>
+        subscribe(topic, handler, {
+          ...options,
+          ...(options?.group ? { group: `${prefix}-${options.group}` } : {}),
+        });
+      return bus;
     },
     capabilities: { orderingPerKey: true, persistence: true, consumerGroups: true, replay: true },
     timeoutMs: 60_000,
@@ -40,12 +48,17 @@ class FakeKafka implements KafkaClientLike {
     committed: [{ partition: 0, offset: '4' }],
   };
 
+  /** Topics whose sends fail, as a broker refusing them would. */
+  refused = new Set<string>();
+
   producer(config?: unknown): KafkaProducerLike {
     this.producerConfigs.push(config);
     return {
       connect: () => Promise.resolve(),
       disconnect: () => Promise.resolve(),
       sendBatch: (batch) => {
+        const refused = batch.topicMessages.find((entry) => this.refused.has(entry.topic));
+        if (refused) return Promise.reject(new Error(`topic ${refused.topic} refused`));
         this.sent.push(batch);
         return Promise.resolve([]);
       },
@@ -72,10 +85,14 @@ class FakeKafka implements KafkaClientLike {
 
 class FakeConsumer implements KafkaConsumerLike {
   subscribed: { topics: string[]; fromBeginning?: boolean } | undefined;
+  subscriptions: { topics: string[]; fromBeginning?: boolean }[] = [];
+  listeners = new Map<string, (event: { payload?: unknown }) => void>();
+  heartbeatError: Error | undefined;
   runConfig: Parameters<KafkaConsumerLike['run']>[0] | undefined;
   disconnected = false;
   resolved: string[] = [];
   commits = 0;
+  committed: { topic: string; partition: number; offset: string }[] = [];
   constructor(readonly groupId: string) {}
   connect(): Promise<void> {
     return Promise.resolve();
@@ -86,18 +103,35 @@ class FakeConsumer implements KafkaConsumerLike {
   }
   subscribe(subscription: { topics: string[]; fromBeginning?: boolean }): Promise<void> {
     this.subscribed = subscription;
+    this.subscriptions.push(subscription);
     return Promise.resolve();
+  }
+  commitOffsets(offsets: { topic: string; partition: number; offset: string }[]): Promise<void> {
+    this.committed.push(...offsets);
+    return Promise.resolve();
+  }
+  /** The highest offset committed for a partition, as a number. */
+  committedAt(topic: string, partition = 0): number {
+    const offsets = this.committed
+      .filter((c) => c.topic === topic && c.partition === partition)
+      .map((c) => Number(c.offset));
+    return offsets.length === 0 ? -1 : Math.max(...offsets);
+  }
+  on(event: string, listener: (event: { payload?: unknown }) => void): void {
+    this.listeners.set(event, listener);
   }
   run(config: Parameters<KafkaConsumerLike['run']>[0]): Promise<void> {
     this.runConfig = config;
+    // The broker's part: the member joins its group.
+    setImmediate(() => this.listeners.get('consumer.group_join')?.({ payload: { memberAssignment: {} } }));
     return Promise.resolve();
   }
   /** Delivers a batch as kafkajs would; resolves when eachBatch returns. */
-  deliver(topic: string, messages: KafkaMessageLike[]): Promise<void> {
+  deliver(topic: string, messages: KafkaMessageLike[], partition = 0): Promise<void> {
     const payload: EachBatchPayloadLike = {
-      batch: { topic, partition: 0, messages },
+      batch: { topic, partition, messages },
       resolveOffset: (offset) => void this.resolved.push(offset),
-      heartbeat: () => Promise.resolve(),
+      heartbeat: () => (this.heartbeatError ? Promise.reject(this.heartbeatError) : Promise.resolve()),
       commitOffsetsIfNecessary: () => {
         this.commits += 1;
         return Promise.resolve();
@@ -127,7 +161,12 @@ describe('kafka adapter at the kafkajs boundary', () => {
   const make = (options: Partial<ConstructorParameters<typeof KafkaAdapter>[0]> = {}) => {
     const kafka = new FakeKafka();
     const adapter = new KafkaAdapter({ kafka, ...options });
-    const bus = new MessageBus({ adapter, lagIntervalMs: 0, retry: { maxAttempts: 2, initialDelayMs: 1 } });
+    const bus = new MessageBus({
+      adapter,
+      lagIntervalMs: 0,
+      retry: { maxAttempts: 2, initialDelayMs: 1 },
+      healthWarnBacklog: 1_000_000,
+    });
     buses.push(bus);
     return { kafka, adapter, bus };
   };
@@ -186,8 +225,8 @@ describe('kafka adapter at the kafkajs boundary', () => {
     expect(consumer.subscribed).toEqual({ topics: ['orders'], fromBeginning: true });
     expect(consumer.runConfig).toMatchObject({
       eachBatchAutoResolve: false,
-      autoCommit: true,
-      partitionsConsumedConcurrently: 1,
+      autoCommit: false,
+      partitionsConsumedConcurrently: 8,
     });
     await consumer.deliver('orders', [record('5', { n: 1 }, { 'message-id': 'm-1' }, 'k'), record('6', { n: 2 })]);
     expect(handled).toEqual([
@@ -195,7 +234,7 @@ describe('kafka adapter at the kafkajs boundary', () => {
       { payload: { n: 2 }, id: 'orders-0-6', key: null },
     ]);
     expect(consumer.resolved).toEqual(['5', '6']);
-    expect(consumer.commits).toBe(1);
+    await eventually(() => consumer.committedAt('orders') === 7);
   });
 
   it('dead-letters a poison message to <topic>.dlq and moves past it', async () => {
@@ -210,7 +249,7 @@ describe('kafka adapter at the kafkajs boundary', () => {
       record('1', { poison: true }, { 'message-id': 'p-1' }),
       record('2', { ok: true }),
     ]);
-    expect(consumer.resolved).toEqual(['1', '2']);
+    await eventually(() => consumer.committedAt('orders') === 3);
     const dead = kafka.sent.find((batch) => batch.topicMessages[0]?.topic === 'orders.dlq')?.topicMessages[0]
       ?.messages[0];
     expect(dead?.headers).toMatchObject({
@@ -231,12 +270,123 @@ describe('kafka adapter at the kafkajs boundary', () => {
     await subscription.ready();
     const consumer = kafka.consumers[0] as FakeConsumer;
     const batch = consumer.deliver('orders', [record('7', { n: 1 }), record('8', { n: 2 }), record('9', { n: 3 })]);
-    await eventually(() => consumer.resolved.length === 1);
-    await subscription.close({ timeoutMs: 20 });
     await batch;
+    await eventually(() => consumer.committedAt('orders') === 8);
+    await subscription.close({ timeoutMs: 20 });
     release();
-    expect(consumer.resolved).toEqual(['7']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(consumer.committedAt('orders')).toBe(8);
     expect(consumer.disconnected).toBe(true);
+  });
+
+  it('runs one consumer per group for all its topics, and restarts it when a topic joins later', async () => {
+    const { kafka, bus } = make();
+    const seen: string[] = [];
+    await Promise.all(
+      bus.consumer
+        .subscribeAll({ a: (_p, m) => void seen.push(m.topic), b: (_p, m) => void seen.push(m.topic) })
+        .map((subscription) => subscription.ready()),
+    );
+    expect(kafka.consumers).toHaveLength(1);
+    const first = kafka.consumers[0] as FakeConsumer;
+    expect(first.subscriptions.flatMap((entry) => entry.topics).sort()).toEqual(['a', 'b']);
+    await first.deliver('b', [record('0', 1)]);
+    await first.deliver('a', [record('0', 2)]);
+    expect(seen).toEqual(['b', 'a']);
+
+    await bus.subscribe('c', () => undefined).ready();
+    expect(kafka.consumers).toHaveLength(2);
+    expect(first.disconnected).toBe(true);
+    const second = kafka.consumers[1] as FakeConsumer;
+    expect(second.subscriptions.flatMap((entry) => entry.topics).sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('after a rebalance, drops what the bus has not fetched and commits nothing more for the old generation', async () => {
+    const { kafka, bus } = make();
+    let release!: () => void;
+    const hang = new Promise<void>((resolve) => (release = resolve));
+    const handled: number[] = [];
+    await bus
+      .subscribe(
+        'orders',
+        async (payload: { n: number }) => {
+          handled.push(payload.n);
+          if (payload.n === 2) await hang;
+        },
+        { concurrency: 1, maxInFlight: 1 },
+      )
+      .ready();
+    const consumer = kafka.consumers[0] as FakeConsumer;
+    await consumer.deliver('orders', [record('1', { n: 1 }), record('2', { n: 2 }), record('3', { n: 3 })]);
+    await eventually(() => handled.includes(2) && consumer.committedAt('orders') === 2);
+    consumer.listeners.get('consumer.rebalancing')?.({});
+    release();
+    // Message 3 was never handed out: it belongs to the partition's next owner; 2 finished too late.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(handled).toEqual([1, 2]);
+    expect(consumer.committedAt('orders')).toBe(2);
+  });
+
+  it('retries a refused dead letter with an error event, reports the stalled partition, then moves on', async () => {
+    const { kafka, bus } = make({ stallMs: 50 });
+    kafka.refused.add('orders.dlq');
+    const errors: string[] = [];
+    const handled: number[] = [];
+    bus.on('error', (event) => void errors.push(event.operation));
+    await bus
+      .subscribe(
+        'orders',
+        (payload: { n: number; poison?: boolean }) => {
+          if (payload.poison) throw new Error('poison');
+          handled.push(payload.n);
+        },
+        { concurrency: 4 },
+      )
+      .ready();
+    const consumer = kafka.consumers[0] as FakeConsumer;
+    consumer.listeners.get('consumer.group_join')?.({ payload: { memberAssignment: { orders: [2] } } });
+    const batch = consumer.deliver('orders', [record('4', { n: 1, poison: true })], 2);
+    await eventually(() => errors.filter((operation) => operation === 'deadLetter').length >= 2);
+    await batch;
+    expect(consumer.committedAt('orders', 2)).toBe(-1);
+    // Another partition keeps flowing meanwhile.
+    await consumer.deliver('orders', [record('9', { n: 2 })], 1);
+    await eventually(() => consumer.committedAt('orders', 1) === 10);
+    expect(handled).toEqual([2]);
+    await eventually(async () => (await bus.healthCheck()).status === 'warn');
+    expect((await bus.healthCheck()).output).toMatch(/partition orders\[2\] stalled on offset 4/);
+    kafka.refused.clear();
+    await eventually(() => consumer.committedAt('orders', 2) === 5, 20_000);
+    expect(kafka.sent.some((sent) => sent.topicMessages[0]?.topic === 'orders.dlq')).toBe(true);
+    expect((await bus.healthCheck()).status).toBe('pass');
+  });
+
+  it('reports a consumer that is out of its group for longer than stallMs', async () => {
+    const { kafka, bus } = make({ stallMs: 20 });
+    await bus.subscribe('orders', () => undefined).ready();
+    const consumer = kafka.consumers[0] as FakeConsumer;
+    consumer.listeners.get('consumer.group_join')?.({ payload: { memberAssignment: { orders: [0, 1] } } });
+    expect((await bus.healthCheck()).status).toBe('pass');
+    consumer.listeners.get('consumer.crash')?.({ payload: { error: new Error('broker gone') } });
+    await eventually(async () => (await bus.healthCheck()).status === 'warn');
+    expect((await bus.healthCheck()).output).toMatch(/consumer not in its group .*broker gone/);
+  });
+
+  it('rejects bad topic names and options with coded errors that name them', async () => {
+    const { kafka, bus } = make();
+    for (const topic of ['bad:topic', '..', 'x'.repeat(250), 'with space']) {
+      await expect(bus.publish(topic, 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', option: 'topic' });
+    }
+    await expect(bus.subscribe('bad/topic', () => undefined).ready()).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('bad/topic'),
+    });
+    expect(() => new KafkaAdapter({ kafka, sessionTimeoutMs: 6000, heartbeatMs: 5000 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'heartbeatMs' }),
+    );
+    expect(() => new KafkaAdapter({ kafka, partitionsConsumedConcurrently: 0 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'partitionsConsumedConcurrently' }),
+    );
   });
 
   it('reports lag from committed offsets and the high watermark', async () => {

@@ -9,6 +9,9 @@ import type {
 import { InvalidOptionError, MessagingError, missingPeer } from '../errors.js';
 import { integer, nonEmptyString, plainObject } from '../validate.js';
 import type { KafkaAdminLike, KafkaClientLike, KafkaOutgoingMessage, KafkaProducerLike } from './kafka-client.js';
+import { withinDeadline } from './kafka-deadline.js';
+import { subscriptionAssigner, type AssignerProtocolLike } from './kafka-assigner.js';
+import { KafkaGroupConsumer, type GroupHost, type GroupSettings } from './kafka-group.js';
 import { KafkaTopicSubscription, MESSAGE_ID_HEADER } from './kafka-subscription.js';
 
 export interface KafkaAdapterOptions {
@@ -25,10 +28,32 @@ export interface KafkaAdapterOptions {
   idempotent?: boolean;
   /** Acknowledgements a send waits for: -1 all in-sync replicas, 1 the leader, 0 none. @default -1 */
   acks?: -1 | 0 | 1;
-  /** Partitions of one subscription handled at once (kafkajs `partitionsConsumedConcurrently`). @default 1 */
+  /**
+   * Partitions of one group consumer handled at once (kafkajs `partitionsConsumedConcurrently`). Order
+   * holds per partition, hence per key, whatever the value.
+   * @default 8
+   */
   partitionsConsumedConcurrently?: number;
-  /** How often a batch waiting for slow handlers heartbeats (ms). @default 3000 */
+  /** How often a batch waiting for slow handlers heartbeats (ms); below a third of `sessionTimeoutMs`. @default 3000 */
   heartbeatMs?: number;
+  /**
+   * Consumer session timeout (ms): a member silent this long leaves its group and its partitions
+   * move. The broker accepts 6000 to 300000 by default.
+   * @default 30000
+   */
+  sessionTimeoutMs?: number;
+  /**
+   * How long connecting the producer, admin or a consumer may take before it fails with
+   * `ADAPTER_UNAVAILABLE` (ms).
+   * @default 10000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * A partition waiting this long for one message, or a group consumer outside its group this long,
+   * turns the health check to `warn` (ms).
+   * @default 30000
+   */
+  stallMs?: number;
 }
 
 const capabilities: AdapterCapabilities = {
@@ -50,12 +75,19 @@ export class KafkaAdapter implements MessageAdapter {
   private readonly kafka: KafkaClientLike;
   private readonly idempotent: boolean;
   private readonly acks: -1 | 0 | 1;
-  private readonly partitionsConsumedConcurrently: number;
-  private readonly heartbeatMs: number;
+  private readonly settings: GroupSettings;
+  private readonly stallMs: number;
   private producer: Promise<KafkaProducerLike> | undefined;
   private admin: Promise<KafkaAdminLike> | undefined;
-  private readonly open = new Set<KafkaTopicSubscription>();
-  private readonly local = new Map<string, Set<KafkaTopicSubscription>>();
+  private readonly groups = new Map<string, KafkaGroupConsumer>();
+  /** Per group: deliveries of messages not acknowledged yet, kept when the group's last subscription closes. */
+  private readonly attempts = new Map<string, Map<string, number>>();
+  private assignerFactories: Promise<unknown[] | undefined> | undefined;
+  private readonly groupHost: GroupHost = {
+    assigners: () => (this.assignerFactories ??= this.loadAssigners()),
+    latestStarts: (group, topics) => this.latestStarts(group, topics),
+    uncommitted: (group, topics) => this.uncommitted(group, topics),
+  };
   private closing: Promise<void> | undefined;
 
   constructor(options: KafkaAdapterOptions & { kafka: KafkaClientLike }) {
@@ -76,11 +108,26 @@ export class KafkaAdapter implements MessageAdapter {
     if (![-1, 0, 1].includes(this.acks)) throw new InvalidOptionError('acks', options.acks, '-1, 0 or 1');
     if (this.idempotent && this.acks !== -1)
       throw new InvalidOptionError('acks', options.acks, '-1 with an idempotent producer');
-    this.partitionsConsumedConcurrently = integer(
-      'partitionsConsumedConcurrently',
-      options.partitionsConsumedConcurrently ?? 1,
-    );
-    this.heartbeatMs = integer('heartbeatMs', options.heartbeatMs ?? 3000);
+    const sessionTimeoutMs = integer('sessionTimeoutMs', options.sessionTimeoutMs ?? 30_000);
+    const heartbeatMs = integer('heartbeatMs', options.heartbeatMs ?? Math.min(3000, sessionTimeoutMs / 3));
+    if (heartbeatMs * 3 > sessionTimeoutMs)
+      throw new InvalidOptionError(
+        'heartbeatMs',
+        heartbeatMs,
+        `at most a third of sessionTimeoutMs (${String(sessionTimeoutMs)})`,
+      );
+    this.settings = {
+      partitionsConsumedConcurrently: integer(
+        'partitionsConsumedConcurrently',
+        options.partitionsConsumedConcurrently ?? 8,
+      ),
+      heartbeatMs,
+      sessionTimeoutMs,
+      connectTimeoutMs: integer('connectTimeoutMs', options.connectTimeoutMs ?? 10_000),
+      resubscribeDelayMs: 200,
+      bufferLimit: 1000,
+    };
+    this.stallMs = integer('stallMs', options.stallMs ?? 30_000);
   }
 
   async publish(messages: readonly WireMessage[]): Promise<void> {
@@ -109,35 +156,31 @@ export class KafkaAdapter implements MessageAdapter {
     });
   }
 
+  /** Joins the topic to the group's one consumer of this adapter (which restarts if it was running without it). */
   async subscribe(spec: SubscribeSpec): Promise<AdapterSubscription> {
     this.assertOpen();
     const topic = checkTopic(spec.topic);
-    const consumer = this.kafka.consumer({ groupId: spec.group });
-    const key = `${spec.group}\u0000${topic}`;
-    const subscription = new KafkaTopicSubscription(consumer, this.heartbeatMs, () => {
-      this.open.delete(subscription);
-      this.local.get(key)?.delete(subscription);
+    let group = this.groups.get(spec.group);
+    if (!group) {
+      group = new KafkaGroupConsumer(this.kafka, spec.group, this.settings, this.groupHost);
+      this.groups.set(spec.group, group);
+    }
+    const owner = group;
+    let attempts = this.attempts.get(spec.group);
+    if (!attempts) {
+      attempts = new Map();
+      this.attempts.set(spec.group, attempts);
+    }
+    const subscription = new KafkaTopicSubscription(topic, spec.startFrom, attempts, async (closed) => {
+      await owner.remove(closed);
+      if (owner.empty && this.groups.get(owner.group) === owner) this.groups.delete(owner.group);
     });
-    await consumer.connect();
     try {
-      await consumer.subscribe({ topics: [topic], fromBeginning: spec.startFrom === 'earliest' });
-      await consumer.run({
-        autoCommit: true,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: this.partitionsConsumedConcurrently,
-        eachBatch: subscription.eachBatch,
-      });
+      await group.add(subscription);
     } catch (error) {
-      await consumer.disconnect().catch(() => undefined);
+      await subscription.close();
       throw error;
     }
-    this.open.add(subscription);
-    let group = this.local.get(key);
-    if (!group) {
-      group = new Set();
-      this.local.set(key, group);
-    }
-    group.add(subscription);
     return subscription;
   }
 
@@ -158,8 +201,28 @@ export class KafkaAdapter implements MessageAdapter {
       lag += at < 0 ? end - Number(partition.low ?? 0) : Math.max(0, end - at);
     }
     let pending = 0;
-    for (const subscription of this.local.get(`${group}\u0000${topic}`) ?? []) pending += subscription.pending;
+    for (const subscription of this.groups.get(group)?.subscriptions(topic) ?? []) pending += subscription.pending;
     return { pending, lag };
+  }
+
+  /** Group consumers outside their group and partitions waiting on one message, for longer than `stallMs`. */
+  problems(): string[] {
+    const now = Date.now();
+    const lines: string[] = [];
+    for (const group of this.groups.values()) {
+      const state = group.state;
+      if ((state.kind === 'joining' || state.kind === 'out') && now - state.since > this.stallMs) {
+        const why = state.kind === 'out' ? state.reason : 'still joining';
+        lines.push(`group "${group.group}": consumer not in its group for ${String(now - state.since)} ms (${why})`);
+      }
+      for (const waiting of group.waitingPartitions()) {
+        if (now - waiting.since <= this.stallMs) continue;
+        lines.push(
+          `group "${group.group}": partition ${waiting.topic}[${String(waiting.partition)}] stalled on offset ${waiting.offset} for ${String(now - waiting.since)} ms`,
+        );
+      }
+    }
+    return lines;
   }
 
   async ping(): Promise<void> {
@@ -170,7 +233,8 @@ export class KafkaAdapter implements MessageAdapter {
   /** Leaves every group and disconnects the producer and admin it created. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await Promise.allSettled([...this.open].map((subscription) => subscription.close()));
+      await Promise.allSettled([...this.groups.values()].map((group) => group.stop()));
+      this.groups.clear();
       const [producer, admin] = await Promise.allSettled([this.producer, this.admin]);
       if (producer.status === 'fulfilled') await producer.value?.disconnect().catch(() => undefined);
       if (admin.status === 'fulfilled') await admin.value?.disconnect().catch(() => undefined);
@@ -178,10 +242,83 @@ export class KafkaAdapter implements MessageAdapter {
     return this.closing;
   }
 
+  /**
+   * With kafkajs (and an admin that reads topic metadata), the group's consumers prefer an assigner
+   * that gives each partition only to members subscribed to its topic; round-robin stays second
+   * so that members of older versions can still join.
+   */
+  private async loadAssigners(): Promise<unknown[] | undefined> {
+    const admin = await this.connectedAdmin();
+    if (typeof admin.fetchTopicMetadata !== 'function') return undefined;
+    let mod: { AssignerProtocol: AssignerProtocolLike; PartitionAssigners: { roundRobin: unknown } };
+    try {
+      mod = await import('kafkajs');
+    } catch {
+      return undefined;
+    }
+    const partitionsOf = async (wanted: string[]): Promise<Map<string, number[]>> => {
+      const existing = admin.listTopics ? new Set(await admin.listTopics()) : undefined;
+      const topics = wanted.filter((topic) => existing?.has(topic) ?? true);
+      if (topics.length === 0) return new Map();
+      const metadata = await (admin.fetchTopicMetadata as NonNullable<KafkaAdminLike['fetchTopicMetadata']>)({
+        topics,
+      });
+      return new Map(metadata.topics.map((topic) => [topic.name, topic.partitions.map((p) => p.partitionId).sort()]));
+    };
+    const assigner = subscriptionAssigner(mod.AssignerProtocol, partitionsOf);
+    return [() => assigner, mod.PartitionAssigners.roundRobin];
+  }
+
+  /** End offsets of the partitions of `topics` the group has not committed yet. */
+  private async latestStarts(
+    group: string,
+    wanted: string[],
+  ): Promise<{ starts: Map<string, string>; missing: string[] }> {
+    const starts = new Map<string, string>();
+    if (wanted.length === 0) return { starts, missing: [] };
+    const admin = await this.connectedAdmin();
+    // A topic that does not exist yet has nothing before this subscription: it starts at its beginning.
+    // (Asking kafkajs' admin for offsets of a missing topic would break its later metadata requests.)
+    const existing = admin.listTopics ? new Set(await admin.listTopics()) : undefined;
+    const topics = wanted.filter((topic) => existing?.has(topic) ?? true);
+    const missing = wanted.filter((topic) => !topics.includes(topic));
+    if (topics.length === 0) return { starts, missing };
+    const committed = await admin.fetchOffsets({ groupId: group, topics });
+    await Promise.all(
+      topics.map(async (topic) => {
+        const done = new Map(
+          (committed.find((entry) => entry.topic === topic)?.partitions ?? []).map((p) => [p.partition, p.offset]),
+        );
+        for (const partition of await admin.fetchTopicOffsets(topic)) {
+          const at = done.get(partition.partition);
+          if (at === undefined || Number(at) < 0)
+            starts.set(`${topic}:${String(partition.partition)}`, partition.high ?? partition.offset);
+        }
+      }),
+    );
+    return { starts, missing };
+  }
+
+  private async uncommitted(group: string, topics: string[]): Promise<Set<string>> {
+    const admin = await this.connectedAdmin();
+    const places = new Set<string>();
+    for (const entry of await admin.fetchOffsets({ groupId: group, topics })) {
+      for (const partition of entry.partitions) {
+        if (Number(partition.offset) < 0) places.add(`${entry.topic}:${String(partition.partition)}`);
+      }
+    }
+    return places;
+  }
+
   private connectedProducer(): Promise<KafkaProducerLike> {
     this.producer ??= (async () => {
       const producer = this.kafka.producer(this.idempotent ? { idempotent: true, maxInFlightRequests: 1 } : {});
-      await producer.connect();
+      try {
+        await withinDeadline(producer.connect(), this.settings.connectTimeoutMs, 'producer');
+      } catch (error) {
+        await producer.disconnect().catch(() => undefined);
+        throw error;
+      }
       return producer;
     })().catch((error: unknown) => {
       this.producer = undefined;
@@ -193,7 +330,12 @@ export class KafkaAdapter implements MessageAdapter {
   private connectedAdmin(): Promise<KafkaAdminLike> {
     this.admin ??= (async () => {
       const admin = this.kafka.admin();
-      await admin.connect();
+      try {
+        await withinDeadline(admin.connect(), this.settings.connectTimeoutMs, 'admin client');
+      } catch (error) {
+        await admin.disconnect().catch(() => undefined);
+        throw error;
+      }
       return admin;
     })().catch((error: unknown) => {
       this.admin = undefined;
@@ -208,7 +350,7 @@ export class KafkaAdapter implements MessageAdapter {
 }
 
 function checkTopic(topic: string): string {
-  if (!kafkaTopic.test(topic))
+  if (!kafkaTopic.test(topic) || topic === '.' || topic === '..')
     throw new InvalidOptionError(
       'topic',
       topic,
@@ -244,6 +386,13 @@ export async function createKafkaAdapter(options: KafkaAdapterOptions = {}): Pro
   } catch (error) {
     throw missingPeer('kafkajs', 'The Kafka messaging adapter', error);
   }
-  const kafka = new mod.Kafka({ clientId, brokers, logLevel: mod.logLevel.ERROR });
+  // Failures reach the caller as coded errors and the health check; kafkajs' own log stays quiet.
+  const kafka = new mod.Kafka({
+    clientId,
+    brokers,
+    logLevel: mod.logLevel.NOTHING,
+    connectionTimeout: Math.min(3000, options.connectTimeoutMs ?? 10_000),
+    retry: { initialRetryTime: 100, maxRetryTime: 3000, retries: 8 },
+  });
   return new KafkaAdapter({ ...options, kafka });
 }

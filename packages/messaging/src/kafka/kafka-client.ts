@@ -49,7 +49,14 @@ export interface KafkaProducerLike {
 export interface KafkaConsumerLike {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
+  /**
+   * Instrumentation events (`consumer.group_join`, `consumer.crash`, `consumer.stop`, …), as kafkajs
+   * names them; used to tell whether the consumer is in its group. Optional for other clients.
+   */
+  on?(event: string, listener: (event: { payload?: unknown }) => void): unknown;
   subscribe(subscription: { topics: string[]; fromBeginning?: boolean }): Promise<void>;
+  /** Commits offsets of partitions assigned to this member (kafkajs `commitOffsets`). */
+  commitOffsets?(offsets: { topic: string; partition: number; offset: string }[]): Promise<void>;
   run(config: {
     autoCommit?: boolean;
     eachBatchAutoResolve?: boolean;
@@ -63,6 +70,12 @@ export interface KafkaAdminLike {
   disconnect(): Promise<void>;
   describeCluster(): Promise<unknown>;
   fetchTopicOffsets(topic: string): Promise<{ partition: number; offset: string; high?: string; low?: string }[]>;
+  /** Partitions of each topic (kafkajs `fetchTopicMetadata`); lets the group leader assign every member's topics. */
+  fetchTopicMetadata?(options: {
+    topics: string[];
+  }): Promise<{ topics: { name: string; partitions: { partitionId: number }[] }[] }>;
+  /** Names of the topics that exist (kafkajs `listTopics`). */
+  listTopics?(): Promise<string[]>;
   fetchOffsets(options: {
     groupId: string;
     topics: string[];
@@ -75,6 +88,15 @@ export interface KafkaClientLike {
     maxInFlightRequests?: number;
     allowAutoTopicCreation?: boolean;
   }): KafkaProducerLike;
-  consumer(config: { groupId: string; allowAutoTopicCreation?: boolean; sessionTimeout?: number }): KafkaConsumerLike;
+  consumer(config: {
+    groupId: string;
+    allowAutoTopicCreation?: boolean;
+    sessionTimeout?: number;
+    heartbeatInterval?: number;
+    rebalanceTimeout?: number;
+    maxWaitTimeInMs?: number;
+    /** kafkajs partition assigner factories, preferred first. */
+    partitionAssigners?: unknown[];
+  }): KafkaConsumerLike;
   admin(): KafkaAdminLike;
 }
