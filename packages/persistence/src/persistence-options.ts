@@ -15,7 +15,7 @@ export interface PersistenceOptions<R extends object = Record<string, unknown>> 
    * Postgres to connect to with `pg` (a pool created and closed by us). Without one, an embedded
    * PGlite database is used. @default process.env.DATABASE_URL
    */
-  connectionString?: string;
+  connectionString?: string | undefined;
   /** Data directory of the embedded PGlite database. @default in memory */
   dataDir?: string;
   /** Largest number of pooled connections (pg). @default 10 */

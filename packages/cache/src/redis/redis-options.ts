@@ -12,7 +12,7 @@ export interface RedisConnectionOptions {
    * connect and command times) and its connection errors reach the cache's `error` event.
    * @default 'redis://127.0.0.1:6379' when neither `client` nor `connection` is given
    */
-  connection?: RedisConnection;
+  connection?: RedisConnection | undefined;
   /**
    * Returns a client shared with other caches (see `redisDrivers`); it is not closed by the
    * cache. The cache passes the listener that reports the client's connection errors on its own

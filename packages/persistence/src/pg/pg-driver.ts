@@ -20,7 +20,7 @@ export interface PgDriverOptions {
   /** An existing pool to use. It is never closed by the driver. @default a pool the driver creates (and closes) */
   pool?: Pool;
   /** Connection string of the pool the driver creates. @default process.env.DATABASE_URL */
-  connectionString?: string;
+  connectionString?: string | undefined;
   /** Largest number of connections of the created pool. @default 10 */
   poolSize?: number;
   /** Time allowed to open a new connection (ms). @default 5000 */

@@ -24,7 +24,7 @@ export interface RedisRateLimiterStoreOptions {
    */
   ownConnection?: boolean;
   /** Connection URL or ioredis options, when the store should create (and own) its client. */
-  connection?: string | RedisOptions;
+  connection?: string | RedisOptions | undefined;
   /** Prefix of every key the store writes. @default 'infra:rl:' */
   prefix?: string;
   /**
