@@ -26,7 +26,7 @@ afterEach(async () => {
   await closeMessaging({ timeoutMs: 50 });
 });
 
-describe('the seed snippets', () => {
+describe('the documented usage', () => {
   it('publish and subscribe through the module-level publisher and consumer', async () => {
     const completed: unknown[] = [];
     async function challengeCompletedHandler(message: unknown): Promise<void> {

@@ -141,6 +141,9 @@ export class MessageBus {
         if (this.live.size === 0) this.stopLagTimer();
       },
     };
+    this.adapter.onConnectionError?.((error) => {
+      this.events.emit('error', { operation: 'connection', error });
+    });
   }
 
   on<K extends keyof MessagingEvents>(event: K, listener: (payload: MessagingEvents[K]) => void): () => void {
@@ -188,7 +191,8 @@ export class MessageBus {
     try {
       await this.adapter.publish(messages);
     } catch (error) {
-      if (MessagingError.isInstance(error)) throw error;
+      // The adapter's own verdicts (closed, bad input) stand; a transport that is away is a failed publish.
+      if (MessagingError.isInstance(error) && error.code !== 'ADAPTER_UNAVAILABLE') throw error;
       throw new MessagingError(
         'PUBLISH_FAILED',
         `Publishing to ${describeTopics(messages)} on ${this.adapter.name} failed: ${error instanceof Error ? error.message : String(error)}`,
@@ -271,9 +275,13 @@ export class MessageBus {
     this.closing ??= (async () => {
       this.stopLagTimer();
       await Promise.all([...this.live].map((subscription) => subscription.close(options)));
-      await this.adapter.close();
+      await this.adapter.close(options);
     })();
     return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   get closed(): boolean {
