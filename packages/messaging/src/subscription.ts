@@ -286,7 +286,7 @@ export class Subscription {
 
   /** Backoff between failed fetches: short, so that consuming resumes soon after the transport is back. */
   private async pause(attempt: number): Promise<void> {
-    const delay = Math.min(1_000, 50 * 2 ** Math.min(attempt - 1, 6));
+    const delay = Math.min(250, 25 * 2 ** Math.min(attempt - 1, 6));
     await sleep(delay * (0.5 + Math.random() / 2), this.fetchController.signal).catch(() => undefined);
   }
 

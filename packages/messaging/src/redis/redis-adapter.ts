@@ -181,6 +181,8 @@ export class RedisStreamsAdapter implements MessageAdapter {
       connectTimeout: this.connectTimeoutMs,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
+      // Reconnects often (a refused connection costs nothing): consuming resumes soon after Redis is back.
+      retryStrategy: (times: number) => Math.min(50 * times, 250),
     });
     blocking.on('error', (error: Error) => {
       this.events.emit('error', { error, connection: 'blocking' });

@@ -85,7 +85,7 @@ describe('redis streams under faults', () => {
     expect(connectionErrors.length).toBeGreaterThan(0);
   }, 120_000);
 
-  it('goes back to pass soon after Redis answers again (about 1 s by design, see bench/faults.mjs)', async () => {
+  it('goes back to pass within 2 s of Redis answering again', async () => {
     const b = await bus();
     const topic = 'restart.health';
     const handled: number[] = [];
@@ -96,8 +96,9 @@ describe('redis streams under faults', () => {
     await expect.poll(() => admin.ping().catch(() => 'down'), wait).toBe('PONG');
     const back = Date.now();
     await expect.poll(() => status(b), wait).toBe('pass');
-    // A bound on recovery, not a speed target: reconnect backoff and the fetch pause stay under a second each.
-    expect(Date.now() - back).toBeLessThan(2_000 + 3_000);
+    // A bound on recovery, not a speed target: the read connection retries every 250 ms at most and a
+    // failed fetch is retried after 250 ms at most (bench/faults.mjs measures about 250 ms).
+    expect(Date.now() - back).toBeLessThan(2_000);
     await publishAll(b, topic, 5);
     await expect.poll(() => handled.length, wait).toBe(5);
   }, 120_000);
