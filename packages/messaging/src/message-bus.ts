@@ -187,6 +187,23 @@ export class MessageBus {
     return this.send(messages);
   }
 
+  /**
+   * Sends messages already built by {@link prepare} (as the transactional outbox stores them)
+   * unchanged: no second serialization, validation or header building. In order.
+   */
+  async publishPrepared(messages: readonly WireMessage[]): Promise<PublishedMessage[]> {
+    this.assertOpen();
+    const given: unknown = messages;
+    if (!Array.isArray(given))
+      throw new InvalidOptionError('messages', messages, 'an array of prepared messages', 'INVALID_ARGUMENT');
+    for (const message of given as readonly WireMessage[]) {
+      plainObject('message', message, 'INVALID_ARGUMENT');
+      topicName('message.topic', message.topic);
+      nonEmptyString('message.id', message.id, 'INVALID_ARGUMENT');
+    }
+    return this.send(given as WireMessage[]);
+  }
+
   private async send(messages: WireMessage[]): Promise<PublishedMessage[]> {
     try {
       await this.adapter.publish(messages);
