@@ -136,6 +136,8 @@ export class MessageBus {
       adapter: this.adapter,
       serializer: this.serializer,
       events: this.events,
+      // Dead letters go through the bus (events, error wrapping), also while it drains on close.
+      publishPrepared: (messages) => this.send([...messages]),
       detach: (subscription) => {
         this.live.delete(subscription);
         if (this.live.size === 0) this.stopLagTimer();

@@ -34,10 +34,8 @@ export class RedisStreamSubscription implements AdapterSubscription<RedisDeliver
   private historyCursor = '0';
   private nextClaimAt = 0;
   private claimCursor = '0-0';
-  private ackQueue: string[] = [];
   /** Entries delivered here and not acknowledged yet: a claim must not hand them to this consumer twice. */
   private readonly unfinished = new Set<string>();
-  private ackFlush: Promise<void> | undefined;
   /** Id of the newest entry read with `>`: where a group lost with its data is created again. */
   private lastRead: string | undefined;
   private closed = false;
@@ -136,20 +134,23 @@ export class RedisStreamSubscription implements AdapterSubscription<RedisDeliver
     this.claimCursor = '0-0';
   }
 
-  ack(deliveries: readonly RedisDelivery[]): Promise<void> {
-    // An entry stays in `unfinished` until its XACK has landed: a claim that runs meanwhile must
-    // not hand it back to this consumer.
-    for (const delivery of deliveries) this.ackQueue.push(delivery.entryId);
-    // Acks of one event-loop turn go out as one XACK.
-    this.ackFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushAcks());
-    return this.ackFlush;
+  /** One `XACK` for the deliveries (the bus batches them). */
+  async ack(deliveries: readonly RedisDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    const ids = deliveries.map((delivery) => delivery.entryId);
+    try {
+      await this.client.xack(this.settings.streamKey, this.group, ...ids);
+    } finally {
+      // Acknowledged, or left pending by a failed XACK for a later claim to redeliver. An entry stays
+      // in `unfinished` until then: a claim that runs meanwhile must not hand it back to this consumer.
+      for (const id of ids) this.unfinished.delete(id);
+    }
   }
 
   async close(unacked: readonly RedisDelivery[]): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {
-      if (this.ackFlush) await this.ackFlush;
       if (unacked.length > 0) {
         // Left pending, but marked idle, so that another consumer's XAUTOCLAIM takes them at once.
         await this.client.call(
@@ -186,19 +187,6 @@ export class RedisStreamSubscription implements AdapterSubscription<RedisDeliver
   abort(): void {
     this.closed = true;
     this.blocking.disconnect();
-  }
-
-  private async flushAcks(): Promise<void> {
-    const ids = this.ackQueue;
-    this.ackQueue = [];
-    this.ackFlush = undefined;
-    if (ids.length === 0) return;
-    try {
-      await this.client.xack(this.settings.streamKey, this.group, ...ids);
-    } finally {
-      // Acknowledged, or left pending by a failed XACK for a later claim to redeliver.
-      for (const id of ids) this.unfinished.delete(id);
-    }
   }
 
   private async claimIdle(count: number): Promise<RedisDelivery[]> {
