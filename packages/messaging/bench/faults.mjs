@@ -149,7 +149,7 @@ console.log(
     `publishes rejected while Redis was away (retried): ${fmt(rejected)}`,
 );
 console.log(
-  `restart took Redis away and back; first post-restart message handled ${(firstAfterRestart - restartedAt).toFixed(0)} ms ` +
+  `first message published after the restart handled ${(firstAfterRestart - restartedAt).toFixed(0)} ms ` +
     `after Redis was back; health back to pass after ${healthBackMs.toFixed(0)} ms`,
 );
 await bus.close({ timeoutMs: 1000 });

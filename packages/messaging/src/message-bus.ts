@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { EventHub } from '@infra/core';
 import type { MessageAdapter, WireMessage } from './adapter.js';
 import { buildMessage, type PublishOptions, type PublishedMessage } from './envelope.js';
-import { InvalidOptionError, MessagingError } from './errors.js';
+import { InvalidOptionError, MessagingError, errorMessage } from './errors.js';
 import type { MessagingEvents } from './events.js';
 import { adapterHealth, type MessagingHealth } from './health.js';
 import { MemoryAdapter } from './memory/memory-adapter.js';
@@ -31,7 +31,7 @@ export interface MessageTopics {}
  * Payload type of `topic`: from {@link MessageTopics} when declared there, else whatever the
  * handler declares (checked at run time by a schema, if the bus has one for the topic).
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- an undeclared topic takes the handler's own payload type
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- an undeclared topic takes the handler's payload type
 export type PayloadOf<K extends string> = K extends keyof MessageTopics ? MessageTopics[K] : any;
 
 export interface MessageBusOptions {
@@ -214,7 +214,7 @@ export class MessageBus {
       if (MessagingError.isInstance(error) && error.code !== 'ADAPTER_UNAVAILABLE') throw error;
       throw new MessagingError(
         'PUBLISH_FAILED',
-        `Publishing to ${describeTopics(messages)} on ${this.adapter.name} failed: ${error instanceof Error ? error.message : String(error)}`,
+        `Publishing to ${describeTopics(messages)} on ${this.adapter.name} failed: ${errorMessage(error)}`,
         {
           cause: error,
           isRetryable: true,

@@ -160,7 +160,7 @@ export class Subscription {
     for (let attempt = 1; this.lifecycle.state === 'starting'; attempt++) {
       try {
         const source = await this.host.adapter.subscribe(spec);
-        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- close() may run while the adapter connects
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- close() may run while connecting
         if (this.lifecycle.state !== 'starting') {
           await source.close([]).catch((error: unknown) => {
             this.reportError('close', error);

@@ -156,7 +156,7 @@ export class OutboxRelay {
     do {
       this.again = false;
       while (this.lifecycle.state !== 'closed' && (await this.relayBatch()) === this.batchSize);
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- nudge() and close() run while a batch is out
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- close() may run while a batch is out
     } while (this.again && this.lifecycle.state !== 'closed');
   }
 

@@ -188,7 +188,7 @@ describe('transactional outbox on Postgres', () => {
     expect(Object.keys(got[0]?.headers ?? {}).filter((name) => name.startsWith('x-outbox'))).toEqual([]);
   });
 
-  it('redelivers when the relay dies between send and mark, and the idempotent consumer drops the duplicates', async () => {
+  it('redelivers when the relay dies between send and mark; the idempotent consumer drops duplicates', async () => {
     const b = bus();
     let deliveries = 0;
     const effects: number[] = [];
