@@ -145,7 +145,7 @@ export async function checkCompletionFlow(run: RunningDemo): Promise<void> {
     ['challenge.completed'],
   );
   const { rows: mine } = await run.demo.resources.persistence.query<{ n: number }>(
-    "SELECT count(*)::int AS n FROM outbox WHERE payload->>'userId' = $1",
+    "SELECT count(*)::int AS n FROM outbox WHERE (payload->>'body')::jsonb->>'userId' = $1",
     [userId],
   );
   expect(Number(mine[0]?.n)).toBe(1);

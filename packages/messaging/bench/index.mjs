@@ -64,7 +64,8 @@ for (const line of verdicts) console.log(line);
 const kill = await killConsumer(Math.min(count, 20_000));
 console.log(
   `\nconsumer SIGKILLed mid-stream: ${fmt(kill.count)} published, killed after ${fmt(kill.killedAt)} handled; ` +
-    `${fmt(kill.handled)} handled in the end, ${kill.lost} lost, ${fmt(kill.duplicates)} redelivered duplicates, ${kill.pending} left pending`,
+    `${fmt(kill.handled)} handled in the end, ${kill.lost} lost, ` +
+    `${fmt(kill.duplicates)} redelivered duplicates, ${kill.pending} left pending`,
 );
 console.log(kill.lost === 0 ? 'MET  zero messages lost' : `MISS ${kill.lost} messages lost`);
 

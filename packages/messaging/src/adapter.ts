@@ -83,6 +83,14 @@ export interface MessageAdapter {
    * partition), one line each; the health check warns with them. Optional: none when absent.
    */
   problems?(): string[];
-  /** Closes what the adapter created (never an injected client). Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Closes what the adapter created (never an injected client). Idempotent. `timeoutMs` bounds
+   * a clean disconnect; past it connections are dropped.
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+  /**
+   * Optional: reports failures of the connections the adapter created (it recovers from them by
+   * reconnecting). The bus routes them to its `error` event with `operation: 'connection'`.
+   */
+  onConnectionError?(listener: (error: unknown) => void): () => void;
 }

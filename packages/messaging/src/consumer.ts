@@ -4,7 +4,7 @@ import type { SubscribeOptions } from './subscribe-options.js';
 import type { MessageHandler, Subscription } from './subscription.js';
 import { plainObject } from './validate.js';
 
-/** The consuming side of a bus (the seed's `messageConsumer`). */
+/** The consuming side of a bus (the documented `messageConsumer`). */
 export class MessageConsumer {
   private readonly resolveBus: () => MessageBus;
   private readonly mine = new Set<Subscription>();
@@ -26,7 +26,7 @@ export class MessageConsumer {
     return subscription;
   }
 
-  /** Subscribes each handler of a `{ topic: handler }` map (the seed's `messageHandlers`) with the same options. */
+  /** Subscribes each handler of a `{ topic: handler }` map (the documented `messageHandlers`) with the same options. */
   subscribeAll(handlers: Readonly<Record<string, MessageHandler>>, options?: SubscribeOptions): Subscription[] {
     plainObject('handlers', handlers, 'INVALID_ARGUMENT');
     const entries = Object.entries(handlers);

@@ -1,5 +1,5 @@
 import { sleep, type EventHub } from '@infra/core';
-import type { Delivery, MessageAdapter } from './adapter.js';
+import type { Delivery, WireMessage } from './adapter.js';
 import { runHandler, type MessageContext } from './context.js';
 import { MessageHeaders, type MessageEnvelope } from './envelope.js';
 import { MessagingError, errorMessage } from './errors.js';
@@ -25,9 +25,10 @@ export interface ReceivedMessage<T = unknown> extends MessageEnvelope<T> {
 export type MessageHandler<T = any> = (payload: T, message: ReceivedMessage<T>) => unknown;
 
 export interface ProcessorHost {
-  readonly adapter: MessageAdapter;
   readonly serializer: Serializer;
   readonly events: EventHub<MessagingEvents>;
+  /** Publishes prepared messages through the bus (dead letters), also while the bus drains on close. */
+  publishPrepared(messages: readonly WireMessage[]): Promise<unknown>;
 }
 
 export interface ProcessorCounters {
@@ -36,18 +37,14 @@ export interface ProcessorCounters {
   deadLettered: number;
 }
 
-interface Running {
-  delivery: Delivery;
-  payload: unknown;
-  context: MessageContext;
-  started: number;
-}
+/** What became of a delivery: acknowledge it, or leave it for redelivery (closing, or the dead letter failed). */
+export type Outcome = 'ack' | 'leave';
+
+type Stage<T> = { ok: true; value: T } | { ok: false; error: unknown; reason: DeadLetterReason };
 
 /**
- * Takes one delivery through decoding, validation, the handler with its retries, and the
- * dead-letter topic, then acknowledges it. The first attempt of a handler that returns without a
- * promise finishes synchronously (returns `undefined`): most handlers take this path, and each
- * promise saved is time saved at hundreds of thousands of messages a second.
+ * Takes one delivery through explicit stages: decode → validate → run the handler under the
+ * subscription's `RetryPolicy` → dead-letter (through the bus) → tell the subscription to ack.
  */
 export class DeliveryProcessor {
   constructor(
@@ -56,27 +53,50 @@ export class DeliveryProcessor {
     private readonly options: ResolvedSubscribeOptions,
     private readonly host: ProcessorHost,
     private readonly signal: AbortSignal,
-    private readonly acknowledge: (delivery: Delivery) => void,
     private readonly counters: ProcessorCounters,
   ) {}
 
-  /** Processes `delivery`; returns a promise only when something asynchronous is left to wait for. */
-  process(delivery: Delivery): Promise<void> | undefined {
-    const message = delivery.message;
-    let payload: unknown;
+  /**
+   * Runs the stages; returns the outcome itself when every stage finished synchronously (no schema,
+   * a handler that returned without a promise): see PERFORMANCE.md.
+   */
+  process(delivery: Delivery): Outcome | Promise<Outcome> {
+    const decoded = this.decode(delivery.message);
+    if (!decoded.ok) return this.deadLetter(delivery, decoded.error, 0, decoded.reason);
+    if (this.options.schema === undefined) return this.run(delivery, decoded.value);
+    return this.validate(delivery.message, decoded.value).then((valid) =>
+      valid.ok ? this.run(delivery, valid.value) : this.deadLetter(delivery, valid.error, 0, valid.reason),
+    );
+  }
+
+  private decode(message: WireMessage): Stage<unknown> {
     try {
-      payload = this.host.serializer.deserialize(message.body);
+      return { ok: true, value: this.host.serializer.deserialize(message.body) };
     } catch (error) {
       const failure = new MessagingError(
         'DESERIALIZATION_FAILED',
         `Message ${message.id} of "${message.topic}" cannot be deserialized: ${errorMessage(error)}`,
-        {
-          topic: message.topic,
-          cause: error,
-        },
+        { topic: message.topic, cause: error },
       );
-      return this.deadLetter(delivery, failure, 0, 'deserialization');
+      return { ok: false, error: failure, reason: 'deserialization' };
     }
+  }
+
+  private async validate(message: WireMessage, payload: unknown): Promise<Stage<unknown>> {
+    const schema = this.options.schema;
+    if (!schema) return { ok: true, value: payload };
+    const checked = await checkPayload(schema, message.topic, payload);
+    return checked.ok ? { ok: true, value: checked.value } : { ok: false, error: checked.error, reason: 'validation' };
+  }
+
+  /**
+   * The handler, under the subscription's retry policy. The first attempt is called directly, so
+   * that a handler that returns without a promise finishes synchronously; when it fails, the policy
+   * takes over with that failure as its first attempt (it decides whether to retry and how long to
+   * wait) and runs the later attempts.
+   */
+  private run(delivery: Delivery, payload: unknown): Outcome | Promise<Outcome> {
+    const message = delivery.message;
     const headers = message.headers;
     const context: MessageContext = {
       correlationId: headers[MessageHeaders.CORRELATION_ID] ?? message.id,
@@ -85,45 +105,73 @@ export class DeliveryProcessor {
       messageId: message.id,
     };
     const started = this.host.events.has('handled') ? performance.now() : 0;
-    const schema = this.options.schema;
-    if (schema) {
-      return checkPayload(schema, message.topic, payload).then((checked) => {
-        if (!checked.ok) return this.deadLetter(delivery, checked.error, 0, 'validation');
-        return this.firstAttempt(delivery, checked.value, context, started);
-      });
-    }
-    return this.firstAttempt(delivery, payload, context, started);
-  }
-
-  // The first attempt takes its parts as arguments: a record of them is made only when the
-  // handler fails or returns a promise, not for every message.
-  private firstAttempt(
-    delivery: Delivery,
-    payload: unknown,
-    context: MessageContext,
-    started: number,
-  ): Promise<void> | undefined {
     let result: unknown;
     try {
-      result = this.invoke(delivery, payload, context, 1);
+      result = runHandler(context, this.handler, payload, this.received(delivery, payload, context, 1));
     } catch (error) {
-      return this.afterFailure({ delivery, payload, context, started }, error, 1);
+      return this.retry(delivery, payload, context, error, started);
     }
     if (typeof (result as PromiseLike<unknown> | null)?.then === 'function') {
       return Promise.resolve(result).then(
-        () => {
-          this.succeeded(delivery, started, 1);
-        },
-        (error: unknown) => this.afterFailure({ delivery, payload, context, started }, error, 1),
+        () => this.handled(message, 1, started),
+        (error: unknown) => this.retry(delivery, payload, context, error, started),
       );
     }
-    this.succeeded(delivery, started, 1);
-    return undefined;
+    return this.handled(message, 1, started);
   }
 
-  private invoke(delivery: Delivery, payload: unknown, context: MessageContext, attempt: number): unknown {
+  private async retry(
+    delivery: Delivery,
+    payload: unknown,
+    context: MessageContext,
+    firstError: unknown,
+    started: number,
+  ): Promise<Outcome> {
     const message = delivery.message;
-    const received: ReceivedMessage = {
+    let attempts = 1;
+    let lastError = firstError;
+    let failedAt = performance.now();
+    try {
+      await this.options.retry.execute(
+        async ({ attempt }) => {
+          // Attempt 1 has run: its failure is handed to the policy as it was.
+          if (attempt === 1) throw firstError;
+          attempts = attempt;
+          this.retried(message, attempt - 1, performance.now() - failedAt, lastError);
+          try {
+            await runHandler(context, this.handler, payload, this.received(delivery, payload, context, attempt));
+          } catch (error) {
+            failedAt = performance.now();
+            lastError = error;
+            throw error;
+          }
+        },
+        { signal: this.signal },
+      );
+    } catch {
+      // Closing past the drain deadline: the message stays for redelivery.
+      if (this.signal.aborted) return 'leave';
+      return this.deadLetter(delivery, lastError, attempts, 'handler');
+    }
+    return this.handled(message, attempts, started);
+  }
+
+  private handled(message: WireMessage, attempts: number, started: number): Outcome {
+    this.counters.handled += 1;
+    if (this.host.events.has('handled'))
+      this.host.events.emit('handled', {
+        topic: message.topic,
+        group: this.group,
+        id: message.id,
+        attempts,
+        durationMs: performance.now() - started,
+      });
+    return 'ack';
+  }
+
+  private received(delivery: Delivery, payload: unknown, context: MessageContext, attempt: number): ReceivedMessage {
+    const message = delivery.message;
+    return {
       id: message.id,
       topic: message.topic,
       key: message.key,
@@ -137,70 +185,28 @@ export class DeliveryProcessor {
       traceparent: context.traceparent,
       signal: this.signal,
     };
-    return runHandler(context, this.handler, payload, received);
   }
 
-  /** After attempt `attempt` failed: retries with backoff, then dead-letters. */
-  private async afterFailure(running: Running, firstError: unknown, firstAttempt: number): Promise<void> {
-    const message = running.delivery.message;
-    let error = firstError;
-    let previousDelay: number | undefined;
-    for (let attempt = firstAttempt; ; attempt++) {
-      // Shutting down past the deadline: leave the message for redelivery.
-      if (this.signal.aborted) return;
-      if (attempt >= this.options.maxAttempts || !this.options.shouldRetry(error, attempt)) {
-        await this.deadLetter(running.delivery, error, attempt, 'handler');
-        return;
-      }
-      const delayMs = this.options.backoff.backoff(attempt, previousDelay);
-      previousDelay = delayMs;
-      this.counters.retried += 1;
-      if (this.host.events.has('retried'))
-        this.host.events.emit('retried', {
-          topic: message.topic,
-          group: this.group,
-          id: message.id,
-          attempt,
-          delayMs,
-          error,
-        });
-      try {
-        await sleep(delayMs, this.signal);
-      } catch {
-        return;
-      }
-      try {
-        await this.invoke(running.delivery, running.payload, running.context, attempt + 1);
-      } catch (next) {
-        error = next;
-        continue;
-      }
-      this.succeeded(running.delivery, running.started, attempt + 1);
-      return;
-    }
-  }
-
-  private succeeded(delivery: Delivery, started: number, attempts: number): void {
-    this.acknowledge(delivery);
-    this.counters.handled += 1;
-    if (this.host.events.has('handled')) {
-      const message = delivery.message;
-      this.host.events.emit('handled', {
+  private retried(message: WireMessage, attempt: number, delayMs: number, error: unknown): void {
+    this.counters.retried += 1;
+    if (this.host.events.has('retried'))
+      this.host.events.emit('retried', {
         topic: message.topic,
         group: this.group,
         id: message.id,
-        attempts,
-        durationMs: performance.now() - started,
+        attempt,
+        delayMs,
+        error,
       });
-    }
   }
 
+  /** Publishes the message, unchanged but for the failure headers, to the dead-letter topic through the bus. */
   private async deadLetter(
     delivery: Delivery,
     error: unknown,
     attempts: number,
     reason: DeadLetterReason,
-  ): Promise<void> {
+  ): Promise<Outcome> {
     const message = delivery.message;
     const target = this.options.deadLetterTopic;
     if (target !== null) {
@@ -217,10 +223,11 @@ export class DeliveryProcessor {
       if (typeof code === 'string' || typeof code === 'number') headers[MessageHeaders.ERROR_CODE] = String(code);
       // Not acknowledged while the dead-letter topic refuses it: the message (and its key's lane)
       // waits and dead-lettering is tried again with backoff, each failure reported, until the
-      // subscription closes (then the message comes back to the group).
+      // subscription closes (then the message is left to come back to the group). Leaving it at
+      // once would stall a Kafka partition for good: only Redis hands an unacknowledged message out again.
       for (let failures = 0; ; failures++) {
         try {
-          await this.host.adapter.publish([
+          await this.host.publishPrepared([
             { id: message.id, topic: target, key: message.key, headers, timestamp: Date.now(), body: message.body },
           ]);
           break;
@@ -234,12 +241,11 @@ export class DeliveryProcessor {
           try {
             await sleep(Math.min(10_000, 200 * 2 ** Math.min(failures, 6)), this.signal);
           } catch {
-            return;
+            return 'leave';
           }
         }
       }
     }
-    this.acknowledge(delivery);
     this.counters.deadLettered += 1;
     this.host.events.emit('deadLettered', {
       topic: message.topic,
@@ -250,5 +256,6 @@ export class DeliveryProcessor {
       reason,
       error,
     });
+    return 'ack';
   }
 }

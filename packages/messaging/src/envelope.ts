@@ -68,7 +68,7 @@ export function buildMessage(
   options: PublishOptions | undefined,
   serializer: Serializer,
 ): WireMessage {
-  if (topic !== lastTopic) lastTopic = topicName('topic', topic);
+  topicName('topic', topic);
   const settings =
     options === undefined ? noOptions : (plainObject('options', options, 'INVALID_ARGUMENT') as PublishOptions);
   const key =
@@ -95,36 +95,18 @@ export function buildMessage(
     settings.correlationId === undefined
       ? (given?.[MessageHeaders.CORRELATION_ID] ?? context?.correlationId ?? id)
       : nonEmptyString('correlationId', settings.correlationId, 'INVALID_ARGUMENT');
-  let headers: Record<string, string>;
-  if (given === undefined) {
-    // The common case, as one literal: an object built up key by key costs a map transition per key.
-    const tracestate = context?.tracestate;
-    headers =
-      tracestate === undefined
-        ? { 'correlation-id': correlationId, traceparent: ownTraceparent, 'content-type': serializer.contentType }
-        : {
-            'correlation-id': correlationId,
-            traceparent: ownTraceparent,
-            tracestate,
-            'content-type': serializer.contentType,
-          };
-  } else {
-    headers = { ...given };
-    headers[MessageHeaders.CORRELATION_ID] = correlationId;
-    headers[MessageHeaders.TRACEPARENT] = ownTraceparent;
-    const tracestate = given[MessageHeaders.TRACESTATE] ?? context?.tracestate;
-    if (tracestate !== undefined) headers[MessageHeaders.TRACESTATE] = tracestate;
-    headers[MessageHeaders.CONTENT_TYPE] ??= serializer.contentType;
-  }
+  const headers: Record<string, string> = { ...given };
+  headers[MessageHeaders.CORRELATION_ID] = correlationId;
+  headers[MessageHeaders.TRACEPARENT] = ownTraceparent;
+  const tracestate = given?.[MessageHeaders.TRACESTATE] ?? context?.tracestate;
+  if (tracestate !== undefined) headers[MessageHeaders.TRACESTATE] = tracestate;
+  headers[MessageHeaders.CONTENT_TYPE] ??= serializer.contentType;
   return { id, topic, key, headers, timestamp, body };
 }
 
 const noOptions: PublishOptions = Object.freeze({});
-/** The last topic that passed the name check: a run of messages to one topic is checked once. */
-let lastTopic: string | undefined;
 
 function toTimestamp(value: number | Date | undefined): number {
-  // To the millisecond, read at most once per millisecond and per 64 messages.
   if (value === undefined) return Date.now();
   const ms = value instanceof Date ? value.getTime() : value;
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {

@@ -68,7 +68,8 @@ export class InvalidOptionError extends MessagingError {
   ) {
     super(
       code,
-      `Invalid ${code === 'INVALID_OPTION' ? 'option' : 'argument'} "${option}": expected ${expected}, got ${describeValue(value)}`,
+      `Invalid ${code === 'INVALID_OPTION' ? 'option' : 'argument'} "${option}": ` +
+        `expected ${expected}, got ${describeValue(value)}`,
     );
     this.name = 'InvalidOptionError';
     this.option = option;
@@ -112,13 +113,14 @@ function summarizeIssues(issues: readonly unknown[]): string {
     .map((issue) => {
       if (typeof issue === 'string') return issue;
       const { message, path } = issue as { message?: unknown; path?: unknown };
-      const where =
-        Array.isArray(path) && path.length > 0
-          ? `${path.map((p) => (typeof p === 'object' && p !== null ? String((p as { key?: unknown }).key) : String(p))).join('.')}: `
-          : '';
+      const where = Array.isArray(path) && path.length > 0 ? `${path.map(pathSegment).join('.')}: ` : '';
       return `${where}${typeof message === 'string' ? message : 'invalid'}`;
     })
     .join('; ');
+}
+
+function pathSegment(segment: unknown): string {
+  return typeof segment === 'object' && segment !== null ? String((segment as { key?: unknown }).key) : String(segment);
 }
 
 /** The message of an unknown thrown value, for headers and events. */

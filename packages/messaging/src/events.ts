@@ -15,9 +15,12 @@ export interface MessagingEvents {
   };
   /** Backlog of each subscription, every `lagIntervalMs`. */
   lag: { topic: string; group: string; pending: number; lag: number | null };
-  /** A failure the bus recovered from by itself (it retries or redelivers). */
+  /**
+   * A failure the bus recovered from by itself (it retries or redelivers); `connection`: a
+   * connection the adapter created failed (it reconnects).
+   */
   error: {
-    operation: 'subscribe' | 'fetch' | 'ack' | 'deadLetter' | 'close' | 'lag';
+    operation: 'subscribe' | 'fetch' | 'ack' | 'deadLetter' | 'close' | 'lag' | 'connection';
     topic?: string;
     group?: string;
     error: unknown;

@@ -12,7 +12,8 @@ export interface SubscriptionHealth {
 /** An `application/health+json`-style check of a bus and its adapter. */
 export interface MessagingHealth {
   /**
-   * `fail`: the transport does not answer; `warn`: the backlog is over the threshold or a subscription cannot start.
+   * `fail`: the transport does not answer, or a subscription cannot fetch (or start); `warn`: the backlog is over the
+   * threshold.
    */
   status: 'pass' | 'warn' | 'fail';
   componentId: string;
@@ -62,34 +63,44 @@ export async function adapterHealth(
       }, options.timeoutMs);
       timer.unref();
     });
+    await Promise.race([adapter.ping(), deadline]);
+    // The transport answers: a subscription whose backlog cannot be read is a problem of its own.
+    const problems: string[] = [];
     const subscriptions = await Promise.race([
-      adapter.ping().then(() =>
-        Promise.all(
-          targets.map(async (target) => {
-            const backlog = await adapter.backlog(target.topic, target.group);
-            return { topic: target.topic, group: target.group, inFlight: target.inFlight, ...backlog };
-          }),
-        ),
+      Promise.all(
+        targets.map(async (target) => {
+          const row = { topic: target.topic, group: target.group, inFlight: target.inFlight };
+          try {
+            return { ...row, ...(await adapter.backlog(target.topic, target.group)) };
+          } catch (error) {
+            problems.push(`${target.topic}/${target.group}: backlog unreadable: ${errorMessage(error)}`);
+            return { ...row, pending: 0, lag: null };
+          }
+        }),
       ),
       deadline,
     ]);
     const observedValue = subscriptions.reduce((sum, s) => sum + s.pending + (s.lag ?? 0), 0);
-    const problems = targets
-      .filter((target) => target.problem !== undefined)
-      .map((target) => `${target.topic}/${target.group}: ${target.problem ?? ''}`);
-    problems.push(...(adapter.problems?.() ?? []));
-    const warn = observedValue > options.warnBacklog || problems.length > 0;
+    for (const target of targets) {
+      if (target.problem !== undefined) problems.unshift(`${target.topic}/${target.group}: ${target.problem}`);
+    }
+    // What the transport sees going wrong with its consumers (outside their group, a stalled
+    // partition) is a warning: the other partitions still flow.
+    const transportProblems = adapter.problems?.() ?? [];
+    const warn = observedValue > options.warnBacklog || transportProblems.length > 0;
     const output = [
       observedValue > options.warnBacklog
         ? `backlog of ${observedValue} messages is over ${options.warnBacklog}`
         : undefined,
       ...problems,
+      ...transportProblems,
     ]
       .filter((line) => line !== undefined)
       .join('; ');
     return {
       ...base,
-      status: warn ? 'warn' : 'pass',
+      // A consumer that cannot fetch loses nothing yet, but handles nothing either: the service is not ready.
+      status: problems.length > 0 ? 'fail' : warn ? 'warn' : 'pass',
       observedValue,
       connected: true,
       subscriptions,

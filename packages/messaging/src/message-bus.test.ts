@@ -26,7 +26,7 @@ afterEach(async () => {
   await closeMessaging({ timeoutMs: 50 });
 });
 
-describe('the seed snippets', () => {
+describe('the documented usage', () => {
   it('publish and subscribe through the module-level publisher and consumer', async () => {
     const completed: unknown[] = [];
     async function challengeCompletedHandler(message: unknown): Promise<void> {
@@ -82,7 +82,7 @@ describe('the seed snippets', () => {
 });
 
 describe('context propagation', () => {
-  it('carries the correlation id and continues the trace from a request to the handler and what it publishes', async () => {
+  it('carries the correlation id and the trace from a request to the handler and what it publishes', async () => {
     const b = bus();
     const seen: ReceivedMessage[] = [];
     const ambient: (string | undefined)[] = [];
@@ -309,7 +309,7 @@ describe('events, health and lifecycle', () => {
     expect(() => b.subscribe('t', () => undefined)).toThrow(expect.objectContaining({ code: 'CLOSED' }));
   });
 
-  it('closes without waiting for an adapter that is still connecting, and releases what it connects later', async () => {
+  it('closes without waiting for an adapter still connecting, and releases what it connects later', async () => {
     const memory = new MemoryAdapter();
     let connect!: () => void;
     const connected = new Promise<void>((resolve) => (connect = resolve));

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { EventHub } from '@infra/core';
 import type { MessageAdapter, WireMessage } from './adapter.js';
 import { buildMessage, type PublishOptions, type PublishedMessage } from './envelope.js';
-import { InvalidOptionError, MessagingError } from './errors.js';
+import { InvalidOptionError, MessagingError, errorMessage } from './errors.js';
 import type { MessagingEvents } from './events.js';
 import { adapterHealth, type MessagingHealth } from './health.js';
 import { MemoryAdapter } from './memory/memory-adapter.js';
@@ -31,7 +31,7 @@ export interface MessageTopics {}
  * Payload type of `topic`: from {@link MessageTopics} when declared there, else whatever the
  * handler declares (checked at run time by a schema, if the bus has one for the topic).
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- an undeclared topic takes the handler's own payload type
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- an undeclared topic takes the handler's payload type
 export type PayloadOf<K extends string> = K extends keyof MessageTopics ? MessageTopics[K] : any;
 
 export interface MessageBusOptions {
@@ -136,11 +136,16 @@ export class MessageBus {
       adapter: this.adapter,
       serializer: this.serializer,
       events: this.events,
+      // Dead letters go through the bus (events, error wrapping), also while it drains on close.
+      publishPrepared: (messages) => this.send([...messages]),
       detach: (subscription) => {
         this.live.delete(subscription);
         if (this.live.size === 0) this.stopLagTimer();
       },
     };
+    this.adapter.onConnectionError?.((error) => {
+      this.events.emit('error', { operation: 'connection', error });
+    });
   }
 
   on<K extends keyof MessagingEvents>(event: K, listener: (payload: MessagingEvents[K]) => void): () => void {
@@ -184,14 +189,32 @@ export class MessageBus {
     return this.send(messages);
   }
 
+  /**
+   * Sends messages already built by {@link prepare} (as the transactional outbox stores them)
+   * unchanged: no second serialization, validation or header building. In order.
+   */
+  async publishPrepared(messages: readonly WireMessage[]): Promise<PublishedMessage[]> {
+    this.assertOpen();
+    const given: unknown = messages;
+    if (!Array.isArray(given))
+      throw new InvalidOptionError('messages', messages, 'an array of prepared messages', 'INVALID_ARGUMENT');
+    for (const message of given as readonly WireMessage[]) {
+      plainObject('message', message, 'INVALID_ARGUMENT');
+      topicName('message.topic', message.topic);
+      nonEmptyString('message.id', message.id, 'INVALID_ARGUMENT');
+    }
+    return this.send(given as WireMessage[]);
+  }
+
   private async send(messages: WireMessage[]): Promise<PublishedMessage[]> {
     try {
       await this.adapter.publish(messages);
     } catch (error) {
-      if (MessagingError.isInstance(error)) throw error;
+      // The adapter's own verdicts (closed, bad input) stand; a transport that is away is a failed publish.
+      if (MessagingError.isInstance(error) && error.code !== 'ADAPTER_UNAVAILABLE') throw error;
       throw new MessagingError(
         'PUBLISH_FAILED',
-        `Publishing to ${describeTopics(messages)} on ${this.adapter.name} failed: ${error instanceof Error ? error.message : String(error)}`,
+        `Publishing to ${describeTopics(messages)} on ${this.adapter.name} failed: ${errorMessage(error)}`,
         {
           cause: error,
           isRetryable: true,
@@ -271,9 +294,13 @@ export class MessageBus {
     this.closing ??= (async () => {
       this.stopLagTimer();
       await Promise.all([...this.live].map((subscription) => subscription.close(options)));
-      await this.adapter.close();
+      await this.adapter.close(options);
     })();
     return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   get closed(): boolean {

@@ -1,9 +1,19 @@
+import { register } from 'node:module';
 import { describe, expect, it, vi } from 'vitest';
 
-// The optional peers fail to load here, as they would when not installed.
-vi.mock('ioredis', () => {
-  throw new Error('Cannot find package "ioredis"');
-});
+// The optional peers fail to load here, as they would when not installed. `ioredis` is loaded by
+// @infra/core, whose loader recognises only a real "module not found": Node's resolver refuses it
+// (a vi.mock factory cannot, vitest wraps its error). Each test file runs in a process of its own.
+const hook = `
+export async function resolve(specifier, context, next) {
+  if (/^ioredis$|\\/node_modules\\/ioredis\\//.test(specifier)) {
+    const error = new Error("Cannot find package 'ioredis' imported from " + context.parentURL);
+    error.code = 'ERR_MODULE_NOT_FOUND';
+    throw error;
+  }
+  return next(specifier, context);
+}`;
+register(`data:text/javascript,${encodeURIComponent(hook)}`);
 vi.mock('kafkajs', () => {
   throw new Error('Cannot find package "kafkajs"');
 });

@@ -1,7 +1,7 @@
 import type { PublishOptions, PublishedMessage } from './envelope.js';
 import type { MessageBus, PayloadOf, PublishRequest } from './message-bus.js';
 
-/** The publishing side of a bus (the seed's `messagePublisher`). */
+/** The publishing side of a bus (the documented `messagePublisher`). */
 export class MessagePublisher {
   private readonly resolveBus: () => MessageBus;
 

@@ -47,9 +47,8 @@ export interface ResolvedSubscribeOptions {
   consumerName: string;
   concurrency: number;
   maxInFlight: number;
-  maxAttempts: number;
-  shouldRetry: (error: unknown, attempt: number) => boolean;
-  backoff: RetryPolicy;
+  /** Runs the handler: attempts, backoff with jitter, which errors are retried. */
+  retry: RetryPolicy;
   deadLetterTopic: string | null;
   schema: PayloadSchema | undefined;
   startFrom: 'latest' | 'earliest';
@@ -106,13 +105,12 @@ export function resolveSubscribeOptions(
     ),
     concurrency,
     maxInFlight,
-    maxAttempts: retry.maxAttempts,
-    shouldRetry: retry.shouldRetry ?? defaultShouldRetry,
-    backoff: new RetryPolicy({
+    retry: new RetryPolicy({
       maxAttempts: retry.maxAttempts,
       initialDelayMs: retry.initialDelayMs,
       maxDelayMs: retry.maxDelayMs,
       jitter: retry.jitter,
+      shouldRetry: retry.shouldRetry ?? defaultShouldRetry,
     }),
     deadLetterTopic,
     schema: options.schema === undefined ? busSchema : assertSchema('schema', options.schema),

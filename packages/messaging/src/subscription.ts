@@ -1,6 +1,6 @@
 import { sleep } from '@infra/core';
-import type { AdapterSubscription, Delivery } from './adapter.js';
-import { DeliveryProcessor, type MessageHandler, type ProcessorHost } from './delivery-processor.js';
+import type { AdapterSubscription, Delivery, MessageAdapter } from './adapter.js';
+import { DeliveryProcessor, type MessageHandler, type Outcome, type ProcessorHost } from './delivery-processor.js';
 import { MessagingError, errorMessage } from './errors.js';
 import type { MessagingEvents } from './events.js';
 import type { ResolvedSubscribeOptions } from './subscribe-options.js';
@@ -9,6 +9,7 @@ export type { MessageHandler, ReceivedMessage } from './delivery-processor.js';
 
 /** What a subscription needs from its bus. */
 export interface SubscriptionHost extends ProcessorHost {
+  readonly adapter: MessageAdapter;
   detach(subscription: Subscription): void;
 }
 
@@ -19,36 +20,40 @@ export interface SubscriptionStats {
   deadLettered: number;
 }
 
+/** A subscription's lifecycle, one state at a time. */
+type Lifecycle =
+  | { state: 'starting' }
+  | { state: 'running'; source: AdapterSubscription }
+  | { state: 'stopping'; source: AdapterSubscription | undefined; closing: Promise<void> }
+  | { state: 'closed'; closing: Promise<void> };
+
 const permanent = new Set(['CLOSED', 'INVALID_OPTION', 'INVALID_ARGUMENT', 'MISSING_PEER']);
 
 /**
  * One handler consuming one topic in one group. Pulls from the adapter only while fewer than
- * `maxInFlight` messages are unfinished; runs up to `concurrency` handlers, one per key at a time
- * in arrival order; retries, dead-letters, acknowledges; drains on close.
+ * `maxInFlight` messages are unfinished; runs up to `concurrency` deliveries at once, one per key at
+ * a time in arrival order, each through the processor's stages; acknowledges what finished in one
+ * batch per event-loop turn; drains on close.
  */
 export class Subscription {
   readonly topic: string;
   readonly group: string;
   readonly consumerName: string;
-  private source: AdapterSubscription | undefined;
+  private lifecycle: Lifecycle = { state: 'starting' };
   private readonly fetchController = new AbortController();
   private readonly handlerController = new AbortController();
   private readonly lanes = new Map<string, Delivery[]>();
   private readonly runnable: Delivery[] = [];
+  /** Fetched and not acknowledged: handed back to the adapter on close. */
   private readonly outstanding = new Set<Delivery>();
   private ackBatch: Delivery[] = [];
   private ackFlush: Promise<void> | undefined;
   private readonly processor: DeliveryProcessor;
   private running = 0;
-  /** `handlerController.signal.aborted`, without a getter call per message. */
-  private handlersAborted = false;
   private inFlight = 0;
-  private stopping = false;
-  private sourceClosed = false;
   private wakeLoop: (() => void) | undefined;
   private idle: (() => void) | undefined;
   private problem: string | undefined;
-  private closing: Promise<void> | undefined;
   private readonly started: Promise<void>;
   private readonly loopDone: Promise<void>;
   private readonly counters = { handled: 0, retried: 0, deadLettered: 0 };
@@ -60,19 +65,16 @@ export class Subscription {
     private readonly host: SubscriptionHost,
   ) {
     this.topic = topic;
+    this.group = options.group;
+    this.consumerName = options.consumerName;
     this.processor = new DeliveryProcessor(
       options.group,
       handler,
       options,
       host,
       this.handlerController.signal,
-      (delivery) => {
-        this.acknowledge(delivery);
-      },
       this.counters,
     );
-    this.group = options.group;
-    this.consumerName = options.consumerName;
     let resolveStarted!: () => void;
     let rejectStarted!: (error: unknown) => void;
     this.started = new Promise<void>((resolve, reject) => {
@@ -107,52 +109,23 @@ export class Subscription {
    * and leaves the rest to be redelivered. Idempotent.
    */
   close(options: { timeoutMs?: number } = {}): Promise<void> {
-    this.closing ??= this.shutdown(options.timeoutMs ?? this.options.closeTimeoutMs);
-    return this.closing;
+    const current = this.lifecycle;
+    if (current.state === 'stopping' || current.state === 'closed') return current.closing;
+    const source = current.state === 'running' ? current.source : undefined;
+    const closing = this.shutdown(source, options.timeoutMs ?? this.options.closeTimeoutMs);
+    this.lifecycle = { state: 'stopping', source, closing };
+    return closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   private async run(resolveStarted: () => void, rejectStarted: (error: unknown) => void): Promise<void> {
-    const spec = {
-      topic: this.topic,
-      group: this.group,
-      consumer: this.consumerName,
-      startFrom: this.options.startFrom,
-    };
-    for (let attempt = 1; !this.stopping && !this.source; attempt++) {
-      try {
-        const source = await this.host.adapter.subscribe(spec);
-        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- close() may run while the adapter connects
-        if (this.stopping) {
-          await source.close([]).catch((error: unknown) => {
-            this.reportError('close', error);
-          });
-          break;
-        }
-        this.source = source;
-        this.problem = undefined;
-      } catch (error) {
-        this.problem = errorMessage(error);
-        this.reportError('subscribe', error);
-        if (MessagingError.isInstance(error) && permanent.has(error.code)) {
-          rejectStarted(error);
-          this.stopping = true;
-          this.host.detach(this);
-          return;
-        }
-        await this.pause(attempt);
-      }
-    }
-    if (!this.source) {
-      rejectStarted(
-        new MessagingError('CLOSED', `Subscription to "${this.topic}" was closed before it started`, {
-          topic: this.topic,
-        }),
-      );
-      return;
-    }
+    const source = await this.connect(rejectStarted);
+    if (!source) return;
     resolveStarted();
-    const source = this.source;
-    for (let failures = 0; !this.stopping;) {
+    for (let failures = 0; this.lifecycle.state === 'running';) {
       const room = this.options.maxInFlight - this.inFlight;
       if (room <= 0) {
         await new Promise<void>((resolve) => {
@@ -168,12 +141,53 @@ export class Subscription {
         this.pump();
       } catch (error) {
         // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- close() may run while fetch waits
-        if (this.stopping) break;
+        if (this.lifecycle.state !== 'running') break;
         this.problem = errorMessage(error);
         this.reportError('fetch', error);
         await this.pause(++failures);
       }
     }
+  }
+
+  /** Subscribes on the adapter, retrying until it works, the failure is permanent, or close() is called. */
+  private async connect(rejectStarted: (error: unknown) => void): Promise<AdapterSubscription | undefined> {
+    const spec = {
+      topic: this.topic,
+      group: this.group,
+      consumer: this.consumerName,
+      startFrom: this.options.startFrom,
+    };
+    for (let attempt = 1; this.lifecycle.state === 'starting'; attempt++) {
+      try {
+        const source = await this.host.adapter.subscribe(spec);
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- close() may run while connecting
+        if (this.lifecycle.state !== 'starting') {
+          await source.close([]).catch((error: unknown) => {
+            this.reportError('close', error);
+          });
+          break;
+        }
+        this.lifecycle = { state: 'running', source };
+        this.problem = undefined;
+        return source;
+      } catch (error) {
+        this.problem = errorMessage(error);
+        this.reportError('subscribe', error);
+        if (MessagingError.isInstance(error) && permanent.has(error.code)) {
+          rejectStarted(error);
+          this.lifecycle = { state: 'closed', closing: Promise.resolve() };
+          this.host.detach(this);
+          return undefined;
+        }
+        await this.pause(attempt);
+      }
+    }
+    rejectStarted(
+      new MessagingError('CLOSED', `Subscription to "${this.topic}" was closed before it started`, {
+        topic: this.topic,
+      }),
+    );
+    return undefined;
   }
 
   private dispatch(delivery: Delivery): void {
@@ -193,22 +207,35 @@ export class Subscription {
   }
 
   private pump(): void {
-    while (this.running < this.options.concurrency && this.runnable.length > 0 && !this.handlersAborted) {
+    while (
+      this.running < this.options.concurrency &&
+      this.runnable.length > 0 &&
+      !this.handlerController.signal.aborted
+    ) {
       const delivery = this.runnable.shift() as Delivery;
       this.running += 1;
-      const pending = this.processor.process(delivery);
-      // Finished synchronously: account for it here rather than recurse through pump().
-      if (!pending) this.settle(delivery);
+      const outcome = this.processor.process(delivery);
+      // Finished synchronously: settled here, in this loop, rather than by recursing through pump().
+      if (typeof outcome === 'string') this.settle(delivery, outcome);
       else {
-        void pending.finally(() => {
-          this.settle(delivery);
-          this.pump();
-        });
+        void outcome.then(
+          (settled) => {
+            this.settle(delivery, settled);
+            this.pump();
+          },
+          (error: unknown) => {
+            // The stages catch what they expect; anything else leaves the message for redelivery.
+            this.reportError('fetch', error);
+            this.settle(delivery, 'leave');
+            this.pump();
+          },
+        );
       }
     }
   }
 
-  private settle(delivery: Delivery): void {
+  private settle(delivery: Delivery, outcome: Outcome): void {
+    if (outcome === 'ack') this.acknowledge(delivery);
     this.running -= 1;
     this.inFlight -= 1;
     const key = delivery.message.key;
@@ -224,12 +251,9 @@ export class Subscription {
     if (this.inFlight === 0) this.idle?.();
   }
 
-  /**
-   * Queues an acknowledgement without holding up the lane; the acks of one event-loop turn go to
-   * the adapter together. close() waits for them.
-   */
+  /** The one layer of ack batching: the acks of one event-loop turn go to the adapter together. */
   private acknowledge(delivery: Delivery): void {
-    if (this.sourceClosed || !this.source) return;
+    if (this.lifecycle.state === 'closed' || this.lifecycle.state === 'starting') return;
     this.outstanding.delete(delivery);
     this.ackBatch.push(delivery);
     this.ackFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushAcks());
@@ -239,22 +263,26 @@ export class Subscription {
     const batch = this.ackBatch;
     this.ackBatch = [];
     this.ackFlush = undefined;
-    if (batch.length === 0 || !this.source) return;
+    const source =
+      this.lifecycle.state === 'running' || this.lifecycle.state === 'stopping' ? this.lifecycle.source : undefined;
+    if (batch.length === 0 || !source) return;
     try {
-      await this.source.ack(batch);
+      await source.ack(batch);
     } catch (error) {
       this.reportError('ack', error);
     }
   }
 
-  private async shutdown(timeoutMs: number): Promise<void> {
-    this.stopping = true;
+  private async shutdown(source: AdapterSubscription | undefined, timeoutMs: number): Promise<void> {
+    // Lets run() see the new state before anything is awaited.
+    await Promise.resolve();
     this.fetchController.abort();
     const wake = this.wakeLoop;
     this.wakeLoop = undefined;
     wake?.();
-    // Still connecting: the adapter may take its time; run() closes what it gets once it does.
-    if (!this.source) {
+    // Still connecting: the adapter may take its time; connect() closes what it gets once it does.
+    if (!source) {
+      this.lifecycle = { state: 'closed', closing: Promise.resolve() };
       this.host.detach(this);
       return;
     }
@@ -268,24 +296,25 @@ export class Subscription {
       });
       clearTimeout(timer);
     }
-    this.handlersAborted = true;
     this.handlerController.abort(
       new MessagingError('CLOSED', `Subscription to "${this.topic}" closed before the handler finished`, {
         topic: this.topic,
       }),
     );
     while (this.ackFlush) await this.ackFlush;
-    this.sourceClosed = true;
+    const closing = this.lifecycle.state === 'stopping' ? this.lifecycle.closing : Promise.resolve();
+    this.lifecycle = { state: 'closed', closing };
     try {
-      await this.source.close([...this.outstanding]);
+      await source.close([...this.outstanding]);
     } catch (error) {
       this.reportError('close', error);
     }
     this.host.detach(this);
   }
 
+  /** Backoff between failed fetches: short, so that consuming resumes soon after the transport is back. */
   private async pause(attempt: number): Promise<void> {
-    const delay = Math.min(5_000, 100 * 2 ** Math.min(attempt - 1, 6));
+    const delay = Math.min(250, 25 * 2 ** Math.min(attempt - 1, 6));
     await sleep(delay * (0.5 + Math.random() / 2), this.fetchController.signal).catch(() => undefined);
   }
 

@@ -28,7 +28,7 @@ export function plainObject(option: string, value: unknown, kind: Kind = 'INVALI
   return value as Record<string, unknown>;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the function type it expects
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the function type
 export function fn<F>(option: string, value: unknown, kind: Kind = 'INVALID_ARGUMENT'): F {
   if (typeof value !== 'function') throw new InvalidOptionError(option, value, 'a function', kind);
   return value as F;

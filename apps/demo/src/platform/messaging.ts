@@ -89,7 +89,7 @@ export async function createMessaging(config: AppConfig, persistence: Persistenc
   const updateStats = createChallengeCompletedHandler(persistence);
   const handler = idempotent<ChallengeCompletedEvent>((payload) => updateStats(payload), { store });
 
-  // Seed style: messageConsumer.subscribe('challenge.completed', handler).
+  // As in the documented usage: messageConsumer.subscribe('challenge.completed', handler).
   const messageConsumer = bus.consumer;
   const statsSubscription = messageConsumer.subscribe(
     CHALLENGE_COMPLETED,

@@ -10,7 +10,7 @@ messageBusContract({
 });
 
 describe('memory adapter', () => {
-  it('gives a message whose handler hangs to another consumer after claimIdleMs, without closing anything', async () => {
+  it('gives a message whose handler hangs to another consumer after claimIdleMs, closing nothing', async () => {
     const adapter = new MemoryAdapter({ claimIdleMs: 50 });
     const bus = new MessageBus({ adapter, lagIntervalMs: 0 });
     let release!: () => void;

@@ -93,11 +93,16 @@ export class MemoryAdapter implements MessageAdapter {
       : Promise.resolve();
   }
 
-  close(): Promise<void> {
+  /** Drops every message and wakes every waiting consumer. Idempotent; nothing to wait for, so `options` is unused. */
+  close(_options?: { timeoutMs?: number }): Promise<void> {
     this.closed = true;
     for (const groups of this.topics.values()) for (const group of groups.values()) group.wakeAll();
     this.topics.clear();
     return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
 

@@ -1,19 +1,21 @@
 import type { OutboxMessage, Transaction } from '@infra/persistence';
 import { EventHub } from '@infra/core';
 import { InvalidOptionError, MessagingError, errorMessage } from '../errors.js';
-import type { MessageBus, PublishRequest } from '../message-bus.js';
+import type { MessageBus } from '../message-bus.js';
 import { integer, plainObject } from '../validate.js';
 import { loadPersistence } from './load-persistence.js';
+import { relayItem, type RelayItem } from './stored-message.js';
 
-/** Headers the outbox adds to a stored message so that every delivery of it has the same id and time. */
-export const OUTBOX_ID_HEADER = 'x-outbox-message-id';
-export const OUTBOX_TIME_HEADER = 'x-outbox-published-at';
+export { OUTBOX_ID_HEADER, OUTBOX_TIME_HEADER } from './stored-message.js';
 
 export interface OutboxRelayOptions {
   /** Runs the relay's transactions (a `Persistence` or a `TransactionManager`). */
   persistence: { withTransaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> };
-  /** The bus the messages go to (or anything with its `publishBatch`). */
-  bus: Pick<MessageBus, 'publishBatch'>;
+  /**
+   * The bus the messages go to (or anything with its `publishPrepared`, which sends stored messages
+   * unchanged, and `publishBatch`, for rows written by hand or by earlier versions).
+   */
+  bus: Pick<MessageBus, 'publishBatch' | 'publishPrepared'>;
   /** Outbox table, optionally schema-qualified. @default 'outbox' */
   table?: string;
   /** Rows per transaction. @default 100 */
@@ -35,13 +37,18 @@ export interface OutboxRelayEvents {
   error: { error: unknown };
 }
 
+/** The relay's lifecycle. */
+type RelayState =
+  { state: 'idle' } | { state: 'polling'; timer: NodeJS.Timeout } | { state: 'closed'; closing: Promise<void> };
+
 const permanent = new Set(['VALIDATION_FAILED', 'SERIALIZATION_FAILED', 'INVALID_ARGUMENT']);
 
 /**
  * Delivers outbox rows to the bus: a batch is locked (`FOR UPDATE SKIP LOCKED`, so instances run
- * side by side), published, and marked sent in one transaction. If the relay dies between
- * publishing and marking, the transaction rolls back and the rows go out again: at-least-once,
- * with the same message ids, for an idempotent consumer to drop the duplicates.
+ * side by side), published, and marked sent in one transaction, only once the broker acknowledged
+ * every message of it. If the relay dies between publishing and marking, the transaction rolls back
+ * and the rows go out again: at-least-once, with the same message ids, for an idempotent consumer to
+ * drop the duplicates. A row holds the wire message as it was prepared; it is sent unchanged.
  */
 export class OutboxRelay {
   private readonly persistence: OutboxRelayOptions['persistence'];
@@ -51,10 +58,10 @@ export class OutboxRelay {
   private readonly pollIntervalMs: number;
   private readonly retryDelayMs: number;
   private readonly events = new EventHub<OutboxRelayEvents>();
-  private timer: NodeJS.Timeout | undefined;
+  private lifecycle: RelayState = { state: 'idle' };
+  /** The run in progress, and whether a nudge arrived during it (one more run follows). */
   private running: Promise<void> | undefined;
   private again = false;
-  private closed = false;
 
   constructor(options: OutboxRelayOptions) {
     plainObject('options', options);
@@ -64,7 +71,8 @@ export class OutboxRelay {
     ) {
       throw new InvalidOptionError('persistence', options.persistence, 'a Persistence or TransactionManager');
     }
-    if (typeof (options.bus as Partial<MessageBus> | undefined)?.publishBatch !== 'function')
+    const bus = options.bus as Partial<MessageBus> | undefined;
+    if (typeof bus?.publishBatch !== 'function' || typeof bus.publishPrepared !== 'function')
       throw new InvalidOptionError('bus', options.bus, 'a MessageBus');
     this.persistence = options.persistence;
     this.bus = options.bus;
@@ -80,12 +88,13 @@ export class OutboxRelay {
 
   /** Starts polling (an unref'd timer) and relays what is waiting now. Idempotent. */
   start(): this {
-    if (this.closed) throw new MessagingError('CLOSED', 'This outbox relay is closed');
-    if (!this.timer) {
-      this.timer = setInterval(() => {
+    if (this.lifecycle.state === 'closed') throw new MessagingError('CLOSED', 'This outbox relay is closed');
+    if (this.lifecycle.state === 'idle') {
+      const timer = setInterval(() => {
         this.nudge();
       }, this.pollIntervalMs);
-      this.timer.unref();
+      timer.unref();
+      this.lifecycle = { state: 'polling', timer };
       this.nudge();
     }
     return this;
@@ -93,7 +102,7 @@ export class OutboxRelay {
 
   /** Relays soon (the fast path after a commit); calls while a run is going on fold into one more run. */
   nudge(): void {
-    if (this.closed) return;
+    if (this.lifecycle.state === 'closed') return;
     if (this.running) {
       this.again = true;
       return;
@@ -127,20 +136,28 @@ export class OutboxRelay {
     }
   }
 
-  /** Stops polling and waits for the batch in progress. Idempotent. */
-  async close(): Promise<void> {
-    this.closed = true;
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  /**
+   * Stops polling and waits for the batch in progress, at most `timeoutMs` (its transaction then
+   * finishes or rolls back on its own; unmarked rows go out again later). Idempotent.
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.lifecycle.state === 'closed') return this.lifecycle.closing;
+    if (this.lifecycle.state === 'polling') clearInterval(this.lifecycle.timer);
+    const closing = within(this.running ?? Promise.resolve(), options.timeoutMs);
+    this.lifecycle = { state: 'closed', closing };
+    return closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   private async loop(): Promise<void> {
     do {
       this.again = false;
-      while (!this.closed && (await this.relayBatch()) === this.batchSize);
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- nudge() and close() run while a batch is out
-    } while (this.again && !this.closed);
+      while (this.lifecycle.state !== 'closed' && (await this.relayBatch()) === this.batchSize);
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- close() may run while a batch is out
+    } while (this.again && this.lifecycle.state !== 'closed');
   }
 
   private async deliver(tx: Transaction): Promise<number> {
@@ -149,7 +166,7 @@ export class OutboxRelay {
     if (rows.length === 0) return 0;
     let sent: OutboxMessage[] = rows;
     try {
-      await this.bus.publishBatch(rows.map(toRequest));
+      await this.send(rows.map(relayItem));
     } catch (error) {
       sent = await this.deliverOneByOne(tx, rows, error);
     }
@@ -160,6 +177,19 @@ export class OutboxRelay {
     );
     if (sent.length > 0) this.events.emit('relayed', { count: sent.length });
     return rows.length;
+  }
+
+  /** Sends in order: runs of stored messages unchanged, runs of older rows as publish requests. */
+  private async send(items: readonly RelayItem[]): Promise<void> {
+    for (let start = 0; start < items.length;) {
+      const prepared = 'wire' in (items[start] as RelayItem);
+      let end = start + 1;
+      while (end < items.length && 'wire' in (items[end] as RelayItem) === prepared) end++;
+      const run = items.slice(start, end);
+      if (prepared) await this.bus.publishPrepared(run.map((item) => (item as { wire: never }).wire));
+      else await this.bus.publishBatch(run.map((item) => (item as { request: never }).request));
+      start = end;
+    }
   }
 
   /**
@@ -174,7 +204,7 @@ export class OutboxRelay {
       let failure: unknown = error;
       if (isPermanent) {
         try {
-          await this.bus.publishBatch([toRequest(row)]);
+          await this.send([relayItem(row)]);
           sent.push(row);
           continue;
         } catch (rowError) {
@@ -189,15 +219,13 @@ export class OutboxRelay {
   }
 }
 
-function toRequest(row: OutboxMessage): PublishRequest {
-  const { [OUTBOX_ID_HEADER]: id, [OUTBOX_TIME_HEADER]: time, ...headers } = row.headers;
-  const timestamp = Number(time);
-  return {
-    topic: row.topic,
-    payload: row.payload,
-    ...(row.key === null ? {} : { key: row.key }),
-    headers,
-    id: id ?? `outbox-${row.id}`,
-    timestamp: Number.isFinite(timestamp) && timestamp > 0 ? timestamp : row.createdAt.getTime(),
-  };
+async function within(work: Promise<void>, timeoutMs: number | undefined): Promise<void> {
+  if (timeoutMs === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+    timer.unref();
+  });
+  await Promise.race([work, deadline]);
+  clearTimeout(timer);
 }

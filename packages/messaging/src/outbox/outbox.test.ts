@@ -95,9 +95,10 @@ describe('transactional outbox on Postgres', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(got).toEqual([{ id: 1 }, { id: 2 }]);
     expect(await unsent()).toBe(0);
+    // Each row holds the wire message as built at write time, body as the serializer wrote it.
     expect(await admin(`SELECT payload FROM ${schema}.outbox ORDER BY id`)).toEqual([
-      { payload: { id: 1 } },
-      { payload: { id: 2 } },
+      { payload: expect.objectContaining({ '@infra/messaging.wire': 1, body: '{"id":1}', encoding: 'utf8' }) },
+      { payload: expect.objectContaining({ '@infra/messaging.wire': 1, body: '{"id":2}', encoding: 'utf8' }) },
     ]);
   });
 
@@ -132,7 +133,62 @@ describe('transactional outbox on Postgres', () => {
     expect(Object.keys(got[0]?.headers ?? {}).filter((name) => name.startsWith('x-outbox'))).toEqual([]);
   });
 
-  it('redelivers when the relay dies between send and mark, and the idempotent consumer drops the duplicates', async () => {
+  it('builds a message once, at write time, and the relay sends it unchanged', async () => {
+    let serialized = 0;
+    const counting = {
+      contentType: 'application/json',
+      serialize: (payload: unknown) => {
+        serialized += 1;
+        return JSON.stringify(payload);
+      },
+      deserialize: (data: string | Uint8Array): unknown =>
+        JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString()),
+    };
+    const b = bus({ serializer: counting });
+    const got: ReceivedMessage[] = [];
+    await b.subscribe('order.created', (_payload, message) => void got.push(message)).ready();
+    const outbox = new TransactionalOutbox({ bus: b, persistence });
+    const published = await persistence.withTransaction(() =>
+      outbox.publish('order.created', { b: 2, a: 1 }, { key: 'k', headers: { tenant: 't1' } }),
+    );
+    expect(serialized).toBe(1);
+    await relay({ bus: b }).drain();
+    await eventually(() => got.length === 1);
+    expect(serialized).toBe(1);
+    expect(got[0]).toMatchObject({ id: published.id, key: 'k', payload: { b: 2, a: 1 }, headers: published.headers });
+    expect(Object.keys(got[0]?.payload as object)).toEqual(['b', 'a']);
+  });
+
+  it('still relays rows written by earlier versions, which carried the id and time in headers', async () => {
+    const b = bus();
+    const got: ReceivedMessage[] = [];
+    await b.subscribe('order.created', (_payload, message) => void got.push(message)).ready();
+    await persistence.withTransaction((tx) =>
+      addToOutbox(
+        tx,
+        'order.created',
+        { legacy: true },
+        {
+          headers: {
+            'x-outbox-message-id': 'old-1',
+            'x-outbox-published-at': '1700000000000',
+            'correlation-id': 'c-1',
+          },
+        },
+      ),
+    );
+    expect(await relay({ bus: b }).drain()).toBe(1);
+    await eventually(() => got.length === 1);
+    expect(got[0]).toMatchObject({
+      id: 'old-1',
+      timestamp: 1_700_000_000_000,
+      correlationId: 'c-1',
+      payload: { legacy: true },
+    });
+    expect(Object.keys(got[0]?.headers ?? {}).filter((name) => name.startsWith('x-outbox'))).toEqual([]);
+  });
+
+  it('redelivers when the relay dies between send and mark; the idempotent consumer drops duplicates', async () => {
     const b = bus();
     let deliveries = 0;
     const effects: number[] = [];
@@ -157,8 +213,9 @@ describe('transactional outbox on Postgres', () => {
     const relayPersistence = await connect(relayName);
     let killed = false;
     const crashing = {
-      publishBatch: async (requests: Parameters<MessageBus['publishBatch']>[0]) => {
-        const sent = await b.publishBatch(requests);
+      publishBatch: (requests: Parameters<MessageBus['publishBatch']>[0]) => b.publishBatch(requests),
+      publishPrepared: async (messages: Parameters<MessageBus['publishPrepared']>[0]) => {
+        const sent = await b.publishPrepared(messages);
         if (!killed) {
           killed = true;
           // The relay's process dies after the broker took the batch, before it marks the rows sent.

@@ -70,7 +70,8 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
 
   async complete(key: string, token: string, ttlMs: number): Promise<void> {
     await this.db.query(
-      `INSERT INTO ${this.table} (key, state, token, expires_at) VALUES ($1, 'done', $2, now() + $3::integer * interval '1 millisecond')
+      `INSERT INTO ${this.table} (key, state, token, expires_at)
+       VALUES ($1, 'done', $2, now() + $3::integer * interval '1 millisecond')
        ON CONFLICT (key) DO UPDATE SET state = 'done', token = EXCLUDED.token, expires_at = EXCLUDED.expires_at`,
       [key, token, ttlMs],
     );

@@ -4,7 +4,8 @@ import { InvalidOptionError, MessagingError } from '../errors.js';
 import type { MessageBus } from '../message-bus.js';
 import { plainObject } from '../validate.js';
 import { loadPersistence } from './load-persistence.js';
-import { OUTBOX_ID_HEADER, OUTBOX_TIME_HEADER, type OutboxRelay } from './outbox-relay.js';
+import type { OutboxRelay } from './outbox-relay.js';
+import { storedWire } from './stored-message.js';
 
 export interface TransactionalOutboxOptions {
   /** The bus whose serializer and schemas check messages (and to which the relay delivers). */
@@ -66,10 +67,11 @@ export class TransactionalOutbox {
     }
     const message = await this.bus.prepare(topic, payload, publishOptions);
     const { addToOutbox } = await loadPersistence();
-    await addToOutbox(tx, topic, payload, {
+    // Stored as built: the relay sends this wire message unchanged.
+    await addToOutbox(tx, topic, storedWire(message), {
       table: this.table,
       ...(message.key === null ? {} : { key: message.key }),
-      headers: { ...message.headers, [OUTBOX_ID_HEADER]: message.id, [OUTBOX_TIME_HEADER]: String(message.timestamp) },
+      headers: { ...message.headers },
     });
     const relay = this.relay;
     if (relay) {

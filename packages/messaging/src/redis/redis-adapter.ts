@@ -1,4 +1,12 @@
-import type { Redis, RedisOptions } from 'ioredis';
+import { EventHub } from '@infra/core';
+import {
+  closeClient,
+  createRedisClient,
+  duplicateClient,
+  whenReady,
+  type RedisClient,
+  type RedisConnection,
+} from '@infra/core/redis';
 import type {
   AdapterCapabilities,
   AdapterSubscription,
@@ -9,21 +17,23 @@ import type {
 } from '../adapter.js';
 import { InvalidOptionError, MessagingError } from '../errors.js';
 import { integer, plainObject } from '../validate.js';
-import { createRedisClient } from './load-ioredis.js';
 import { RedisStreamSubscription } from './redis-subscription.js';
 import { APPEND_SCRIPT_SOURCE, entryBody, entryEnvelope, entryFields } from './stream-entry.js';
 
 /** Entries per script call: Redis runs a script to its end, so a chunk must stay short (about a millisecond). */
 const APPEND_CHUNK = 500;
+const OWNER = 'The Redis messaging adapter';
 
 export interface RedisAdapterOptions {
   /**
-   * An ioredis client to use; it is never closed by the adapter. Each subscription reads on a `duplicate()` of it.
+   * An ioredis client (`Redis` or `Cluster`) to use; it is never closed by the adapter. Each
+   * subscription reads on a duplicate of it. With a Cluster, give every topic's stream key a
+   * hash tag if scripts or several keys must land on one node (see the README).
    * @default none: one is created from `connection`
    */
-  client?: Redis;
+  client?: RedisClient;
   /** Connection URL or options of a client the adapter creates (and closes). @default process.env.REDIS_URL */
-  connection?: string | RedisOptions;
+  connection?: RedisConnection | undefined;
   /** Prefix of every stream key (`<prefix><topic>`); do not use ioredis `keyPrefix` instead. @default '' */
   prefix?: string;
   /** Approximate length each stream is trimmed to on publish (`MAXLEN ~`); 0 turns trimming off. @default 100_000 */
@@ -37,6 +47,21 @@ export interface RedisAdapterOptions {
    * 30_000
    */
   claimIdleMs?: number;
+  /**
+   * Bound on establishing a connection (ms): a call made while Redis is away fails after it instead of waiting.
+   * @default 2000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Bound on each command of a client the adapter creates (ms); a blocking read gets `blockMs` on top.
+   * @default 2000
+   */
+  commandTimeoutMs?: number;
+}
+
+/** Events of the adapter: failures of the connections it created, which it recovers from by reconnecting. */
+export interface RedisAdapterEvents {
+  error: { error: Error; connection: 'commands' | 'blocking' };
 }
 
 const capabilities: AdapterCapabilities = {
@@ -48,28 +73,32 @@ const capabilities: AdapterCapabilities = {
 
 /**
  * Redis Streams transport: one stream per topic, consumer groups, acknowledgements, reclaim of
- * entries left pending by dead consumers, approximate `MAXLEN` trimming. Per-key order holds
- * within one subscription; the consumers of a group share entries without regard to keys.
+ * entries left pending by dead consumers, approximate `MAXLEN` trimming, and recovery when Redis
+ * loses its data (a group that vanished is created again). Per-key order holds within one
+ * subscription; the consumers of a group share entries without regard to keys.
  */
 export class RedisStreamsAdapter implements MessageAdapter {
   readonly name: string = 'redis';
   readonly capabilities: AdapterCapabilities = capabilities;
-  readonly client: Redis;
+  readonly client: RedisClient;
+  readonly events: EventHub<RedisAdapterEvents> = new EventHub<RedisAdapterEvents>();
   private readonly owned: boolean;
   private readonly prefix: string;
   private readonly maxLen: number;
   private readonly blockMs: number;
   private readonly batchSize: number;
   private readonly claimIdleMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly commandTimeoutMs: number;
   private readonly open = new Set<RedisStreamSubscription>();
   private closing: Promise<void> | undefined;
 
   /** Uses `options.client`; see {@link createRedisAdapter} to connect from a URL. */
-  constructor(options: RedisAdapterOptions & { client: Redis }, owned = false) {
+  constructor(options: RedisAdapterOptions & { client: RedisClient }, owned = false) {
     plainObject('options', options);
-    const client = options.client as Partial<Redis> | undefined;
+    const client = options.client as Partial<RedisClient> | undefined;
     if (typeof client?.duplicate !== 'function' || typeof client.xadd !== 'function') {
-      throw new InvalidOptionError('client', options.client, 'an ioredis client');
+      throw new InvalidOptionError('client', options.client, 'an ioredis client (Redis or Cluster)');
     }
     this.client = options.client;
     this.owned = owned;
@@ -79,6 +108,20 @@ export class RedisStreamsAdapter implements MessageAdapter {
     this.blockMs = integer('blockMs', options.blockMs ?? 2000);
     this.batchSize = integer('batchSize', options.batchSize ?? 100);
     this.claimIdleMs = integer('claimIdleMs', options.claimIdleMs ?? 30_000);
+    this.connectTimeoutMs = integer('connectTimeoutMs', options.connectTimeoutMs ?? 2000);
+    this.commandTimeoutMs = integer('commandTimeoutMs', options.commandTimeoutMs ?? 2000);
+  }
+
+  /** Subscribes to the adapter's events. */
+  on<K extends keyof RedisAdapterEvents>(event: K, listener: (payload: RedisAdapterEvents[K]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /** @internal The bus routes connection failures to its own `error` event. */
+  onConnectionError(listener: (error: unknown) => void): () => void {
+    return this.events.on('error', (event) => {
+      listener(event.error);
+    });
   }
 
   /** Stream key of a topic. */
@@ -86,52 +129,77 @@ export class RedisStreamsAdapter implements MessageAdapter {
     return `${this.prefix}${topic}`;
   }
 
+  /**
+   * Appends the messages in order; resolves only once Redis has answered every append with an
+   * entry id, so that a caller such as the outbox relay never counts an unacknowledged message as sent.
+   */
   async publish(messages: readonly WireMessage[]): Promise<void> {
     this.assertOpen();
     if (messages.length === 0) return;
+    await this.ready();
     const trim: (string | number)[] = this.maxLen > 0 ? ['MAXLEN', '~', this.maxLen] : [];
     if (messages.length === 1) {
       const message = messages[0] as WireMessage;
-      await this.client.xadd(this.streamKey(message.topic), ...trim, '*', ...entryFields(message));
+      const id = await this.client.xadd(this.streamKey(message.topic), ...trim, '*', ...entryFields(message));
+      if (typeof id !== 'string') throw notAppended(message.topic, 1, 0);
       return;
     }
-    // One script call per stream and chunk instead of one XADD per message: the per-command cost
-    // of the client, not Redis, bounds a pipeline of XADDs. Every call goes out at once, so Redis
-    // runs one chunk while the client writes the next; Redis runs the commands of a connection in
-    // the order sent, so entries land in publish order. EVAL, not EVALSHA: a script missing from
-    // Redis's cache (SCRIPT FLUSH, a restart) cannot fail one chunk while a later one lands.
-    // A call's arguments in one array, which the client takes as it is: the stream key, the
-    // MAXLEN, then an envelope and a body per entry.
-    const byStream = new Map<string, (string | Buffer)[][]>();
+    // One script call per stream and chunk instead of one XADD per message (see PERFORMANCE.md).
+    // EVAL, not EVALSHA: a script missing from Redis's cache cannot fail one chunk while a later one lands.
+    const byStream = new Map<string, { topic: string; chunks: (string | Buffer)[][] }>();
     const maxLen = String(this.maxLen);
     for (const message of messages) {
       const key = this.streamKey(message.topic);
-      let chunks = byStream.get(key);
-      if (chunks === undefined) byStream.set(key, (chunks = []));
-      let chunk = chunks[chunks.length - 1];
-      if (chunk === undefined || chunk.length >= 2 + 2 * APPEND_CHUNK) chunks.push((chunk = [key, maxLen]));
+      let stream = byStream.get(key);
+      if (stream === undefined) byStream.set(key, (stream = { topic: message.topic, chunks: [] }));
+      let chunk = stream.chunks[stream.chunks.length - 1];
+      if (chunk === undefined || chunk.length >= 2 + 2 * APPEND_CHUNK) stream.chunks.push((chunk = [key, maxLen]));
       chunk.push(entryEnvelope(message), entryBody(message));
     }
-    const calls: Promise<unknown>[] = [];
-    for (const chunks of byStream.values())
-      for (const args of chunks) calls.push(this.client.eval(APPEND_SCRIPT_SOURCE, 1, args));
+    const calls: Promise<void>[] = [];
+    for (const { topic, chunks } of byStream.values()) {
+      for (const args of chunks) {
+        const expected = (args.length - 2) / 2;
+        calls.push(
+          this.client.eval(APPEND_SCRIPT_SOURCE, 1, args).then((appended) => {
+            if (appended !== expected) throw notAppended(topic, expected, appended);
+          }),
+        );
+      }
+    }
     await Promise.all(calls);
   }
 
   async subscribe(spec: SubscribeSpec): Promise<AdapterSubscription> {
     this.assertOpen();
+    await this.ready();
     const streamKey = this.streamKey(spec.topic);
-    await this.ensureGroup(streamKey, spec.group, spec.startFrom);
-    // BLOCK holds a connection: each subscription gets its own, with no command timeout shorter than the block.
-    const blocking = this.client.duplicate({ commandTimeout: this.blockMs + 10_000, enableOfflineQueue: true });
-    blocking.on('error', () => undefined);
+    await this.ensureGroup(streamKey, spec.group, spec.startFrom === 'earliest' ? '0' : '$');
+    // BLOCK holds a connection: each subscription gets its own, whose command timeout covers the block.
+    const blocking = duplicateClient(this.client, {
+      commandTimeout: this.blockMs + this.commandTimeoutMs,
+      connectTimeout: this.connectTimeoutMs,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      // Reconnects often (a refused connection costs nothing): consuming resumes soon after Redis is back.
+      retryStrategy: (times: number) => Math.min(50 * times, 250),
+    });
+    blocking.on('error', (error: Error) => {
+      this.events.emit('error', { error, connection: 'blocking' });
+    });
     const subscription = new RedisStreamSubscription(
       this.client,
       blocking,
       spec,
-      { streamKey, blockMs: this.blockMs, batchSize: this.batchSize, claimIdleMs: this.claimIdleMs },
-      spec.topic,
+      {
+        streamKey,
+        blockMs: this.blockMs,
+        batchSize: this.batchSize,
+        claimIdleMs: this.claimIdleMs,
+        connectTimeoutMs: this.connectTimeoutMs,
+      },
       (closed) => this.open.delete(closed),
+      (key, group, start) => this.ensureGroup(key, group, start),
     );
     this.open.add(subscription);
     return subscription;
@@ -157,31 +225,47 @@ export class RedisStreamsAdapter implements MessageAdapter {
 
   async ping(): Promise<void> {
     this.assertOpen();
-    // A client still connecting gets its PING answered once connected (the health deadline bounds the wait).
-    if (['end', 'close', 'reconnecting'].includes(this.client.status))
+    if (this.client.status === 'reconnecting' || this.client.status === 'end' || this.client.status === 'close')
       throw new MessagingError('ADAPTER_UNAVAILABLE', `Redis connection is ${this.client.status}`, {
         isRetryable: true,
       });
+    await this.ready();
     await this.client.ping();
   }
 
-  /** Disconnects the subscriptions' connections and quits the client if the adapter created it. Idempotent. */
-  close(): Promise<void> {
+  /**
+   * Disconnects the subscriptions' connections and closes the client if the adapter created it. Idempotent.
+   * `timeoutMs` bounds the wait for a clean QUIT; past it the connection is dropped.
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
     this.closing ??= (async () => {
       for (const subscription of this.open) subscription.abort();
       this.open.clear();
-      if (this.owned) {
-        await this.client.quit().catch(() => {
-          this.client.disconnect();
-        });
-      }
+      if (this.owned) await closeWithin(this.client, options.timeoutMs ?? this.commandTimeoutMs);
     })();
     return this.closing;
   }
 
-  private async ensureGroup(streamKey: string, group: string, startFrom: 'latest' | 'earliest'): Promise<void> {
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Waits (within `connectTimeoutMs`) for a client that is connecting; fails fast with a coded error otherwise. */
+  private async ready(): Promise<void> {
+    if (this.client.status === 'ready') return;
     try {
-      await this.client.call('XGROUP', 'CREATE', streamKey, group, startFrom === 'earliest' ? '0' : '$', 'MKSTREAM');
+      await whenReady(this.client, this.connectTimeoutMs, OWNER);
+    } catch (error) {
+      throw new MessagingError('ADAPTER_UNAVAILABLE', `Redis is not reachable: ${(error as Error).message}`, {
+        cause: error,
+        isRetryable: true,
+      });
+    }
+  }
+
+  private async ensureGroup(streamKey: string, group: string, start: string): Promise<void> {
+    try {
+      await this.client.call('XGROUP', 'CREATE', streamKey, group, start, 'MKSTREAM');
     } catch (error) {
       if (!(error instanceof Error) || !error.message.includes('BUSYGROUP')) throw error;
     }
@@ -196,9 +280,27 @@ function invalid(option: string, value: unknown, expected: string): never {
   throw new InvalidOptionError(option, value, expected);
 }
 
+function notAppended(topic: string, expected: number, got: unknown): MessagingError {
+  return new MessagingError('PUBLISH_FAILED', `Redis appended ${String(got)} of ${expected} messages to "${topic}"`, {
+    topic,
+    isRetryable: true,
+  });
+}
+
+async function closeWithin(client: RedisClient, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+    timer.unref();
+  });
+  await Promise.race([closeClient(client).catch(() => undefined), deadline]);
+  clearTimeout(timer);
+  if (client.status !== 'end') client.disconnect();
+}
+
 /**
  * A Redis Streams adapter on `options.client`, or on a client it creates from `options.connection`
- * (default `REDIS_URL`), loading `ioredis` only then.
+ * (default `REDIS_URL`) with fail-fast settings, loading `ioredis` only then.
  */
 export async function createRedisAdapter(options: RedisAdapterOptions = {}): Promise<RedisStreamsAdapter> {
   plainObject('options', options);
@@ -218,9 +320,25 @@ export async function createRedisAdapter(options: RedisAdapterOptions = {}): Pro
       'a redis:// or rediss:// URL',
     );
   }
-  const client = await createRedisClient(connection, 'The Redis messaging adapter');
+  if (typeof connection !== 'string') plainObject('connection', connection);
+  const connectTimeoutMs = integer('connectTimeoutMs', options.connectTimeoutMs ?? 2000);
+  const commandTimeoutMs = integer('commandTimeoutMs', options.commandTimeoutMs ?? 2000);
+  const events = new EventHub<RedisAdapterEvents>();
+  const client = await createRedisClient(connection, {
+    owner: OWNER,
+    connectTimeoutMs,
+    commandTimeoutMs,
+    onError: (error) => {
+      events.emit('error', { error, connection: 'commands' });
+    },
+    missingPeer: (message, cause) => new MessagingError('MISSING_PEER', message, { cause }),
+  });
   try {
-    return new RedisStreamsAdapter({ ...options, client }, true);
+    const adapter = new RedisStreamsAdapter({ ...options, client }, true);
+    events.on('error', (event) => {
+      adapter.events.emit('error', event);
+    });
+    return adapter;
   } catch (error) {
     client.disconnect();
     throw error;

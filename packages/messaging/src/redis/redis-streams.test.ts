@@ -108,7 +108,7 @@ describe('redis streams adapter', () => {
     expect(length).toBeLessThan(1000);
   });
 
-  it('keeps publish order per stream across chunks and topics, untrimmed with maxLen 0, and reloads a flushed script', async () => {
+  it('keeps publish order per stream across chunks and topics, with maxLen 0, after a script flush', async () => {
     const { bus: live, adapter } = await bus({ maxLen: 0 });
     const bodies = async (topic: string) =>
       (await client.xrange(adapter.streamKey(topic), '-', '+')).map(

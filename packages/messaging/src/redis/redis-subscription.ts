@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { whenReady, type RedisClient } from '@infra/core/redis';
 import type { AdapterSubscription, Delivery, SubscribeSpec } from '../adapter.js';
 import { parseEntry, type RawEntry } from './stream-entry.js';
 
@@ -11,7 +11,12 @@ export interface RedisSubscriptionSettings {
   blockMs: number;
   batchSize: number;
   claimIdleMs: number;
+  /** Bound on waiting for the blocking connection to (re)connect before a read (ms). */
+  connectTimeoutMs: number;
 }
+
+/** Creates a consumer group (`XGROUP CREATE … MKSTREAM`), tolerating one that exists. */
+export type EnsureGroup = (streamKey: string, group: string, start: string) => Promise<void>;
 
 type ReadReply = [Buffer, RawEntry[]][] | null;
 type ClaimReply = [Buffer, RawEntry[], Buffer[]?];
@@ -29,27 +34,42 @@ export class RedisStreamSubscription implements AdapterSubscription<RedisDeliver
   private historyCursor = '0';
   private nextClaimAt = 0;
   private claimCursor = '0-0';
-  private ackQueue: string[] = [];
   /** Entries delivered here and not acknowledged yet: a claim must not hand them to this consumer twice. */
   private readonly unfinished = new Set<string>();
-  private ackFlush: Promise<void> | undefined;
+  /** Id of the newest entry read with `>`: where a group lost with its data is created again. */
+  private lastRead: string | undefined;
   private closed = false;
+  private readonly topic: string;
 
   constructor(
-    private readonly client: Redis,
-    private readonly blocking: Redis,
+    private readonly client: RedisClient,
+    private readonly blocking: RedisClient,
     spec: SubscribeSpec,
     private readonly settings: RedisSubscriptionSettings,
-    private readonly topic: string,
     private readonly onClose: (subscription: RedisStreamSubscription) => void,
+    private readonly ensureGroup: EnsureGroup,
   ) {
     this.group = spec.group;
     this.consumer = spec.consumer;
+    this.topic = spec.topic;
   }
 
   async fetch(max: number, signal: AbortSignal): Promise<RedisDelivery[]> {
     if (this.closed || signal.aborted) return [];
-    const count = Math.min(max, this.settings.batchSize);
+    try {
+      return await this.read(Math.min(max, this.settings.batchSize), signal);
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- aborts while XREADGROUP blocks
+      if (signal.aborted || this.closed) return [];
+      if (error instanceof Error && error.message.startsWith('NOGROUP')) {
+        await this.recreateGroup();
+        return [];
+      }
+      throw error;
+    }
+  }
+
+  private async read(count: number, signal: AbortSignal): Promise<RedisDelivery[]> {
     const now = Date.now();
     // History is read to the end before anything is claimed: claimed entries join this consumer's
     // pending list, and reading it afterwards would deliver them twice.
@@ -58,6 +78,10 @@ export class RedisStreamSubscription implements AdapterSubscription<RedisDeliver
       const claimed = await this.claimIdle(count);
       if (claimed.length > 0) return claimed;
     }
+    // No offline queue on this connection: while Redis is away a read fails within the bound
+    // instead of hanging, and the bus reports the subscription as failing.
+    if (this.blocking.status !== 'ready')
+      await whenReady(this.blocking, this.settings.connectTimeoutMs, 'The Redis messaging adapter');
     const onAbort = (): void => {
       // The only way to end a blocked XREADGROUP early; the connection is ours and closing anyway.
       this.blocking.disconnect();
@@ -77,34 +101,56 @@ export class RedisStreamSubscription implements AdapterSubscription<RedisDeliver
         from,
       )) as ReadReply;
       const entries = reply?.[0]?.[1] ?? [];
-      if (!this.readingHistory) return this.toDeliveries(entries, 1);
+      if (!this.readingHistory) {
+        const last = entries[entries.length - 1];
+        if (last) this.lastRead = last[0].toString();
+        return this.toDeliveries(entries, 1);
+      }
       const last = entries[entries.length - 1];
       if (last) this.historyCursor = last[0].toString();
       else this.readingHistory = false;
       return this.toDeliveries(entries, 2);
-    } catch (error) {
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- aborts while XREADGROUP blocks
-      if (signal.aborted) return [];
-      throw error;
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
   }
 
-  ack(deliveries: readonly RedisDelivery[]): Promise<void> {
-    // An entry stays in `unfinished` until its XACK has landed: a claim that runs meanwhile must
-    // not hand it back to this consumer.
-    for (const delivery of deliveries) this.ackQueue.push(delivery.entryId);
-    // Acks of one event-loop turn go out as one XACK.
-    this.ackFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushAcks());
-    return this.ackFlush;
+  /**
+   * The group is gone: Redis restarted without persistence, failed over, or was flushed. The group
+   * is created again after the last entry read when that entry is still there (only the group was
+   * lost), else from the start of the stream, which was recreated: every entry in it was published
+   * after the loss and must be handled. At-least-once: nothing is skipped, a trimmed-away cursor
+   * means earlier entries are handled again.
+   */
+  private async recreateGroup(): Promise<void> {
+    let start = '0';
+    if (this.lastRead !== undefined) {
+      const kept = await this.client.xrange(this.settings.streamKey, this.lastRead, this.lastRead);
+      if (kept.length > 0) start = this.lastRead;
+    }
+    await this.ensureGroup(this.settings.streamKey, this.group, start);
+    // The new group has no pending entries: nothing of this consumer's history is left to read.
+    this.readingHistory = false;
+    this.claimCursor = '0-0';
+  }
+
+  /** One `XACK` for the deliveries (the bus batches them). */
+  async ack(deliveries: readonly RedisDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    const ids = deliveries.map((delivery) => delivery.entryId);
+    try {
+      await this.client.xack(this.settings.streamKey, this.group, ...ids);
+    } finally {
+      // Acknowledged, or left pending by a failed XACK for a later claim to redeliver. An entry stays
+      // in `unfinished` until then: a claim that runs meanwhile must not hand it back to this consumer.
+      for (const id of ids) this.unfinished.delete(id);
+    }
   }
 
   async close(unacked: readonly RedisDelivery[]): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {
-      if (this.ackFlush) await this.ackFlush;
       if (unacked.length > 0) {
         // Left pending, but marked idle, so that another consumer's XAUTOCLAIM takes them at once.
         await this.client.call(
@@ -141,19 +187,6 @@ export class RedisStreamSubscription implements AdapterSubscription<RedisDeliver
   abort(): void {
     this.closed = true;
     this.blocking.disconnect();
-  }
-
-  private async flushAcks(): Promise<void> {
-    const ids = this.ackQueue;
-    this.ackQueue = [];
-    this.ackFlush = undefined;
-    if (ids.length === 0) return;
-    try {
-      await this.client.xack(this.settings.streamKey, this.group, ...ids);
-    } finally {
-      // Acknowledged, or left pending by a failed XACK for a later claim to redeliver.
-      for (const id of ids) this.unfinished.delete(id);
-    }
   }
 
   private async claimIdle(count: number): Promise<RedisDelivery[]> {
