@@ -1,3 +1,14 @@
+import {
+  InfraError,
+  describeValue,
+  errorFamily,
+  errorMessage,
+  type ErrorFamily,
+  type InfraErrorOptions,
+} from '@infra/core';
+
+export { describeValue, errorMessage };
+
 /**
  * Error codes raised by @infra/messaging. Identify errors by `code` (or with
  * {@link isMessagingError}), never by `instanceof`: two copies of this package may be installed.
@@ -18,42 +29,43 @@ export const ErrorCodes = {
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
-const marker = Symbol.for('@infra/messaging.error');
-
-export interface MessagingErrorInit {
-  cause?: unknown;
-  isRetryable?: boolean;
+export interface MessagingErrorInit extends InfraErrorOptions {
   /** Topic the failure concerns, when there is one. */
-  topic?: string;
+  topic?: string | undefined;
 }
 
 /** Base class of every error this package throws on its own account. */
-export class MessagingError extends Error {
-  readonly code: ErrorCode;
-  readonly isRetryable: boolean;
+export class MessagingError extends InfraError<ErrorCode> {
   readonly topic: string | undefined;
 
   constructor(code: ErrorCode, message: string, init: MessagingErrorInit = {}) {
-    super(message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.name = 'MessagingError';
-    this.code = code;
-    this.isRetryable = init.isRetryable ?? false;
+    super(code, message, init);
     this.topic = init.topic;
   }
 
   /** True for any error created by any copy of @infra/messaging. */
   static isInstance(error: unknown): error is MessagingError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true;
+    return family.is(error);
   }
 }
 
-// The marker lives on the prototype: every subclass carries it, across copies of the package.
-Object.defineProperty(MessagingError.prototype, marker, { value: true });
-
-/** True when `error` comes from @infra/messaging (any installed copy), optionally with the given code. */
-export function isMessagingError<C extends ErrorCode>(error: unknown, code?: C): error is MessagingError & { code: C } {
-  return MessagingError.isInstance(error) && (code === undefined || error.code === code);
+/** The class of each code that has one, for the narrowing of {@link isMessagingError}. */
+export interface MessagingErrorsByCode {
+  INVALID_OPTION: InvalidOptionError;
+  INVALID_ARGUMENT: InvalidOptionError;
+  VALIDATION_FAILED: ValidationError;
 }
+
+const family: ErrorFamily<MessagingError, MessagingErrorsByCode> = errorFamily<MessagingError, MessagingErrorsByCode>(
+  MessagingError,
+  '@infra/messaging',
+);
+
+/**
+ * True when `error` comes from @infra/messaging (any installed copy), optionally with the given
+ * code; with a code, narrows to that code's class (`VALIDATION_FAILED` → {@link ValidationError}).
+ */
+export const isMessagingError: ErrorFamily<MessagingError, MessagingErrorsByCode>['is'] = family.is;
 
 /** A bad option (at construction) or argument (at a call); `option` names it. */
 export class InvalidOptionError extends MessagingError {
@@ -71,7 +83,6 @@ export class InvalidOptionError extends MessagingError {
       `Invalid ${code === 'INVALID_OPTION' ? 'option' : 'argument'} "${option}": ` +
         `expected ${expected}, got ${describeValue(value)}`,
     );
-    this.name = 'InvalidOptionError';
     this.option = option;
     this.value = value;
   }
@@ -83,7 +94,6 @@ export class ValidationError extends MessagingError {
 
   constructor(topic: string, issues: readonly unknown[], cause?: unknown) {
     super('VALIDATION_FAILED', `Payload of "${topic}" failed validation: ${summarizeIssues(issues)}`, { topic, cause });
-    this.name = 'ValidationError';
     this.issues = issues;
   }
 }
@@ -95,15 +105,6 @@ export function missingPeer(pkg: string, owner: string, cause: unknown): Messagi
     `${owner} needs the optional peer dependency "${pkg}": install it with \`npm install ${pkg}\``,
     { cause },
   );
-}
-
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value == null)
-    return String(value);
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'symbol') return 'a symbol';
-  return Array.isArray(value) ? 'an array' : `an ${typeof value}`;
 }
 
 function summarizeIssues(issues: readonly unknown[]): string {
@@ -121,10 +122,4 @@ function summarizeIssues(issues: readonly unknown[]): string {
 
 function pathSegment(segment: unknown): string {
   return typeof segment === 'object' && segment !== null ? String((segment as { key?: unknown }).key) : String(segment);
-}
-
-/** The message of an unknown thrown value, for headers and events. */
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return typeof error === 'string' ? error : describeValue(error);
 }

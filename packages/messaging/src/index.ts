@@ -37,4 +37,4 @@ export type {
 export { MemoryIdempotencyStore, idempotent } from './idempotency.js';
 export type { IdempotencyStore, IdempotentOptions } from './idempotency.js';
 export { ErrorCodes, InvalidOptionError, MessagingError, ValidationError, isMessagingError } from './errors.js';
-export type { ErrorCode, MessagingErrorInit } from './errors.js';
+export type { ErrorCode, MessagingErrorInit, MessagingErrorsByCode } from './errors.js';
