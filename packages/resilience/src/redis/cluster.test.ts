@@ -94,8 +94,16 @@ describe('RedisRateLimiterStore on a Cluster', () => {
   it('spreads keys over the nodes, and decides on a duplicate when ownConnection is set', async () => {
     const cluster = connect();
     const prefix = `${uniqueName('rl-cluster-own')}:`;
-    const store = new RedisRateLimiterStore({ client: cluster, ownConnection: true, prefix });
-    const limiter = new RateLimiter({ limit: 2, windowMs: 60_000, store, onStoreError: 'throw' });
+    // Bounds a busy machine can meet: this test is about where keys land, not about timeouts.
+    const patient = { connectTimeoutMs: 30_000, commandTimeoutMs: 30_000 };
+    const store = new RedisRateLimiterStore({ client: cluster, ownConnection: true, prefix, ...patient });
+    const limiter = new RateLimiter({
+      limit: 2,
+      windowMs: 60_000,
+      store,
+      onStoreError: 'throw',
+      storeTimeoutMs: 30_000,
+    });
     for (let i = 0; i < 30; i++) expect((await limiter.consume(`user:${i}`)).allowed).toBe(true);
     expect((await limiter.consume('user:0')).allowed).toBe(true);
     expect((await limiter.consume('user:0')).allowed).toBe(false);
