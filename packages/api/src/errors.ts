@@ -1,12 +1,5 @@
-import {
-  InfraError,
-  describeValue,
-  errorFamily,
-  invalidOptionMessage,
-  optionChecks,
-  type ErrorFamily,
-  type OptionChecks,
-} from '@infra/core';
+import { InfraError, describeValue, errorFamily, invalidOptionMessage, optionChecks } from '@infra/core';
+import type { ErrorFamily, OptionChecks } from '@infra/core';
 
 /**
  * Error codes raised by @infra/api. Identify errors by `code` (or with {@link isApiError}),

@@ -1,11 +1,5 @@
-import {
-  InfraError,
-  errorFamily,
-  invalidOptionMessage,
-  optionChecks,
-  type ErrorFamily,
-  type OptionChecks,
-} from '@infra/core';
+import { InfraError, errorFamily, invalidOptionMessage, optionChecks } from '@infra/core';
+import type { ErrorFamily, OptionChecks } from '@infra/core';
 
 /**
  * Error codes raised by @infra/health. Identify errors by `code` (or with {@link isHealthError}),
