@@ -32,6 +32,8 @@ export type ErrorMappings = Readonly<Record<string, ErrorMapping>>;
 
 const UNAVAILABLE = 'A service this request depends on is temporarily unavailable; retry later.';
 const UPSTREAM = 'An upstream service failed to handle this request.';
+const TIMED_OUT = 'A service this request depends on did not answer in time.';
+const COLLIDED = 'The request collided with a concurrent update; retry it.';
 
 /**
  * Codes of the @infra packages (and common application codes) and their HTTP status. Exact codes
@@ -48,7 +50,7 @@ export const defaultErrorMappings: ErrorMappings = Object.freeze({
     expose: false,
     detail: 'Too many requests; retry after the delay given in Retry-After.',
   },
-  TIMEOUT: { status: 504, title: 'Timeout', detail: 'A service this request depends on did not answer in time.' },
+  TIMEOUT: { status: 504, title: 'Timeout', detail: TIMED_OUT },
   BULKHEAD_FULL: { status: 503, title: 'Capacity exhausted', retryAfter: true, detail: UNAVAILABLE },
   THROTTLER_QUEUE_FULL: { status: 503, title: 'Capacity exhausted', retryAfter: true, detail: UNAVAILABLE },
   THROTTLER_CLOSED: { status: 503, title: 'Shutting down', detail: UNAVAILABLE },
@@ -57,26 +59,14 @@ export const defaultErrorMappings: ErrorMappings = Object.freeze({
   // @infra/cache
   CACHE_UNAVAILABLE: { status: 503, title: 'Cache unavailable', detail: UNAVAILABLE },
   CACHE_CLOSED: { status: 503, title: 'Shutting down', detail: UNAVAILABLE },
-  LOADER_TIMEOUT: {
-    status: 504,
-    title: 'Timeout',
-    detail: 'A service this request depends on did not answer in time.',
-  },
+  LOADER_TIMEOUT: { status: 504, title: 'Timeout', detail: TIMED_OUT },
   // @infra/persistence
   INVALID_ARGUMENT: { status: 400, title: 'Invalid argument' },
   ACQUIRE_TIMEOUT: { status: 503, title: 'Database busy', retryAfter: true, detail: UNAVAILABLE },
   CONNECTION_FAILED: { status: 503, title: 'Database unavailable', detail: UNAVAILABLE },
   CONNECTION_LOST: { status: 503, title: 'Database unavailable', detail: UNAVAILABLE },
-  SERIALIZATION_FAILURE: {
-    status: 503,
-    title: 'Concurrent update',
-    detail: 'The request collided with a concurrent update; retry it.',
-  },
-  DEADLOCK_DETECTED: {
-    status: 503,
-    title: 'Concurrent update',
-    detail: 'The request collided with a concurrent update; retry it.',
-  },
+  SERIALIZATION_FAILURE: { status: 503, title: 'Concurrent update', detail: COLLIDED },
+  DEADLOCK_DETECTED: { status: 503, title: 'Concurrent update', detail: COLLIDED },
   STATEMENT_TIMEOUT: { status: 504, title: 'Timeout', detail: 'The database did not answer in time.' },
   CLOSED: { status: 503, title: 'Shutting down', detail: UNAVAILABLE },
   // A repository name the code did not register: a bug, not a missing resource.

@@ -1,4 +1,5 @@
-import { InfraError, describeValue, errorFamily, optionChecks, type ErrorFamily, type OptionChecks } from '@infra/core';
+import { InfraError, describeValue, errorFamily, invalidOptionMessage, optionChecks } from '@infra/core';
+import type { ErrorFamily, OptionChecks } from '@infra/core';
 
 /**
  * Error codes raised by @infra/api. Identify errors by `code` (or with {@link isApiError}),
@@ -49,7 +50,7 @@ export class InvalidPaginationError extends ApiError {
   readonly value: unknown;
 
   constructor(parameter: string, value: unknown, expected: string) {
-    super('INVALID_PAGINATION', `Invalid "${parameter}": expected ${expected}, got ${describe(value)}`);
+    super('INVALID_PAGINATION', `Invalid "${parameter}": expected ${expected}, got ${describeValue(value)}`);
     this.parameter = parameter;
     this.value = value;
   }
@@ -81,7 +82,7 @@ export class UnsafeCorsConfigError extends ApiError {
   readonly value: unknown;
 
   constructor(option: string, value: unknown, why: string) {
-    super('UNSAFE_CORS_CONFIG', `Unsafe CORS option "${option}" (${describe(value)}): ${why}`);
+    super('UNSAFE_CORS_CONFIG', `Unsafe CORS option "${option}" (${describeValue(value)}): ${why}`);
     this.option = option;
     this.value = value;
   }
@@ -93,7 +94,7 @@ export class InvalidOptionError extends ApiError {
   readonly value: unknown;
 
   constructor(option: string, value: unknown, expected: string) {
-    super('INVALID_OPTION', `Invalid option "${option}": expected ${expected}, got ${describe(value)}`);
+    super('INVALID_OPTION', invalidOptionMessage(option, value, expected));
     this.option = option;
     this.value = value;
   }
@@ -121,11 +122,6 @@ export class StoreUnavailableError extends ApiError {
 /** What `loadOptionalPeer` of `@infra/core` throws for a missing `packageName`: MISSING_PEER naming it. */
 export function missingPeer(packageName: string): (message: string, cause: unknown) => MissingPeerError {
   return (message, cause) => new MissingPeerError(packageName, message, cause);
-}
-
-/** A value for an error message; a RegExp (a CORS origin pattern) is shown as its source. */
-function describe(value: unknown): string {
-  return value instanceof RegExp ? String(value) : describeValue(value);
 }
 
 /** Checks of options and arguments, throwing {@link InvalidOptionError}. */

@@ -8,11 +8,7 @@
 // Compared in the same run: the tiered cache (memory in front of Redis), the same tiered cache
 // with `l1.outageMaxAgeMs: 0` (memory bypassed during an outage, as before 0.2), and the Redis
 // cache alone. The shared Redis is never touched.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { startBenchRedis } from '@infra/test-utils/bench/private-redis';
 import { RedisCacheService, TieredCacheService } from '../dist/redis/index.js';
 
 const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 2500);
@@ -20,7 +16,7 @@ const WORKERS = 32;
 const KEYS = 500;
 const LOADER_MS = 2;
 
-const server = await startRedis();
+const server = await startBenchRedis();
 const variants = [
   ['tiered', (prefix) => new TieredCacheService('bench', options(prefix))],
   [
@@ -33,7 +29,7 @@ const results = [];
 try {
   for (const [name, create] of variants) results.push(await run(name, create));
 } finally {
-  await server.stop();
+  await server.close();
 }
 print(results);
 
@@ -166,65 +162,4 @@ function fmt(value, width) {
 
 function ratio(a, b) {
   return b === 0 ? 'n/a' : `${(a / b).toFixed(1)}×`;
-}
-
-/** A redis-server of this benchmark's own, on a free port, keeping nothing on disk. */
-async function startRedis() {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'infra-cache-bench-'));
-  let child;
-  const start = async () => {
-    child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-      {
-        stdio: 'ignore',
-      },
-    );
-    const deadline = Date.now() + 30_000;
-    while (!(await answers(port))) {
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer within 30 s`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  };
-  const kill = async () => {
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  };
-  await start();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    start,
-    kill,
-    stop: async () => {
-      await kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-function answers(port) {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    const done = (ok) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
 }

@@ -1,4 +1,5 @@
-import { InfraError, describeValue, errorFamily, optionChecks, type ErrorFamily, type OptionChecks } from '@infra/core';
+import { InfraError, describeValue, errorFamily, invalidOptionMessage, optionChecks } from '@infra/core';
+import type { ErrorFamily, OptionChecks } from '@infra/core';
 
 /**
  * Error codes raised by @infra/cache. Identify errors by `code` (or with {@link isCacheError}),
@@ -90,7 +91,7 @@ export class InvalidCacheOptionError extends CacheError {
   readonly value: unknown;
 
   constructor(option: string, value: unknown, expected: string) {
-    super('INVALID_OPTION', `Invalid option "${option}": expected ${expected}, got ${describeValue(value)}`);
+    super('INVALID_OPTION', invalidOptionMessage(option, value, expected));
     this.option = option;
     this.value = value;
   }

@@ -1,5 +1,13 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { InfraError, describeValue, errorFamily, errorFamilyOf, errorMessage, isRetryable } from './index.js';
+import {
+  InfraError,
+  describeValue,
+  errorFamily,
+  errorFamilyOf,
+  errorMessage,
+  invalidOptionMessage,
+  isRetryable,
+} from './index.js';
 
 type ShopCode = 'OUT_OF_STOCK' | 'INVALID_OPTION';
 class ShopError extends InfraError<ShopCode> {}
@@ -62,6 +70,13 @@ describe('error families', () => {
     expect(describeValue(new Date(0))).toBe('a Date');
     expect(describeValue({})).toBe('an object');
     expect(describeValue(null)).toBe('null');
+    expect(describeValue(/^https:\/\/.*$/i)).toBe('/^https:\\/\\/.*$/i');
+    expect(invalidOptionMessage('ttl', -1, 'a finite number >= 0')).toBe(
+      'Invalid option "ttl": expected a finite number >= 0, got -1',
+    );
+    expect(invalidOptionMessage('table', 'a b', 'an SQL name', 'argument')).toBe(
+      'Invalid argument "table": expected an SQL name, got "a b"',
+    );
     expect(errorMessage(new Error('boom'))).toBe('boom');
     expect(errorMessage('text')).toBe('text');
     expect(errorMessage(42)).toBe('42');

@@ -81,7 +81,10 @@ export function isRetryable(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { isRetryable?: unknown }).isRetryable === true;
 }
 
-/** A short description of a value for error messages: strings quoted and cut at 80 characters. */
+/**
+ * A short description of a value for error messages: strings quoted and cut at 80 characters, a
+ * RegExp (a pattern given as an option) shown as its source.
+ */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
@@ -90,7 +93,21 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'symbol') return 'a symbol';
   if (Array.isArray(value)) return 'an array';
   if (value instanceof Date) return 'a Date';
+  if (value instanceof RegExp) return String(value);
   return `an ${typeof value}`;
+}
+
+/**
+ * The message of every package's `INVALID_OPTION` (or, with `kind: 'argument'`, `INVALID_ARGUMENT`)
+ * error: `Invalid option "ttl": expected a finite number >= 0, got -1`.
+ */
+export function invalidOptionMessage(
+  option: string,
+  value: unknown,
+  expected: string,
+  kind: 'option' | 'argument' = 'option',
+): string {
+  return `Invalid ${kind} "${option}": expected ${expected}, got ${describeValue(value)}`;
 }
 
 /** The message of anything thrown, for events, logs and headers. */

@@ -1,4 +1,12 @@
-export { InfraError, describeValue, errorFamily, errorFamilyOf, errorMessage, isRetryable } from './errors.js';
+export {
+  InfraError,
+  describeValue,
+  errorFamily,
+  errorFamilyOf,
+  errorMessage,
+  invalidOptionMessage,
+  isRetryable,
+} from './errors.js';
 export type { ErrorFamily, ErrorsByCode, InfraErrorOptions } from './errors.js';
 export { optionChecks } from './options.js';
 export type { InvalidOptionFactory, OptionChecks } from './options.js';

@@ -1,4 +1,5 @@
-import { InfraError, describeValue, errorFamily, optionChecks, type ErrorFamily, type OptionChecks } from '@infra/core';
+import { InfraError, errorFamily, invalidOptionMessage, optionChecks } from '@infra/core';
+import type { ErrorFamily, OptionChecks } from '@infra/core';
 
 /**
  * Error codes raised by @infra/health. Identify errors by `code` (or with {@link isHealthError}),
@@ -45,7 +46,7 @@ export class InvalidOptionError extends HealthError {
   readonly value: unknown;
 
   constructor(option: string, value: unknown, expected: string) {
-    super('INVALID_OPTION', `Invalid option "${option}": expected ${expected}, got ${describeValue(value)}`);
+    super('INVALID_OPTION', invalidOptionMessage(option, value, expected));
     this.option = option;
     this.value = value;
   }

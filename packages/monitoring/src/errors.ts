@@ -1,4 +1,4 @@
-import { InfraError, describeValue, errorFamily, type ErrorFamily } from '@infra/core';
+import { InfraError, errorFamily, invalidOptionMessage, type ErrorFamily } from '@infra/core';
 
 /**
  * Error codes raised by @infra/monitoring. Identify errors by `code` (or with
@@ -42,7 +42,7 @@ export class InvalidOptionError extends MonitoringError {
   readonly value: unknown;
 
   constructor(option: string, value: unknown, expected: string) {
-    super('INVALID_OPTION', `Invalid option "${option}": expected ${expected}, got ${describeValue(value)}`);
+    super('INVALID_OPTION', invalidOptionMessage(option, value, expected));
     this.option = option;
     this.value = value;
   }

@@ -2,7 +2,8 @@
 // measures the clients, not the server. Loopback only.
 import { createServer } from 'node:http';
 
-const BODY = JSON.stringify({
+/** The body of every answer: a chat completion, as OpenAI sends it. */
+export const BODY = JSON.stringify({
   id: 'chatcmpl-bench',
   object: 'chat.completion',
   created: 1_700_000_000,

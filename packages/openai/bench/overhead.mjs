@@ -1,7 +1,7 @@
 // Overhead per call of the protected client versus the bare SDK, same server, same run.
 import OpenAI from 'openai';
 import { createOpenAIClient, preloadTokenizer } from '../dist/index.js';
-import { startServer } from './fake-server.mjs';
+import { BODY, startServer } from './fake-server.mjs';
 
 // Many short rounds: the machine's load drifts, and a ratio paired within a round of a few tens of
 // milliseconds, then the median over many rounds, is what that drift disturbs least.
@@ -45,21 +45,6 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 /** Outside load only ever slows a round down: the fastest round is the least disturbed. */
 const best = (values) => Math.min(...values);
 
-const BODY = JSON.stringify({
-  id: 'chatcmpl-bench',
-  object: 'chat.completion',
-  created: 1_700_000_000,
-  model: 'gpt-4o-mini',
-  choices: [
-    {
-      index: 0,
-      message: { role: 'assistant', content: 'Hello there.', refusal: null },
-      finish_reason: 'stop',
-      logprobs: null,
-    },
-  ],
-  usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 },
-});
 /** A fetch answering at once from memory: what is left is the clients' own CPU cost. */
 const memoryFetch = () => Promise.resolve(new Response(BODY, { headers: { 'content-type': 'application/json' } }));
 

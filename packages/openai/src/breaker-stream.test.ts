@@ -1,8 +1,9 @@
 import OpenAI from 'openai';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '@infra/test-utils';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createOpenAIClient, preloadTokenizer, type OpenAIClientEvents, type OpenAIClientOptions } from './index.js';
+import type { FakeOpenAIServer } from '@infra/test-utils';
+import { describe, expect, it } from 'vitest';
+import { createOpenAIClient, type OpenAIClientEvents, type OpenAIClientOptions } from './index.js';
 import { failure } from '../test/failure.js';
+import { useFakeOpenAIServer } from '../test/fake-openai.js';
 import { toOpenAIClientError } from './to-client-error.js';
 
 /** Reads a stream to its end. */
@@ -14,17 +15,7 @@ async function drain(stream: AsyncIterable<unknown>): Promise<number> {
 
 const API_KEY = 'sk-breaker-test-0123456789abcdef';
 let fake: FakeOpenAIServer;
-
-beforeAll(async () => {
-  fake = await startFakeOpenAIServer();
-  await preloadTokenizer('gpt-4o-mini');
-});
-afterEach(() => {
-  fake.reset();
-});
-afterAll(async () => {
-  await fake.close();
-});
+useFakeOpenAIServer((server) => (fake = server));
 
 const chat = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Say hello' }] };
 const longText = Array.from({ length: 40 }, (_, i) => `word${i} `).join('');

@@ -1,23 +1,14 @@
 import OpenAI from 'openai';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '@infra/test-utils';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createOpenAIClient, isOpenAIClientError, preloadTokenizer, type OpenAIClientOptions } from './index.js';
+import type { FakeOpenAIServer } from '@infra/test-utils';
+import { describe, expect, it } from 'vitest';
+import { createOpenAIClient, isOpenAIClientError, type OpenAIClientOptions } from './index.js';
 import { failure } from '../test/failure.js';
+import { useFakeOpenAIServer } from '../test/fake-openai.js';
 import { toOpenAIClientError } from './to-client-error.js';
 
 const API_KEY = 'sk-client-test-0123456789abcdef';
 let fake: FakeOpenAIServer;
-
-beforeAll(async () => {
-  fake = await startFakeOpenAIServer();
-  await preloadTokenizer('gpt-4o-mini');
-});
-afterEach(() => {
-  fake.reset();
-});
-afterAll(async () => {
-  await fake.close();
-});
+useFakeOpenAIServer((server) => (fake = server));
 
 function client(options: OpenAIClientOptions = {}) {
   return createOpenAIClient({

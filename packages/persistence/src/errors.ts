@@ -1,4 +1,4 @@
-import { InfraError, describeValue, errorFamily, type ErrorFamily, type InfraErrorOptions } from '@infra/core';
+import { InfraError, errorFamily, invalidOptionMessage, type ErrorFamily, type InfraErrorOptions } from '@infra/core';
 
 /**
  * Error codes raised by @infra/persistence. Identify errors by `code` (or with
@@ -77,10 +77,7 @@ export class InvalidOptionError extends PersistenceError {
     expected: string,
     code: 'INVALID_OPTION' | 'INVALID_ARGUMENT' = 'INVALID_OPTION',
   ) {
-    super(
-      code,
-      `Invalid ${code === 'INVALID_OPTION' ? 'option' : 'argument'} "${option}": expected ${expected}, got ${describeValue(value)}`,
-    );
+    super(code, invalidOptionMessage(option, value, expected, code === 'INVALID_OPTION' ? 'option' : 'argument'));
     this.option = option;
     this.value = value;
   }

@@ -2,11 +2,7 @@
 // dies, while it is dead, and after it is back, for each `onStoreError` mode. Runs a redis-server
 // of its own on a free port (never the shared one), kills it with SIGKILL and starts it again
 // empty. `node bench/limiter-faults.mjs` (dist/ must be built); about 40 s.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { startBenchRedis } from '@infra/test-utils/bench/private-redis';
 import { RateLimiter } from '../dist/index.js';
 import { RedisRateLimiterStore } from '../dist/redis/index.js';
 import { int, printGrid } from './harness.mjs';
@@ -17,61 +13,6 @@ const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 1500);
 const IN_FLIGHT = 16;
 const STORE_TIMEOUT_MS = 250;
 const STORE_RETRY_MS = 1000;
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function answers(port) {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    const done = (ok) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
-}
-
-/** A redis-server child of this process, which the benchmark kills and starts again. */
-async function privateRedis() {
-  const dir = mkdtempSync(join(tmpdir(), 'infra-bench-redis-'));
-  const port = await freePort();
-  let child;
-  const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      cwd: dir,
-      stdio: 'ignore',
-    });
-    const deadline = Date.now() + 30_000;
-    while (!(await answers(port))) {
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer within 30 s`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  };
-  const kill = async () => {
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  };
-  await start();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    kill,
-    start,
-    close: async () => {
-      await kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** Calls consume() from IN_FLIGHT loops for PHASE_MS; latencies in ms, and how many answers were degraded. */
 async function phase(limiter, degraded, phaseMs = PHASE_MS) {
@@ -100,7 +41,7 @@ async function phase(limiter, degraded, phaseMs = PHASE_MS) {
   };
 }
 
-const redis = await privateRedis();
+const redis = await startBenchRedis();
 const rows = [];
 try {
   for (const mode of MODES) {

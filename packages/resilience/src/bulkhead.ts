@@ -44,13 +44,8 @@ export class Bulkhead implements Policy {
     return this.run(fn, contextFor(options));
   }
 
-  async run<T>(fn: PolicyFn<T>, context: PolicyContext): Promise<T> {
-    this.inFlight.start();
-    try {
-      return await this.runInSlot(fn, context);
-    } finally {
-      this.inFlight.end();
-    }
+  run<T>(fn: PolicyFn<T>, context: PolicyContext): Promise<T> {
+    return this.inFlight.track(() => this.runInSlot(fn, context));
   }
 
   /**

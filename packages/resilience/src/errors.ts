@@ -1,4 +1,5 @@
-import { InfraError, describeValue, errorFamily, optionChecks, type ErrorFamily, type OptionChecks } from '@infra/core';
+import { InfraError, errorFamily, invalidOptionMessage, optionChecks } from '@infra/core';
+import type { ErrorFamily, OptionChecks } from '@infra/core';
 
 /**
  * Error codes raised by @infra/resilience. Identify errors by `code` (or with
@@ -116,7 +117,7 @@ export class InvalidOptionError extends ResilienceError {
   readonly value: unknown;
 
   constructor(option: string, value: unknown, expected: string) {
-    super('INVALID_OPTION', `Invalid option "${option}": expected ${expected}, got ${describeValue(value)}`);
+    super('INVALID_OPTION', invalidOptionMessage(option, value, expected));
     this.option = option;
     this.value = value;
   }

@@ -20,6 +20,16 @@ export class InFlight {
     if (--this.count === 0) this.idle?.();
   }
 
+  /** Runs `call`, counted from its start until it settles. */
+  async track<T>(call: () => Promise<T>): Promise<T> {
+    this.start();
+    try {
+      return await call();
+    } finally {
+      this.end();
+    }
+  }
+
   /** Resolves when nothing runs any more, or after `timeoutMs`, whichever comes first. */
   async drained(timeoutMs: number): Promise<void> {
     if (this.count === 0) return;

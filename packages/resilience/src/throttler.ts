@@ -54,13 +54,8 @@ export class Throttler implements Policy {
     return this.run(fn, contextFor(options));
   }
 
-  async run<T>(fn: PolicyFn<T>, context: PolicyContext): Promise<T> {
-    this.inFlight.start();
-    try {
-      return await this.runInTurn(fn, context);
-    } finally {
-      this.inFlight.end();
-    }
+  run<T>(fn: PolicyFn<T>, context: PolicyContext): Promise<T> {
+    return this.inFlight.track(() => this.runInTurn(fn, context));
   }
 
   /**

@@ -9,6 +9,7 @@ import { MemoryIdempotencyStore, RedisIdempotencyStore, type IdempotencyStore } 
 import { PostgresIdempotencyStore, idempotencyTableSql } from '../postgres-idempotency-store.js';
 import { errorHandlerPlugin } from './error-handler-plugin.js';
 import { idempotencyPlugin, type IdempotencyPluginOptions } from './idempotency-plugin.js';
+import { registrationError } from '../../test/plugin-registration.js';
 
 const apps: FastifyInstance[] = [];
 afterEach(async () => {
@@ -241,16 +242,7 @@ describe('idempotencyPlugin', () => {
       { store: new MemoryIdempotencyStore(), scope: 'user' },
     ];
     for (const options of bad) {
-      const instance = Fastify({ logger: false });
-      const error = await instance
-        .register(idempotencyPlugin, options as IdempotencyPluginOptions)
-        .ready()
-        .then(
-          () => undefined,
-          (thrown: unknown) => thrown,
-        );
-      expect(isApiError(error, 'INVALID_OPTION')).toBe(true);
-      await instance.close();
+      expect(isApiError(await registrationError(idempotencyPlugin, options), 'INVALID_OPTION')).toBe(true);
     }
     expect(() => new RedisIdempotencyStore({ client: {} as never })).toThrow(/"client"/);
   });

@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 import { InvalidOptionError, StoreUnavailableError, check } from '../errors.js';
 import type { IdempotencyRecord, IdempotencyStore } from '../idempotency-store.js';
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails } from '../problem-details.js';
+import { resolvePluginOptions } from './resolve-plugin-options.js';
 
 export interface IdempotencyPluginOptions {
   /** Where keys and stored responses live: `MemoryIdempotencyStore`, `RedisIdempotencyStore` or your own. */
@@ -67,13 +68,8 @@ const KEPT_HEADERS = ['content-type', 'location', 'etag', 'last-modified', 'link
  */
 export const idempotencyPlugin: FastifyPluginCallback<IdempotencyPluginOptions> = fp<IdempotencyPluginOptions>(
   (app, options, done) => {
-    let o: Resolved;
-    try {
-      o = resolve(options);
-    } catch (error) {
-      done(error as Error);
-      return;
-    }
+    const o = resolvePluginOptions(resolve, options, done);
+    if (o === undefined) return;
     app.decorateRequest('infraIdempotency', undefined);
 
     // After validation: a refused body never claims a key.

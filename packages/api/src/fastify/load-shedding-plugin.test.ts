@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isApiError } from '../errors.js';
 import { loadSheddingPlugin, type LoadSheddingOptions } from './load-shedding-plugin.js';
+import { registrationError } from '../../test/plugin-registration.js';
 
 const apps: FastifyInstance[] = [];
 afterEach(async () => {
@@ -92,16 +93,7 @@ describe('loadSheddingPlugin', () => {
       { retryAfterMs: 0 },
     ];
     for (const options of bad) {
-      const instance = Fastify({ logger: false });
-      const error = await instance
-        .register(loadSheddingPlugin, options as LoadSheddingOptions)
-        .ready()
-        .then(
-          () => undefined,
-          (thrown: unknown) => thrown,
-        );
-      expect(isApiError(error, 'INVALID_OPTION')).toBe(true);
-      await instance.close();
+      expect(isApiError(await registrationError(loadSheddingPlugin, options), 'INVALID_OPTION')).toBe(true);
     }
   });
 });

@@ -3,6 +3,7 @@ import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { InvalidOptionError, check } from '../errors.js';
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails } from '../problem-details.js';
+import { resolvePluginOptions } from './resolve-plugin-options.js';
 
 /** A connection pool whose queue of waiting callers the plugin reads. */
 export type PoolLike =
@@ -66,13 +67,8 @@ export interface LoadSheddingOptions {
  */
 export const loadSheddingPlugin: FastifyPluginCallback<LoadSheddingOptions> = fp<LoadSheddingOptions>(
   (app, options, done) => {
-    let o: Resolved;
-    try {
-      o = resolve(options);
-    } catch (error) {
-      done(error as Error);
-      return;
-    }
+    const o = resolvePluginOptions(resolve, options, done);
+    if (o === undefined) return;
     const gauges = [...o.gauges];
     if (o.maxEventLoopDelayMs > 0) {
       const histogram = monitorEventLoopDelay({ resolution: 10 });

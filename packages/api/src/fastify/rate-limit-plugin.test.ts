@@ -8,6 +8,7 @@ import { isApiError } from '../errors.js';
 import { rateLimitHeaderValues } from '../rate-limit-headers.js';
 import { errorHandlerPlugin } from './error-handler-plugin.js';
 import { rateLimitPlugin, type RateLimitPluginOptions } from './rate-limit-plugin.js';
+import { registrationError } from '../../test/plugin-registration.js';
 
 let app: FastifyInstance | undefined;
 afterEach(async () => {
@@ -161,16 +162,7 @@ describe('rateLimitPlugin', () => {
       { limiter: limiter('fixed-window', { now: 0 }), key: 'ip' },
     ];
     for (const options of bad) {
-      const instance = Fastify({ logger: false });
-      const error = await instance
-        .register(rateLimitPlugin, options as RateLimitPluginOptions)
-        .ready()
-        .then(
-          () => undefined,
-          (thrown: unknown) => thrown,
-        );
-      expect(isApiError(error, 'INVALID_OPTION')).toBe(true);
-      await instance.close();
+      expect(isApiError(await registrationError(rateLimitPlugin, options), 'INVALID_OPTION')).toBe(true);
     }
     expect(() =>
       rateLimitHeaderValues('a b', { algorithm: 'fixed-window', limit: 1, windowMs: 1000 }, {} as never),

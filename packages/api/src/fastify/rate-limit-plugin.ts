@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { InvalidOptionError, check } from '../errors.js';
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails } from '../problem-details.js';
 import { rateLimitHeaderValues, type RateLimitDecisionLike, type RateLimitRuleLike } from '../rate-limit-headers.js';
+import { resolvePluginOptions } from './resolve-plugin-options.js';
 
 /** What the plugin needs of a limiter: `RateLimiter` of `@infra/resilience` (memory or Redis store) fits. */
 export interface RateLimiterLike {
@@ -47,13 +48,8 @@ export interface RateLimitPluginOptions {
  */
 export const rateLimitPlugin: FastifyPluginCallback<RateLimitPluginOptions> = fp<RateLimitPluginOptions>(
   (app, options, done) => {
-    let resolved: Resolved;
-    try {
-      resolved = resolve(options);
-    } catch (error) {
-      done(error as Error);
-      return;
-    }
+    const resolved = resolvePluginOptions(resolve, options, done);
+    if (resolved === undefined) return;
     const { limiter, policyName, key, cost, skip } = resolved;
 
     app.addHook('onRequest', async (request, reply) => {

@@ -1,22 +1,13 @@
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '@infra/test-utils';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { FakeOpenAIServer } from '@infra/test-utils';
+import { describe, expect, it } from 'vitest';
 import { MemoryRateLimiterStore } from '@infra/resilience';
-import { createOpenAIClient, preloadTokenizer, toOpenAIClientError, type OpenAIClientOptions } from '../index.js';
+import { createOpenAIClient, toOpenAIClientError, type OpenAIClientOptions } from '../index.js';
 import { failure } from '../../test/failure.js';
+import { useFakeOpenAIServer } from '../../test/fake-openai.js';
 
 const API_KEY = 'sk-limit-test-0123456789abcdef';
 let fake: FakeOpenAIServer;
-
-beforeAll(async () => {
-  fake = await startFakeOpenAIServer();
-  await preloadTokenizer('gpt-4o-mini');
-});
-afterEach(() => {
-  fake.reset();
-});
-afterAll(async () => {
-  await fake.close();
-});
+useFakeOpenAIServer((server) => (fake = server));
 
 const chat = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Say hello' }] };
 

@@ -89,17 +89,14 @@ export class RedisRateLimiterStore implements RateLimiterStore {
     }
   }
 
-  async consume(key: string, rule: RateLimitRule, cost: number): Promise<RateLimitDecision> {
-    this.inFlight.start();
-    try {
+  consume(key: string, rule: RateLimitRule, cost: number): Promise<RateLimitDecision> {
+    return this.inFlight.track(async () => {
       const client = await this.ready();
       const args = [rule.algorithm, rule.limit, rule.windowMs, cost];
       const reply = await evalScript(client, RATE_LIMIT, [this.prefix + key], args);
       const [allowed, remaining, retryAfterMs, resetMs] = reply as [number, number, number, number];
       return { allowed: allowed === 1, limit: rule.limit, remaining, retryAfterMs, resetMs };
-    } finally {
-      this.inFlight.end();
-    }
+    });
   }
 
   async reset(key: string): Promise<void> {
