@@ -286,8 +286,8 @@ function toMessageLike(record: StreamRecord): KafkaMessageLike {
   for (const [name, value] of record.headers) headers[name.toString()] = value;
   return {
     // A record without a key (or value) reads as undefined, whatever the declared type says.
-    key: record.key ?? null,
-    value: record.value ?? null,
+    key: Buffer.isBuffer(record.key) ? record.key : null,
+    value: Buffer.isBuffer(record.value) ? record.value : null,
     headers,
     timestamp: String(record.timestamp),
     offset: String(record.offset),
