@@ -20,15 +20,7 @@ describe.skipIf(!brokers)('platformatic-kafka broker', () => {
         sessionTimeoutMs: 6000,
         heartbeatMs: 500,
       });
-      const bus = new MessageBus({ adapter, lagIntervalMs: 0, group: prefix });
-      // Groups live on the broker, shared with every other run: the suite's group names get this run's prefix.
-      const subscribe = bus.subscribe.bind(bus);
-      bus.subscribe = (topic, handler, options) =>
-        subscribe(topic, handler, {
-          ...options,
-          ...(options?.group ? { group: `${prefix}-${options.group}` } : {}),
-        });
-      return bus;
+      return withRunGroups(new MessageBus({ adapter, lagIntervalMs: 0, group: prefix }), prefix);
     },
     capabilities: { orderingPerKey: true, persistence: true, consumerGroups: true, replay: true },
     timeoutMs: 60_000,
@@ -71,3 +63,11 @@ describe('platformatic-kafka adapter options', () => {
     }
   }, 60_000);
 });
+
+/** Groups live on the broker, shared with every other run: the suite's group names get this run's prefix. */
+function withRunGroups(bus: MessageBus, prefix: string): MessageBus {
+  const original = bus.subscribe.bind(bus);
+  bus.subscribe = (topic, handler, options) =>
+    original(topic, handler, options?.group ? { ...options, group: `${prefix}-${options.group}` } : options);
+  return bus;
+}
