@@ -367,18 +367,7 @@ function checkTopic(topic: string): string {
 export async function createKafkaAdapter(options: KafkaAdapterOptions = {}): Promise<KafkaAdapter> {
   plainObject('options', options);
   if (options.kafka) return new KafkaAdapter({ ...options, kafka: options.kafka });
-  const fromEnv = options.brokers === undefined;
-  const raw = options.brokers ?? process.env.KAFKA_BROKERS;
-  const brokers = (Array.isArray(raw) ? raw : (raw ?? '').split(','))
-    .map((broker) => broker.trim())
-    .filter((broker) => broker.length > 0);
-  if (brokers.length === 0 || brokers.some((broker) => !/^[\w.-]+:\d+$/.test(broker))) {
-    throw new InvalidOptionError(
-      fromEnv ? 'KAFKA_BROKERS' : 'brokers',
-      raw,
-      'host:port brokers (comma-separated), or pass a kafka client',
-    );
-  }
+  const brokers = resolveBrokers(options.brokers);
   const clientId = nonEmptyString('clientId', options.clientId ?? 'infra-messaging');
   let mod: typeof import('kafkajs');
   try {
@@ -395,4 +384,21 @@ export async function createKafkaAdapter(options: KafkaAdapterOptions = {}): Pro
     retry: { initialRetryTime: 100, maxRetryTime: 3000, retries: 8 },
   });
   return new KafkaAdapter({ ...options, kafka });
+}
+
+/** `brokers`, or `KAFKA_BROKERS` when it is not given, as a checked list of `host:port`. */
+export function resolveBrokers(option: string[] | string | undefined): string[] {
+  const fromEnv = option === undefined;
+  const raw = option ?? process.env.KAFKA_BROKERS;
+  const brokers = (Array.isArray(raw) ? raw : (raw ?? '').split(','))
+    .map((broker) => broker.trim())
+    .filter((broker) => broker.length > 0);
+  if (brokers.length === 0 || brokers.some((broker) => !/^[\w.-]+:\d+$/.test(broker))) {
+    throw new InvalidOptionError(
+      fromEnv ? 'KAFKA_BROKERS' : 'brokers',
+      raw,
+      'host:port brokers (comma-separated), or pass a kafka client',
+    );
+  }
+  return brokers;
 }

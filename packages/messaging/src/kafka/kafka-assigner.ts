@@ -25,13 +25,6 @@ export interface PartitionAssigner {
   protocol(subscription: { topics: string[] }): { name: string; metadata: Buffer };
 }
 
-interface Want {
-  memberId: string;
-  topics: Set<string>;
-  load: number;
-  assignment: Record<string, number[]>;
-}
-
 export const SUBSCRIPTION_ASSIGNER = 'InfraSubscribedRoundRobin';
 
 /**
@@ -48,29 +41,12 @@ export function subscriptionAssigner(
     name: SUBSCRIPTION_ASSIGNER,
     version: 0,
     async assign({ members }) {
-      const wants = members
-        .map((member): Want => ({
-          memberId: member.memberId,
-          topics: new Set(protocol.MemberMetadata.decode(member.memberMetadata)?.topics ?? []),
-          load: 0,
-          assignment: {},
-        }))
-        .sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
-      const takersOf = (topic: string): number => wants.filter((member) => member.topics.has(topic)).length;
-      // Topics few members read first: the members free to take anything balance the load afterwards.
-      const topics = [...new Set(wants.flatMap((member) => [...member.topics]))].sort(
-        (a, b) => takersOf(a) - takersOf(b) || (a < b ? -1 : a > b ? 1 : 0),
-      );
-      const partitions = await partitionsOf(topics);
-      for (const topic of topics) {
-        const takers = wants.filter((member) => member.topics.has(topic));
-        for (const partition of partitions.get(topic) ?? []) {
-          const taker = takers.reduce((least, member) => (member.load < least.load ? member : least));
-          taker.load += 1;
-          (taker.assignment[topic] ??= []).push(partition);
-        }
-      }
-      return wants.map((member) => ({
+      const wants = members.map((member) => ({
+        memberId: member.memberId,
+        topics: protocol.MemberMetadata.decode(member.memberMetadata)?.topics ?? [],
+      }));
+      const partitions = await partitionsOf([...new Set(wants.flatMap((member) => member.topics))]);
+      return assignSubscribed(wants, partitions).map((member) => ({
         memberId: member.memberId,
         memberAssignment: protocol.MemberAssignment.encode({ version: 0, assignment: member.assignment }),
       }));
@@ -79,4 +55,38 @@ export function subscriptionAssigner(
       return { name: SUBSCRIPTION_ASSIGNER, metadata: protocol.MemberMetadata.encode({ version: 0, topics }) };
     },
   };
+}
+
+interface Want {
+  memberId: string;
+  topics: Set<string>;
+  load: number;
+  assignment: Record<string, number[]>;
+}
+
+/**
+ * The client-independent plan: each partition of `partitions` goes to a member subscribed to its
+ * topic, the fewest-loaded first; topics few members read are served first, so that the members
+ * free to take anything balance the load afterwards.
+ */
+export function assignSubscribed(
+  members: readonly { memberId: string; topics: readonly string[] }[],
+  partitions: ReadonlyMap<string, readonly number[]>,
+): { memberId: string; assignment: Record<string, number[]> }[] {
+  const wants = members
+    .map((member): Want => ({ memberId: member.memberId, topics: new Set(member.topics), load: 0, assignment: {} }))
+    .sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
+  const takersOf = (topic: string): number => wants.filter((member) => member.topics.has(topic)).length;
+  const topics = [...new Set(wants.flatMap((member) => [...member.topics]))].sort(
+    (a, b) => takersOf(a) - takersOf(b) || (a < b ? -1 : a > b ? 1 : 0),
+  );
+  for (const topic of topics) {
+    const takers = wants.filter((member) => member.topics.has(topic));
+    for (const partition of partitions.get(topic) ?? []) {
+      const taker = takers.reduce((least, member) => (member.load < least.load ? member : least));
+      taker.load += 1;
+      (taker.assignment[topic] ??= []).push(partition);
+    }
+  }
+  return wants.map(({ memberId, assignment }) => ({ memberId, assignment }));
 }

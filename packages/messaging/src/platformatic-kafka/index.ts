@@ -1,0 +1,2 @@
+export { PlatformaticKafkaAdapter, createPlatformaticKafkaAdapter } from './platformatic-adapter.js';
+export type { PlatformaticKafkaAdapterOptions } from './platformatic-adapter.js';

@@ -1,0 +1,73 @@
+import { closedPort, messageBusContract, uniqueName } from '@infra/test-utils';
+import { describe, expect, it } from 'vitest';
+import { MessageBus } from '../message-bus.js';
+import { createPlatformaticKafkaAdapter } from './platformatic-adapter.js';
+
+const brokers = process.env.KAFKA_BROKERS;
+if (!brokers)
+  console.log(
+    '[@infra/messaging] @platformatic/kafka contract suite skipped: set KAFKA_BROKERS=host:port to run it against a broker',
+  );
+
+describe.skipIf(!brokers)('platformatic-kafka broker', () => {
+  const prefix = uniqueName('messaging_pkafka').replaceAll('_', '-');
+  messageBusContract({
+    name: 'platformatic-kafka',
+    create: async () => {
+      const adapter = await createPlatformaticKafkaAdapter({
+        brokers,
+        clientId: prefix,
+        sessionTimeoutMs: 6000,
+        heartbeatMs: 500,
+      });
+      return withRunGroups(new MessageBus({ adapter, lagIntervalMs: 0, group: prefix }), prefix);
+    },
+    capabilities: { orderingPerKey: true, persistence: true, consumerGroups: true, replay: true },
+    timeoutMs: 60_000,
+  });
+});
+
+describe('platformatic-kafka adapter options', () => {
+  it('rejects bad options with coded errors that name them', async () => {
+    await expect(createPlatformaticKafkaAdapter({ brokers: 'no-port' })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringContaining('no-port'),
+    });
+    await expect(createPlatformaticKafkaAdapter({ brokers: '127.0.0.1:9', retryDelayMs: -1 })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringContaining('retryDelayMs'),
+    });
+    await expect(
+      createPlatformaticKafkaAdapter({ brokers: '127.0.0.1:9', requestTimeoutMs: 1.5 }),
+    ).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringContaining('1.5') });
+    await expect(createPlatformaticKafkaAdapter({ brokers: '127.0.0.1:9', acks: 2 as never })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringContaining('acks'),
+    });
+  });
+
+  it('fails with ADAPTER_UNAVAILABLE within the connect timeout when no broker answers', async () => {
+    const port = await closedPort();
+    const adapter = await createPlatformaticKafkaAdapter({
+      brokers: `127.0.0.1:${String(port)}`,
+      connectTimeoutMs: 1500,
+    });
+    expect(adapter.name).toBe('platformatic-kafka');
+    const bus = new MessageBus({ adapter, lagIntervalMs: 0, healthTimeoutMs: 5000 });
+    try {
+      await expect(adapter.ping()).rejects.toMatchObject({ code: 'ADAPTER_UNAVAILABLE' });
+      await expect(bus.publish('orders', { n: 1 })).rejects.toMatchObject({ code: 'ADAPTER_UNAVAILABLE' });
+      expect((await bus.healthCheck()).status).toBe('fail');
+    } finally {
+      await bus.close({ timeoutMs: 1000 });
+    }
+  }, 60_000);
+});
+
+/** Groups live on the broker, shared with every other run: the suite's group names get this run's prefix. */
+function withRunGroups(bus: MessageBus, prefix: string): MessageBus {
+  const original = bus.subscribe.bind(bus);
+  bus.subscribe = (topic, handler, options) =>
+    original(topic, handler, options?.group ? { ...options, group: `${prefix}-${options.group}` } : options);
+  return bus;
+}
