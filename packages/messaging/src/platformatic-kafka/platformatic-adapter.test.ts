@@ -56,7 +56,12 @@ describe('platformatic-kafka adapter options', () => {
     const bus = new MessageBus({ adapter, lagIntervalMs: 0, healthTimeoutMs: 5000 });
     try {
       await expect(adapter.ping()).rejects.toMatchObject({ code: 'ADAPTER_UNAVAILABLE' });
-      await expect(bus.publish('orders', { n: 1 })).rejects.toMatchObject({ code: 'ADAPTER_UNAVAILABLE' });
+      // The bus reports a transport that is away as a failed (retryable) publish, the adapter's verdict as its cause.
+      await expect(bus.publish('orders', { n: 1 })).rejects.toMatchObject({
+        code: 'PUBLISH_FAILED',
+        isRetryable: true,
+        cause: { code: 'ADAPTER_UNAVAILABLE' },
+      });
       expect((await bus.healthCheck()).status).toBe('fail');
     } finally {
       await bus.close({ timeoutMs: 1000 });
