@@ -1,4 +1,6 @@
 import { fork, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closedPort, eventually, startPrivateKafka, uniqueName } from '@infra/test-utils';
 import { Kafka, logLevel, type ConsumerConfig } from 'kafkajs';
@@ -273,11 +275,18 @@ describe.skipIf(!brokers)('kafka consumer groups on a real broker', () => {
   }, 60_000);
 });
 
-// The fault tests run the built package in a child process: build it once if it is missing or stale.
+// The fault tests run the built package in a child process: build it if it is missing or older than
+// a source file. Never rebuilt when fresh: other test tasks (the demo's) import the same dist/
+// while this one runs, and a rebuild empties it first.
 beforeAll(() => {
   if (!brokers) return;
-  execFileSync('pnpm', ['exec', 'tsdown', '--log-level', 'error'], {
-    cwd: fileURLToPath(new URL('../..', import.meta.url)),
-    stdio: 'inherit',
-  });
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const built = join(root, 'dist', 'index.js');
+  const newestSource = Math.max(
+    ...readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'))
+      .map((file) => statSync(join(root, 'src', file)).mtimeMs),
+  );
+  if (existsSync(built) && statSync(built).mtimeMs >= newestSource) return;
+  execFileSync('pnpm', ['exec', 'tsdown', '--log-level', 'error'], { cwd: root, stdio: 'inherit' });
 }, 120_000);
