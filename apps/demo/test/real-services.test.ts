@@ -1,4 +1,4 @@
-import { databaseUrl, eventually, redisUrl, uniqueName } from '@infra/test-utils';
+import { databaseUrl, eventually, redisUrl, startTcpProxy, uniqueName, type TcpProxy } from '@infra/test-utils';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,6 @@ import {
   checkTransfers,
 } from './challenge-flow.js';
 import { HEALTH_TOKEN, startDemo, type RunningDemo } from './demo-instance.js';
-import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 const schema = uniqueName('demo');
 const keyPrefix = `${uniqueName('demo')}:`;
@@ -193,7 +192,7 @@ describe('readiness when Postgres becomes unreachable', () => {
   it('turns not ready while the database is unreachable and ready again after, without a restart', async () => {
     expect((await run.http('GET', '/health/ready')).status).toBe(200);
 
-    await proxy.stop();
+    await proxy.cut();
     await eventually(async () => (await run.http('GET', '/health/ready')).status === 503, 60_000, 100);
     const report = await run.http('GET', '/health', undefined, { 'x-health-token': HEALTH_TOKEN });
     expect(report.status).toBe(503);
@@ -204,7 +203,7 @@ describe('readiness when Postgres becomes unreachable', () => {
     expect(failed.status).toBe(503);
     expect(failed.headers.get('content-type')).toContain('application/problem+json');
 
-    await proxy.start();
+    await proxy.restore();
     await eventually(async () => (await run.http('GET', '/health/ready')).status === 200, 60_000, 100);
     expect((await run.http('GET', '/v1/challenges/00000000-0000-4000-8000-000000000003')).status).toBe(200);
   });
