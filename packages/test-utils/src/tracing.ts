@@ -34,7 +34,9 @@ export function startTestTracing(): TestTracing {
   return {
     spans: () => exporter.getFinishedSpans(),
     spansNamed: (name) => exporter.getFinishedSpans().filter((span) => span.name === name),
-    reset: () => { exporter.reset(); },
+    reset: () => {
+      exporter.reset();
+    },
     stop: async () => {
       trace.disable();
       context.disable();
