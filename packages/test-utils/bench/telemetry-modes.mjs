@@ -27,7 +27,7 @@ export function telemetryModes(hideOtelApi) {
     trace.disable();
     context.disable();
     contextManager.disable();
-    delete globalThis[registry];
+    Reflect.deleteProperty(globalThis, registry);
   };
   return {
     absent: () => {
