@@ -242,7 +242,7 @@ export class MessageBus {
     const span = sendSpan(this.system, messages);
     if (span.span === undefined) return this.send(messages);
     try {
-      const published = await this.send(messages);
+      const published = await span.run(() => this.send(messages));
       span.end();
       return published;
     } catch (error) {
