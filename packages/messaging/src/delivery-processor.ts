@@ -71,6 +71,8 @@ export class DeliveryProcessor {
    */
   process(delivery: Delivery): Outcome | Promise<Outcome> {
     const open = processSpan(this.host.system, this.group, this.spanName, delivery);
+    if (open === undefined) return this.stages(delivery);
+    // Not sampled: no span to end, but the context (and its sampling decision) goes on.
     if (open.span === undefined) return open.run(() => this.stages(delivery));
     let outcome: Outcome | Promise<Outcome>;
     try {

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { EventHub, extractContext, type OpenSpan } from '@infra/core';
+import { EventHub, extractContext, tracingEnabled, type OpenSpan } from '@infra/core';
 import type { MessageAdapter, WireMessage } from './adapter.js';
 import { buildMessage, type PublishOptions, type PublishedMessage } from './envelope.js';
 import { InvalidOptionError, MessagingError, errorMessage } from './errors.js';
@@ -240,7 +240,8 @@ export class MessageBus {
   /** Sends prepared messages under a client span linked to each message's producer span. */
   private async sendPrepared(messages: WireMessage[]): Promise<PublishedMessage[]> {
     const span = sendSpan(this.system, messages);
-    if (span.span === undefined) return this.send(messages);
+    if (span === undefined) return this.send(messages);
+    if (span.span === undefined) return span.run(() => this.send(messages));
     try {
       const published = await span.run(() => this.send(messages));
       span.end();
@@ -256,6 +257,7 @@ export class MessageBus {
    * `traceparent` the caller gave in `options.headers` is its parent.
    */
   private trace(operation: 'create' | 'send', message: WireMessage, options: PublishOptions | undefined) {
+    if (!tracingEnabled()) return undefined;
     const given = options?.headers;
     const parent = given?.traceparent === undefined ? undefined : extractContext(given);
     return traceProducer(this.system, operation, message, parent);

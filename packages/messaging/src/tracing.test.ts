@@ -168,7 +168,7 @@ describe('Kafka attributes', () => {
         partition: 3,
         offset: '42',
       } as Delivery);
-      open.end();
+      open?.end();
     }
     const spans = tracing.spansNamed('process orders');
     expect(spans).toHaveLength(2);

@@ -1,11 +1,20 @@
-import { extractContext, injectContext, startSpan, tracerFor, type OpenSpan, type TelemetryContext } from '@infra/core';
+import {
+  extractContext,
+  injectContext,
+  startSpan,
+  tracerFor,
+  tracingEnabled,
+  type OpenSpan,
+  type TelemetryContext,
+} from '@infra/core';
 import type { Delivery, WireMessage } from './adapter.js';
 
 /**
  * Spans of the bus, after OpenTelemetry's messaging conventions: a producer span per message
  * published (`create` when the outbox stores it, `send` when the bus sends it), a client span per
  * batch the relay sends, and a consumer span per message processed, a child of the producer's span
- * and linked to it. Without an SDK each is one check (see `startSpan` in @infra/core).
+ * and linked to it. Without an SDK each is one check (`tracingEnabled()`), before any string or
+ * object is made.
  */
 const tracer = tracerFor('@infra/messaging');
 
@@ -29,6 +38,7 @@ export function traceProducer(
   message: WireMessage,
   parent: TelemetryContext | undefined,
 ): OpenSpan | undefined {
+  if (!tracingEnabled()) return undefined;
   const open = startSpan(
     tracer,
     `publish ${message.topic}`,
@@ -52,7 +62,8 @@ export function traceProducer(
  * The client span of prepared messages sent as they were built (the outbox relay, dead letters),
  * linked to the producer span each message carries. Each message keeps its own trace context.
  */
-export function sendSpan(system: string, messages: readonly WireMessage[]): OpenSpan {
+export function sendSpan(system: string, messages: readonly WireMessage[]): OpenSpan | undefined {
+  if (!tracingEnabled()) return undefined;
   const first = messages[0];
   const single = messages.every((message) => message.topic === first?.topic);
   const links: TelemetryContext[] = [];
@@ -79,7 +90,8 @@ export function sendSpan(system: string, messages: readonly WireMessage[]): Open
  * The consumer span of one delivery: a child of the producer's span (one trace from the request
  * that published the message to the handler's queries) and linked to it, as the conventions ask.
  */
-export function processSpan(system: string, group: string, name: string, delivery: Delivery): OpenSpan {
+export function processSpan(system: string, group: string, name: string, delivery: Delivery): OpenSpan | undefined {
+  if (!tracingEnabled()) return undefined;
   const message = delivery.message;
   const producer = message.headers.traceparent === undefined ? undefined : extractContext(message.headers);
   const open = startSpan(
