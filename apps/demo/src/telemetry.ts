@@ -49,7 +49,7 @@ export function loadTracingConfig(env: Env = process.env): TracingConfig {
 
 /**
  * Starts the OpenTelemetry SDK when `OTEL_TRACES_EXPORTER` asks for it, before the service's
- * modules load (the instrumentations patch `http`, `pg` and `ioredis` as they are first loaded).
+ * modules load (the instrumentations patch `http` and `ioredis` as they are first loaded).
  * With `none` (the default) nothing is imported: the packages' spans stay no-op checks.
  */
 export async function startTelemetry(env: Env = process.env): Promise<Telemetry | undefined> {
@@ -58,11 +58,10 @@ export async function startTelemetry(env: Env = process.env): Promise<Telemetry 
   // The ESM loader hook lets the instrumentations patch modules brought in by `import`, as ours are.
   const { register } = await import('node:module');
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
-  const [{ NodeSDK }, { ConsoleSpanExporter, SimpleSpanProcessor }, http, pg, ioredis, fastify] = await Promise.all([
+  const [{ NodeSDK }, { ConsoleSpanExporter, SimpleSpanProcessor }, http, ioredis, fastify] = await Promise.all([
     import('@opentelemetry/sdk-node'),
     import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/instrumentation-http'),
-    import('@opentelemetry/instrumentation-pg'),
     import('@opentelemetry/instrumentation-ioredis'),
     import('@fastify/otel'),
   ]);
@@ -79,7 +78,8 @@ export async function startTelemetry(env: Env = process.env): Promise<Telemetry 
         ignoreIncomingRequestHook: (request) => /^\/(health|metrics)/.test(request.url ?? ''),
       }),
       new fastify.FastifyOtelInstrumentation({ registerOnInitialization: true }),
-      new pg.PgInstrumentation({ requireParentSpan: true }),
+      // No pg instrumentation: @infra/persistence records its transactions and queries itself (on
+      // PGlite too), and a second span per query would say the same thing twice.
       new ioredis.IORedisInstrumentation({ requireParentSpan: true }),
     ],
   });
