@@ -111,7 +111,8 @@ for (const [name, target] of [
   const answer = await fetch(`${target.url}${path}`).then((r) => r.text());
   // Each service seeded its own database at start: only the timestamps may differ.
   const undated = (text) => text.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 'T');
-  if (undated(answer) !== undated(body)) throw new Error(`the ${name} target does not answer the same JSON: ${answer.slice(0, 200)}`);
+  if (undated(answer) !== undated(body))
+    throw new Error(`the ${name} target does not answer the same JSON: ${answer.slice(0, 200)}`);
 }
 
 const targets = [
