@@ -1,4 +1,4 @@
-import { EventHub, type TelemetrySpan, type TelemetrySpanOptions, withSpan } from '@infra/core';
+import { EventHub, type TelemetrySpan, type TelemetrySpanOptions, tracingEnabled, withSpan } from '@infra/core';
 import {
   CacheError,
   CacheUnavailableError,
@@ -99,6 +99,8 @@ export class BaseCacheService implements CacheService {
   }
 
   get<T = unknown>(key: string): Promise<T | undefined> {
+    // Tested first so that an untraced call goes straight to the work (PERFORMANCE.md, tracing).
+    if (!tracingEnabled()) return this.read<T>(key, undefined);
     return withSpan(tracer, 'cache get', this.spanOptions, (span) => this.read<T>(key, span));
   }
 
@@ -162,6 +164,7 @@ export class BaseCacheService implements CacheService {
   }
 
   set(key: string, value: unknown, options?: SetOptions): Promise<void> {
+    if (!tracingEnabled()) return this.write(key, value, options);
     return withSpan(tracer, 'cache set', this.spanOptions, () => this.write(key, value, options));
   }
 
@@ -238,6 +241,7 @@ export class BaseCacheService implements CacheService {
 
   getOrSet<T>(key: string, loader: Loader<T>, options?: GetOrSetOptions): Promise<T> {
     this.assertOpen(assertKey(key));
+    if (!tracingEnabled()) return this.loads.getOrSet(key, loader, options);
     return withSpan(tracer, 'cache getOrSet', this.spanOptions, () => this.loads.getOrSet(key, loader, options));
   }
 

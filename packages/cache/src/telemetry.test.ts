@@ -7,7 +7,9 @@ describe('cache spans', () => {
   beforeAll(() => {
     tracing = startTestTracing();
   });
-  afterEach(() => { tracing.reset(); });
+  afterEach(() => {
+    tracing.reset();
+  });
   afterAll(() => tracing.stop());
 
   it('records get with the cache name, the tier and whether it hit', async () => {

@@ -8,7 +8,9 @@ describe('health spans', () => {
   beforeAll(() => {
     tracing = startTestTracing();
   });
-  afterEach(() => { tracing.reset(); });
+  afterEach(() => {
+    tracing.reset();
+  });
   afterAll(() => tracing.stop());
 
   it('records a report span with one child span per check run, each with its status', async () => {

@@ -42,7 +42,9 @@ describe.each(driverFixtures('telemetry'))('spans on $name', (fixture) => {
     manager = new TransactionManager(driver, { retryInitialDelayMs: 1, retryMaxDelayMs: 5, acquireTimeoutMs: 60_000 });
     await driver.query('CREATE TABLE traced (id int PRIMARY KEY, note text)');
   });
-  afterEach(() => { tracing.reset(); });
+  afterEach(() => {
+    tracing.reset();
+  });
   afterAll(async () => {
     await manager.close();
     await driver.close();

@@ -21,7 +21,9 @@ describe('resilience events on the current span', () => {
   beforeAll(() => {
     tracing = startTestTracing();
   });
-  afterEach(() => { tracing.reset(); });
+  afterEach(() => {
+    tracing.reset();
+  });
   afterAll(() => tracing.stop());
 
   it('adds one retry event per retry, with the attempt, the delay and the error type', async () => {
