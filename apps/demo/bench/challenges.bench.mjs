@@ -29,11 +29,18 @@ const withTracing = process.env.BENCH_TRACING === '1';
 const path = '/v1/challenges/00000000-0000-4000-8000-000000000004';
 const serverScript = fileURLToPath(new URL('./server.mjs', import.meta.url));
 
+// Whatever happens (a failed check throws before the rounds' cleanup), no target outlives the bench.
+const started = [];
+process.on('exit', () => {
+  for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
 async function startTarget(mode, stdin, { script = serverScript, env = {} } = {}) {
   const child = spawn(process.execPath, [script, mode], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });
+  started.push(child);
   child.stdin.end(stdin ?? '');
   let output = '';
   for await (const chunk of child.stdout) {
