@@ -89,6 +89,12 @@ export class BaseCacheService implements CacheService {
     };
     this.loads = new LoadCoordinator(host, options.getOrSet ?? {});
     this.closeTimeoutMs = check.nonNegative('closeTimeoutMs', options.closeTimeoutMs ?? 5000);
+    const logger = check.optionalLogger('logger', options.logger);
+    if (logger !== undefined) {
+      this.events.on('error', ({ cache, operation, key, error }) => {
+        logger.warn({ cache, operation, key, err: error }, `cache "${cache}": ${operation} failed`);
+      });
+    }
   }
 
   on<K extends keyof CacheEvents>(event: K, listener: (payload: CacheEvents[K]) => void): () => void {

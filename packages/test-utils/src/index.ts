@@ -29,3 +29,4 @@ export {
   type Exposition,
   type Sample,
 } from './prometheus-text.js';
+export { recordingLogger, type LoggedLine } from './recording-logger.js';
