@@ -14,6 +14,8 @@ export { EventHub } from './events.js';
 export type { Listener } from './events.js';
 export { isLogger, silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
+export { traceMixin } from './trace-mixin.js';
+export type { TraceFields } from './trace-mixin.js';
 export { sleep } from './sleep.js';
 export { loadOptionalPeer } from './peers.js';
 export { DATE_TAG, UnrepresentableValueError, parseStrict, stringifyStrict } from './json.js';
