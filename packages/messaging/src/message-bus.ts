@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { EventHub } from '@infra/core';
+import { EventHub, type Logger } from '@infra/core';
+import { logMessagingEvents, loggerOption } from './log-events.js';
 import type { MessageAdapter, WireMessage } from './adapter.js';
 import { buildMessage, type PublishOptions, type PublishedMessage } from './envelope.js';
 import { InvalidOptionError, MessagingError, errorMessage } from './errors.js';
@@ -65,6 +66,11 @@ export interface MessageBusOptions {
   healthWarnBacklog?: number;
   /** Deadline of the health probe (ms). @default 2000 */
   healthTimeoutMs?: number;
+  /**
+   * Logs handler retries (`warn`), dead-lettered messages (`error`) and failures the bus recovers
+   * from (`warn`), with the error under `err`; e.g. a pino logger. @default undefined (nothing is logged)
+   */
+  logger?: Logger;
 }
 
 export interface PublishRequest extends PublishOptions {
@@ -132,6 +138,8 @@ export class MessageBus {
     this.lagIntervalMs = nonNegative('lagIntervalMs', options.lagIntervalMs ?? 30_000);
     this.healthWarnBacklog = nonNegative('healthWarnBacklog', options.healthWarnBacklog ?? 1000);
     this.healthTimeoutMs = integer('healthTimeoutMs', options.healthTimeoutMs ?? 2000);
+    const logger = loggerOption(options.logger);
+    if (logger !== undefined) logMessagingEvents(this.events, logger);
     this.host = {
       adapter: this.adapter,
       serializer: this.serializer,
