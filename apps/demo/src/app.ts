@@ -10,9 +10,9 @@ import {
 } from '@infra/api/fastify';
 import { GracefulShutdown, type ShutdownCloseOptions, type ShutdownReport } from '@infra/health';
 import { healthCheckController } from '@infra/health/fastify';
-import type { MonitorLogger } from '@infra/monitoring';
+import { traceMixin } from '@infra/core';
 import { metricsPlugin } from '@infra/monitoring/fastify';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { challengeRoutes } from './challenges/challenge-routes.js';
 import { challengeSchema } from './challenges/challenge-schemas.js';
 import { loadConfig, type AppConfig } from './config.js';
@@ -48,21 +48,6 @@ export interface DemoApp {
 
 const API_VERSION = '1.0.0';
 
-/** Adapts Fastify's pino logger to the `{ info, warn, error }(obj, msg)` shape the packages take. */
-function monitorLogger(log: FastifyBaseLogger): MonitorLogger {
-  return {
-    info: (object, message) => {
-      log.info(object, message);
-    },
-    warn: (object, message) => {
-      log.warn(object, message);
-    },
-    error: (object, message) => {
-      log.error(object, message);
-    },
-  };
-}
-
 /**
  * Builds the challenges service from `config`: creates and connects every resource (database
  * migrated and seeded), registers the plugins and routes, and returns the ready Fastify instance
@@ -70,7 +55,8 @@ function monitorLogger(log: FastifyBaseLogger): MonitorLogger {
  */
 export async function buildApp(config: AppConfig = loadConfig(), options: BuildOptions = {}): Promise<DemoApp> {
   const app = Fastify({
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    // pino; every line written inside a span carries its trace_id and span_id.
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, mixin: traceMixin() },
     requestIdHeader: 'x-request-id',
     // Unknown body fields are refused with a 400 rather than silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
@@ -86,7 +72,7 @@ export async function buildApp(config: AppConfig = loadConfig(), options: BuildO
     // 414, 431 and malformed URLs answered as problem details, like every other error.
     ...problemServerOptions(),
   });
-  const logger = monitorLogger(app.log);
+  const logger = app.log;
   const { resources, closers } = await createResources(config, logger);
   const shutdown = new GracefulShutdown({
     health: resources.health,
@@ -94,7 +80,7 @@ export async function buildApp(config: AppConfig = loadConfig(), options: BuildO
     readinessDelayMs: config.shutdown.readinessDelayMs,
     deadlineMs: config.shutdown.deadlineMs,
     exit: options.exit ?? true,
-    logger,
+    logger: logger.child({ component: 'shutdown' }),
   });
   for (const closer of closers) shutdown.register(closer.name, closer.close);
 
