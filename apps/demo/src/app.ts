@@ -27,6 +27,11 @@ export interface BuildOptions {
    * @default true
    */
   exit?: boolean | ((code: number) => void);
+  /**
+   * Where Fastify's pino logger writes its lines (one JSON object each), e.g. to collect them.
+   * @default stdout
+   */
+  logStream?: { write(line: string): void };
 }
 
 export interface DemoApp {
@@ -56,7 +61,14 @@ const API_VERSION = '1.0.0';
 export async function buildApp(config: AppConfig = loadConfig(), options: BuildOptions = {}): Promise<DemoApp> {
   const app = Fastify({
     // pino; every line written inside a span carries its trace_id and span_id.
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, mixin: traceMixin() },
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : {
+            level: config.logLevel,
+            mixin: traceMixin(),
+            ...(options.logStream === undefined ? {} : { stream: options.logStream }),
+          },
     requestIdHeader: 'x-request-id',
     // Unknown body fields are refused with a 400 rather than silently dropped.
     ajv: { customOptions: { removeAdditional: false } },

@@ -48,9 +48,10 @@ describe('traceMixin with a real SDK', () => {
       logger.info({ step: 1 }, 'inside');
       span.end();
     });
-    logger.info('after');
+    logger.info({ step: 2 }, 'after');
     const [ended] = tracing.spansNamed('work');
     const [before, inside, after] = lines();
+    expect(after).toMatchObject({ msg: 'after', step: 2 });
     expect(inside).toMatchObject({
       msg: 'inside',
       step: 1,

@@ -7,8 +7,6 @@ export interface TraceFields {
   trace_flags?: string;
 }
 
-const NONE: TraceFields = Object.freeze({});
-
 /**
  * A pino `mixin` that adds `trace_id`, `span_id` and `trace_flags` of the active OpenTelemetry span
  * to every line written inside one, and nothing outside a span or without an SDK:
@@ -16,5 +14,6 @@ const NONE: TraceFields = Object.freeze({});
  * are those of OpenTelemetry's log data model, which log backends join to traces.
  */
 export function traceMixin(): () => TraceFields {
-  return () => activeTraceIds() ?? NONE;
+  // A new object each time: pino's default merge strategy assigns the line's fields into it.
+  return () => activeTraceIds() ?? {};
 }
