@@ -26,18 +26,22 @@ function positive(name, fallback) {
 /**
  * Times each task: `call` does one operation; `sync: true` marks a task whose call returns a plain
  * value, timed without an `await` (an await alone costs a microtask, as much as a cache hit);
- * `batch` is the calls per sample (256 by default, 1 for a call that takes milliseconds).
- * @param {{ name: string, call: () => unknown, sync?: boolean, batch?: number }[]} tasks
+ * `batch` is the calls per sample (256 by default, 1 for a call that takes milliseconds);
+ * `setup` runs before each of the task's runs (to switch a process-wide mode, such as tracing).
+ * @param {{ name: string, call: () => unknown, sync?: boolean, batch?: number, setup?: () => void }[]} tasks
  * @returns {Promise<Map<string, { opsPerSec: number, spread: number }>>}
  */
 export async function measure(tasks) {
-  for (const task of tasks) await task.call(); // a call that throws must fail here, not pass for a fast one
+  for (const task of tasks) {
+    task.setup?.();
+    await task.call(); // a call that throws must fail here, not pass for a fast one
+  }
   const loops = tasks.map((task) => loopOf(task));
   const means = tasks.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
     globalThis.gc?.();
     const bench = new Bench({ time: TIME_MS / ROUNDS, iterations: 8, warmup: round === 0, throws: true });
-    tasks.forEach((task, i) => bench.add(task.name, loops[i]));
+    tasks.forEach((task, i) => bench.add(task.name, loops[i], task.setup && { beforeAll: task.setup }));
     await bench.run();
     bench.tasks.forEach((benchTask, i) => means[i].push(benchTask.result.latency.mean));
   }

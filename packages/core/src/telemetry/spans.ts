@@ -58,17 +58,29 @@ function begin(api: OtelApi, tracer: TelemetryTracer, name: string, options: Tel
   return [span, api.trace.setSpan(parent, span)];
 }
 
-/** Records `error` on `span`: the exception event, the error status, and `error.type` (its code or class). */
-function fail(api: OtelApi, span: Span, error: unknown): void {
+/** The `error.type` of a failure: its string `code` (`CIRCUIT_OPEN`), else its class name, else its type. */
+export function errorTypeOf(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
-  const type = typeof code === 'string' ? code : error instanceof Error ? error.name : typeof error;
+  return typeof code === 'string' ? code : error instanceof Error ? error.name : typeof error;
+}
+
+/** Records `error` on `span`: the exception event, the error status, and `error.type`. */
+function fail(api: OtelApi, span: Span, error: unknown): void {
   span.recordException(error instanceof Error ? error : errorMessage(error));
-  span.setAttribute('error.type', type);
+  span.setAttribute('error.type', errorTypeOf(error));
   span.setStatus({ code: api.SpanStatusCode.ERROR, message: errorMessage(error) });
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/**
+ * True when an SDK is registered, so that a span would start: lets a caller skip work that only
+ * feeds a span (parsing a query for its operation name) when nothing records it.
+ */
+export function tracingEnabled(): boolean {
+  return tracingApi() !== undefined;
 }
 
 /**

@@ -5,10 +5,12 @@ import {
   activeSpan,
   activeTraceIds,
   addSpanEvent,
+  errorTypeOf,
   extractContext,
   injectContext,
   startSpan,
   tracerFor,
+  tracingEnabled,
   withContext,
   withSpan,
 } from '../index.js';
@@ -27,6 +29,7 @@ describe('without an SDK', () => {
     });
     expect(result).toBe(42);
     expect(seen).toEqual([undefined, undefined, undefined]);
+    expect(tracingEnabled()).toBe(false);
     const open = startSpan(tracer, 'stream');
     expect(open.span).toBeUndefined();
     expect(open.run(() => 'ran')).toBe('ran');
@@ -54,6 +57,15 @@ describe('without an SDK', () => {
     } finally {
       hideOtelApi(false);
     }
+  });
+});
+
+describe('errorTypeOf', () => {
+  it('names a failure by its code, else its class, else its type', () => {
+    expect(errorTypeOf(Object.assign(new Error('x'), { code: 'TIMEOUT' }))).toBe('TIMEOUT');
+    expect(errorTypeOf(new RangeError('x'))).toBe('RangeError');
+    expect(errorTypeOf('text')).toBe('string');
+    expect(errorTypeOf(null)).toBe('object');
   });
 });
 
@@ -92,6 +104,7 @@ describe('with an SDK', () => {
   afterAll(() => tracing.stop());
 
   it('records a span with its scope, kind and attributes, and nests the spans started inside it', async () => {
+    expect(tracingEnabled()).toBe(true);
     const ids = await withSpan(
       tracer,
       'outer',
