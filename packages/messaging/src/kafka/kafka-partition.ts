@@ -1,4 +1,4 @@
-import type { KafkaDelivery, KafkaTopicSubscription } from './kafka-subscription.js';
+import type { KafkaDelivery } from './kafka-subscription.js';
 
 /**
  * The messages of one partition handed to the bus in one group generation, and the offset the group
@@ -6,8 +6,8 @@ import type { KafkaDelivery, KafkaTopicSubscription } from './kafka-subscription
  * keys run concurrently); the commit never passes an unfinished message.
  */
 export class PartitionTracker {
-  private readonly outstanding: { delivery: KafkaDelivery; sink: KafkaTopicSubscription; since: number }[] = [];
-  private readonly acked = new Set<KafkaDelivery>();
+  /** Handed out and not passed by the commit position yet, in offset order. */
+  private readonly outstanding: KafkaDelivery[] = [];
   private next: bigint | undefined;
   private committed: bigint | undefined;
   private revoked = false;
@@ -18,13 +18,20 @@ export class PartitionTracker {
     private readonly onProgress: (tracker: PartitionTracker) => void,
   ) {}
 
-  add(delivery: KafkaDelivery, sink: KafkaTopicSubscription): void {
-    this.outstanding.push({ delivery, sink, since: Date.now() });
-    void delivery.settled.then((acked) => {
-      if (!acked || this.revoked) return;
-      this.acked.add(delivery);
-      this.advance();
-    });
+  /** Deliveries of one batch, in offset order, handed to their subscriptions. */
+  add(deliveries: readonly KafkaDelivery[]): void {
+    for (const delivery of deliveries) this.outstanding.push(delivery);
+  }
+
+  /** A delivery of this partition was acknowledged: the commit position moves past what is finished. */
+  acked(delivery: KafkaDelivery): void {
+    if (this.revoked || this.outstanding[0] !== delivery) return;
+    let last = delivery;
+    this.outstanding.shift();
+    while (this.outstanding.length > 0 && this.outstanding[0].state === 'acked')
+      last = this.outstanding.shift() ?? last;
+    this.next = BigInt(last.offset) + 1n;
+    this.onProgress(this);
   }
 
   /** Messages below `offset` were skipped (a 'latest' start): the group may commit up to it. */
@@ -47,27 +54,20 @@ export class PartitionTracker {
   /** When the oldest unfinished message arrived, if there is one. */
   oldest(): { offset: string; since: number } | undefined {
     const first = this.outstanding[0];
-    return first ? { offset: first.delivery.offset, since: first.since } : undefined;
+    return first ? { offset: first.offset, since: first.handedAt } : undefined;
   }
 
   /** The partition may belong to another member now: commit nothing more, take back what the bus has not fetched. */
   revoke(): void {
     this.revoked = true;
-    for (const { delivery, sink } of this.outstanding) sink.giveUp([delivery]);
-    this.outstanding.length = 0;
-  }
-
-  private advance(): void {
-    let moved = false;
-    while (
-      this.outstanding.length > 0 &&
-      this.acked.has((this.outstanding[0] as { delivery: KafkaDelivery }).delivery)
-    ) {
-      const { delivery } = this.outstanding.shift() as { delivery: KafkaDelivery };
-      this.acked.delete(delivery);
-      this.next = BigInt(delivery.offset) + 1n;
-      moved = true;
+    const bySink = new Map<KafkaDelivery['sink'], KafkaDelivery[]>();
+    for (const delivery of this.outstanding) {
+      if (delivery.state !== 'out') continue;
+      const list = bySink.get(delivery.sink);
+      if (list) list.push(delivery);
+      else bySink.set(delivery.sink, [delivery]);
     }
-    if (moved) this.onProgress(this);
+    for (const [sink, deliveries] of bySink) sink.giveUp(deliveries);
+    this.outstanding.length = 0;
   }
 }

@@ -49,6 +49,7 @@ export class PlatformaticConsumer implements KafkaConsumerLike {
       sessionTimeout?: number;
       heartbeatInterval?: number;
       maxWaitTimeInMs?: number;
+      maxBytesPerPartition?: number;
     },
   ) {
     this.client = this.createClient();
@@ -114,6 +115,9 @@ export class PlatformaticConsumer implements KafkaConsumerLike {
       ...(this.config.sessionTimeout === undefined ? {} : { sessionTimeout: this.config.sessionTimeout }),
       ...(this.config.heartbeatInterval === undefined ? {} : { heartbeatInterval: this.config.heartbeatInterval }),
       ...(this.config.maxWaitTimeInMs === undefined ? {} : { maxWaitTime: this.config.maxWaitTimeInMs }),
+      ...(this.config.maxBytesPerPartition === undefined
+        ? {}
+        : { maxBytesPerPartition: this.config.maxBytesPerPartition }),
       partitionAssigner: subscribedAssigner,
     });
     client.on('consumer:group:join', (payload) => {
