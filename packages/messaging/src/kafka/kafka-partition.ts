@@ -6,8 +6,12 @@ import type { KafkaDelivery } from './kafka-subscription.js';
  * keys run concurrently); the commit never passes an unfinished message.
  */
 export class PartitionTracker {
-  /** Handed out and not passed by the commit position yet, in offset order. */
-  private readonly outstanding: KafkaDelivery[] = [];
+  /**
+   * The batches handed out, oldest first, each in offset order; the first one from `position` on.
+   * Kept per batch so that passing a message costs the same however many wait behind it.
+   */
+  private readonly batches: KafkaDelivery[][] = [];
+  private position = 0;
   private next: bigint | undefined;
   private committed: bigint | undefined;
   private revoked = false;
@@ -19,24 +23,36 @@ export class PartitionTracker {
   ) {}
 
   /** Deliveries of one batch, in offset order, handed to their subscriptions. */
-  add(deliveries: readonly KafkaDelivery[]): void {
-    for (const delivery of deliveries) this.outstanding.push(delivery);
+  add(deliveries: KafkaDelivery[]): void {
+    if (deliveries.length > 0) this.batches.push(deliveries);
   }
 
   /** A delivery of this partition was acknowledged: the commit position moves past what is finished. */
   acked(delivery: KafkaDelivery): void {
-    if (this.revoked || this.outstanding[0] !== delivery) return;
+    if (this.revoked || this.head() !== delivery) return;
     let last = delivery;
-    this.outstanding.shift();
-    while (this.outstanding.length > 0 && this.outstanding[0].state === 'acked')
-      last = this.outstanding.shift() ?? last;
+    for (let head = this.head(); head?.state === 'acked'; head = this.head()) {
+      last = head;
+      this.position += 1;
+    }
     this.next = BigInt(last.offset) + 1n;
     this.onProgress(this);
   }
 
+  /** The oldest delivery not passed yet; drops the batches passed whole. */
+  private head(): KafkaDelivery | undefined {
+    for (let batch = this.batches[0]; batch; batch = this.batches[0]) {
+      const delivery = batch[this.position];
+      if (delivery) return delivery;
+      this.batches.shift();
+      this.position = 0;
+    }
+    return undefined;
+  }
+
   /** Messages below `offset` were skipped (a 'latest' start): the group may commit up to it. */
   skipTo(offset: string): void {
-    if (this.outstanding.length > 0) return;
+    if (this.head()) return;
     this.next = BigInt(offset);
     this.onProgress(this);
   }
@@ -53,7 +69,7 @@ export class PartitionTracker {
 
   /** When the oldest unfinished message arrived, if there is one. */
   oldest(): { offset: string; since: number } | undefined {
-    const first = this.outstanding[0];
+    const first = this.head();
     return first ? { offset: first.offset, since: first.handedAt } : undefined;
   }
 
@@ -61,13 +77,16 @@ export class PartitionTracker {
   revoke(): void {
     this.revoked = true;
     const bySink = new Map<KafkaDelivery['sink'], KafkaDelivery[]>();
-    for (const delivery of this.outstanding) {
-      if (delivery.state !== 'out') continue;
-      const list = bySink.get(delivery.sink);
-      if (list) list.push(delivery);
-      else bySink.set(delivery.sink, [delivery]);
+    for (const [index, batch] of this.batches.entries()) {
+      for (const delivery of index === 0 ? batch.slice(this.position) : batch) {
+        if (delivery.state !== 'out') continue;
+        const list = bySink.get(delivery.sink);
+        if (list) list.push(delivery);
+        else bySink.set(delivery.sink, [delivery]);
+      }
     }
     for (const [sink, deliveries] of bySink) sink.giveUp(deliveries);
-    this.outstanding.length = 0;
+    this.batches.length = 0;
+    this.position = 0;
   }
 }
