@@ -16,6 +16,7 @@ export {
   terminateBackends,
   withApplicationName,
   type PrivateKafka,
+  type PrivateKafkaOptions,
   type PrivateRedis,
   type PrivateRedisOptions,
   type ProxyMode,
