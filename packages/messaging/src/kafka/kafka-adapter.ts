@@ -126,6 +126,7 @@ export class KafkaAdapter implements MessageAdapter {
       connectTimeoutMs: integer('connectTimeoutMs', options.connectTimeoutMs ?? 10_000),
       resubscribeDelayMs: 200,
       bufferLimit: 1000,
+      crashRestartMs: 2000,
     };
     this.stallMs = integer('stallMs', options.stallMs ?? 30_000);
   }
