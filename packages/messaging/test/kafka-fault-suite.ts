@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closedPort, eventually, startPrivateKafka, uniqueName } from '@infra/test-utils';
-import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
+import { AssignerProtocol, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageBus } from '../src/message-bus.js';
 import type { KafkaAdapter, KafkaAdapterOptions } from '../src/kafka/kafka-adapter.js';
@@ -17,7 +17,7 @@ export interface KafkaFaultSuiteOptions {
   /** The shared broker (`KAFKA_BROKERS`); private brokers are started for the restart test. */
   brokers: string;
   /** The adapter as a user creates it, from options. */
-  create(options: Omit<KafkaAdapterOptions, 'kafka'>): Promise<KafkaAdapter>;
+  create: (options: Omit<KafkaAdapterOptions, 'kafka'>) => Promise<KafkaAdapter>;
 }
 
 interface Handled {
@@ -131,12 +131,25 @@ export function kafkaFaultSuite(options: KafkaFaultSuiteOptions): void {
       const group = `${prefix}-killed`;
       const handled: Handled[] = [];
       const window = new UncommittedWindow();
-      const survivor = await open(group, {}, { name: 'survivor', report: (record) => window.record(record) });
+      const survivor = await open(
+        group,
+        {},
+        {
+          name: 'survivor',
+          report: (record) => {
+            window.record(record);
+          },
+        },
+      );
       await consume(survivor, names, handled, 'survivor');
       const script = fileURLToPath(new URL('../test-fixtures/kafka-replica.mjs', import.meta.url));
       const child = fork(script, [client, brokers, group, names.join(',')], { stdio: 'inherit' });
       children.push(child);
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      const exited = new Promise<void>((resolve) => {
+        child.once('exit', () => {
+          resolve();
+        });
+      });
       let byReplica = 0;
       child.on('message', (message: { handled?: Omit<Handled, 'by'>; record?: ConsumerRecord }) => {
         if (message.record) window.record(message.record);
@@ -148,7 +161,9 @@ export function kafkaFaultSuite(options: KafkaFaultSuiteOptions): void {
         child.on('message', (message: { ready?: boolean }) => {
           if (message.ready) resolve();
         });
-        void exited.then(() => reject(new Error('the replica exited before it was ready')));
+        void exited.then(() => {
+          reject(new Error('the replica exited before it was ready'));
+        });
       });
       await publish(survivor, names, 0, 20);
       await eventually(() => byReplica >= 20, 60_000);
@@ -176,8 +191,11 @@ export function kafkaFaultSuite(options: KafkaFaultSuiteOptions): void {
 
     it('a private broker restarted mid-stream: the consumer recovers by itself and nothing is lost', async () => {
       const broker = await startPrivateKafka();
-      const privateAdmin = new Kafka({ clientId: prefix, brokers: [broker.bootstrap], logLevel: logLevel.NOTHING })
-        .admin();
+      const privateAdmin = new Kafka({
+        clientId: prefix,
+        brokers: [broker.bootstrap],
+        logLevel: logLevel.NOTHING,
+      }).admin();
       try {
         await privateAdmin.connect();
         const names: [string, string] = [`${prefix}.restart.a`, `${prefix}.restart.b`];
@@ -255,7 +273,11 @@ export function kafkaFaultSuite(options: KafkaFaultSuiteOptions): void {
       await admin.alterConfigs({
         validateOnly: false,
         resources: [
-          { type: 2, name: `${topic}.dlq`, configEntries: [{ name: 'max.message.bytes', value: '1048588' }] },
+          {
+            type: ConfigResourceTypes.TOPIC,
+            name: `${topic}.dlq`,
+            configEntries: [{ name: 'max.message.bytes', value: '1048588' }],
+          },
         ],
       });
       await eventually(() => deadLettered.includes(poison?.id ?? '?'), 60_000);
@@ -398,7 +420,7 @@ export function kafkaFaultSuite(options: KafkaFaultSuiteOptions): void {
       foreign.on(foreign.events.GROUP_JOIN, () => {
         foreignJoined = true;
       });
-      await foreign.run({ eachMessage: async () => undefined });
+      await foreign.run({ eachMessage: () => Promise.resolve() });
       try {
         await eventually(() => foreignJoined, 30_000);
         const bus = await open(group, { stallMs: 1500 });

@@ -1,4 +1,4 @@
-import { eventually, messageBusContract, uniqueName } from '@infra/test-utils';
+import { eventually, kafkaBrokers, messageBusContract, uniqueName } from '@infra/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MessageBus } from '../message-bus.js';
 import { KafkaAdapter, createKafkaAdapter } from './kafka-adapter.js';
@@ -11,11 +11,7 @@ import type {
   KafkaProducerLike,
 } from './kafka-client.js';
 
-const brokers = process.env.KAFKA_BROKERS;
-if (!brokers)
-  console.log(
-    '[@infra/messaging] Kafka contract suite skipped: set KAFKA_BROKERS=host:port to run it against a broker',
-  );
+const brokers = kafkaBrokers('@infra/messaging kafkajs contract suite');
 
 describe.skipIf(!brokers)('kafka broker', () => {
   const prefix = uniqueName('messaging_kafka').replaceAll('_', '-');
