@@ -373,10 +373,28 @@ describe('kafka adapter at the kafkajs boundary', () => {
     for (const topic of ['bad:topic', '..', 'x'.repeat(250), 'with space']) {
       await expect(bus.publish(topic, 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', option: 'topic' });
     }
-    await expect(bus.subscribe('bad/topic', () => undefined).ready()).rejects.toMatchObject({
-      code: 'INVALID_ARGUMENT',
-      message: expect.stringContaining('bad/topic'),
-    });
+    // Checked when subscribing, before any consumer starts: a topic argument is INVALID_ARGUMENT ...
+    expect(() => bus.subscribe('orders:new', () => undefined)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', option: 'topic', value: 'orders:new' }),
+    );
+    // ... and a topic from options INVALID_OPTION, instead of a dead letter that fails at every attempt later.
+    expect(() => bus.subscribe('orders', () => undefined, { deadLetterTopic: 'orders/dead' })).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_OPTION',
+        option: 'deadLetterTopic',
+        message: expect.stringContaining('orders/dead'),
+      }),
+    );
+    const long = 'x'.repeat(249);
+    const renamed = new MessageBus({ adapter: new KafkaAdapter({ kafka }), deadLetterTopic: (t) => `${t}:dead` });
+    expect(() => renamed.subscribe('orders', () => undefined)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'deadLetterTopic', value: 'orders:dead' }),
+    );
+    // The default `<topic>.dlq` of a topic of 249 characters is one Kafka refuses.
+    expect(() => bus.subscribe(long, () => undefined)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'deadLetterTopic', value: `${long}.dlq` }),
+    );
+    expect(kafka.consumers).toEqual([]);
     expect(() => new KafkaAdapter({ kafka, sessionTimeoutMs: 6000, heartbeatMs: 5000 })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION', option: 'heartbeatMs' }),
     );

@@ -157,6 +157,11 @@ export class KafkaAdapter implements MessageAdapter {
     });
   }
 
+  /** What a Kafka topic name must be, when `topic` is not one (the bus checks subscriptions' topics with it). */
+  checkTopicName(topic: string): string | undefined {
+    return kafkaTopicProblem(topic);
+  }
+
   /** Joins the topic to the group's one consumer of this adapter (which restarts if it was running without it). */
   async subscribe(spec: SubscribeSpec): Promise<AdapterSubscription> {
     this.assertOpen();
@@ -350,14 +355,17 @@ export class KafkaAdapter implements MessageAdapter {
   }
 }
 
+/** What a Kafka topic name must be, when `topic` is not one. */
+function kafkaTopicProblem(topic: string): string | undefined {
+  return kafkaTopic.test(topic) && topic !== '.' && topic !== '..'
+    ? undefined
+    : 'a Kafka topic name (1-249 characters: letters, digits, ".", "_", "-"; not "." or "..")';
+}
+
+/** A topic given as an argument (publish, subscribe): `INVALID_ARGUMENT` naming it when Kafka would refuse it. */
 function checkTopic(topic: string): string {
-  if (!kafkaTopic.test(topic) || topic === '.' || topic === '..')
-    throw new InvalidOptionError(
-      'topic',
-      topic,
-      'a Kafka topic name (letters, digits, ".", "_", "-")',
-      'INVALID_ARGUMENT',
-    );
+  const expected = kafkaTopicProblem(topic);
+  if (expected !== undefined) throw new InvalidOptionError('topic', topic, expected, 'INVALID_ARGUMENT');
   return topic;
 }
 
