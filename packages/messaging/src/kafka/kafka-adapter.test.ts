@@ -368,6 +368,29 @@ describe('kafka adapter at the kafkajs boundary', () => {
     expect((await bus.healthCheck()).output).toMatch(/consumer not in its group .*broker gone/);
   });
 
+  it('replaces a consumer that crashed for good, and counts the time outside the group from the crash', async () => {
+    const { kafka, bus } = make({ stallMs: 20 });
+    await bus.subscribe('orders', () => undefined).ready();
+    const first = kafka.consumers[0] as FakeConsumer;
+    first.listeners.get('consumer.group_join')?.({ payload: { memberAssignment: { orders: [0, 1] } } });
+    // kafkajs says `restart: false` when it gives up on an error it does not retry.
+    first.listeners.get('consumer.crash')?.({ payload: { error: new Error('refused by the group'), restart: false } });
+    await eventually(() => kafka.consumers.length === 2, 10_000);
+    expect(first.disconnected).toBe(true);
+    // The new consumer joins (the fake joins as soon as it runs).
+    await eventually(async () => (await bus.healthCheck()).status === 'pass');
+    // A crash kafkajs recovers from, then its attempts to rejoin: outside since the crash, for its reason.
+    const second = kafka.consumers[1] as FakeConsumer;
+    second.listeners.get('consumer.crash')?.({ payload: { error: new Error('coordinator moved'), restart: true } });
+    const crashed = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    second.listeners.get('consumer.rebalancing')?.({ payload: {} });
+    const output = (await bus.healthCheck()).output ?? '';
+    const outFor = Number(/not in its group for (\d+) ms \(consumer crashed: coordinator moved\)/.exec(output)?.[1]);
+    expect(outFor).toBeGreaterThanOrEqual(Date.now() - crashed - 5);
+    expect(kafka.consumers).toHaveLength(2);
+  });
+
   it('rejects bad topic names and options with coded errors that name them', async () => {
     const { kafka, bus } = make();
     for (const topic of ['bad:topic', '..', 'x'.repeat(250), 'with space']) {

@@ -199,7 +199,8 @@ export class KafkaGroupConsumer {
     });
     consumer.on?.('consumer.rebalancing', () => {
       if (!current()) return;
-      this.membership = { kind: 'joining', since: this.outSince() };
+      // A consumer trying again after a crash stays reported with the crash's reason.
+      if (this.membership.kind !== 'out') this.membership = { kind: 'joining', since: this.outSince() };
       this.revokeAll(running);
     });
     consumer.on?.('consumer.crash', (event) => {
@@ -211,7 +212,7 @@ export class KafkaGroupConsumer {
       // a new consumer tries again, so that the group recovers once the cause is gone.
       if (payload?.restart === false) this.restartLater(running, reason);
     });
-    this.membership = { kind: 'joining', since: this.outSince() };
+    if (this.membership.kind !== 'out') this.membership = { kind: 'joining', since: this.outSince() };
     this.running = running;
     try {
       await withinDeadline(consumer.connect(), this.settings.connectTimeoutMs, `consumer of group "${this.group}"`);
