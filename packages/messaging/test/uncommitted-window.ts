@@ -1,7 +1,7 @@
 import type { ConsumerRecord } from '../test-fixtures/kafka-recording.mjs';
 
 interface Handed {
-  /** The first offset handed out in this generation: where the partition stood committed. */
+  /** The lowest offset handed out in this generation: where the partition stood committed. */
   first: bigint;
   /** One past the highest offset handed out. */
   next: bigint;
@@ -28,8 +28,13 @@ export class UncommittedWindow {
     const offset = BigInt(record.offset);
     const entry = this.open.get(place);
     if (record.kind === 'handed') {
-      if (entry) entry.next = offset + 1n > entry.next ? offset + 1n : entry.next;
-      else this.open.set(place, { first: offset, next: offset + 1n, committed: undefined });
+      if (!entry) this.open.set(place, { first: offset, next: offset + 1n, committed: undefined });
+      else {
+        // A batch of the old generation may finish handing out after the rebalance: the lowest offset
+        // is where the new generation started.
+        if (offset < entry.first) entry.first = offset;
+        if (offset + 1n > entry.next) entry.next = offset + 1n;
+      }
     } else if (entry && (entry.committed === undefined || offset > entry.committed)) {
       entry.committed = offset;
     }
