@@ -53,7 +53,13 @@ export async function startPrivateKafka(options: PrivateKafkaOptions = {}): Prom
   const start = async (): Promise<void> => {
     await broker.startBroker({ port, controllerPort, dir, heap, timeoutMs: 180_000 });
   };
-  await broker.startBroker({ port, controllerPort, dir, heap, fresh: true, timeoutMs: 180_000 });
+  try {
+    await broker.startBroker({ port, controllerPort, dir, heap, fresh: true, timeoutMs: 180_000 });
+  } catch (error) {
+    // Nothing of a broker that did not start stays behind: no process, no data directory.
+    await broker.stopBroker({ port, dir }).catch(() => undefined);
+    throw error;
+  }
   return {
     bootstrap: `127.0.0.1:${port}`,
     port,
