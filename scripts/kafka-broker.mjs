@@ -191,7 +191,7 @@ export async function startBroker({
   if (!existsSync(join(dataDir, 'meta.properties'))) {
     const format = spawnSync(
       java(),
-      [...javaArgs, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', properties],
+      [...javaArgs, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId()}`, '-c', properties],
       { encoding: 'utf8' },
     );
     if (format.status !== 0) {

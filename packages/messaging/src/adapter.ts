@@ -79,6 +79,13 @@ export interface MessageAdapter {
   /** Resolves when the transport answers; rejects with the reason otherwise. */
   ping(): Promise<void>;
   /**
+   * Optional: for a topic name the transport cannot use (Kafka refuses `:` and `/`, which Redis keys
+   * allow), what it expects instead; `undefined` when the name is fine. The bus asks when subscribing,
+   * so that a bad topic (`INVALID_ARGUMENT`) or dead-letter topic (`INVALID_OPTION`) fails at once,
+   * not when the first message has to be dead-lettered.
+   */
+  checkTopicName?(topic: string): string | undefined;
+  /**
    * What the transport sees going wrong with its consumers (a consumer outside its group, a stalled
    * partition), one line each; the health check warns with them. Optional: none when absent.
    */

@@ -336,9 +336,11 @@ export class MessageBus {
     options: SubscribeOptions = {},
   ): Subscription {
     this.assertOpen();
-    topicName('topic', topic);
+    this.transportTopic('topic', topicName('topic', topic), 'INVALID_ARGUMENT');
     fn('handler', handler);
     const resolved = resolveSubscribeOptions(topic, options, this.defaults, this.schemas.get(topic));
+    if (resolved.deadLetterTopic !== null)
+      this.transportTopic('deadLetterTopic', resolved.deadLetterTopic, 'INVALID_OPTION');
     const subscription = new Subscription(topic, handler as MessageHandler, resolved, this.host);
     this.live.add(subscription);
     this.startLagTimer();
@@ -380,6 +382,15 @@ export class MessageBus {
 
   get closed(): boolean {
     return this.closing !== undefined;
+  }
+
+  /**
+   * A topic the adapter can use: a positional `topic` argument fails with `INVALID_ARGUMENT`, a topic
+   * from options (`deadLetterTopic`) with `INVALID_OPTION`, each naming the value.
+   */
+  private transportTopic(option: string, topic: string, code: 'INVALID_OPTION' | 'INVALID_ARGUMENT'): void {
+    const expected = this.adapter.checkTopicName?.(topic);
+    if (expected !== undefined) throw new InvalidOptionError(option, topic, expected, code);
   }
 
   private assertOpen(): void {

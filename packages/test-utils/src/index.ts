@@ -1,4 +1,4 @@
-export { closedPort, databaseUrl, eventually, redisUrl, uniqueName } from './services.js';
+export { closedPort, databaseUrl, eventually, kafkaBrokers, redisUrl, uniqueName } from './services.js';
 export { rateLimiterStoreContract, type RateLimiterStoreContractOptions } from './rate-limiter-store-contract.js';
 export { cacheStoreContract, type CacheStoreContractOptions } from './cache-store-contract.js';
 export { databaseDriverContract, type DatabaseDriverContractOptions } from './database-driver-contract.js';
@@ -16,6 +16,7 @@ export {
   terminateBackends,
   withApplicationName,
   type PrivateKafka,
+  type PrivateKafkaOptions,
   type PrivateRedis,
   type PrivateRedisOptions,
   type ProxyMode,

@@ -43,3 +43,18 @@ export async function eventually(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * The Kafka brokers the tests use (`KAFKA_BROKERS`), or `undefined` when there are none: the caller
+ * skips its Kafka tests, and this says so on the console, naming `what` was skipped. With
+ * `INFRA_REQUIRE_KAFKA=1` (set by CI) a missing broker is a failure instead: it throws, which fails
+ * the test file that asked.
+ */
+export function kafkaBrokers(what: string): string | undefined {
+  const brokers = process.env.KAFKA_BROKERS?.trim();
+  if (brokers) return brokers;
+  if (process.env.INFRA_REQUIRE_KAFKA === '1')
+    throw new Error(`INFRA_REQUIRE_KAFKA=1 but KAFKA_BROKERS is not set: ${what} cannot run (and must not skip)`);
+  console.log(`SKIPPED ${what}: no Kafka broker (set KAFKA_BROKERS=host:port, or run them with npm test)`);
+  return undefined;
+}

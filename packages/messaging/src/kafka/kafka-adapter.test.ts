@@ -1,4 +1,4 @@
-import { eventually, messageBusContract, uniqueName } from '@infra/test-utils';
+import { eventually, kafkaBrokers, messageBusContract, uniqueName } from '@infra/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MessageBus } from '../message-bus.js';
 import { KafkaAdapter, createKafkaAdapter } from './kafka-adapter.js';
@@ -11,11 +11,7 @@ import type {
   KafkaProducerLike,
 } from './kafka-client.js';
 
-const brokers = process.env.KAFKA_BROKERS;
-if (!brokers)
-  console.log(
-    '[@infra/messaging] Kafka contract suite skipped: set KAFKA_BROKERS=host:port to run it against a broker',
-  );
+const brokers = kafkaBrokers('@infra/messaging kafkajs contract suite');
 
 describe.skipIf(!brokers)('kafka broker', () => {
   const prefix = uniqueName('messaging_kafka').replaceAll('_', '-');
@@ -373,15 +369,58 @@ describe('kafka adapter at the kafkajs boundary', () => {
     expect((await bus.healthCheck()).output).toMatch(/consumer not in its group .*broker gone/);
   });
 
+  it('replaces a consumer that crashed for good, and counts the time outside the group from the crash', async () => {
+    const { kafka, bus } = make({ stallMs: 20 });
+    await bus.subscribe('orders', () => undefined).ready();
+    const first = kafka.consumers[0] as FakeConsumer;
+    first.listeners.get('consumer.group_join')?.({ payload: { memberAssignment: { orders: [0, 1] } } });
+    // kafkajs says `restart: false` when it gives up on an error it does not retry.
+    first.listeners.get('consumer.crash')?.({ payload: { error: new Error('refused by the group'), restart: false } });
+    await eventually(() => kafka.consumers.length === 2, 10_000);
+    expect(first.disconnected).toBe(true);
+    // The new consumer joins (the fake joins as soon as it runs).
+    await eventually(async () => (await bus.healthCheck()).status === 'pass');
+    // A crash kafkajs recovers from, then its attempts to rejoin: outside since the crash, for its reason.
+    const second = kafka.consumers[1] as FakeConsumer;
+    second.listeners.get('consumer.crash')?.({ payload: { error: new Error('coordinator moved'), restart: true } });
+    const crashed = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    second.listeners.get('consumer.rebalancing')?.({ payload: {} });
+    const asked = Date.now();
+    const output = (await bus.healthCheck()).output ?? '';
+    const outFor = Number(/not in its group for (\d+) ms \(consumer crashed: coordinator moved\)/.exec(output)?.[1]);
+    // Counted from the crash (at least until the check was asked), not from the rejoin attempt 300 ms later.
+    expect(outFor).toBeGreaterThanOrEqual(asked - crashed);
+    expect(kafka.consumers).toHaveLength(2);
+  });
+
   it('rejects bad topic names and options with coded errors that name them', async () => {
     const { kafka, bus } = make();
     for (const topic of ['bad:topic', '..', 'x'.repeat(250), 'with space']) {
       await expect(bus.publish(topic, 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', option: 'topic' });
     }
-    await expect(bus.subscribe('bad/topic', () => undefined).ready()).rejects.toMatchObject({
-      code: 'INVALID_ARGUMENT',
-      message: expect.stringContaining('bad/topic'),
-    });
+    // Checked when subscribing, before any consumer starts: a topic argument is INVALID_ARGUMENT ...
+    expect(() => bus.subscribe('orders:new', () => undefined)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', option: 'topic', value: 'orders:new' }),
+    );
+    // ... and a topic from options INVALID_OPTION, instead of a dead letter that fails at every attempt later.
+    expect(() => bus.subscribe('orders', () => undefined, { deadLetterTopic: 'orders/dead' })).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_OPTION',
+        option: 'deadLetterTopic',
+        message: expect.stringContaining('orders/dead'),
+      }),
+    );
+    const long = 'x'.repeat(249);
+    const renamed = new MessageBus({ adapter: new KafkaAdapter({ kafka }), deadLetterTopic: (t) => `${t}:dead` });
+    expect(() => renamed.subscribe('orders', () => undefined)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'deadLetterTopic', value: 'orders:dead' }),
+    );
+    // The default `<topic>.dlq` of a topic of 249 characters is one Kafka refuses.
+    expect(() => bus.subscribe(long, () => undefined)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'deadLetterTopic', value: `${long}.dlq` }),
+    );
+    expect(kafka.consumers).toEqual([]);
     expect(() => new KafkaAdapter({ kafka, sessionTimeoutMs: 6000, heartbeatMs: 5000 })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION', option: 'heartbeatMs' }),
     );

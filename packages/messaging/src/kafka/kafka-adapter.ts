@@ -133,6 +133,7 @@ export class KafkaAdapter implements MessageAdapter {
       fetchMaxBytes: integer('fetchMaxBytes', options.fetchMaxBytes ?? 1024 * 1024),
       resubscribeDelayMs: 200,
       bufferLimit: 1000,
+      crashRestartMs: 2000,
     };
     this.stallMs = integer('stallMs', options.stallMs ?? 30_000);
   }
@@ -160,6 +161,11 @@ export class KafkaAdapter implements MessageAdapter {
       topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })),
       acks: this.acks,
     });
+  }
+
+  /** What a Kafka topic name must be, when `topic` is not one (the bus checks subscriptions' topics with it). */
+  checkTopicName(topic: string): string | undefined {
+    return kafkaTopicProblem(topic);
   }
 
   /** Joins the topic to the group's one consumer of this adapter (which restarts if it was running without it). */
@@ -367,14 +373,17 @@ function withMessageId(message: WireMessage): Record<string, string> {
   return headers;
 }
 
+/** What a Kafka topic name must be, when `topic` is not one. */
+function kafkaTopicProblem(topic: string): string | undefined {
+  return kafkaTopic.test(topic) && topic !== '.' && topic !== '..'
+    ? undefined
+    : 'a Kafka topic name (1-249 characters: letters, digits, ".", "_", "-"; not "." or "..")';
+}
+
+/** A topic given as an argument (publish, subscribe): `INVALID_ARGUMENT` naming it when Kafka would refuse it. */
 function checkTopic(topic: string): string {
-  if (!kafkaTopic.test(topic) || topic === '.' || topic === '..')
-    throw new InvalidOptionError(
-      'topic',
-      topic,
-      'a Kafka topic name (letters, digits, ".", "_", "-")',
-      'INVALID_ARGUMENT',
-    );
+  const expected = kafkaTopicProblem(topic);
+  if (expected !== undefined) throw new InvalidOptionError('topic', topic, expected, 'INVALID_ARGUMENT');
   return topic;
 }
 

@@ -15,6 +15,8 @@ export interface GroupSettings {
   readonly resubscribeDelayMs: number;
   /** Messages a local subscription may hold unfetched before the next batch of a partition waits. */
   readonly bufferLimit: number;
+  /** Delay before a consumer that crashed without restarting by itself is replaced (ms). */
+  readonly crashRestartMs: number;
 }
 
 /** What a group consumer asks of its adapter. */
@@ -200,15 +202,20 @@ export class KafkaGroupConsumer {
     });
     consumer.on?.('consumer.rebalancing', () => {
       if (!current()) return;
-      this.membership = { kind: 'joining', since: Date.now() };
+      // A consumer trying again after a crash stays reported with the crash's reason.
+      if (this.membership.kind !== 'out') this.membership = { kind: 'joining', since: this.outSince() };
       this.revokeAll(running);
     });
     consumer.on?.('consumer.crash', (event) => {
       if (!current()) return;
-      const error = (event.payload as { error?: unknown } | undefined)?.error;
-      this.membership = { kind: 'out', since: Date.now(), reason: `consumer crashed: ${errorMessage(error)}` };
+      const payload = event.payload as { error?: unknown; restart?: boolean } | undefined;
+      const reason = `consumer crashed: ${errorMessage(payload?.error)}`;
+      this.membership = { kind: 'out', since: this.outSince(), reason };
+      // kafkajs does not restart after an error it does not retry (the group refused the member):
+      // a new consumer tries again, so that the group recovers once the cause is gone.
+      if (payload?.restart === false) this.restartLater(running, reason);
     });
-    this.membership = { kind: 'joining', since: Date.now() };
+    if (this.membership.kind !== 'out') this.membership = { kind: 'joining', since: this.outSince() };
     this.running = running;
     try {
       await withinDeadline(consumer.connect(), this.settings.connectTimeoutMs, `consumer of group "${this.group}"`);
@@ -276,6 +283,35 @@ export class KafkaGroupConsumer {
     this.revokeAll(running);
     running.revoke();
     await running.consumer.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * Since when the consumer has been outside its group: kept through crashes, restarts and failed
+   * joins, so that a consumer that never gets in is reported once `stallMs` has passed.
+   */
+  private outSince(): number {
+    const membership = this.membership;
+    return membership.kind === 'joining' || membership.kind === 'out' ? membership.since : Date.now();
+  }
+
+  /** Replaces a consumer that crashed for good, after `crashRestartMs`, unless it was stopped or replaced meanwhile. */
+  private restartLater(running: Running | undefined, reason: string): void {
+    const timer = setTimeout(() => {
+      const run = this.chain.then(async () => {
+        if (this.running !== running || this.sinks.size === 0) return;
+        const since = this.outSince();
+        await this.stopConsumer();
+        this.membership = { kind: 'out', since, reason };
+        try {
+          await this.apply();
+        } catch (error) {
+          // Could not start again (brokers away): try later, still reported as outside the group.
+          if (this.running === undefined) this.restartLater(undefined, errorMessage(error));
+        }
+      });
+      this.chain = run.catch(() => undefined);
+    }, this.settings.crashRestartMs);
+    timer.unref();
   }
 
   private startFrom(topic: string): 'latest' | 'earliest' {

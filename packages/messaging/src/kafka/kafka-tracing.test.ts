@@ -1,4 +1,4 @@
-import { eventually, uniqueName } from '@infra/test-utils';
+import { eventually, kafkaBrokers, uniqueName } from '@infra/test-utils';
 import { startTestTracing, type TestTracing } from '@infra/test-utils/tracing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageAdapter } from '../adapter.js';
@@ -6,7 +6,7 @@ import { MessageBus } from '../message-bus.js';
 import { createPlatformaticKafkaAdapter } from '../platformatic-kafka/platformatic-adapter.js';
 import { createKafkaAdapter } from './kafka-adapter.js';
 
-const brokers = process.env.KAFKA_BROKERS;
+const brokers = kafkaBrokers('@infra/messaging Kafka tracing tests');
 
 // Both Kafka clients on a real broker: the trace context crosses the broker in the record headers,
 // and the consumer span names where the record came from.

@@ -24,7 +24,7 @@ const READ_LIMIT = 1000;
 
 type State =
   | { kind: 'idle' }
-  | { kind: 'running'; stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>; loop: Promise<void> }
+  | { kind: 'running'; stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined; loop: Promise<void> }
   | { kind: 'stopped' };
 
 /**
@@ -84,7 +84,13 @@ export class PlatformaticConsumer implements KafkaConsumerLike {
 
   async run(config: RunConfig): Promise<void> {
     if (this.state.kind !== 'idle') throw new Error(`consumer of group "${this.config.groupId}" is ${this.state.kind}`);
-    const stream = await this.consume();
+    // As kafkajs' run(): a join the group refuses is retried in the background, each failure a crash event.
+    let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+    try {
+      stream = await this.consume();
+    } catch (error) {
+      this.emit('consumer.crash', { error });
+    }
     // A disconnect() while joining wins: the stream just made is closed with the client.
     if ((this.state as State).kind === 'stopped') return;
     let started!: () => void;
@@ -157,7 +163,10 @@ export class PlatformaticConsumer implements KafkaConsumerLike {
   }
 
   /** Reads until the consumer stops, replacing the client whenever its stream fails or ends. */
-  private async pump(first: MessagesStream<Buffer, Buffer, Buffer, Buffer>, config: RunConfig): Promise<void> {
+  private async pump(
+    first: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined,
+    config: RunConfig,
+  ): Promise<void> {
     let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined = first;
     while (this.isRunning()) {
       if (stream) {
@@ -262,7 +271,9 @@ export class PlatformaticConsumer implements KafkaConsumerLike {
   }
 
   private emit(event: string, payload: unknown): void {
-    for (const listener of this.listeners.get(event) ?? []) listener({ payload });
+    const error = (payload as { error?: unknown }).error;
+    const told = error === undefined ? payload : { ...(payload as object), error: withReasons(error) };
+    for (const listener of this.listeners.get(event) ?? []) listener({ payload: told });
   }
 }
 
@@ -309,6 +320,17 @@ function closeForcefully(client: Consumer): Promise<void> {
       resolve();
     });
   });
+}
+
+/**
+ * The client wraps the broker's answer in an error whose message only names the request
+ * ("… executing API JoinGroup(v9)"): the reasons of its inner errors are added, the original kept as cause.
+ */
+function withReasons(error: unknown): unknown {
+  const inner = (error as { errors?: unknown } | null)?.errors;
+  if (!(error instanceof Error) || !Array.isArray(inner) || inner.length === 0) return error;
+  const reasons = [...new Set(inner.map((entry) => (entry instanceof Error ? entry.message : String(entry))))];
+  return new Error(`${error.message}: ${reasons.join('; ')}`, { cause: error });
 }
 
 /** The group generation a record was fetched in (the stream stamps it in `metadata.consumer`). */

@@ -1,13 +1,11 @@
-import { eventually, startPrivateKafka, uniqueName } from '@infra/test-utils';
-import * as platformatic from '@platformatic/kafka';
+import { eventually, kafkaBrokers, uniqueName } from '@infra/test-utils';
 import { Admin } from '@platformatic/kafka';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MessageBus } from '../message-bus.js';
-import type { KafkaClientLike } from '../kafka/kafka-client.js';
-import { PlatformaticKafkaAdapter, createPlatformaticKafkaAdapter } from './platformatic-adapter.js';
-import { PlatformaticKafkaClient } from './platformatic-client.js';
+import { createPlatformaticKafkaAdapter } from './platformatic-adapter.js';
 
-const brokers = process.env.KAFKA_BROKERS;
+// The fault tests (a replica killed, the broker restarted, a rebalance, …) are in platformatic-kafka.faults.test.ts.
+const brokers = kafkaBrokers('@infra/messaging @platformatic/kafka consumer group tests');
 
 /** What one handler call saw. */
 type Seen = readonly [topic: string, key: string | null, seq: number, by: string];
@@ -98,86 +96,4 @@ describe.skipIf(!brokers)('platformatic-kafka consumer groups on a real broker',
     expect(firstDeliveries(seen).distinct).toBe(320);
     expect(seen.filter(([topic, , , by]) => topic === only && by === 'narrow')).toEqual([]);
   }, 120_000);
-
-  it('rebalance: the old owner commits nothing for a partition it lost once the new owner started', async () => {
-    const topic = `${prefix}.rebalance`;
-    await createTopics(brokers ?? '', [topic]);
-    const client = new PlatformaticKafkaClient(platformatic, {
-      clientId: prefix,
-      bootstrapBrokers: (brokers ?? '').split(','),
-      timeout: 3000,
-      retries: 8,
-      retryDelay: 250,
-    });
-    const commits: { by: string; at: number; partition: number }[] = [];
-    const firstHandled = new Map<string, number>();
-    /** The real client, with each consumer's commits recorded. */
-    const recording = (by: string): KafkaClientLike => ({
-      producer: (config) => client.producer(config),
-      admin: () => client.admin(),
-      consumer: (config) => {
-        const consumer = client.consumer(config);
-        const commit = consumer.commitOffsets?.bind(consumer);
-        consumer.commitOffsets = (offsets) => {
-          for (const entry of offsets) commits.push({ by, at: Date.now(), partition: entry.partition });
-          return commit ? commit(offsets) : Promise.resolve();
-        };
-        return consumer;
-      },
-    });
-    const member = async (by: string): Promise<MessageBus> => {
-      const adapter = new PlatformaticKafkaAdapter({ kafka: recording(by), sessionTimeoutMs: 6000, heartbeatMs: 500 });
-      const created = new MessageBus({ adapter, group: `${prefix}-rebalance`, lagIntervalMs: 0 });
-      opened.push(created);
-      const handle = async (): Promise<void> => {
-        if (!firstHandled.has(by)) firstHandled.set(by, Date.now());
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      };
-      await created.subscribe(topic, handle, { startFrom: 'earliest', concurrency: 4 }).ready();
-      return created;
-    };
-    const old = await member('old');
-    await send(old, [topic], 0, 30);
-    await eventually(() => commits.some((entry) => entry.by === 'old'), 60_000);
-    await member('new');
-    await eventually(() => commits.some((entry) => entry.by === 'new'), 90_000);
-    await eventually(() => firstHandled.has('new'), 30_000);
-    // Commits the old owner might still send arrive within this pause.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const started = firstHandled.get('new') ?? Infinity;
-    const moved = new Set(commits.filter((entry) => entry.by === 'new').map((entry) => entry.partition));
-    expect(moved.size).toBeGreaterThan(0);
-    expect(commits.filter((c) => c.by === 'old' && c.at >= started && moved.has(c.partition))).toEqual([]);
-  }, 150_000);
-
-  it('a broker restarted mid-stream: the consumer recovers by itself and nothing is lost', async () => {
-    const broker = await startPrivateKafka();
-    try {
-      const names = [`${prefix}.restart.a`, `${prefix}.restart.b`];
-      await createTopics(broker.bootstrap, names);
-      const bus = await open(`${prefix}-restart`, broker.bootstrap);
-      const seen: Seen[] = [];
-      await consume(bus, names, seen, 'restarted');
-      await send(bus, names, 0, 10);
-      await eventually(() => firstDeliveries(seen).distinct >= 160, 60_000);
-      await broker.kill();
-      await broker.start();
-      // Publishing waits for the broker to lead its partitions again; the consumer is left alone.
-      await eventually(async () => {
-        try {
-          await send(bus, names, 10, 11);
-          return true;
-        } catch {
-          return false;
-        }
-      }, 120_000);
-      await send(bus, names, 11, 20);
-      await eventually(() => firstDeliveries(seen).distinct >= 320, 120_000);
-      expect(firstDeliveries(seen).distinct).toBe(320);
-      await eventually(async () => (await bus.healthCheck()).status === 'pass', 60_000);
-    } finally {
-      await Promise.all(opened.splice(opened.length - 1).map((bus) => bus.close({ timeoutMs: 1000 })));
-      await broker.close();
-    }
-  }, 240_000);
 });

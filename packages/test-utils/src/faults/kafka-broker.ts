@@ -8,6 +8,7 @@ interface BrokerModule {
     dir: string;
     fresh?: boolean;
     timeoutMs?: number;
+    heap?: string;
   }): Promise<{ bootstrap: string; pid: number | undefined }>;
   stopBroker(options: {
     port: number;
@@ -30,22 +31,35 @@ export interface PrivateKafka {
   close(): Promise<void>;
 }
 
+export interface PrivateKafkaOptions {
+  /** JVM heap of the broker (`-Xmx`/`-Xms`): a test broker holds little, and tests run side by side. @default '256m' */
+  heap?: string;
+}
+
 /**
  * Starts a single-node KRaft broker on free ports (the same script as `node scripts/kafka.mjs`),
  * for tests that kill or restart a broker: the shared broker on :9092 is never stopped by a test.
  * Needs Java 17+ and Maven, as the shared one does.
  */
-export async function startPrivateKafka(): Promise<PrivateKafka> {
+export async function startPrivateKafka(options: PrivateKafkaOptions = {}): Promise<PrivateKafka> {
   const script = join(import.meta.dirname, '..', '..', '..', '..', 'scripts', 'kafka-broker.mjs');
   const broker = (await import(script)) as BrokerModule;
+  const heap = options.heap ?? '256m';
   const port = await closedPort();
-  const controllerPort = await closedPort();
+  let controllerPort = await closedPort();
+  while (controllerPort === port) controllerPort = await closedPort();
   const { tmpdir } = await import('node:os');
   const dir = join(tmpdir(), `infra-kafka-test-${port}`);
   const start = async (): Promise<void> => {
-    await broker.startBroker({ port, controllerPort, dir, timeoutMs: 180_000 });
+    await broker.startBroker({ port, controllerPort, dir, heap, timeoutMs: 180_000 });
   };
-  await broker.startBroker({ port, controllerPort, dir, fresh: true, timeoutMs: 180_000 });
+  try {
+    await broker.startBroker({ port, controllerPort, dir, heap, fresh: true, timeoutMs: 180_000 });
+  } catch (error) {
+    // Nothing of a broker that did not start stays behind: no process, no data directory.
+    await broker.stopBroker({ port, dir }).catch(() => undefined);
+    throw error;
+  }
   return {
     bootstrap: `127.0.0.1:${port}`,
     port,
