@@ -1,6 +1,9 @@
 /** Builds the error a package throws for a bad option or argument. */
 export type InvalidOptionFactory = (option: string, value: unknown, expected: string) => Error;
 
+/** The class of the error a package throws for a bad option or argument (see `invalidOptionClass`). */
+export type InvalidOptionConstructor = new (option: string, value: unknown, expected: string) => Error;
+
 /**
  * Checks of option and argument values. Each returns the value, typed, or throws the error the
  * package's factory makes: a code of the package, and a message naming the option and the value.
@@ -27,10 +30,13 @@ export interface OptionChecks {
   optionalFn<F>(option: string, value: unknown): F | undefined;
 }
 
-/** The checks, throwing what `invalid` makes. */
-export function optionChecks(invalid: InvalidOptionFactory): OptionChecks {
+/** The checks, throwing what `invalid` makes: a factory, or an error class constructed with the same arguments. */
+export function optionChecks(invalid: InvalidOptionFactory | InvalidOptionConstructor): OptionChecks {
+  const make = isErrorClass(invalid) ? invalid : undefined;
   const fail = (option: string, value: unknown, expected: string): never => {
-    throw invalid(option, value, expected);
+    throw make === undefined
+      ? (invalid as InvalidOptionFactory)(option, value, expected)
+      : new make(option, value, expected);
   };
   const isFinite = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
   return {
@@ -61,4 +67,9 @@ export function optionChecks(invalid: InvalidOptionFactory): OptionChecks {
     optionalFn: <F>(option: string, value: unknown): F | undefined =>
       value === undefined || typeof value === 'function' ? (value as F | undefined) : fail(option, value, 'a function'),
   };
+}
+
+// An arrow function has no prototype, and a factory function's prototype is not an Error.
+function isErrorClass(invalid: InvalidOptionFactory | InvalidOptionConstructor): invalid is InvalidOptionConstructor {
+  return (invalid as { prototype?: unknown }).prototype instanceof Error;
 }
