@@ -8,9 +8,15 @@
 // median over rounds is reported. On Linux the server's CPU time per request is shown too, read
 // from /proc: it is what the stack costs, whatever the load generator manages to send.
 // DATABASE_URL / REDIS_URL given in the environment are used by the service targets.
+// BENCH_BASELINE=<another checkout's apps/demo, built> adds that checkout's cached read as a target
+// (the same request, its own bench/server.mjs), and prints this tree's throughput and CPU against it.
+// BENCH_TRACING=1 adds the cached read with the OpenTelemetry SDK on, its batch span processor
+// exporting OTLP/HTTP protobuf to a receiver this process serves (it counts, and drops, what arrives).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
@@ -18,11 +24,23 @@ const duration = Number(process.env.BENCH_DURATION ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 6);
 const withNocache = process.env.BENCH_NOCACHE !== '0';
+const baseline = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : undefined;
+const withTracing = process.env.BENCH_TRACING === '1';
 const path = '/v1/challenges/00000000-0000-4000-8000-000000000004';
 const serverScript = fileURLToPath(new URL('./server.mjs', import.meta.url));
 
-async function startTarget(mode, stdin) {
-  const child = spawn(process.execPath, [serverScript, mode], { stdio: ['pipe', 'pipe', 'inherit'], env: process.env });
+// Whatever happens (a failed check throws before the rounds' cleanup), no target outlives the bench.
+const started = [];
+process.on('exit', () => {
+  for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+async function startTarget(mode, stdin, { script = serverScript, env = {} } = {}) {
+  const child = spawn(process.execPath, [script, mode], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+  started.push(child);
   child.stdin.end(stdin ?? '');
   let output = '';
   for await (const chunk of child.stdout) {
@@ -53,17 +71,62 @@ function load(url, seconds) {
   return autocannon({ url: `${url}${path}`, connections, duration: seconds, pipelining: 1 });
 }
 
+/** An OTLP/HTTP endpoint that answers every export at once: the exporter's cost, not a collector's. */
+async function startReceiver() {
+  const counts = { requests: 0, bytes: 0 };
+  const server = createServer((request, response) => {
+    request.on('data', (chunk) => (counts.bytes += chunk.length));
+    request.on('end', () => {
+      counts.requests += 1;
+      response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { url: `http://127.0.0.1:${server.address().port}`, counts, close: () => server.close() };
+}
+
 const stack = await startTarget('stack');
 const nocache = withNocache ? await startTarget('nocache') : undefined;
+const receiver = withTracing ? await startReceiver() : undefined;
+const traced =
+  receiver === undefined
+    ? undefined
+    : await startTarget('stack', undefined, {
+        env: {
+          OTEL_TRACES_EXPORTER: 'otlp',
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          OTEL_SERVICE_NAME: 'challenges-bench',
+        },
+      });
+const base =
+  baseline === undefined
+    ? undefined
+    : await startTarget('stack', undefined, { script: resolve(baseline, 'bench', 'server.mjs') });
 const body = await fetch(`${stack.url}${path}`).then((r) => r.text());
 if (!body.includes('"success":true')) throw new Error(`unexpected answer from the service: ${body.slice(0, 200)}`);
 const bare = await startTarget('bare', body);
 const bareBody = await fetch(`${bare.url}${path}`).then((r) => r.text());
 if (bareBody !== body) throw new Error('the bare route does not answer the same JSON as the service');
 
+for (const [name, target] of [
+  ['baseline', base],
+  ['traced', traced],
+]) {
+  if (target === undefined) continue;
+  const answer = await fetch(`${target.url}${path}`).then((r) => r.text());
+  // Each service seeded its own database at start: only the timestamps may differ.
+  const undated = (text) => text.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 'T');
+  if (undated(answer) !== undated(body))
+    throw new Error(`the ${name} target does not answer the same JSON: ${answer.slice(0, 200)}`);
+}
+
 const targets = [
   ['bare Fastify route (same JSON)', bare],
   ['whole stack, cache on', stack],
+  ...(base === undefined ? [] : [[`baseline (${baseline}), cache on`, base]]),
+  ...(traced === undefined ? [] : [['whole stack, cache on, tracing (OTLP batch)', traced]]),
   ...(nocache === undefined ? [] : [['whole stack, cache off', nocache]]),
 ];
 const results = new Map(targets.map(([name]) => [name, []]));
@@ -86,6 +149,7 @@ try {
   }
 } finally {
   await Promise.all(targets.map(([, target]) => stopTarget(target)));
+  receiver?.close();
 }
 
 const median = (values) => {
@@ -129,12 +193,39 @@ for (const [name] of targets.slice(1)) {
   );
   console.log(`${name}, by round: throughput vs bare ${ratios.join(', ')}; bare CPU / CPU ${cpu.join(', ')}`);
 }
-const [bareRow, cached, uncached] = summary;
+const row = (name) => summary.find((entry) => entry.name.startsWith(name));
+const [bareRow, cached] = summary;
+const uncached = row('whole stack, cache off');
 console.log(
   `\n${uncached === undefined ? '' : `cache on vs off: ${(cached.rps / uncached.rps).toFixed(1)}x; `}whole stack at ${(cached.ratio * 100).toFixed(0)} % of bare (target >= 70 %)`,
 );
 if (bareRow.cpu !== undefined && cached.cpu !== undefined) {
   console.log(
     `server CPU per request: bare ${bareRow.cpu.toFixed(1)} µs, whole stack ${cached.cpu.toFixed(1)} µs (bare / stack = ${((bareRow.cpu / cached.cpu) * 100).toFixed(0)} %)`,
+  );
+}
+
+/** Medians over rounds of this tree's figure over `other`'s, paired within each round. */
+function versus(name, otherName) {
+  const runs = results.get(name);
+  const others = results.get(otherName);
+  const throughput = median(runs.map((r, round) => r.requests.average / others[round].requests.average));
+  const cpu = runs.every((r, round) => r.cpuPerRequest !== undefined && others[round].cpuPerRequest !== undefined)
+    ? median(runs.map((r, round) => others[round].cpuPerRequest / r.cpuPerRequest))
+    : undefined;
+  const rounds = runs.map(
+    (r, round) => `${((r.requests.average / others[round].requests.average) * 100).toFixed(1)} %`,
+  );
+  return `throughput ${(throughput * 100).toFixed(1)} %${cpu === undefined ? '' : `, CPU per request ${(100 / cpu).toFixed(1)} %`} (by round: ${rounds.join(', ')})`;
+}
+const stackName = targets[1][0];
+if (base !== undefined)
+  console.log(
+    `this tree vs baseline, cache on: ${versus(stackName, targets.find(([name]) => name.startsWith('baseline'))[0])}`,
+  );
+if (traced !== undefined) {
+  console.log(`tracing on vs off, cache on: ${versus('whole stack, cache on, tracing (OTLP batch)', stackName)}`);
+  console.log(
+    `OTLP receiver: ${receiver.counts.requests} export requests, ${(receiver.counts.bytes / 1e6).toFixed(1)} MB`,
   );
 }

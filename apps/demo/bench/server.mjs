@@ -2,12 +2,15 @@
 //   node bench/server.mjs stack     the whole service, cache on (embedded defaults unless env says otherwise)
 //   node bench/server.mjs nocache   the whole service with CACHE_ENABLED=false
 //   node bench/server.mjs bare      a bare Fastify route answering the JSON read from stdin
-// Prints "READY <port>" once listening; exits on SIGTERM.
+// Prints "READY <port>" once listening; exits on SIGTERM. With OTEL_TRACES_EXPORTER set, the
+// service targets start the OpenTelemetry SDK first, as dist/main.js does.
 import Fastify from 'fastify';
-import { buildApp } from '../dist/app.js';
-import { loadConfig } from '../dist/config.js';
 
 const mode = process.argv[2];
+const telemetry =
+  mode === 'bare' ? undefined : await (await import('../dist/telemetry.js')).startTelemetry(process.env);
+const { buildApp } = await import('../dist/app.js');
+const { loadConfig } = await import('../dist/config.js');
 
 async function readStdin() {
   const chunks = [];
@@ -31,7 +34,7 @@ if (mode === 'bare') {
     // The benchmark measures the read path: keep the background checks out of the way.
     HEALTH_INTERVAL_MS: '600000',
   });
-  const demo = await buildApp(config, { exit: false });
+  const demo = await buildApp(config, { exit: false, ...(telemetry === undefined ? {} : { telemetry }) });
   app = demo.app;
   close = () => demo.close();
 } else {

@@ -7,9 +7,12 @@ import {
   loadSheddingPlugin,
   openApiPlugin,
   problemServerOptions,
+  requestContextPlugin,
+  requestIdServerOptions,
 } from '@infra/api/fastify';
 import { GracefulShutdown, type ShutdownCloseOptions, type ShutdownReport } from '@infra/health';
 import { healthCheckController } from '@infra/health/fastify';
+import { runWithMessageContext } from '@infra/messaging';
 import type { MonitorLogger } from '@infra/monitoring';
 import { metricsPlugin } from '@infra/monitoring/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -18,6 +21,7 @@ import { challengeSchema } from './challenges/challenge-schemas.js';
 import { loadConfig, type AppConfig } from './config.js';
 import { isDemoError } from './errors.js';
 import { createResources, type Resources } from './platform/resources.js';
+import type { Telemetry } from './telemetry.js';
 import { userRoutes } from './users/user-routes.js';
 
 export interface BuildOptions {
@@ -27,6 +31,8 @@ export interface BuildOptions {
    * @default true
    */
   exit?: boolean | ((code: number) => void);
+  /** The tracing SDK, closed (its last spans flushed) after every other resource. @default none */
+  telemetry?: Telemetry;
 }
 
 export interface DemoApp {
@@ -71,7 +77,8 @@ function monitorLogger(log: FastifyBaseLogger): MonitorLogger {
 export async function buildApp(config: AppConfig = loadConfig(), options: BuildOptions = {}): Promise<DemoApp> {
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
-    requestIdHeader: 'x-request-id',
+    // request.id: the caller's x-request-id when usable, else a new UUID.
+    ...requestIdServerOptions(),
     // Unknown body fields are refused with a 400 rather than silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
     // request.ip (rate limit keys, logs) is the forwarded client address only behind trusted proxies.
@@ -96,6 +103,9 @@ export async function buildApp(config: AppConfig = loadConfig(), options: BuildO
     exit: options.exit ?? true,
     logger,
   });
+  // Registered first, closed last: the spans of the shutdown itself are exported too.
+  const telemetry = options.telemetry;
+  if (telemetry) shutdown.register('telemetry', () => telemetry.close());
   for (const closer of closers) shutdown.register(closer.name, closer.close);
 
   try {
@@ -123,10 +133,17 @@ async function registerHttp(app: FastifyInstance, config: AppConfig, resources: 
     draining = true;
     done();
   });
-  app.addHook('onSend', async (request, reply, payload) => {
-    reply.header('x-request-id', request.id);
+  app.addHook('onSend', async (_request, reply, payload) => {
     if (draining) reply.header('connection', 'close');
     return payload;
+  });
+  // The request id comes back in x-request-id, and messages published while serving the request
+  // (the outbox's) carry it as their correlation id. The trace context is OpenTelemetry's: the
+  // server span of the HTTP instrumentation, when tracing is on.
+  await app.register(requestContextPlugin, {
+    enter: (context, next) => {
+      runWithMessageContext({ correlationId: context.requestId }, next);
+    },
   });
   await app.register(errorHandlerPlugin, {
     production: config.production,

@@ -1,10 +1,15 @@
-import { buildApp } from './app.js';
-import { loadConfig, type AppConfig } from './config.js';
+import type { AppConfig } from './config.js';
 import { isDemoError } from './errors.js';
+import { startTelemetry } from './telemetry.js';
 
-function readConfig(): AppConfig {
+// Tracing starts before the service's modules load, so that its instrumentations see them load.
+const telemetry = await orExit(() => startTelemetry(process.env));
+const { buildApp } = await import('./app.js');
+const { loadConfig } = await import('./config.js');
+
+async function orExit<T>(read: () => T | Promise<T>): Promise<T> {
   try {
-    return loadConfig(process.env);
+    return await read();
   } catch (error) {
     if (isDemoError(error, 'INVALID_CONFIG')) {
       // The message names the variable and never contains a secret.
@@ -23,11 +28,12 @@ function describeBackends(config: AppConfig): string {
     config.cacheEnabled ? `cache: ${config.redis.url === undefined ? 'memory' : 'Redis'}` : 'cache: off',
     `bus: ${config.kafkaBrokers !== undefined ? 'Kafka' : config.redis.url !== undefined ? 'Redis Streams' : 'memory'}`,
     `OpenAI: ${config.openai === undefined ? 'off (templates)' : (config.openai.baseURL ?? 'api.openai.com')}`,
+    `tracing: ${telemetry === undefined ? 'off' : 'on'}`,
   ].join(', ');
 }
 
-const config = readConfig();
-const demo = await buildApp(config);
+const config = await orExit(() => loadConfig(process.env));
+const demo = await buildApp(config, telemetry === undefined ? {} : { telemetry });
 // SIGTERM / SIGINT: readiness fails, in-flight requests drain, resources close, the process exits.
 demo.shutdown.installSignalHandlers();
 try {

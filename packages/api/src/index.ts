@@ -65,3 +65,5 @@ export type {
 } from './idempotency-store.js';
 export { PostgresIdempotencyStore, idempotencyTableSql } from './postgres-idempotency-store.js';
 export type { PostgresIdempotencyStoreOptions, SqlClient } from './postgres-idempotency-store.js';
+export { currentRequestContext, requestIdFrom } from './request-context.js';
+export type { RequestContext } from './request-context.js';

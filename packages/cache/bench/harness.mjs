@@ -13,6 +13,15 @@ const BATCH = 256;
  * interleaving keeps a burst of outside load from landing on one task only.
  */
 const ROUNDS = positive('BENCH_ROUNDS', 5);
+
+/**
+ * `BENCH_CLOCK=cpu` times each sample with `process.cpuUsage()` (this process's user + system
+ * time) instead of `performance.now()`: on a machine shared with other work, time spent waiting for
+ * a core is not counted. Samples are then 16 times longer, so that the clock's microsecond
+ * resolution is small beside them.
+ */
+const CLOCK = process.env.BENCH_CLOCK ?? 'wall';
+if (CLOCK !== 'wall' && CLOCK !== 'cpu') throw new RangeError(`BENCH_CLOCK must be "wall" or "cpu", got "${CLOCK}"`);
 const TIME_MS = positive('BENCH_TIME_MS', 1500);
 
 function positive(name, fallback) {
@@ -26,18 +35,22 @@ function positive(name, fallback) {
 /**
  * Times each task: `call` does one operation; `sync: true` marks a task whose call returns a plain
  * value, timed without an `await` (an await alone costs a microtask, as much as a cache hit);
- * `batch` is the calls per sample (256 by default, 1 for a call that takes milliseconds).
- * @param {{ name: string, call: () => unknown, sync?: boolean, batch?: number }[]} tasks
+ * `batch` is the calls per sample (256 by default, 1 for a call that takes milliseconds);
+ * `setup` runs before each of the task's runs (to switch a process-wide mode, such as tracing).
+ * @param {{ name: string, call: () => unknown, sync?: boolean, batch?: number, setup?: () => void }[]} tasks
  * @returns {Promise<Map<string, { opsPerSec: number, spread: number }>>}
  */
 export async function measure(tasks) {
-  for (const task of tasks) await task.call(); // a call that throws must fail here, not pass for a fast one
+  for (const task of tasks) {
+    task.setup?.();
+    await task.call(); // a call that throws must fail here, not pass for a fast one
+  }
   const loops = tasks.map((task) => loopOf(task));
   const means = tasks.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
     globalThis.gc?.();
     const bench = new Bench({ time: TIME_MS / ROUNDS, iterations: 8, warmup: round === 0, throws: true });
-    tasks.forEach((task, i) => bench.add(task.name, loops[i]));
+    tasks.forEach((task, i) => bench.add(task.name, loops[i], task.setup && { beforeAll: task.setup }));
     await bench.run();
     bench.tasks.forEach((benchTask, i) => means[i].push(benchTask.result.latency.mean));
   }
@@ -55,17 +68,21 @@ export async function measure(tasks) {
  */
 function loopOf(task) {
   const body = task.sync ? 'call();' : 'await call();';
+  const [start, elapsed] =
+    CLOCK === 'cpu'
+      ? ['process.cpuUsage()', '((used) => (used.user + used.system) / 1000)(process.cpuUsage(start))']
+      : ['performance.now()', 'performance.now() - start'];
   const make = new Function(
     'call',
     'batch',
     `return async function timed() {
-      const start = performance.now();
+      const start = ${start};
       for (let i = 0; i < batch; i++) ${body}
-      const elapsed = performance.now() - start;
+      const elapsed = ${elapsed};
       return { overriddenDuration: elapsed / batch, overriddenIterationCost: elapsed };
     };`,
   );
-  return make(task.call, task.batch ?? BATCH);
+  return make(task.call, (task.batch ?? BATCH) * (CLOCK === 'cpu' ? 16 : 1));
 }
 
 /** Prints the results as a table, each row with its ratio to the row named in `against`. */

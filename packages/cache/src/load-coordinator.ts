@@ -1,3 +1,4 @@
+import { activeSpan } from '@infra/core';
 import { InvalidCacheOptionError, LoaderTimeoutError, cacheClosed, check, isCacheError } from './errors.js';
 import type { StoreLock } from './store.js';
 import type { CacheEvents, GetOrSetDefaults, GetOrSetOptions, Loader, LockOptions, SetOptions } from './types.js';
@@ -66,8 +67,12 @@ export class LoadCoordinator {
     check.fn('loader', loader);
     const settings = options === undefined ? this.defaultSettings : this.resolve(options);
     const running = this.flights.get(key);
-    if (running) return this.join(key, running) as Promise<T>;
+    if (running) {
+      activeSpan()?.setAttribute('cache.hit', false);
+      return this.join(key, running) as Promise<T>;
+    }
     const found = await this.lookup(key);
+    activeSpan()?.setAttribute('cache.hit', found.state === 'fresh');
     if (found.state === 'fresh') return found.value as T;
     // close() may have drained while this caller was reading: no loader may start after it.
     if (this.closed) throw cacheClosed(this.host.name);

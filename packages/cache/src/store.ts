@@ -41,6 +41,12 @@ export interface CacheStore {
    * written for 0.1 still compile.
    */
   readonly serializes?: boolean;
+  /**
+   * The tier the store keeps its records in, reported as `cache.tier` on the cache's spans
+   * (`memory`, `redis`, `memory+redis`).
+   * @default 'custom'
+   */
+  readonly tier?: string;
   /** Present when the store can coordinate loaders across processes. */
   readonly lock?: StoreLock | undefined;
   /**

@@ -25,3 +25,25 @@ export { sleep } from './sleep.js';
 export { loadOptionalPeer } from './peers.js';
 export { DATE_TAG, UnrepresentableValueError, parseStrict, stringifyStrict } from './json.js';
 export type { JsonDates, StrictJsonOptions } from './json.js';
+export {
+  activeSpan,
+  activeTraceIds,
+  addSpanEvent,
+  errorTypeOf,
+  startSpan,
+  tracerFor,
+  tracingEnabled,
+  withSpan,
+} from './telemetry/spans.js';
+export type { OpenSpan, TelemetryTracer } from './telemetry/spans.js';
+export { activeContext, extractContext, injectContext, withContext } from './telemetry/propagation.js';
+export type { TelemetryCarrier } from './telemetry/propagation.js';
+export type {
+  TelemetryAttributeValue,
+  TelemetryAttributes,
+  TelemetryContext,
+  TelemetrySpan,
+  TelemetrySpanKind,
+  TelemetrySpanOptions,
+  TraceIds,
+} from './telemetry/types.js';

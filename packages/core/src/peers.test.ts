@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
 import { loadOptionalPeer } from './index.js';
+import { isNotFound } from './peers.js';
 
 const missing = (message: string, cause: unknown): Error =>
   Object.assign(new Error(message, { cause }), { code: 'MISSING_PEER' });
@@ -22,5 +24,19 @@ describe('loadOptionalPeer', () => {
   it('rethrows any other failure of the import as it is', async () => {
     const broken = new SyntaxError('Unexpected token');
     await expect(loadOptionalPeer('x', 'Widget', () => Promise.reject(broken), missing)).rejects.toBe(broken);
+  });
+});
+
+describe('isNotFound', () => {
+  it("recognises require()'s error for a missing package, as the tracing helpers load the API", () => {
+    let error: unknown;
+    try {
+      createRequire(import.meta.url)('@infra/surely-not-installed');
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(isNotFound(error, '@infra/surely-not-installed')).toBe(true);
+    expect(isNotFound(error, '@opentelemetry/api')).toBe(false);
+    expect(isNotFound(new Error('boom'), '@infra/surely-not-installed')).toBe(false);
   });
 });

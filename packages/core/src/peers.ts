@@ -20,7 +20,8 @@ export async function loadOptionalPeer<M>(
   }
 }
 
-function isNotFound(error: unknown, pkg: string): boolean {
+/** True when `error` is Node's "module not found" for `pkg` itself, not for a file inside it. */
+export function isNotFound(error: unknown, pkg: string): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return false;
   // A missing file inside an installed package is a broken install, not a missing peer.

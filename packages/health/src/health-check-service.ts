@@ -1,5 +1,7 @@
 import { HealthError, InvalidOptionError, check, stringArray } from './errors.js';
+import { withSpan } from '@infra/core';
 import { runCheck, type CheckDefinition } from './run-check.js';
+import { tracer } from './telemetry.js';
 import { worst, type HealthStatus } from './status.js';
 import type { CheckFunction, CheckOptions, CheckResult, HealthReport, RunOptions } from './types.js';
 
@@ -103,13 +105,12 @@ export class HealthCheckService {
     const started = this.now();
     const selected = this.select(o);
     const fresh = check.boolean('fresh', o.fresh ?? false);
-    const checks = await Promise.all(selected.map((definition) => this.result(definition, fresh)));
-    return {
-      status: aggregate(checks),
-      checks,
-      time: new Date().toISOString(),
-      durationMs: this.now() - started,
-    };
+    return withSpan(tracer, 'health report', {}, async (span) => {
+      const checks = await Promise.all(selected.map((definition) => this.result(definition, fresh)));
+      const status = aggregate(checks);
+      span?.setAttributes({ 'health.status': status, 'health.checks': checks.length });
+      return { status, checks, time: new Date().toISOString(), durationMs: this.now() - started };
+    });
   }
 
   /** Liveness: the process answers. Never touches a dependency. */

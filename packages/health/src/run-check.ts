@@ -1,6 +1,7 @@
-import { describeValue } from '@infra/core';
+import { describeValue, withSpan } from '@infra/core';
 import { CheckTimeoutError, HealthError } from './errors.js';
 import { normalizeStatus } from './status.js';
+import { tracer } from './telemetry.js';
 import type { CheckFunction, CheckResult } from './types.js';
 
 /** A registered check with its options resolved. */
@@ -22,7 +23,24 @@ export type ResolvedCheckOptions = Omit<CheckDefinition, 'name' | 'fn'>;
  * Runs one check bounded by its timeout. Never rejects: a throw, a rejection, an invalid return
  * value or a timeout all become a failed result, so one bad dependency cannot break a probe.
  */
-export async function runCheck(check: CheckDefinition, now: () => number): Promise<CheckResult> {
+export function runCheck(check: CheckDefinition, now: () => number): Promise<CheckResult> {
+  const attributes = {
+    'health.check.name': check.name,
+    'health.check.critical': check.critical,
+    'health.check.component_type': check.componentType,
+  };
+  // The check's own work (a query, a ping) becomes children of this span.
+  return withSpan(tracer, `health check ${check.name}`, { attributes }, async (span) => {
+    const result = await runUntraced(check, now);
+    span?.setAttributes({
+      'health.check.status': result.status,
+      'error.type': result.error && (result.error.code ?? 'Error'),
+    });
+    return result;
+  });
+}
+
+async function runUntraced(check: CheckDefinition, now: () => number): Promise<CheckResult> {
   const started = now();
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;

@@ -1,12 +1,15 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { activeTraceIds, extractContext, withContext } from '@infra/core';
 import { InvalidOptionError } from './errors.js';
-import { randomSpanId, rootTraceparent } from './random-ids.js';
 
 /** What travels with a message from publish to handler, and from a handler to what it publishes. */
 export interface MessageContext {
   /** Ties together every message caused by one request or job. */
   readonly correlationId: string;
-  /** W3C trace context of the current span (`00-<trace-id>-<span-id>-<flags>`). */
+  /**
+   * W3C trace context of the current span (`00-<trace-id>-<span-id>-<flags>`): OpenTelemetry's
+   * active span when an SDK is registered, else the context received with the message being handled.
+   */
   readonly traceparent?: string | undefined;
   /** W3C `tracestate`, passed through unchanged. */
   readonly tracestate?: string | undefined;
@@ -18,12 +21,23 @@ const storage = new AsyncLocalStorage<MessageContext>();
 
 /** The context of the current async call chain (inside a handler, or set by {@link runWithMessageContext}). */
 export function currentMessageContext(): MessageContext | undefined {
+  const stored = storage.getStore();
+  if (stored === undefined) return undefined;
+  const ids = activeTraceIds();
+  if (ids === undefined) return stored;
+  const traceparent = `00-${ids.trace_id}-${ids.span_id}-${ids.trace_flags}`;
+  return traceparent === stored.traceparent ? stored : { ...stored, traceparent };
+}
+
+/** The stored context as set, without asking OpenTelemetry (what a message built here passes on). */
+export function messageContextStore(): MessageContext | undefined {
   return storage.getStore();
 }
 
 /**
  * Runs `fn` with `context` as the ambient message context: messages published inside carry its
- * correlation id and continue its trace. Use it in request middleware.
+ * correlation id and continue its trace (with an OpenTelemetry SDK, `context.traceparent` also
+ * becomes the parent of the spans started inside). Use it in request middleware.
  */
 export function runWithMessageContext<T>(context: MessageContext, fn: () => T): T {
   if (typeof context !== 'object' || typeof context.correlationId !== 'string' || context.correlationId.length === 0) {
@@ -42,7 +56,11 @@ export function runWithMessageContext<T>(context: MessageContext, fn: () => T): 
       'INVALID_ARGUMENT',
     );
   }
-  return storage.run(context, fn);
+  if (context.traceparent === undefined) return storage.run(context, fn);
+  // With an SDK, the spans started inside continue the given trace.
+  const carrier: Record<string, string> = { traceparent: context.traceparent };
+  if (context.tracestate !== undefined) carrier.tracestate = context.tracestate;
+  return withContext(extractContext(carrier), () => storage.run(context, fn));
 }
 
 const traceparentPattern = /^([\da-f]{2})-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
@@ -61,15 +79,6 @@ export function parseTraceparent(value: string): Traceparent | undefined {
   const [, version = '', traceId = '', parentId = '', flags = ''] = match;
   if (version === 'ff' || /^0+$/.test(traceId) || /^0+$/.test(parentId)) return undefined;
   return { version, traceId, parentId, flags };
-}
-
-/**
- * A `traceparent` for a new span: a child of `parent` (same trace id and flags) when it is valid,
- * otherwise the root of a new, sampled trace.
- */
-export function childTraceparent(parent?: string): string {
-  const parsed = parent === undefined ? undefined : parseTraceparent(parent);
-  return parsed ? `00-${parsed.traceId}-${randomSpanId()}-${parsed.flags}` : rootTraceparent();
 }
 
 /** Calls `handler(payload, message)` with `context` as the ambient message context; the bus uses it around handlers. */

@@ -1,4 +1,4 @@
-import { sleep, type EventHub } from '@infra/core';
+import { activeSpan, addSpanEvent, sleep, type EventHub } from '@infra/core';
 import type { Delivery, WireMessage } from './adapter.js';
 import { runHandler, type MessageContext } from './context.js';
 import { MessageHeaders, type MessageEnvelope } from './envelope.js';
@@ -7,6 +7,7 @@ import type { DeadLetterReason, MessagingEvents } from './events.js';
 import { checkPayload } from './schema.js';
 import type { Serializer } from './serializer.js';
 import type { ResolvedSubscribeOptions } from './subscribe-options.js';
+import { processSpan } from './tracing.js';
 
 /** A message handed to a handler: the envelope and where it stands. */
 export interface ReceivedMessage<T = unknown> extends MessageEnvelope<T> {
@@ -25,6 +26,8 @@ export interface ReceivedMessage<T = unknown> extends MessageEnvelope<T> {
 export type MessageHandler<T = any> = (payload: T, message: ReceivedMessage<T>) => unknown;
 
 export interface ProcessorHost {
+  /** `messaging.system` of the spans. */
+  readonly system: string;
   readonly serializer: Serializer;
   readonly events: EventHub<MessagingEvents>;
   /** Publishes prepared messages through the bus (dead letters), also while the bus drains on close. */
@@ -47,6 +50,8 @@ type Stage<T> = { ok: true; value: T } | { ok: false; error: unknown; reason: De
  * subscription's `RetryPolicy` → dead-letter (through the bus) → tell the subscription to ack.
  */
 export class DeliveryProcessor {
+  private readonly spanName: string;
+
   constructor(
     private readonly group: string,
     private readonly handler: MessageHandler,
@@ -54,13 +59,45 @@ export class DeliveryProcessor {
     private readonly host: ProcessorHost,
     private readonly signal: AbortSignal,
     private readonly counters: ProcessorCounters,
-  ) {}
+    topic: string,
+  ) {
+    this.spanName = `process ${topic}`;
+  }
 
   /**
-   * Runs the stages; returns the outcome itself when every stage finished synchronously (no schema,
-   * a handler that returned without a promise): see PERFORMANCE.md.
+   * Runs the stages inside the delivery's consumer span (with an OpenTelemetry SDK); returns the
+   * outcome itself when every stage finished synchronously (no schema, a handler that returned
+   * without a promise): see PERFORMANCE.md.
    */
   process(delivery: Delivery): Outcome | Promise<Outcome> {
+    const open = processSpan(this.host.system, this.group, this.spanName, delivery);
+    if (open === undefined) return this.stages(delivery);
+    // Not sampled: no span to end, but the context (and its sampling decision) goes on.
+    if (open.span === undefined) return open.run(() => this.stages(delivery));
+    let outcome: Outcome | Promise<Outcome>;
+    try {
+      outcome = open.run(() => this.stages(delivery));
+    } catch (error) {
+      open.end(error);
+      throw error;
+    }
+    if (typeof outcome === 'string') {
+      open.end();
+      return outcome;
+    }
+    return outcome.then(
+      (settled) => {
+        open.end();
+        return settled;
+      },
+      (error: unknown) => {
+        open.end(error);
+        throw error;
+      },
+    );
+  }
+
+  private stages(delivery: Delivery): Outcome | Promise<Outcome> {
     const decoded = this.decode(delivery.message);
     if (!decoded.ok) return this.deadLetter(delivery, decoded.error, 0, decoded.reason);
     if (this.options.schema === undefined) return this.run(delivery, decoded.value);
@@ -209,8 +246,15 @@ export class DeliveryProcessor {
   ): Promise<Outcome> {
     const message = delivery.message;
     const target = this.options.deadLetterTopic;
+    const code = (error as { code?: unknown } | null)?.code;
+    // The consumer span (when one records) ends as a failure: the handler never took the message.
+    activeSpan()?.setAttribute('error.type', typeof code === 'string' ? code : reason);
+    addSpanEvent('messaging.dead_letter', {
+      'messaging.dead_letter.reason': reason,
+      'messaging.dead_letter.topic': target ?? undefined,
+      'messaging.handler.attempts': attempts,
+    });
     if (target !== null) {
-      const code = (error as { code?: unknown } | null)?.code;
       const headers: Record<string, string> = {
         ...message.headers,
         [MessageHeaders.DEAD_LETTER_REASON]: reason,

@@ -1,7 +1,7 @@
 import type { WireMessage } from './adapter.js';
-import { childTraceparent, currentMessageContext } from './context.js';
+import { messageContextStore } from './context.js';
 import { InvalidOptionError } from './errors.js';
-import { randomUuid, randomUuidAndRootTraceparent } from './random-ids.js';
+import { randomUuid } from './random-ids.js';
 import { serializePayload, type Serializer } from './serializer.js';
 import { headerMap, nonEmptyString, plainObject, topicName } from './validate.js';
 
@@ -59,8 +59,8 @@ export interface PublishedMessage {
 
 /**
  * Builds the wire form of a message: validates topic and options, serializes the payload, and
- * adds correlation and trace headers from the options, the given headers, or the ambient context
- * (in that order), the trace continuing as a child span.
+ * adds the correlation id from the options, the given headers, or the ambient context (in that
+ * order). Trace headers given or received are kept; no span id is made up here.
  */
 export function buildMessage(
   topic: string,
@@ -78,28 +78,20 @@ export function buildMessage(
   const given = settings.headers === undefined ? undefined : headerMap('headers', settings.headers);
   const timestamp = toTimestamp(settings.timestamp);
   const body = serializePayload(serializer, topic, payload);
-  const context = currentMessageContext();
-  const traceparent = given?.[MessageHeaders.TRACEPARENT] ?? context?.traceparent;
-  let id: string;
-  let ownTraceparent: string;
-  if (settings.id === undefined && traceparent === undefined) {
-    // A new message outside any trace: both identifiers from one pool slot.
-    const ids = randomUuidAndRootTraceparent();
-    id = ids.slice(0, 36);
-    ownTraceparent = ids.slice(36);
-  } else {
-    id = settings.id === undefined ? randomUuid() : nonEmptyString('id', settings.id, 'INVALID_ARGUMENT');
-    ownTraceparent = given?.[MessageHeaders.TRACEPARENT] ?? childTraceparent(context?.traceparent);
-  }
+  const id = settings.id === undefined ? randomUuid() : nonEmptyString('id', settings.id, 'INVALID_ARGUMENT');
+  const context = messageContextStore();
   const correlationId =
     settings.correlationId === undefined
       ? (given?.[MessageHeaders.CORRELATION_ID] ?? context?.correlationId ?? id)
       : nonEmptyString('correlationId', settings.correlationId, 'INVALID_ARGUMENT');
   const headers: Record<string, string> = { ...given };
   headers[MessageHeaders.CORRELATION_ID] = correlationId;
-  headers[MessageHeaders.TRACEPARENT] = ownTraceparent;
-  const tracestate = given?.[MessageHeaders.TRACESTATE] ?? context?.tracestate;
-  if (tracestate !== undefined) headers[MessageHeaders.TRACESTATE] = tracestate;
+  // The trace context as received (given headers, or the message being handled); the bus replaces
+  // it with its producer span's context when an OpenTelemetry SDK records one.
+  if (given?.[MessageHeaders.TRACEPARENT] === undefined && context?.traceparent !== undefined) {
+    headers[MessageHeaders.TRACEPARENT] = context.traceparent;
+    if (context.tracestate !== undefined) headers[MessageHeaders.TRACESTATE] = context.tracestate;
+  }
   headers[MessageHeaders.CONTENT_TYPE] ??= serializer.contentType;
   return { id, topic, key, headers, timestamp, body };
 }

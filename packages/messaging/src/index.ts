@@ -19,7 +19,7 @@ export type { MessageEnvelope, PublishOptions, PublishedMessage } from './envelo
 export { jsonSerializer } from './serializer.js';
 export type { Serializer } from './serializer.js';
 export type { PayloadSchema, PayloadValidator, SafeParseSchema, StandardSchemaLike } from './schema.js';
-export { childTraceparent, currentMessageContext, parseTraceparent, runWithMessageContext } from './context.js';
+export { currentMessageContext, parseTraceparent, runWithMessageContext } from './context.js';
 export type { MessageContext, Traceparent } from './context.js';
 export type { DeadLetterReason, MessagingEvents } from './events.js';
 export type { MessagingHealth, SubscriptionHealth } from './health.js';

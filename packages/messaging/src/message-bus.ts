@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { EventHub } from '@infra/core';
+import { EventHub, extractContext, tracingEnabled, type OpenSpan } from '@infra/core';
 import type { MessageAdapter, WireMessage } from './adapter.js';
 import { buildMessage, type PublishOptions, type PublishedMessage } from './envelope.js';
 import { InvalidOptionError, MessagingError, errorMessage } from './errors.js';
@@ -18,6 +18,7 @@ import {
   type SubscribeOptions,
 } from './subscribe-options.js';
 import { Subscription, type MessageHandler, type SubscriptionHost } from './subscription.js';
+import { messagingSystem, sendSpan, traceProducer } from './tracing.js';
 import { fn, integer, nonEmptyString, nonNegative, plainObject, topicName } from './validate.js';
 
 /**
@@ -92,6 +93,8 @@ export class MessageBus {
   private readonly healthTimeoutMs: number;
   private readonly live = new Set<Subscription>();
   private readonly host: SubscriptionHost;
+  /** `messaging.system` of the spans. */
+  private readonly system: string;
   private lagTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
 
@@ -132,12 +135,14 @@ export class MessageBus {
     this.lagIntervalMs = nonNegative('lagIntervalMs', options.lagIntervalMs ?? 30_000);
     this.healthWarnBacklog = nonNegative('healthWarnBacklog', options.healthWarnBacklog ?? 1000);
     this.healthTimeoutMs = integer('healthTimeoutMs', options.healthTimeoutMs ?? 2000);
+    this.system = messagingSystem(this.adapter.name);
     this.host = {
       adapter: this.adapter,
+      system: this.system,
       serializer: this.serializer,
       events: this.events,
       // Dead letters go through the bus (events, error wrapping), also while it drains on close.
-      publishPrepared: (messages) => this.send([...messages]),
+      publishPrepared: (messages) => this.sendPrepared([...messages]),
       detach: (subscription) => {
         this.live.delete(subscription);
         if (this.live.size === 0) this.stopLagTimer();
@@ -159,8 +164,20 @@ export class MessageBus {
     options?: PublishOptions,
   ): Promise<PublishedMessage> {
     this.assertOpen();
-    const [published] = await this.send([await this.prepare(topic, payload, options)]);
-    return published as PublishedMessage;
+    const message = await this.build(topic, payload, options);
+    const span = this.trace('send', message, options);
+    if (span === undefined) {
+      const [published] = await this.send([message]);
+      return published as PublishedMessage;
+    }
+    try {
+      const [published] = await this.send([message]);
+      span.end();
+      return published as PublishedMessage;
+    } catch (error) {
+      span.end(error);
+      throw error;
+    }
   }
 
   /**
@@ -186,7 +203,21 @@ export class MessageBus {
       if (schema) await this.check(schema, message.topic, request.payload);
       messages.push(message);
     }
-    return this.send(messages);
+    // Every message checked, then one producer span each, ended when the batch is accepted.
+    let spans: OpenSpan[] | undefined;
+    for (let i = 0; i < messages.length; i++) {
+      const span = this.trace('send', messages[i] as WireMessage, given[i] as PublishRequest);
+      if (span !== undefined) (spans ??= []).push(span);
+    }
+    if (spans === undefined) return this.send(messages);
+    try {
+      const published = await this.send(messages);
+      for (const span of spans) span.end();
+      return published;
+    } catch (error) {
+      for (const span of spans) span.end(error);
+      throw error;
+    }
   }
 
   /**
@@ -203,7 +234,33 @@ export class MessageBus {
       topicName('message.topic', message.topic);
       nonEmptyString('message.id', message.id, 'INVALID_ARGUMENT');
     }
-    return this.send(given as WireMessage[]);
+    return this.sendPrepared(given as WireMessage[]);
+  }
+
+  /** Sends prepared messages under a client span linked to each message's producer span. */
+  private async sendPrepared(messages: WireMessage[]): Promise<PublishedMessage[]> {
+    const span = sendSpan(this.system, messages);
+    if (span === undefined) return this.send(messages);
+    if (span.span === undefined) return span.run(() => this.send(messages));
+    try {
+      const published = await span.run(() => this.send(messages));
+      span.end();
+      return published;
+    } catch (error) {
+      span.end(error);
+      throw error;
+    }
+  }
+
+  /**
+   * Starts the producer span of a message built here and puts its context in the headers; a
+   * `traceparent` the caller gave in `options.headers` is its parent.
+   */
+  private trace(operation: 'create' | 'send', message: WireMessage, options: PublishOptions | undefined) {
+    if (!tracingEnabled()) return undefined;
+    const given = options?.headers;
+    const parent = given?.traceparent === undefined ? undefined : extractContext(given);
+    return traceProducer(this.system, operation, message, parent);
   }
 
   private async send(messages: WireMessage[]): Promise<PublishedMessage[]> {
@@ -238,8 +295,18 @@ export class MessageBus {
   /**
    * The wire form of a message, checked (topic, options, serializability, schema) but not sent:
    * what the outbox stores so that a bad message fails in the caller's transaction, not in the relay.
+   * With an OpenTelemetry SDK, a producer span (`create`) marks its creation and its context is
+   * in the headers.
    */
   async prepare(topic: string, payload: unknown, options?: PublishOptions): Promise<WireMessage> {
+    const message = await this.build(topic, payload, options);
+    // The message is created now and sent later (by the outbox relay): its producer span ends here,
+    // and the consumer's span continues from the context stored with it.
+    this.trace('create', message, options)?.end();
+    return message;
+  }
+
+  private async build(topic: string, payload: unknown, options: PublishOptions | undefined): Promise<WireMessage> {
     const message = buildMessage(topic, payload, options, this.serializer);
     const schema = this.validateOnPublish ? this.schemas.get(topic) : undefined;
     if (schema) await this.check(schema, topic, payload);

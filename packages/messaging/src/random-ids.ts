@@ -1,7 +1,7 @@
 import { randomFillSync } from 'node:crypto';
 
 /**
- * Random identifiers for every message (a UUID and a trace span), made in batches: one
+ * Random identifiers for every message (a UUID), made in batches: one
  * `getrandom()` call and one formatting loop per batch, then one flat string per identifier.
  * `crypto.randomUUID()` buffers its entropy the same way but assembles each string from 20
  * pieces, which leaves about 600 bytes of garbage per id; at hundreds of thousands of messages a
@@ -68,51 +68,7 @@ function formatUuid(random: Buffer, from: number, text: Buffer, at: number): voi
 
 const uuids = new IdPool(36, 16, formatUuid);
 
-/** A UUID then a root traceparent, from one pool slot: what a message without context needs. */
-const messageIds = new IdPool(36 + 55, 16 + 24, (random, from, text, at) => {
-  formatUuid(random, from, text, at);
-  formatRootTraceparent(random, from + 16, text, at + 36);
-});
-
-/** 8 random bytes as 16 hex digits: a W3C span id. */
-const spanIds = new IdPool(16, 8, (random, from, text, at) => {
-  hex(random, from, 8, text, at);
-});
-
-/** `00-<32 hex trace id>-<16 hex span id>-01`: the `traceparent` of a new, sampled trace. */
-function formatRootTraceparent(random: Buffer, from: number, text: Buffer, at: number): void {
-  text[at] = 0x30;
-  text[at + 1] = 0x30;
-  text[at + 2] = DASH;
-  let end = hex(random, from, 16, text, at + 3);
-  text[end++] = DASH;
-  end = hex(random, from + 16, 8, text, end);
-  text[end++] = DASH;
-  text[end++] = 0x30;
-  text[end] = 0x31;
-}
-
-const rootTraceparents = new IdPool(55, 24, formatRootTraceparent);
-
 /** A random (version 4) UUID, as `crypto.randomUUID()` makes. */
 export function randomUuid(): string {
   return uuids.take();
-}
-
-/** A random W3C span id (16 hex digits). The all-zero id, which W3C forbids, has a 2⁻⁶⁴ chance and is not checked. */
-export function randomSpanId(): string {
-  return spanIds.take();
-}
-
-/** The `traceparent` of a new, sampled trace with random ids. */
-export function rootTraceparent(): string {
-  return rootTraceparents.take();
-}
-
-/**
- * A random UUID (characters 0-35) followed by a root `traceparent` (36-90), made together: one
- * string for the two identifiers of a message published outside any trace.
- */
-export function randomUuidAndRootTraceparent(): string {
-  return messageIds.take();
 }

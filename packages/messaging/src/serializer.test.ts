@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { childTraceparent, parseTraceparent } from './context.js';
+import { parseTraceparent } from './context.js';
 import { jsonSerializer, serializePayload } from './serializer.js';
 
 describe('jsonSerializer', () => {
@@ -92,15 +92,5 @@ describe('traceparent', () => {
     expect(parseTraceparent('00-00000000000000000000000000000000-00f067aa0ba902b7-01')).toBeUndefined();
     expect(parseTraceparent('ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')).toBeUndefined();
     expect(parseTraceparent('garbage')).toBeUndefined();
-  });
-
-  it('makes a child span in the same trace, or a new sampled trace', () => {
-    const parent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
-    const child = parseTraceparent(childTraceparent(parent));
-    expect(child).toMatchObject({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', flags: '00' });
-    expect(child?.parentId).not.toBe('00f067aa0ba902b7');
-    const root = parseTraceparent(childTraceparent('invalid'));
-    expect(root?.flags).toBe('01');
-    expect(root?.traceId).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736');
   });
 });

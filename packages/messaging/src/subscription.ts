@@ -74,6 +74,7 @@ export class Subscription {
       host,
       this.handlerController.signal,
       this.counters,
+      topic,
     );
     let resolveStarted!: () => void;
     let rejectStarted!: (error: unknown) => void;

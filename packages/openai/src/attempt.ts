@@ -10,6 +10,8 @@ export type AttemptResult =
       response: Response;
       usage: Usage | undefined;
       servedModel: string | undefined;
+      /** The JSON body, parsed; undefined for a body passed through unread. */
+      parsed?: unknown;
       /** The JSON body as text; undefined for a body passed through unread (binary, plain text). */
       text: string | undefined;
     }
@@ -124,7 +126,7 @@ export async function sendAttempt(input: AttemptInput): Promise<AttemptResult> {
   const answered = response as { json: () => Promise<unknown>; text: () => Promise<string> };
   answered.json = () => Promise.resolve(parsed);
   answered.text = () => Promise.resolve(read);
-  return { kind: 'body', response, usage, servedModel, text };
+  return { kind: 'body', response, usage, servedModel, parsed, text };
 }
 
 /** The init of one attempt: the request's, with the attempt's signal (and the body as sent). */

@@ -12,6 +12,7 @@ import { PriceTable } from './pricing.js';
 import { TokenBudgetLimiter } from './rate-limit/limiter.js';
 import { describeRequest, type OutgoingRequest } from './request-info.js';
 import { ResponseCache } from './response-cache.js';
+import { startGenAiSpan } from './telemetry.js';
 import { INFRA_ERROR_TYPE } from './to-client-error.js';
 
 type SdkRequestOptions = NonNullable<Parameters<OpenAI['completions']['create']>[1]>;
@@ -166,9 +167,14 @@ export class ProtectedOpenAI extends OpenAI {
     const { signal: _signal, ...requestInit } = given;
     const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const request = describeRequest(href, requestInit, this.baseURL);
+    // Ended where the call ends: with the answer, or when a stream finishes or is aborted.
+    const span = startGenAiSpan(request, this.baseURL);
     try {
-      return (await this.#guard.serve(request, requestInit, this.#attemptTimeoutMs, signal, this.#maxRetries)).response;
+      const serve = () =>
+        this.#guard.serve(request, requestInit, this.#attemptTimeoutMs, signal, this.#maxRetries, span);
+      return (await (span ? span.run(serve) : serve())).response;
     } catch (error) {
+      span?.end(error);
       // An aborted call rejects as fetch does, so the SDK throws its APIUserAbortError (caller's
       // signal) or APIConnectionTimeoutError (its own timer).
       if (signal.aborted) throw signal.reason;

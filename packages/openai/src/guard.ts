@@ -1,4 +1,4 @@
-import { EventHub } from '@infra/core';
+import { EventHub, type OpenSpan } from '@infra/core';
 import { CircuitBreaker, RetryPolicy, type CircuitBreakerOptions, type Jitter } from '@infra/resilience';
 import { sendAttempt, type AttemptResult } from './attempt.js';
 import { abortedError, isBreakerFailure, normalizeError, type ErrorContext } from './classify.js';
@@ -10,6 +10,7 @@ import { redact } from './redact.js';
 import { withModel, type OutgoingRequest } from './request-info.js';
 import type { ResponseCache } from './response-cache.js';
 import { monitorStream, type StreamOutcome } from './stream-monitor.js';
+import { recordResponse, responseInfoOf } from './telemetry.js';
 import {
   encodingForModel,
   estimatePromptTokens,
@@ -103,6 +104,7 @@ export class Guard {
     timeoutMs: number,
     signal: AbortSignal,
     maxRetries: number,
+    span?: OpenSpan,
   ): Promise<Served> {
     const started = Date.now();
     const cache = this.settings.cache;
@@ -114,6 +116,8 @@ export class Guard {
       });
       if (hit) {
         this.events.emit('cacheHit', { model: request.model, endpoint: request.endpoint });
+        span?.span?.setAttribute('openai.response_cache.hit', true);
+        span?.end();
         return { response: hit };
       }
     }
@@ -133,6 +137,7 @@ export class Guard {
           maxRetries,
           started,
           i > 0,
+          span,
         );
         if (cacheKey && cache && served.text !== undefined) {
           cache
@@ -175,6 +180,7 @@ export class Guard {
     maxRetries: number,
     started: number,
     fallback: boolean,
+    span?: OpenSpan,
   ): Promise<Served & { text?: string }> {
     const breaker = this.breaker(request.model);
     const context: ErrorContext = { model: request.model, endpoint: request.endpoint, secret: this.settings.secret() };
@@ -205,6 +211,8 @@ export class Guard {
             if (result.kind === 'body') {
               this.settle(reservation, result.usage?.totalTokens);
               this.emitUsage(request, result.servedModel, result.usage, undefined, started, fallback);
+              if (span?.span) recordResponse(span, { ...responseInfoOf(result.parsed), usage: result.usage });
+              span?.end();
               return { response: result.response, text: result.text };
             }
             let ended: (outcome: StreamOutcome) => void = () => undefined;
@@ -218,11 +226,13 @@ export class Guard {
               idleTimeoutMs: timeoutMs,
               requireEndMarker: /^\/(chat\/completions|completions|responses)$/.test(request.endpoint),
               onEnd: ended,
+              describe: span?.span !== undefined,
             });
             handOff?.({ response });
             const end = await outcome;
             result.release();
             if (end.kind === 'failed') {
+              span?.end(end.error);
               this.settle(reservation, undefined);
               this.final.add(end.error);
               this.emitError(end.error, Date.now() - started);
@@ -230,8 +240,12 @@ export class Guard {
             }
             if (end.kind === 'aborted') {
               this.settle(reservation, undefined);
-              throw abortedError(signal.reason, context);
+              const aborted = abortedError(signal.reason, context);
+              span?.end(aborted);
+              throw aborted;
             }
+            recordResponse(span, { ...end.info, usage: end.usage });
+            span?.end();
             this.settle(reservation, end.usage?.totalTokens);
             this.emitUsage(request, undefined, end.usage, end.deltas, started, fallback);
             return { response };

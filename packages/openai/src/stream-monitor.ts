@@ -1,10 +1,11 @@
 import { OpenAIClientError, isOpenAIClientError } from './errors.js';
 import { connectionError, type ErrorContext } from './classify.js';
 import { redact } from './redact.js';
+import { responseInfoOf, type ResponseInfo } from './telemetry.js';
 import { readUsage, type Usage } from './usage.js';
 
 export type StreamOutcome =
-  | { kind: 'completed'; usage: Usage | undefined; deltas: number }
+  | { kind: 'completed'; usage: Usage | undefined; deltas: number; info: ResponseInfo }
   | { kind: 'aborted' }
   | { kind: 'failed'; error: OpenAIClientError };
 
@@ -20,6 +21,8 @@ export interface StreamMonitorOptions {
   requireEndMarker: boolean;
   /** Called exactly once, when the stream completes, fails or is abandoned. */
   onEnd: (outcome: StreamOutcome) => void;
+  /** Read the answer's id, model and finish reasons from its events (for a span). @default false */
+  describe?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -40,6 +43,8 @@ export function monitorStream(response: Response, options: StreamMonitorOptions)
   let buffer = '';
   let usage: Usage | undefined;
   let deltas = 0;
+  const info: { id?: string; model?: string; finishReasons: string[] } = { finishReasons: [] };
+  const describe = options.describe === true;
   let ended = false;
   let idle: NodeJS.Timeout | undefined;
 
@@ -68,6 +73,12 @@ export function monitorStream(response: Response, options: StreamMonitorOptions)
           if (data.includes('"delta"')) deltas++;
           if (/"type":"response\.(completed|failed|incomplete)"/.test(data)) terminal = true;
           if (data.includes('"usage"')) usage = readUsageFrom(data) ?? usage;
+          // The first event names the answer; the last ones say why it finished.
+          if (
+            describe &&
+            (info.id === undefined || data.includes('"finish_reason":"') || data.includes('"response.completed"'))
+          )
+            describeFrom(data, info);
         }
       }
       offset += line.length + 1;
@@ -122,7 +133,13 @@ export function monitorStream(response: Response, options: StreamMonitorOptions)
           controller.error(error);
           return;
         }
-        finish({ kind: 'completed', usage, deltas });
+        const { finishReasons, ...named } = info;
+        finish({
+          kind: 'completed',
+          usage,
+          deltas,
+          info: { ...named, finishReasons: finishReasons.length > 0 ? finishReasons : undefined },
+        });
         controller.close();
         return;
       }
@@ -140,6 +157,19 @@ export function monitorStream(response: Response, options: StreamMonitorOptions)
     },
   });
   return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+function describeFrom(data: string, info: { id?: string; model?: string; finishReasons: string[] }): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return;
+  }
+  const found = responseInfoOf(parsed);
+  info.id ??= found.id;
+  info.model = found.model ?? info.model;
+  if (found.finishReasons) info.finishReasons.push(...found.finishReasons);
 }
 
 function readUsageFrom(data: string): Usage | undefined {

@@ -1,4 +1,4 @@
-import { EventHub, errorMessage } from '@infra/core';
+import { EventHub, errorMessage, withSpan } from '@infra/core';
 import type { CloseOptions, DatabaseDriver, QueryParams, QueryResult, Queryable } from './driver.js';
 import { PersistenceError } from './errors.js';
 import { checkDatabaseHealth, type DatabaseHealth } from './health-check.js';
@@ -13,6 +13,7 @@ import { TransactionManager, type TransactionManagerEvents } from './transaction
 import type { TransactionOptions } from './transaction-options.js';
 import type { Transaction } from './transaction.js';
 import { UnitOfWork, type RunUnitOfWorkOptions, type UnitOfWorkOptions } from './unit-of-work.js';
+import { systemAttributes, tracer } from './telemetry.js';
 import { check, checkArgument, plainObject } from './validate.js';
 
 /** The events of a {@link Persistence}: its transactions', and the failures of the driver it created. */
@@ -122,19 +123,22 @@ export class Persistence<R extends object = RegisteredRepositories> {
     const { retries, ...unitOptions } = plainObject('options', options, 'INVALID_ARGUMENT') as RunUnitOfWorkOptions;
     if (retries !== undefined) checkArgument.integer('retries', retries, 0);
     const manager = await this.start();
-    return manager.retrying(async () => {
-      const unitOfWork = await this.createUnitOfWork(unitOptions);
-      await unitOfWork.begin();
-      let result: T;
-      try {
-        result = await fn(unitOfWork);
-      } catch (error) {
-        if (unitOfWork.state === 'active') await unitOfWork.rollback();
-        throw error;
-      }
-      if (unitOfWork.state === 'active') await unitOfWork.commit();
-      return result;
-    }, retries);
+    return withSpan(tracer, 'unit of work', { attributes: systemAttributes }, (span) =>
+      manager.retrying(async (attempt) => {
+        span?.setAttribute('db.transaction.attempts', attempt);
+        const unitOfWork = await this.createUnitOfWork(unitOptions);
+        await unitOfWork.begin();
+        let result: T;
+        try {
+          result = await fn(unitOfWork);
+        } catch (error) {
+          if (unitOfWork.state === 'active') await unitOfWork.rollback();
+          throw error;
+        }
+        if (unitOfWork.state === 'active') await unitOfWork.commit();
+        return result;
+      }, retries),
+    );
   }
 
   /**

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { EventHub, errorMessage } from '@infra/core';
+import { EventHub, errorMessage, withSpan } from '@infra/core';
 import { RetryPolicy } from '@infra/resilience';
 import type { CloseOptions, DatabaseDriver, QueryParams, QueryResult, Queryable } from './driver.js';
 import { PersistenceError, findErrorCode, isPersistenceError } from './errors.js';
@@ -19,6 +19,7 @@ import {
   type TransactionHook,
   type TransactionHost,
 } from './transaction.js';
+import { systemAttributes, tracer } from './telemetry.js';
 import { check, checkArgument, integer } from './validate.js';
 
 export interface TransactionManagerOptions {
@@ -114,7 +115,16 @@ export class TransactionManager implements TransactionHost {
       checkNestedOptions(parent, options);
       return this.runNested(parent, fn);
     }
-    return this.retrying((attempt) => this.runRoot(fn, options, attempt), options.retries ?? this.retries);
+    const attributes = {
+      ...systemAttributes,
+      'db.transaction.isolation_level': options.isolationLevel ?? this.isolationLevel,
+    };
+    return withSpan(tracer, 'transaction', { attributes }, (span) =>
+      this.retrying((attempt) => {
+        span?.setAttribute('db.transaction.attempts', attempt);
+        return this.runRoot(fn, options, attempt);
+      }, options.retries ?? this.retries),
+    );
   }
 
   /**

@@ -49,10 +49,12 @@ function envMs(name, fallback) {
  * awaited calls per sample. Returns one row per task: the mean cost per call of its fastest round,
  * and how much slower its slowest round was, in percent.
  * @param {string} title
- * @param {{ name: string, note?: string, call: () => Promise<unknown> }[]} tasks
+ * `setup`, when given, runs before each of the task's runs (to switch a process-wide mode, such as tracing).
+ * @param {{ name: string, note?: string, call: () => Promise<unknown>, setup?: () => void }[]} tasks
  */
 export async function measure(title, tasks) {
   for (const task of tasks) {
+    task.setup?.();
     // A wrong setup (a call that rejects) must not pass for a fast one: check once before timing.
     await task.call();
   }
@@ -68,7 +70,7 @@ export async function measure(title, tasks) {
       warmupTime: WARMUP_MS,
       throws: true,
     });
-    tasks.forEach((task, i) => bench.add(task.name, loops[i]));
+    tasks.forEach((task, i) => bench.add(task.name, loops[i], task.setup && { beforeAll: task.setup }));
     await bench.run();
     bench.tasks.forEach((benchTask, i) => means[i].push(meanOf(tasks[i], benchTask)));
   }

@@ -1,5 +1,5 @@
 import { CircuitOpenError, InvalidOptionError, abortError, check, isResilienceError } from './errors.js';
-import { EventHub } from '@infra/core';
+import { EventHub, addSpanEvent } from '@infra/core';
 import { createWindow, type OutcomeWindow, type SlidingWindowOptions } from './outcome-window.js';
 import { contextFor, type ExecuteOptions, type Policy, type PolicyContext, type PolicyFn } from './policy.js';
 import { DeadlineQueue } from './deadline.js';
@@ -332,6 +332,11 @@ export class CircuitBreaker implements Policy {
     this.counters.rejections++;
     const state = this.current;
     if (this.events.has('reject')) this.events.emit('reject', { name: this.name, state, retryAfterMs });
+    addSpanEvent('circuit_breaker.rejected', {
+      'circuit_breaker.name': this.name,
+      'circuit_breaker.state': state,
+      'circuit_breaker.retry_after_ms': retryAfterMs,
+    });
     return new CircuitOpenError(this.name, retryAfterMs, state === 'isolated');
   }
 
@@ -418,6 +423,12 @@ export class CircuitBreaker implements Policy {
       this.consecutive = 0;
     }
     if (this.events.has('stateChange')) this.events.emit('stateChange', { name: this.name, from, to });
+    // On the span of the call that moved the breaker (or of whoever called open(), close(), isolate()).
+    addSpanEvent('circuit_breaker.state_change', {
+      'circuit_breaker.name': this.name,
+      'circuit_breaker.from': from,
+      'circuit_breaker.to': to,
+    });
   }
 
   private fallsBack(error: unknown): boolean {

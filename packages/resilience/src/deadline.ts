@@ -1,3 +1,4 @@
+import { activeSpan } from '@infra/core';
 import { TimeoutError, abortError, isResilienceError } from './errors.js';
 import { neverAborted, type PolicyContext, type PolicyFn } from './policy.js';
 
@@ -96,6 +97,8 @@ export class DeadlineQueue {
     settled?: (failed: boolean, error: unknown) => PromiseLike<T> | undefined,
   ): Promise<T> {
     const parent = context.signal;
+    // Taken now: an aggressive deadline settles the call from a timer, outside the caller's context.
+    const span = activeSpan();
     const call = this.add(context.attempt);
     let onParentAbort: (() => void) | undefined;
     if (parent !== neverAborted) {
@@ -116,6 +119,9 @@ export class DeadlineQueue {
         if (done) return;
         done = true;
         finish();
+        if (failed && span !== undefined && isResilienceError(outcome, 'TIMEOUT')) {
+          span.addEvent('timeout', { 'timeout.ms': this.timeoutMs, 'timeout.operation': this.what });
+        }
         let instead: PromiseLike<T> | undefined;
         try {
           instead = settled?.(failed, failed ? outcome : undefined);

@@ -1,5 +1,5 @@
 import { abortError, abortReason, check, isResilienceError } from './errors.js';
-import { EventHub } from '@infra/core';
+import { EventHub, addSpanEvent, errorTypeOf } from '@infra/core';
 import { contextFor, type ExecuteOptions, type Policy, type PolicyContext, type PolicyFn } from './policy.js';
 import { retryAfterMs } from './retry-after.js';
 import { sleep } from '@infra/core';
@@ -145,6 +145,7 @@ export class RetryPolicy implements Policy {
         this.giveUp(failed, failure);
       }
       if (this.events.has('retry')) this.events.emit('retry', { attempt: failed, delayMs, error: failure });
+      addSpanEvent('retry', { 'retry.attempt': failed, 'retry.delay_ms': delayMs, 'error.type': errorTypeOf(failure) });
       await sleep(delayMs, signal, abortReason);
       const next = failed + 1;
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the signal may abort while sleeping

@@ -17,3 +17,5 @@ export { idempotencyPlugin } from './idempotency-plugin.js';
 export type { IdempotencyPluginOptions } from './idempotency-plugin.js';
 export { loadSheddingPlugin } from './load-shedding-plugin.js';
 export type { LoadSheddingOptions, PoolLike, PressureGauge } from './load-shedding-plugin.js';
+export { requestContextPlugin, requestIdServerOptions } from './request-context-plugin.js';
+export type { RequestContextOptions, RequestIdServerOptions } from './request-context-plugin.js';

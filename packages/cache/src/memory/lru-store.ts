@@ -43,6 +43,7 @@ export interface LruStoreOptions {
  * whose timer is unref'd, so an idle cache neither grows nor holds the process open.
  */
 export class LruStore implements CacheStore {
+  readonly tier = 'memory';
   private readonly entries = new Map<string, Entry>();
   private readonly tagIndex = new Map<string, Set<string>>();
   private oldest: Entry | undefined;

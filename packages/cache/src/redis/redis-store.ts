@@ -73,6 +73,7 @@ function unavailable(cache: string, error: unknown): unknown {
  * ready connection: while Redis is down each call fails in microseconds instead of queueing.
  */
 export class RedisStore implements CacheStore {
+  readonly tier = 'redis';
   readonly lock: StoreLock;
   readonly breaker: CircuitBreaker;
   private readonly options: RedisStoreOptions;

@@ -1,3 +1,4 @@
+import { activeSpan } from '@infra/core';
 import { isCacheError } from '../errors.js';
 import type { LruRecord, LruStore, LruWrite } from '../memory/lru-store.js';
 import type { CacheStore, StoreLock, StoreRecord, StoreWrite } from '../store.js';
@@ -25,6 +26,7 @@ export interface TieredLimits {
  * is back after a drop, the whole L1 is forgotten (see {@link InvalidationBus}).
  */
 export class TieredStore implements CacheStore {
+  readonly tier = 'memory+redis';
   readonly lock: StoreLock;
   private readonly l1: LruStore;
   private readonly l2: RedisStore;
@@ -75,10 +77,16 @@ export class TieredStore implements CacheStore {
     const now = this.now();
     const live = this.l1Live();
     const local = this.l1.get(key, now);
-    if (local !== undefined && this.servable(local, now, live)) return local;
+    if (local !== undefined && this.servable(local, now, live)) {
+      activeSpan()?.setAttribute('cache.tier', 'memory');
+      return local;
+    }
     const epoch = this.epoch;
     const remote = await this.l2.get(key);
-    if (remote !== undefined && epoch === this.epoch) this.fill(key, remote, live);
+    if (remote !== undefined) {
+      activeSpan()?.setAttribute('cache.tier', 'redis');
+      if (epoch === this.epoch) this.fill(key, remote, live);
+    }
     return remote;
   }
 

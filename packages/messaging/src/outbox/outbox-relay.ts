@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { OutboxMessage, Transaction } from '@infra/persistence';
 import { EventHub } from '@infra/core';
 import { InvalidOptionError, MessagingError, errorMessage } from '../errors.js';
@@ -62,6 +63,12 @@ export class OutboxRelay {
   /** The run in progress, and whether a nudge arrived during it (one more run follows). */
   private running: Promise<void> | undefined;
   private again = false;
+  /**
+   * The async context the relay was made in. A run that a commit nudges starts inside that request's
+   * context (its trace, its ambient message context); the relay's queries and sends belong to no
+   * request, so each run goes back to this one.
+   */
+  private readonly home = new AsyncResource('@infra/messaging.OutboxRelay');
 
   constructor(options: OutboxRelayOptions) {
     plainObject('options', options);
@@ -107,9 +114,11 @@ export class OutboxRelay {
       this.again = true;
       return;
     }
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
-    });
+    this.running = this.home
+      .runInAsyncScope(() => this.loop())
+      .finally(() => {
+        this.running = undefined;
+      });
   }
 
   /** Relays until the outbox has nothing due; resolves with the number of messages delivered. */

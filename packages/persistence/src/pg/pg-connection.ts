@@ -2,12 +2,14 @@ import type { PoolClient } from 'pg';
 import type { DriverConnection, QueryParams, QueryResult } from '../driver.js';
 import { toPersistenceError } from '../driver-errors.js';
 import { PersistenceError } from '../errors.js';
+import { type QueryTarget, withQuerySpan } from '../telemetry.js';
 import { checkQuery } from '../validate.js';
 
 /** One pooled node-postgres client, leased for a transaction. */
 export class PgConnection implements DriverConnection {
   private lost = false;
   private released = false;
+  private readonly target: QueryTarget;
   private readonly onError = (): void => {
     // A checked-out client has no other error listener: without this one a killed backend would
     // crash the process instead of failing the next query.
@@ -19,6 +21,7 @@ export class PgConnection implements DriverConnection {
     private readonly onRelease: () => void,
   ) {
     client.on('error', this.onError);
+    this.target = { namespace: client.database, serverAddress: client.host, serverPort: client.port };
   }
 
   get broken(): boolean {
@@ -28,22 +31,26 @@ export class PgConnection implements DriverConnection {
   async query<R = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<QueryResult<R>> {
     checkQuery(sql, params);
     this.assertUsable();
-    try {
-      const result = await this.client.query(sql, params as unknown[] | undefined);
-      return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length };
-    } catch (error) {
-      throw this.fail(error);
-    }
+    return withQuerySpan(this.target, sql, params, async () => {
+      try {
+        const result = await this.client.query(sql, params as unknown[] | undefined);
+        return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length };
+      } catch (error) {
+        throw this.fail(error);
+      }
+    });
   }
 
   async execute(script: string): Promise<void> {
     checkQuery(script, undefined);
     this.assertUsable();
-    try {
-      await this.client.query(script);
-    } catch (error) {
-      throw this.fail(error);
-    }
+    await withQuerySpan(this.target, script, undefined, async () => {
+      try {
+        await this.client.query(script);
+      } catch (error) {
+        throw this.fail(error);
+      }
+    });
   }
 
   release(discard = false): void {

@@ -15,6 +15,7 @@ import { toPersistenceError } from '../driver-errors.js';
 import { PersistenceError, missingPeer } from '../errors.js';
 import { Mutex } from '../mutex.js';
 import { check, checkQuery, integer, nonEmptyString, plainObject } from '../validate.js';
+import { type QueryTarget, withQuerySpan } from '../telemetry.js';
 
 export interface PgliteDriverOptions {
   /** An existing PGlite database to use. It is never closed by the driver. @default a database the driver creates */
@@ -26,6 +27,9 @@ export interface PgliteDriverOptions {
   /** Further PGlite options of the created database (extensions, debug, …). @default {} */
   pgliteOptions?: PGliteOptions;
 }
+
+// In-process: no server address, and the database name would take a query to learn.
+const pgliteTarget: QueryTarget = {};
 
 /** One lease of the database; only one exists at a time. */
 class PgliteConnection implements DriverConnection {
@@ -40,22 +44,26 @@ class PgliteConnection implements DriverConnection {
   async query<R = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<QueryResult<R>> {
     checkQuery(sql, params);
     this.assertUsable();
-    try {
-      const result = await this.db.query<R>(sql, params as unknown[] | undefined);
-      return { rows: result.rows, rowCount: result.affectedRows || result.rows.length };
-    } catch (error) {
-      throw toPersistenceError(error);
-    }
+    return withQuerySpan(pgliteTarget, sql, params, async () => {
+      try {
+        const result = await this.db.query<R>(sql, params as unknown[] | undefined);
+        return { rows: result.rows, rowCount: result.affectedRows || result.rows.length };
+      } catch (error) {
+        throw toPersistenceError(error);
+      }
+    });
   }
 
   async execute(script: string): Promise<void> {
     checkQuery(script, undefined);
     this.assertUsable();
-    try {
-      await this.db.exec(script);
-    } catch (error) {
-      throw toPersistenceError(error);
-    }
+    await withQuerySpan(pgliteTarget, script, undefined, async () => {
+      try {
+        await this.db.exec(script);
+      } catch (error) {
+        throw toPersistenceError(error);
+      }
+    });
   }
 
   release(): void {

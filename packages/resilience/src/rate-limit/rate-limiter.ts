@@ -1,5 +1,5 @@
 import { InvalidOptionError, RateLimitedError, ResilienceError, check } from '../errors.js';
-import { EventHub } from '@infra/core';
+import { EventHub, addSpanEvent } from '@infra/core';
 import { CircuitBreaker } from '../circuit-breaker.js';
 import { MemoryRateLimiterStore } from './memory-store.js';
 import type { RateLimitAlgorithm, RateLimitDecision, RateLimitRule, RateLimiterStore } from './types.js';
@@ -146,6 +146,14 @@ export class RateLimiter {
     }
     const event = decision.allowed ? 'allowed' : 'limited';
     if (this.events.has(event)) this.events.emit(event, { key, decision });
+    // The key (often a user or an address) stays out of the trace.
+    if (!decision.allowed) {
+      addSpanEvent('rate_limit.refused', {
+        'rate_limit.name': this.name,
+        'rate_limit.limit': decision.limit,
+        'rate_limit.retry_after_ms': decision.retryAfterMs,
+      });
+    }
     return decision;
   }
 
