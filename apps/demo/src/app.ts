@@ -12,10 +12,10 @@ import {
 } from '@infra/api/fastify';
 import { GracefulShutdown, type ShutdownCloseOptions, type ShutdownReport } from '@infra/health';
 import { healthCheckController } from '@infra/health/fastify';
+import { traceMixin } from '@infra/core';
 import { runWithMessageContext } from '@infra/messaging';
-import type { MonitorLogger } from '@infra/monitoring';
 import { metricsPlugin } from '@infra/monitoring/fastify';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { challengeRoutes } from './challenges/challenge-routes.js';
 import { challengeSchema } from './challenges/challenge-schemas.js';
 import { loadConfig, type AppConfig } from './config.js';
@@ -33,6 +33,11 @@ export interface BuildOptions {
   exit?: boolean | ((code: number) => void);
   /** The tracing SDK, closed (its last spans flushed) after every other resource. @default none */
   telemetry?: Telemetry;
+  /**
+   * Where Fastify's pino logger writes its lines (one JSON object each), e.g. to collect them.
+   * @default stdout
+   */
+  logStream?: { write(line: string): void };
 }
 
 export interface DemoApp {
@@ -54,21 +59,6 @@ export interface DemoApp {
 
 const API_VERSION = '1.0.0';
 
-/** Adapts Fastify's pino logger to the `{ info, warn, error }(obj, msg)` shape the packages take. */
-function monitorLogger(log: FastifyBaseLogger): MonitorLogger {
-  return {
-    info: (object, message) => {
-      log.info(object, message);
-    },
-    warn: (object, message) => {
-      log.warn(object, message);
-    },
-    error: (object, message) => {
-      log.error(object, message);
-    },
-  };
-}
-
 /**
  * Builds the challenges service from `config`: creates and connects every resource (database
  * migrated and seeded), registers the plugins and routes, and returns the ready Fastify instance
@@ -76,7 +66,15 @@ function monitorLogger(log: FastifyBaseLogger): MonitorLogger {
  */
 export async function buildApp(config: AppConfig = loadConfig(), options: BuildOptions = {}): Promise<DemoApp> {
   const app = Fastify({
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    // pino; every line written inside a span carries its trace_id and span_id.
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : {
+            level: config.logLevel,
+            mixin: traceMixin(),
+            ...(options.logStream === undefined ? {} : { stream: options.logStream }),
+          },
     // request.id: the caller's x-request-id when usable, else a new UUID.
     ...requestIdServerOptions(),
     // Unknown body fields are refused with a 400 rather than silently dropped.
@@ -93,7 +91,7 @@ export async function buildApp(config: AppConfig = loadConfig(), options: BuildO
     // 414, 431 and malformed URLs answered as problem details, like every other error.
     ...problemServerOptions(),
   });
-  const logger = monitorLogger(app.log);
+  const logger = app.log;
   const { resources, closers } = await createResources(config, logger);
   const shutdown = new GracefulShutdown({
     health: resources.health,
@@ -101,7 +99,7 @@ export async function buildApp(config: AppConfig = loadConfig(), options: BuildO
     readinessDelayMs: config.shutdown.readinessDelayMs,
     deadlineMs: config.shutdown.deadlineMs,
     exit: options.exit ?? true,
-    logger,
+    logger: logger.child({ component: 'shutdown' }),
   });
   // Registered first, closed last: the spans of the shutdown itself are exported too.
   const telemetry = options.telemetry;

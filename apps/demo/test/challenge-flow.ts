@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return --
    HTTP response bodies are untyped JSON: these journeys assert their shape. */
 import { randomUUID } from 'node:crypto';
-import { eventually } from '@infra/test-utils';
+import { assertNoDuplicateFamilies, eventually } from '@infra/test-utils';
 import { expect } from 'vitest';
 import { HEALTH_TOKEN, type RunningDemo } from './demo-instance.js';
 
@@ -249,6 +249,10 @@ export async function checkOperations(run: RunningDemo): Promise<void> {
   expect(metrics).toMatch(/challenges_completed_total\{service="challenges"\} [1-9]/);
   expect(metrics).toContain('cache_requests_total{cache="challenges",result="hit"');
   expect(metrics).toContain('db_transactions_total');
+  // Every family once: prom-client's default metrics and the performance monitor measure the same
+  // process quantities, and only the former are exported.
+  assertNoDuplicateFamilies(metrics);
+  expect(metrics).toContain('# TYPE nodejs_gc_duration_seconds histogram');
 
   const doc = await run.http('GET', '/docs/json');
   expect(doc.body.openapi).toMatch(/^3\.1/);

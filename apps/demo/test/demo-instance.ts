@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { buildApp, type DemoApp } from '../src/app.js';
+import { buildApp, type BuildOptions, type DemoApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { httpClient, type JsonResponse } from './http-client.js';
 
@@ -22,7 +22,10 @@ export interface RunningDemo {
  * on purpose, so load shedding is set far above that; its own test sets a low bound. Readiness
  * delay 0: each test file closes instances, and the delay has a test of its own.
  */
-export async function startDemo(env: Record<string, string> = {}): Promise<RunningDemo> {
+export async function startDemo(
+  env: Record<string, string> = {},
+  options: Omit<BuildOptions, 'exit'> = {},
+): Promise<RunningDemo> {
   const config = loadConfig({
     LOG_LEVEL: 'silent',
     HEALTH_INTERVAL_MS: '600000',
@@ -34,7 +37,7 @@ export async function startDemo(env: Record<string, string> = {}): Promise<Runni
     HEALTH_TOKEN: HEALTH_TOKEN,
     ...env,
   });
-  const demo = await buildApp({ ...config, port: 0 }, { exit: false });
+  const demo = await buildApp({ ...config, port: 0 }, { ...options, exit: false });
   try {
     await demo.app.listen({ port: 0, host: '127.0.0.1' });
   } catch (error) {

@@ -91,6 +91,12 @@ export class BaseCacheService implements CacheService {
     };
     this.loads = new LoadCoordinator(host, options.getOrSet ?? {});
     this.closeTimeoutMs = check.nonNegative('closeTimeoutMs', options.closeTimeoutMs ?? 5000);
+    const logger = check.optionalLogger('logger', options.logger);
+    if (logger !== undefined) {
+      this.events.on('error', ({ cache, operation, key, error }) => {
+        logger.warn({ cache, operation, key, err: error }, `cache "${cache}": ${operation} failed`);
+      });
+    }
     this.spanOptions = { attributes: { 'cache.name': this.name, 'cache.tier': store.tier ?? 'custom' } };
   }
 

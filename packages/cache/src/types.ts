@@ -1,3 +1,4 @@
+import type { Logger } from '@infra/core';
 import type { Serializer } from './serializer.js';
 
 /** Options of a single write. Durations are in **seconds**, as in `set(key, value, { ttl: 3600 })`. */
@@ -179,6 +180,11 @@ export interface CacheOptions {
   closeTimeoutMs?: number;
   /** Clock in epoch milliseconds, for tests. @default Date.now */
   now?: () => number;
+  /**
+   * Receives the failures the cache absorbs (`error` events) as `warn` lines, e.g. a pino logger.
+   * @default undefined (nothing is logged; the `error` event still fires)
+   */
+  logger?: Logger;
 }
 
 /** The interface every cache implements: memory, Redis and tiered. */

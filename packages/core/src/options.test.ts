@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InfraError, optionChecks } from './index.js';
+import { InfraError, optionChecks, silentLogger } from './index.js';
 
 class InvalidOption extends InfraError<'INVALID_OPTION'> {
   constructor(
@@ -26,6 +26,8 @@ describe('optionChecks', () => {
     expect(check.fn('f', fn)).toBe(fn);
     expect(check.optionalFn('f', undefined)).toBeUndefined();
     expect(check.plainObject('o', { a: 1 })).toEqual({ a: 1 });
+    expect(check.optionalLogger('logger', undefined)).toBeUndefined();
+    expect(check.optionalLogger('logger', silentLogger)).toBe(silentLogger);
   });
 
   it.each([
@@ -41,6 +43,12 @@ describe('optionChecks', () => {
     ['plainObject', () => check.plainObject('options', []), 'an object'],
     ['fn', () => check.fn('handler', 1), 'a function'],
     ['optionalFn', () => check.optionalFn('now', 'x'), 'a function'],
+    // console has no (object, message) contract and a bunyan-less object lacks debug: both refused.
+    [
+      'optionalLogger',
+      () => check.optionalLogger('logger', { info() {}, warn() {}, error() {} }),
+      'a logger with debug',
+    ],
   ])('%s refuses a bad value with the package error naming the option', (_name, run, expected) => {
     let thrown: unknown;
     try {

@@ -1,3 +1,5 @@
+import { isLogger, type Logger } from './logger.js';
+
 /** Builds the error a package throws for a bad option or argument. */
 export type InvalidOptionFactory = (option: string, value: unknown, expected: string) => Error;
 
@@ -28,6 +30,8 @@ export interface OptionChecks {
   /** `undefined`, or a function. */
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the type
   optionalFn<F>(option: string, value: unknown): F | undefined;
+  /** `undefined`, or a {@link Logger} (a pino logger fits): an object with debug, info, warn and error. */
+  optionalLogger(option: string, value: unknown): Logger | undefined;
 }
 
 /** The checks, throwing what `invalid` makes: a factory, or an error class constructed with the same arguments. */
@@ -66,6 +70,10 @@ export function optionChecks(invalid: InvalidOptionFactory | InvalidOptionConstr
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- as in the interface
     optionalFn: <F>(option: string, value: unknown): F | undefined =>
       value === undefined || typeof value === 'function' ? (value as F | undefined) : fail(option, value, 'a function'),
+    optionalLogger: (option, value) =>
+      value === undefined || isLogger(value)
+        ? value
+        : fail(option, value, 'a logger with debug, info, warn and error methods (a pino logger)'),
   };
 }
 

@@ -1,4 +1,5 @@
 import { Server as NetServer } from 'node:net';
+import type { Logger } from '@infra/core';
 import { HealthError, InvalidOptionError, check } from './errors.js';
 
 /** A server to drain: a Fastify instance (`close()` returns a promise) or a `node:http` server. */
@@ -6,11 +7,11 @@ export interface DrainableServer {
   close(): unknown;
 }
 
-/** Receives shutdown progress; pino and console both fit. */
-export interface ShutdownLogger {
-  info(object: object, message?: string): void;
-  warn(object: object, message?: string): void;
-}
+/**
+ * Receives shutdown progress: {@link Logger} of `@infra/core`, which pino and console both fit.
+ * @deprecated Use `Logger` from `@infra/core`; this name stays for one minor version.
+ */
+export type ShutdownLogger = Logger;
 
 /** Options of a {@link GracefulShutdown}. */
 export interface GracefulShutdownOptions {
@@ -37,8 +38,8 @@ export interface GracefulShutdownOptions {
    * @default true
    */
   exit?: boolean | ((code: number) => void);
-  /** Progress and problems. @default undefined (silent; failures still show in the report) */
-  logger?: ShutdownLogger;
+  /** Progress and problems, e.g. a pino logger. @default undefined (silent; failures still show in the report) */
+  logger?: Logger;
 }
 
 /** Options of {@link GracefulShutdown.close}. */
@@ -94,6 +95,7 @@ export class GracefulShutdown {
     if (o.signals !== undefined && (!Array.isArray(o.signals) || o.signals.some((s) => typeof s !== 'string'))) {
       throw new InvalidOptionError('signals', o.signals, 'an array of signal names');
     }
+    check.optionalLogger('logger', o.logger);
     this.options = {
       ...o,
       readinessDelayMs: check.nonNegative('readinessDelayMs', o.readinessDelayMs ?? 0),

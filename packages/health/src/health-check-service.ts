@@ -1,3 +1,4 @@
+import type { Logger } from '@infra/core';
 import { HealthError, InvalidOptionError, check, stringArray } from './errors.js';
 import { withSpan } from '@infra/core';
 import { runCheck, type CheckDefinition } from './run-check.js';
@@ -26,6 +27,11 @@ export interface HealthCheckServiceOptions {
   startup?: 'checks' | 'manual';
   /** Clock in milliseconds, for tests. @default performance.now */
   now?: () => number;
+  /**
+   * Logs each change of a check's status, with its output and error: `info` back to pass, `warn`
+   * to warn or to fail; e.g. a pino logger. @default undefined (nothing is logged)
+   */
+  logger?: Logger;
 }
 
 interface CacheEntry {
@@ -46,6 +52,7 @@ export class HealthCheckService {
   private readonly cacheTtlMs: number;
   private readonly startupMode: 'checks' | 'manual';
   private readonly now: () => number;
+  private readonly logger: Logger | undefined;
   private started = false;
   private shuttingDown = false;
 
@@ -55,6 +62,7 @@ export class HealthCheckService {
     this.cacheTtlMs = check.nonNegative('cacheTtlMs', o.cacheTtlMs ?? 1000);
     this.startupMode = check.oneOf('startup', o.startup ?? 'checks', ['checks', 'manual']);
     this.now = check.optionalFn<() => number>('now', o.now) ?? (() => performance.now());
+    this.logger = check.optionalLogger('logger', o.logger);
   }
 
   /**
@@ -192,6 +200,7 @@ export class HealthCheckService {
     const pending = runCheck(definition, this.now).then((result) => {
       // The check may have been unregistered (or re-registered) while it ran.
       if (this.checks.get(definition.name) === definition) {
+        this.logChange(current.result?.status, result);
         current.result = result;
         current.at = this.now();
       }
@@ -201,6 +210,16 @@ export class HealthCheckService {
     current.pending = pending;
     this.cache.set(definition.name, current);
     return pending;
+  }
+
+  /** A check's first result unless it passes, then each change of status. */
+  private logChange(previous: HealthStatus | undefined, result: CheckResult): void {
+    if (this.logger === undefined || result.status === (previous ?? 'pass')) return;
+    const { name, status, critical, output, error } = result;
+    this.logger[status === 'pass' ? 'info' : 'warn'](
+      { check: name, from: previous ?? null, to: status, critical, output, error },
+      `health check "${name}" ${status}${output === undefined ? '' : `: ${output}`}`,
+    );
   }
 
   private failed(output: string): HealthReport {

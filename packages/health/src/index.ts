@@ -19,6 +19,7 @@ export type {
   DrainableServer,
   GracefulShutdownOptions,
   ShutdownCloseOptions,
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- kept one minor version for users moving to Logger
   ShutdownLogger,
   ShutdownReport,
   ShutdownStep,

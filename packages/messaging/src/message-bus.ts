@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { EventHub, extractContext, tracingEnabled, type OpenSpan } from '@infra/core';
+import { EventHub, extractContext, tracingEnabled, type Logger, type OpenSpan } from '@infra/core';
+import { logMessagingEvents, loggerOption } from './log-events.js';
 import type { MessageAdapter, WireMessage } from './adapter.js';
 import { buildMessage, type PublishOptions, type PublishedMessage } from './envelope.js';
 import { InvalidOptionError, MessagingError, errorMessage } from './errors.js';
@@ -66,6 +67,11 @@ export interface MessageBusOptions {
   healthWarnBacklog?: number;
   /** Deadline of the health probe (ms). @default 2000 */
   healthTimeoutMs?: number;
+  /**
+   * Logs handler retries (`warn`), dead-lettered messages (`error`) and failures the bus recovers
+   * from (`warn`), with the error under `err`; e.g. a pino logger. @default undefined (nothing is logged)
+   */
+  logger?: Logger;
 }
 
 export interface PublishRequest extends PublishOptions {
@@ -136,6 +142,8 @@ export class MessageBus {
     this.healthWarnBacklog = nonNegative('healthWarnBacklog', options.healthWarnBacklog ?? 1000);
     this.healthTimeoutMs = integer('healthTimeoutMs', options.healthTimeoutMs ?? 2000);
     this.system = messagingSystem(this.adapter.name);
+    const logger = loggerOption(options.logger);
+    if (logger !== undefined) logMessagingEvents(this.events, logger);
     this.host = {
       adapter: this.adapter,
       system: this.system,

@@ -1,9 +1,12 @@
-// Request overhead of the metrics plugin on a Fastify route, against the bare route and against
-// fastify-metrics (the common peer), measured in the same run with interleaved rounds.
+// Request overhead of the metrics plugin on a Fastify route, against the bare route, against the
+// same plugin built on OpenTelemetry metrics with the Prometheus exporter (the other public-API
+// way to export them) and against fastify-metrics (the common peer), in the same run with
+// interleaved rounds.
 import Fastify from 'fastify';
 import fastifyMetrics from 'fastify-metrics';
 import { MetricsCollector } from '../dist/index.js';
 import { metricsPlugin } from '../dist/fastify/index.js';
+import { otelMetricsPlugin } from './otel-metrics-plugin.mjs';
 import { CONNECTIONS, DURATION_S, ROUNDS, int, load, median, ms, table, verdicts } from './harness.mjs';
 
 const variants = {
@@ -11,6 +14,11 @@ const variants = {
   '@infra/monitoring': async () => {
     const app = Fastify();
     await app.register(metricsPlugin, { collector: new MetricsCollector() });
+    return app;
+  },
+  'OpenTelemetry metrics': async () => {
+    const app = Fastify();
+    await app.register(otelMetricsPlugin);
     return app;
   },
   'fastify-metrics': async () => {
@@ -56,6 +64,10 @@ export async function benchHttpOverhead() {
     if (!/http_requests_total\{method="GET",route="\/users\/:id",status_class="2xx"\} \d+/.test(metrics)) {
       throw new Error('@infra/monitoring recorded no request');
     }
+    const otel = await (await fetch(`${servers['OpenTelemetry metrics'].address}/metrics`)).text();
+    if (!/http_requests_total\{method="GET",route="\/users\/:id",status_class="2xx"\} \d+/.test(otel)) {
+      throw new Error(`OpenTelemetry metrics recorded no request:\n${otel}`);
+    }
   } finally {
     await Promise.all(Object.values(servers).map((server) => server.app.close()));
   }
@@ -80,6 +92,8 @@ export async function benchHttpOverhead() {
   verdicts.push(
     `over HTTP (autocannon): CPU per request ${signed(overhead('@infra/monitoring') * 100)}, throughput ${signed(-lost('@infra/monitoring') * 100)} ` +
       `with @infra/monitoring (target <= 10 %: ${worst <= 0.1 ? 'met' : 'NOT met'}); ` +
+      `OpenTelemetry metrics ${signed(overhead('OpenTelemetry metrics') * 100)} CPU, ` +
+      `${signed(-lost('OpenTelemetry metrics') * 100)} throughput; ` +
       `fastify-metrics ${signed(overhead('fastify-metrics') * 100)} CPU, ${signed(-lost('fastify-metrics') * 100)} throughput, against the bare route`,
   );
   await benchInjectOverhead();
@@ -128,9 +142,11 @@ async function benchInjectOverhead() {
     }),
   );
   const ours = median(apps['@infra/monitoring'].perRequest) / bare - 1;
+  const otel = median(apps['OpenTelemetry metrics'].perRequest) / bare - 1;
   const peer = median(apps['fastify-metrics'].perRequest) / bare - 1;
   verdicts.push(
-    `metrics plugin overhead per request (in-process) ${signed(ours * 100)} (target <= 10 %: ${ours <= 0.1 ? 'met' : 'NOT met'}); fastify-metrics ${signed(peer * 100)}`,
+    `metrics plugin overhead per request (in-process) ${signed(ours * 100)} (target <= 10 %: ${ours <= 0.1 ? 'met' : 'NOT met'}); ` +
+      `OpenTelemetry metrics ${signed(otel * 100)}; fastify-metrics ${signed(peer * 100)}`,
   );
 }
 

@@ -46,12 +46,12 @@ describe('module-level default instances', () => {
     const lines = stderr.lines();
     stderr.restore();
     expect(lines.filter((l) => String(l.msg).startsWith('Sentry reporting of health checks is off'))).toEqual([
-      expect.objectContaining({ level: 'warn', reason: '@sentry/node is not installed' }),
+      expect.objectContaining({ level: 40, name: '@infra/monitoring', reason: '@sentry/node is not installed' }),
     ]);
     // The failure itself went to the default error monitor's log transport, once.
     expect(lines.filter((l) => l.domain === 'health')).toEqual([
       expect.objectContaining({
-        level: 'error',
+        level: 50,
         msg: '[health] HealthCheckFailedError: Critical health check "database" failed: connect ECONNREFUSED 127.0.0.1:5432',
       }),
     ]);
@@ -77,7 +77,7 @@ describe('module-level default instances', () => {
     stderr.restore();
     expect(lines).toEqual([
       expect.objectContaining({
-        level: 'error',
+        level: 50,
         domain: 'challenge',
         user: { id: 'user-1' },
         context: { challengeId: 'challenge-1' },

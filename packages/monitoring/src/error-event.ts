@@ -1,4 +1,6 @@
-import { jsonLogger, type MonitorLogger } from './logger.js';
+import type { Logger } from '@infra/core';
+import { optionalLogger, optionalObject } from './validate.js';
+import { InvalidOptionError } from './errors.js';
 
 export type ErrorLevel = 'fatal' | 'error' | 'warning' | 'info';
 
@@ -39,25 +41,30 @@ export interface ErrorTransport {
 
 /** Options of {@link logTransport}. */
 export interface LogTransportOptions {
-  /** Where events are written. @default a JSON-lines logger on stderr */
-  logger?: MonitorLogger;
+  /** Where events are written, e.g. a pino logger. */
+  logger: Logger;
   /** Include the (scrubbed) stack trace. @default true */
   stack?: boolean;
 }
 
 /** The default transport: one structured log line per event. */
-export function logTransport(options: LogTransportOptions = {}): ErrorTransport {
-  const logger = options.logger ?? jsonLogger();
-  const withStack = options.stack ?? true;
+export function logTransport(options: LogTransportOptions): ErrorTransport {
+  const o = optionalObject('options', options) as Partial<LogTransportOptions>;
+  const logger = optionalLogger('logger', o.logger);
+  if (logger === undefined)
+    throw new InvalidOptionError('logger', undefined, 'a logger (e.g. pino) to write events to');
+  const withStack = o.stack ?? true;
   return {
     name: 'log',
     send(event) {
-      const { exception: _exception, error, ...rest } = event;
+      // The event's level is the line's level: kept as `severity`, since a `level` field would
+      // overwrite the logger's own (pino writes both keys, and the last one wins when parsed).
+      const { exception: _exception, error, level: severity, ...rest } = event;
       const shown = withStack ? error : { name: error.name, message: error.message, code: error.code };
       const method =
         event.level === 'warning' || event.level === 'info' ? (event.level === 'info' ? 'info' : 'warn') : 'error';
       logger[method](
-        { ...rest, error: shown },
+        { ...rest, severity, error: shown },
         `${event.domain ? `[${event.domain}] ` : ''}${error.name}: ${error.message}`,
       );
     },

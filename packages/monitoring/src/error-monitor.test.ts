@@ -1,17 +1,17 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ErrorMonitor } from './error-monitor.js';
 import { logTransport, type ErrorEvent, type ErrorTransport } from './error-event.js';
-import type { MonitorLogger } from './logger.js';
+import type { Logger } from '@infra/core';
 
 function memoryTransport(): ErrorTransport & { events: ErrorEvent[] } {
   const events: ErrorEvent[] = [];
   return { name: 'memory', events, send: (event) => void events.push(event) };
 }
 
-function silentLogger(): MonitorLogger & { calls: unknown[][] } {
+function silentLogger(): Logger & { calls: unknown[][] } {
   const calls: unknown[][] = [];
   const log = (level: string) => (object: object, message?: string) => void calls.push([level, object, message]);
-  return { calls, info: log('info'), warn: log('warn'), error: log('error') };
+  return { calls, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
 function codedError(message: string, code: string): Error & { code: string } {
@@ -163,7 +163,7 @@ describe('ErrorMonitor', () => {
     expect(() => monitor.addTransport({} as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
   });
 
-  it('logs through the log transport by default, with the level of the event', () => {
+  it('logs through the log transport with the level of the event, and nowhere when given no logger', () => {
     const logger = silentLogger();
     const monitor = new ErrorMonitor({ transports: [logTransport({ logger, stack: false })] });
     monitor.registerDomain('jobs', { level: 'warning', tags: { team: 'core' } });
@@ -173,9 +173,13 @@ describe('ErrorMonitor', () => {
     expect(message).toBe('[jobs] Error: retry later');
     expect(fields).toMatchObject({ domain: 'jobs', tags: { team: 'core', domain: 'jobs' }, error: { code: 'BUSY' } });
     expect((fields as { error: { stack?: string } }).error.stack).toBeUndefined();
+    // Given no logger and no transport, a monitor writes nothing at all.
     const spy = vi.spyOn(process.stderr, 'write').mockReturnValue(true);
-    new ErrorMonitor().captureError(new Error('to stderr'));
-    expect(JSON.parse(String(spy.mock.calls[0]![0]))).toMatchObject({ level: 'error', msg: 'Error: to stderr' });
+    expect(new ErrorMonitor().captureError(new Error('nowhere')).captured).toBe(true);
+    expect(spy).not.toHaveBeenCalled();
     spy.mockRestore();
+    expect(() => logTransport({} as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', option: 'logger' }),
+    );
   });
 });

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { describeValue as describe } from '@infra/core';
+import { describeValue as describe, type Logger } from '@infra/core';
 import { MonitoringError } from './errors.js';
 import { logTransport, type ErrorEvent, type ErrorLevel, type ErrorTransport } from './error-event.js';
 import { fingerprintOf, hashFingerprint } from './fingerprint.js';
-import type { MonitorLogger } from './logger.js';
 import { createScrubber, type ScrubOptions, type Scrubber } from './scrub.js';
 import { FingerprintRateLimiter } from './fingerprint-rate-limiter.js';
 import { integer, nonEmptyString, optionalFn, optionalLogger, optionalObject, positive } from './validate.js';
@@ -39,10 +38,13 @@ export type CaptureResult =
 
 /** Options of an {@link ErrorMonitor}. */
 export interface ErrorMonitorOptions {
-  /** Where events go. @default [logTransport()] */
+  /** Where events go. @default [logTransport({ logger })] when a logger is given, else none */
   transports?: ErrorTransport[];
-  /** Receives the monitor's own warnings (a transport failing, a filter throwing). @default JSON lines on stderr */
-  logger?: MonitorLogger;
+  /**
+   * Receives the monitor's own warnings (a transport failing, a filter throwing), e.g. a pino
+   * logger. @default silent
+   */
+  logger?: Logger;
   /**
    * Per-fingerprint budget: at most `maxPerWindow` events of one fingerprint are reported per
    * `windowMs`; the rest are counted and reported as `suppressed` on the next one. `false` disables it.
@@ -73,7 +75,7 @@ export class ErrorMonitor {
   private readonly transports: ErrorTransport[];
   private readonly pending = new Set<Promise<void>>();
   private readonly warned = new Set<string>();
-  private readonly logger: MonitorLogger | undefined;
+  private readonly logger: Logger | undefined;
   private readonly limiter: FingerprintRateLimiter | undefined;
   private readonly scrubber: Scrubber;
   private readonly tags: Record<string, string>;
@@ -83,7 +85,7 @@ export class ErrorMonitor {
 
   constructor(options: ErrorMonitorOptions = {}) {
     const o = optionalObject('options', options) as ErrorMonitorOptions;
-    this.logger = optionalLogger<MonitorLogger>('logger', o.logger);
+    this.logger = optionalLogger('logger', o.logger);
     if (o.transports !== undefined && !Array.isArray(o.transports)) {
       throw new MonitoringError(
         'INVALID_OPTION',
@@ -91,7 +93,7 @@ export class ErrorMonitor {
       );
     }
     this.transports = [];
-    for (const transport of o.transports ?? [logTransport(this.logger ? { logger: this.logger } : {})])
+    for (const transport of o.transports ?? (this.logger ? [logTransport({ logger: this.logger })] : []))
       this.addTransport(transport);
     const now = optionalFn<() => number>('now', o.now) ?? Date.now;
     if (o.rateLimit !== false) {

@@ -3,18 +3,18 @@ import { HealthCheckService } from '@infra/health';
 import { HealthCheckScheduler } from './health-check-scheduler.js';
 import { ErrorMonitor } from './error-monitor.js';
 import type { ErrorEvent } from './error-event.js';
-import type { MonitorLogger } from './logger.js';
+import type { Logger } from '@infra/core';
 import { MissingPeerError } from './errors.js';
 import type { SentryLike } from './sentry/transport.js';
 import { runDocumentedHealthSnippet } from '../test/documented-health-snippet.js';
 
-function recordingLogger(): MonitorLogger & {
+function recordingLogger(): Logger & {
   lines: { level: string; fields: Record<string, unknown>; message?: string }[];
 } {
   const lines: { level: string; fields: Record<string, unknown>; message?: string }[] = [];
   const log = (level: string) => (fields: object, message?: string) =>
     void lines.push({ level, fields: fields as Record<string, unknown>, message });
-  return { lines, info: log('info'), warn: log('warn'), error: log('error') };
+  return { lines, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
 function setup(loadSentry?: () => Promise<SentryLike>) {

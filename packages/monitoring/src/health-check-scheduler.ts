@@ -1,3 +1,4 @@
+import { silentLogger, type Logger } from '@infra/core';
 import {
   HealthCheckService,
   type CheckFunction,
@@ -7,7 +8,6 @@ import {
 } from '@infra/health';
 import type { ErrorMonitor } from './error-monitor.js';
 import { HealthCheckFailedError } from './errors.js';
-import { jsonLogger, type MonitorLogger } from './logger.js';
 import { isSentryInitialized, sentryTransport, type SentryLike, type SentryTransport } from './sentry/transport.js';
 import { nonNegative, optionalBoolean, optionalFn, optionalLogger, optionalObject, positive } from './validate.js';
 
@@ -33,8 +33,8 @@ export interface HealthCheckSchedulerOptions {
   service?: HealthCheckService;
   /** Receives failing critical checks (domain `health`). @default undefined (logged only) */
   errorMonitor?: Pick<ErrorMonitor, 'captureError' | 'dispatch' | 'hasTransport'>;
-  /** @default JSON lines on stderr */
-  logger?: MonitorLogger;
+  /** Receives status changes and failing checks, e.g. a pino logger. @default silent */
+  logger?: Logger;
   /** Loads the Sentry SDK when `sendToSentry` is on. @default loads `@sentry/node` lazily on first use */
   loadSentry?: () => Promise<SentryLike>;
 }
@@ -48,7 +48,7 @@ export class HealthCheckScheduler {
   /** The service the checks are registered with. */
   readonly service: HealthCheckService;
   private readonly errorMonitor: HealthCheckSchedulerOptions['errorMonitor'];
-  private readonly logger: MonitorLogger;
+  private readonly logger: Logger;
   private readonly loadSentry: (() => Promise<SentryLike>) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<HealthReport> | undefined;
@@ -66,7 +66,7 @@ export class HealthCheckScheduler {
     const o = optionalObject('options', options) as HealthCheckSchedulerOptions;
     this.service = o.service ?? new HealthCheckService({ cacheTtlMs: 0 });
     this.errorMonitor = o.errorMonitor;
-    this.logger = optionalLogger<MonitorLogger>('logger', o.logger) ?? jsonLogger();
+    this.logger = optionalLogger('logger', o.logger) ?? silentLogger;
     this.loadSentry = optionalFn<() => Promise<SentryLike>>('loadSentry', o.loadSentry);
   }
 

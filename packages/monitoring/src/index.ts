@@ -26,7 +26,7 @@ export type {
 } from './openai-monitor.js';
 export { ComponentMonitor } from './component-monitor.js';
 export type { ComponentMonitorOptions, EventSource } from './component-monitor.js';
-export { jsonLogger } from './logger.js';
+// eslint-disable-next-line @typescript-eslint/no-deprecated -- kept one minor version for users moving to Logger
 export type { MonitorLogger } from './logger.js';
 export {
   HealthCheckFailedError,

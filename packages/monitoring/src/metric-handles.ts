@@ -1,7 +1,6 @@
-import type { Gauge } from 'prom-client';
+import type { Counter, Gauge, Histogram } from 'prom-client';
 import { describeValue as describe } from '@infra/core';
 import { MonitoringError } from './errors.js';
-import type { CounterSeries, HistogramSeries, SeriesCounter, SeriesHistogram } from './series.js';
 
 /** Label values by label name; only declared names are accepted. */
 export type Labels<L extends string = string> = Partial<Record<L, string | number>>;
@@ -48,12 +47,13 @@ function increment(metric: string, value: unknown): number {
 export class BoundCounter {
   constructor(
     private readonly name: string,
-    private readonly series: CounterSeries,
+    private readonly metric: Counter,
+    private readonly labelValues: Labels,
   ) {}
 
   /** Adds `value` (default 1, must be >= 0). */
   inc(value = 1): void {
-    this.series.value += increment(this.name, value);
+    this.metric.inc(this.labelValues, increment(this.name, value));
   }
 }
 
@@ -61,13 +61,13 @@ export class BoundCounter {
 export class CounterMetric<L extends string = string> {
   constructor(
     readonly name: string,
-    private readonly metric: SeriesCounter,
+    private readonly metric: Counter<L>,
     private readonly declared: ReadonlySet<string>,
   ) {}
 
   /** Adds `value` (default 1, must be >= 0) to the series of `labels`. */
   inc(labels: Labels<L> = {}, value = 1): void {
-    this.metric.series(labelsOf(this.name, this.declared, labels)).value += increment(this.name, value);
+    this.metric.inc(labelsOf(this.name, this.declared, labels), increment(this.name, value));
   }
 
   /**
@@ -75,10 +75,10 @@ export class CounterMetric<L extends string = string> {
    * over and over: `const ok = requests.labels({ route: '/users/:id' }); ok.inc();`.
    */
   labels(labels: Labels<L> = {}): BoundCounter {
-    return new BoundCounter(this.name, this.metric.series(labelsOf(this.name, this.declared, labels)));
+    return new BoundCounter(this.name, this.metric, { ...labelsOf(this.name, this.declared, labels) });
   }
 
-  /** Zeroes every series (e.g. in tests). */
+  /** Drops every labelled series and zeroes an unlabelled one, as prom-client's `reset()` (e.g. in tests). */
   reset(): void {
     this.metric.reset();
   }
@@ -113,11 +113,12 @@ export class GaugeMetric<L extends string = string> {
 export class BoundHistogram {
   constructor(
     private readonly name: string,
-    private readonly series: HistogramSeries,
+    private readonly metric: Histogram,
+    private readonly labelValues: Labels,
   ) {}
 
   observe(value: number): void {
-    this.series.observe(amount(this.name, value));
+    this.metric.observe(this.labelValues, amount(this.name, value));
   }
 }
 
@@ -125,17 +126,17 @@ export class BoundHistogram {
 export class HistogramMetric<L extends string = string> {
   constructor(
     readonly name: string,
-    private readonly metric: SeriesHistogram,
+    private readonly metric: Histogram<L>,
     private readonly declared: ReadonlySet<string>,
   ) {}
 
   observe(labels: Labels<L>, value: number): void {
-    this.metric.series(labelsOf(this.name, this.declared, labels)).observe(amount(this.name, value));
+    this.metric.observe(labelsOf(this.name, this.declared, labels), amount(this.name, value));
   }
 
   /** The series of `labels`, checked once, for a hot path (see {@link CounterMetric.labels}). */
   labels(labels: Labels<L> = {}): BoundHistogram {
-    return new BoundHistogram(this.name, this.metric.series(labelsOf(this.name, this.declared, labels)));
+    return new BoundHistogram(this.name, this.metric, { ...labelsOf(this.name, this.declared, labels) });
   }
 
   /** Starts a timer; the returned function observes the elapsed seconds and returns them. */
@@ -149,7 +150,7 @@ export class HistogramMetric<L extends string = string> {
     };
   }
 
-  /** Zeroes every series (e.g. in tests). */
+  /** Drops every labelled series and zeroes an unlabelled one, as prom-client's `reset()` (e.g. in tests). */
   reset(): void {
     this.metric.reset();
   }

@@ -1,7 +1,6 @@
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { MonitoringError } from './errors.js';
 import { CounterMetric, GaugeMetric, HistogramMetric } from './metric-handles.js';
-import { SeriesCounter, SeriesHistogram } from './series.js';
 import { optionalObject } from './validate.js';
 
 /** Options of a {@link MetricsCollector}. */
@@ -83,8 +82,7 @@ export class MetricsCollector {
    */
   counter<L extends string = never>(definition: MetricDefinition<L>): CounterMetric<L> {
     return this.define('counter', definition, (name, help, labelNames, declared) => {
-      const metric = new SeriesCounter(name, help, labelNames);
-      this.registry.registerMetric(metric as never);
+      const metric = new Counter<L>({ name, help, labelNames: labelNames as L[], registers: [this.registry] });
       return new CounterMetric<L>(name, metric, declared);
     }) as CounterMetric<L>;
   }
@@ -111,8 +109,13 @@ export class MetricsCollector {
     }
     return this.define('histogram', definition, (name, help, labelNames, declared) => {
       const bounds = buckets === undefined ? DEFAULT_BUCKETS : [...new Set(buckets)].sort((a, b) => a - b);
-      const metric = new SeriesHistogram(name, help, labelNames, bounds);
-      this.registry.registerMetric(metric as never);
+      const metric = new Histogram<L>({
+        name,
+        help,
+        labelNames: labelNames as L[],
+        buckets: [...bounds],
+        registers: [this.registry],
+      });
       return new HistogramMetric<L>(name, metric, declared);
     }) as HistogramMetric<L>;
   }
@@ -120,6 +123,14 @@ export class MetricsCollector {
   /** Whether a metric of this name (without prefix) was created here. */
   has(name: string): boolean {
     return this.entries.has(this.prefix + name);
+  }
+
+  /**
+   * Whether {@link enableDefaultMetrics} ran: the registry then exports prom-client's process
+   * metrics (`nodejs_gc_duration_seconds`, heap, event-loop lag…), which others must not export again.
+   */
+  get collectsDefaultMetrics(): boolean {
+    return this.defaultMetricsOn;
   }
 
   /** Collects Node.js process metrics on this registry (idempotent). */
@@ -134,7 +145,7 @@ export class MetricsCollector {
     return this.registry.metrics();
   }
 
-  /** Zeroes every value, keeping the metrics. */
+  /** Drops every labelled series and zeroes the others, keeping the metrics (prom-client's `resetMetrics`). */
   resetValues(): void {
     this.registry.resetMetrics();
   }

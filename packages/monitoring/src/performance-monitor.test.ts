@@ -1,19 +1,20 @@
 import { eventually } from '@infra/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parsePrometheus, valueOf } from '../test/prometheus-text.js';
+import { assertNoDuplicateFamilies, duplicateFamilies, parsePrometheus, valueOf } from '../test/prometheus-text.js';
 import { MetricsCollector } from './metrics-collector.js';
 import { PerformanceMonitor } from './performance-monitor.js';
-import type { MonitorLogger } from './logger.js';
+import type { Logger } from '@infra/core';
 
 const monitors: PerformanceMonitor[] = [];
 afterEach(() => {
   for (const monitor of monitors.splice(0)) monitor.stop();
 });
 
-function warnings(): MonitorLogger & { warned: { fields: Record<string, unknown>; message?: string }[] } {
+function warnings(): Logger & { warned: { fields: Record<string, unknown>; message?: string }[] } {
   const warned: { fields: Record<string, unknown>; message?: string }[] = [];
   return {
     warned,
+    debug: () => {},
     info: () => {},
     error: () => {},
     warn: (fields, message) => void warned.push({ fields: fields as Record<string, unknown>, message }),
@@ -109,6 +110,41 @@ describe('PerformanceMonitor', () => {
       .filter((s) => s.name === 'perf_gc_duration_seconds_count')
       .reduce((sum, s) => sum + s.value, 0);
     expect(count).toBeGreaterThan(0);
+  });
+
+  it("leaves event loop, heap and GC to prom-client's default metrics when the collector exports them", async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    const collect = gc ?? (runInNewContext('gc') as () => void);
+    const metrics = new MetricsCollector({ defaultMetrics: true });
+    const monitor = new PerformanceMonitor({ metrics, logger: warnings() }).start();
+    monitors.push(monitor);
+    collect();
+    await eventually(() => monitor.snapshot().gc.count > 0, 10_000);
+    monitor.sample();
+    await monitor.measure('job', () => 1);
+    const text = await metrics.metrics();
+    assertNoDuplicateFamilies(text);
+    const parsed = parsePrometheus(text);
+    expect(parsed.types.get('nodejs_gc_duration_seconds')).toBe('histogram');
+    expect(parsed.types.has('perf_gc_duration_seconds')).toBe(false);
+    expect(parsed.types.has('perf_heap_used_bytes')).toBe(false);
+    expect(valueOf(parsed, 'perf_operation_duration_seconds_count', { operation: 'job', outcome: 'ok' })).toBe(1);
+  });
+
+  it('finds a family exported twice, split in two groups, or under the name of a default metric', () => {
+    const once = '# HELP a_total A\n# TYPE a_total counter\na_total 1\n';
+    expect(duplicateFamilies(once)).toEqual([]);
+    expect(duplicateFamilies(once + once)).toEqual(['a_total: # TYPE declared twice']);
+    const split = '# TYPE h histogram\nh_bucket{le="+Inf"} 1\n# TYPE g gauge\ng 1\nh_sum 1\n';
+    expect(duplicateFamilies(split)).toEqual(['h: samples in two groups']);
+    const renamed = '# TYPE perf_gc_duration_seconds histogram\n# TYPE nodejs_gc_duration_seconds histogram\n';
+    expect(duplicateFamilies(renamed)).toHaveLength(1);
+    expect(() => {
+      assertNoDuplicateFamilies(once + once);
+    }).toThrow(/a_total/);
   });
 
   it("keeps no ref'd handle and stops cleanly: timer cleared, histogram disabled, observer disconnected", () => {

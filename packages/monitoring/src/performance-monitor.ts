@@ -1,3 +1,4 @@
+import { silentLogger, type Logger } from '@infra/core';
 import {
   PerformanceObserver,
   monitorEventLoopDelay,
@@ -8,7 +9,6 @@ import {
 import type { CounterMetric, GaugeMetric, HistogramMetric } from './metric-handles.js';
 import type { MetricsCollector } from './metrics-collector.js';
 import { InvalidOptionError } from './errors.js';
-import { jsonLogger, type MonitorLogger } from './logger.js';
 import {
   integer,
   nonEmptyString,
@@ -21,7 +21,11 @@ import {
 
 /** Options of a {@link PerformanceMonitor}. */
 export interface PerformanceMonitorOptions {
-  /** Where measurements go as metrics. @default undefined (snapshots and warnings only) */
+  /**
+   * Where measurements go as metrics. Event-loop delay, heap and GC go there only when the
+   * collector does not export prom-client's default metrics, which measure the same: no quantity is
+   * exported under two names. @default undefined (snapshots and warnings only)
+   */
   metrics?: MetricsCollector;
   /** Time between samples of event-loop delay and heap, in milliseconds. @default 10000 */
   sampleIntervalMs?: number;
@@ -29,8 +33,8 @@ export interface PerformanceMonitorOptions {
   slowThresholdMs?: number;
   /** Sampling resolution of the event-loop delay histogram, in milliseconds. @default 20 */
   eventLoopResolutionMs?: number;
-  /** Receives slow-operation warnings. @default JSON lines on stderr */
-  logger?: MonitorLogger;
+  /** Receives slow-operation warnings, e.g. a pino logger. @default silent */
+  logger?: Logger;
   /** Clock in milliseconds used by `measure()`, for tests. @default performance.now */
   now?: () => number;
 }
@@ -43,12 +47,18 @@ export interface PerformanceSnapshot {
   slowOperations: number;
 }
 
-interface Instruments {
+/** Event loop, heap and GC: the same quantities as prom-client's default metrics. */
+interface ProcessInstruments {
   loopDelay: GaugeMetric<'stat'>;
   heapUsed: GaugeMetric;
   heapTotal: GaugeMetric;
   rss: GaugeMetric;
   gc: HistogramMetric<'kind'>;
+}
+
+interface Instruments {
+  /** Absent when the collector exports prom-client's default metrics, which measure the same. */
+  process: ProcessInstruments | undefined;
   operation: HistogramMetric<'operation' | 'outcome'>;
   slow: CounterMetric<'operation'>;
 }
@@ -70,7 +80,7 @@ export class PerformanceMonitor {
   private readonly sampleIntervalMs: number;
   private readonly slowThresholdMs: number;
   private readonly resolutionMs: number;
-  private readonly logger: MonitorLogger;
+  private readonly logger: Logger;
   private readonly now: () => number;
   private instruments: Instruments | undefined;
   private histogram: IntervalHistogram | undefined;
@@ -88,7 +98,7 @@ export class PerformanceMonitor {
     this.slowThresholdMs = o.slowThresholdMs === undefined ? 1000 : nonNegative('slowThresholdMs', o.slowThresholdMs);
     this.resolutionMs =
       o.eventLoopResolutionMs === undefined ? 20 : integer('eventLoopResolutionMs', o.eventLoopResolutionMs, 1);
-    this.logger = optionalLogger<MonitorLogger>('logger', o.logger) ?? jsonLogger();
+    this.logger = optionalLogger('logger', o.logger) ?? silentLogger;
     this.now = optionalFn<() => number>('now', o.now) ?? (() => performance.now());
   }
 
@@ -137,7 +147,7 @@ export class PerformanceMonitor {
   /** Reads the current values; pushes them to metrics too. Event-loop figures cover the time since the last sample. */
   sample(): PerformanceSnapshot {
     const snapshot = this.snapshot();
-    const m = this.instrumented();
+    const m = this.instrumented()?.process;
     if (m) {
       for (const stat of ['min', 'max', 'mean', 'p50', 'p90', 'p99'] as const) {
         m.loopDelay.set({ stat }, snapshot.eventLoopDelay[stat] / 1000);
@@ -225,27 +235,14 @@ export class PerformanceMonitor {
     this.gcTotalMs += entry.duration;
     const detail = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail;
     const kind = GC_KINDS[detail?.kind ?? -1] ?? 'other';
-    this.instrumented()?.gc.observe({ kind }, entry.duration / 1000);
+    this.instrumented()?.process?.gc.observe({ kind }, entry.duration / 1000);
   }
 
   private instrumented(): Instruments | undefined {
     const metrics = this.metrics;
     if (!metrics) return undefined;
     this.instruments ??= {
-      loopDelay: metrics.gauge({
-        name: 'perf_event_loop_delay_seconds',
-        help: 'Event-loop delay over the last sample interval',
-        labelNames: ['stat'],
-      }),
-      heapUsed: metrics.gauge({ name: 'perf_heap_used_bytes', help: 'V8 heap in use' }),
-      heapTotal: metrics.gauge({ name: 'perf_heap_total_bytes', help: 'V8 heap allocated' }),
-      rss: metrics.gauge({ name: 'perf_rss_bytes', help: 'Resident set size of the process' }),
-      gc: metrics.histogram({
-        name: 'perf_gc_duration_seconds',
-        help: 'Garbage collection pauses by kind',
-        labelNames: ['kind'],
-        buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-      }),
+      process: metrics.collectsDefaultMetrics ? undefined : processInstruments(metrics),
       operation: metrics.histogram({
         name: 'perf_operation_duration_seconds',
         help: 'Duration of measured operations',
@@ -259,4 +256,23 @@ export class PerformanceMonitor {
     };
     return this.instruments;
   }
+}
+
+function processInstruments(metrics: MetricsCollector): ProcessInstruments {
+  return {
+    loopDelay: metrics.gauge({
+      name: 'perf_event_loop_delay_seconds',
+      help: 'Event-loop delay over the last sample interval',
+      labelNames: ['stat'],
+    }),
+    heapUsed: metrics.gauge({ name: 'perf_heap_used_bytes', help: 'V8 heap in use' }),
+    heapTotal: metrics.gauge({ name: 'perf_heap_total_bytes', help: 'V8 heap allocated' }),
+    rss: metrics.gauge({ name: 'perf_rss_bytes', help: 'Resident set size of the process' }),
+    gc: metrics.histogram({
+      name: 'perf_gc_duration_seconds',
+      help: 'Garbage collection pauses by kind',
+      labelNames: ['kind'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    }),
+  };
 }

@@ -1,4 +1,4 @@
-import { optionChecks, type OptionChecks } from '@infra/core';
+import { optionChecks, type Logger, type OptionChecks } from '@infra/core';
 import { InvalidOptionError } from './errors.js';
 
 /** Option checks that throw this package's `INVALID_OPTION`. */
@@ -23,17 +23,6 @@ export function optionalObject(option: string, value: unknown): Record<string, u
   return value === undefined ? {} : check.plainObject(option, value);
 }
 
-/** A logger-shaped object: info, warn and error methods. */
-// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the logger type it expects
-export function optionalLogger<L>(option: string, value: unknown): L | undefined {
-  if (value === undefined) return undefined;
-  const candidate = value as Record<string, unknown> | null;
-  if (
-    typeof candidate !== 'object' ||
-    candidate === null ||
-    !['info', 'warn', 'error'].every((m) => typeof candidate[m] === 'function')
-  ) {
-    throw new InvalidOptionError(option, value, 'a logger with info, warn and error methods');
-  }
-  return value as L;
-}
+/** `undefined`, or a pino-compatible {@link Logger}. */
+export const optionalLogger = (option: string, value: unknown): Logger | undefined =>
+  check.optionalLogger(option, value);

@@ -1,11 +1,12 @@
 import type { CircuitBreaker, CircuitBreakerStats } from '@infra/resilience';
-import OpenAI from 'openai';
+import OpenAI, { type ClientOptions } from 'openai';
 import type { APIPromise } from 'openai/core/api-promise';
 import type { Completion, CompletionCreateParamsNonStreaming } from 'openai/resources/completions';
 import { statusFor } from './classify.js';
 import { InvalidConfigError, InvalidOptionError, check, type OpenAIClientError } from './errors.js';
 import type { OpenAIClientEvents } from './events.js';
 import { Guard, type FallbackRoute } from './guard.js';
+import { logOpenAIEvents } from './log-events.js';
 import { createHealthCheck, type HealthCheckResult } from './health.js';
 import { resolveOptions, type OpenAIClientOptions } from './options.js';
 import { PriceTable } from './pricing.js';
@@ -52,6 +53,7 @@ export class ProtectedOpenAI extends OpenAI {
       cache,
       prices,
       health,
+      logger,
       ...sdkOptions
     } = options;
     if (
@@ -67,6 +69,8 @@ export class ProtectedOpenAI extends OpenAI {
     // timer bounds the whole call (retries included); each attempt has the client's timeout.
     super({
       ...sdkOptions,
+      // pino's methods take the SDK's `(message, ...rest)` as well as `(object, message)`.
+      ...(logger === undefined ? {} : { logger: logger as unknown as ClientOptions['logger'] }),
       maxRetries: 0,
       timeout: resolved.callTimeoutMs,
       fetch: (input, init) => guarded(input, init),
@@ -90,6 +94,7 @@ export class ProtectedOpenAI extends OpenAI {
       scope: () => `${this.baseURL}|${this.organization ?? ''}|${this.project ?? ''}`,
     });
     guards.set(this, this.#guard);
+    if (resolved.logger !== undefined) logOpenAIEvents(this.#guard.events, resolved.logger);
     this.#guard.fallbacks = (fallbacks ?? []).map((fallback, i) => this.#route(fallback, i));
     // The probe must not retry: it asks through a copy of this client without retries, made once.
     let probe: ProtectedOpenAI | undefined;

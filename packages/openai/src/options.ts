@@ -1,3 +1,4 @@
+import type { Logger } from '@infra/core';
 import type { CircuitBreakerOptions, Jitter } from '@infra/resilience';
 import type { ClientOptions } from 'openai';
 import { InvalidOptionError, check } from './errors.js';
@@ -39,7 +40,15 @@ export interface FallbackOption {
  * Options of `createOpenAIClient`: every option of the `openai` SDK's `ClientOptions` (apiKey,
  * organization, project, baseURL, defaultHeaders, logger, …) plus the protection below.
  */
-export interface OpenAIClientOptions extends Omit<ClientOptions, 'maxRetries' | 'timeout' | 'fetch'> {
+export interface OpenAIClientOptions extends Omit<ClientOptions, 'maxRetries' | 'timeout' | 'fetch' | 'logger'> {
+  /**
+   * Logs what the protection does (retries and fallbacks at `warn`, a breaker opening at `warn` and
+   * recovering at `info`, a call failed for good at `error`), e.g. a pino logger. It is also the
+   * SDK's own `logger`, whose `(message, ...rest)` lines pino takes as they are (hence the SDK's
+   * logger type is accepted too).
+   * @default undefined (nothing is logged by this package; the SDK logs to the console)
+   */
+  logger?: Logger | ClientOptions['logger'];
   /**
    * Retries after the first attempt, done by this package around the breaker and the limiter (the
    * SDK's own retries are off, so a request's `maxRetries` option has no effect: use
@@ -95,6 +104,7 @@ export interface ResolvedOptions {
   callTimeoutMs: number;
   name: string;
   retry: RetrySettings;
+  logger: Logger | undefined;
 }
 
 export function resolveOptions(options: OpenAIClientOptions): ResolvedOptions {
@@ -128,5 +138,13 @@ export function resolveOptions(options: OpenAIClientOptions): ResolvedOptions {
   const callTimeoutMs =
     (maxRetries + 1) * (timeoutMs + maxWaitMs) + maxRetries * Math.max(settings.maxDelayMs, settings.maxRetryAfterMs);
   // A timer longer than 2^31 - 1 ms fires at once.
-  return { maxRetries, timeoutMs, callTimeoutMs: Math.min(callTimeoutMs, 2_147_483_647), name, retry: settings };
+  const logger = check.optionalLogger('logger', options.logger);
+  return {
+    maxRetries,
+    timeoutMs,
+    callTimeoutMs: Math.min(callTimeoutMs, 2_147_483_647),
+    name,
+    retry: settings,
+    logger,
+  };
 }

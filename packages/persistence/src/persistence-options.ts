@@ -1,3 +1,4 @@
+import type { Logger } from '@infra/core';
 import type { DatabaseDriver } from './driver.js';
 import { InvalidOptionError } from './errors.js';
 import type { RepositoryFactories } from './repository.js';
@@ -60,6 +61,11 @@ export interface PersistenceOptions<R extends object = Record<string, unknown>> 
   healthWarnSaturation?: number;
   /** Repository factories by name, for `unitOfWork.getRepository(name)`. @default {} */
   repositories?: RepositoryFactories<R>;
+  /**
+   * Logs transaction retries, abandoned transactions, throwing hooks and failures of idle pooled
+   * connections; e.g. a pino logger. @default undefined (nothing is logged)
+   */
+  logger?: Logger;
 }
 
 export interface ResolvedPersistenceOptions {
@@ -84,6 +90,7 @@ export interface ResolvedPersistenceOptions {
   closeTimeoutMs: number;
   healthTimeoutMs: number;
   healthWarnSaturation: number;
+  logger: Logger | undefined;
 }
 
 /**
@@ -135,6 +142,7 @@ export function resolvePersistenceOptions<R extends object>(
     closeTimeoutMs: integer('closeTimeoutMs', options.closeTimeoutMs ?? 5000),
     healthTimeoutMs: integer('healthTimeoutMs', options.healthTimeoutMs ?? 2000, 1),
     healthWarnSaturation: check.ratio('healthWarnSaturation', options.healthWarnSaturation ?? 0.8),
+    logger: check.optionalLogger('logger', options.logger),
   };
 }
 

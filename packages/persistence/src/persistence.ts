@@ -209,6 +209,7 @@ export class Persistence<R extends object = RegisteredRepositories> {
       retryInitialDelayMs: this.options.retryInitialDelayMs,
       retryMaxDelayMs: this.options.retryMaxDelayMs,
       acquireTimeoutMs: this.options.acquireTimeoutMs,
+      ...(this.options.logger === undefined ? {} : { logger: this.options.logger }),
     });
     for (const subscription of this.subscriptions) {
       subscription[2] = manager.on(subscription[0], subscription[1]);
@@ -248,8 +249,11 @@ export class Persistence<R extends object = RegisteredRepositories> {
   }
 
   private reportFailure(error: unknown): void {
+    const logger = this.options.logger;
+    logger?.warn({ err: error }, `an idle database connection failed: ${errorMessage(error)}`);
     if (this.failures.has('error')) this.failures.emit('error', { error });
-    else {
+    // Said once: through the logger when there is one, else as a process warning.
+    else if (logger === undefined) {
       process.emitWarning(`An idle database connection failed: ${errorMessage(error)}`, {
         code: 'INFRA_PERSISTENCE_CONNECTION',
       });

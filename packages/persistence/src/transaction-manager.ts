@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { EventHub, errorMessage, withSpan } from '@infra/core';
+import { EventHub, errorMessage, withSpan, type Logger } from '@infra/core';
 import { RetryPolicy } from '@infra/resilience';
 import type { CloseOptions, DatabaseDriver, QueryParams, QueryResult, Queryable } from './driver.js';
 import { PersistenceError, findErrorCode, isPersistenceError } from './errors.js';
@@ -38,6 +38,11 @@ export interface TransactionManagerOptions {
   retryMaxDelayMs?: number;
   /** How long to wait for a pooled connection before failing with `ACQUIRE_TIMEOUT` (ms). @default 10_000 */
   acquireTimeoutMs?: number;
+  /**
+   * Logs retries (`debug`), abandoned transactions (`warn`) and throwing hooks (`error`), with the
+   * error under `err`; e.g. a pino logger. @default undefined (nothing is logged; the events still fire)
+   */
+  logger?: Logger;
 }
 
 export interface TransactionManagerEvents {
@@ -83,6 +88,20 @@ export class TransactionManager implements TransactionHost {
     this.acquireTimeoutMs = integer('acquireTimeoutMs', options.acquireTimeoutMs ?? 10_000, 1);
     this.nestedWaitMs = this.acquireTimeoutMs;
     this.retryPolicy = this.createRetryPolicy(this.retries);
+    const logger = check.optionalLogger('logger', options.logger);
+    if (logger !== undefined) this.logTo(logger);
+  }
+
+  private logTo(logger: Logger): void {
+    this.events.on('retry', ({ attempt, delayMs, error }) => {
+      logger.debug({ attempt, delayMs, err: error }, `transaction retried after ${errorMessage(error)}`);
+    });
+    this.events.on('abandoned', ({ id, reason, ageMs }) => {
+      logger.warn({ transaction: id, reason, ageMs }, `transaction ${id} abandoned (${reason}) and rolled back`);
+    });
+    this.events.on('hookError', ({ id, hook, error }) => {
+      logger.error({ transaction: id, hook, err: error }, `${hook} hook of transaction ${id} threw`);
+    });
   }
 
   on<K extends keyof TransactionManagerEvents>(

@@ -1,5 +1,5 @@
 import { CircuitOpenError, InvalidOptionError, abortError, check, isResilienceError } from './errors.js';
-import { EventHub, addSpanEvent } from '@infra/core';
+import { EventHub, addSpanEvent, type Logger } from '@infra/core';
 import { createWindow, type OutcomeWindow, type SlidingWindowOptions } from './outcome-window.js';
 import { contextFor, type ExecuteOptions, type Policy, type PolicyContext, type PolicyFn } from './policy.js';
 import { DeadlineQueue } from './deadline.js';
@@ -64,6 +64,11 @@ export interface CircuitBreakerOptions {
   slowCallRateThreshold?: number;
   /** Clock in milliseconds, for tests. @default Date.now */
   now?: () => number;
+  /**
+   * Logs each state change: `warn` when the breaker opens, `info` when it half-opens or closes;
+   * e.g. a pino logger. @default undefined (nothing is logged; `stateChange` still fires)
+   */
+  logger?: Logger;
 }
 
 export interface BreakerExecuteOptions<T> extends ExecuteOptions {
@@ -153,6 +158,12 @@ export class CircuitBreaker implements Policy {
         : check.nonNegative('slowCallDurationMs', options.slowCallDurationMs);
     this.slowRate = check.ratio('slowCallRateThreshold', options.slowCallRateThreshold ?? 1);
     this.now = check.optionalFn<() => number>('now', options.now) ?? Date.now;
+    const logger = check.optionalLogger('logger', options.logger);
+    if (logger !== undefined) {
+      this.events.on('stateChange', ({ name, from, to }) => {
+        logger[to === 'open' ? 'warn' : 'info']({ breaker: name, from, to }, `circuit "${name}" ${to}`);
+      });
+    }
   }
 
   /** Current state; an open breaker whose reset timeout has elapsed reports (and becomes) half-open. */

@@ -1,5 +1,5 @@
 import { abortError, abortReason, check, isResilienceError } from './errors.js';
-import { EventHub, addSpanEvent, errorTypeOf } from '@infra/core';
+import { EventHub, addSpanEvent, errorTypeOf, type Logger } from '@infra/core';
 import { contextFor, type ExecuteOptions, type Policy, type PolicyContext, type PolicyFn } from './policy.js';
 import { retryAfterMs } from './retry-after.js';
 import { sleep } from '@infra/core';
@@ -36,6 +36,11 @@ export interface RetryOptions {
   respectRetryAfter?: boolean;
   /** Random source in [0, 1), for tests. @default Math.random */
   random?: () => number;
+  /**
+   * Logs each retry (`debug`) and each give-up (`warn`) with the error, e.g. a pino logger.
+   * @default undefined (nothing is logged; the events still fire)
+   */
+  logger?: Logger;
 }
 
 export interface RetryEvents {
@@ -77,6 +82,15 @@ export class RetryPolicy implements Policy {
     this.shouldRetry = check.optionalFn('shouldRetry', options.shouldRetry) ?? defaultShouldRetry;
     this.respectRetryAfter = options.respectRetryAfter ?? true;
     this.random = check.optionalFn<() => number>('random', options.random) ?? Math.random;
+    const logger = check.optionalLogger('logger', options.logger);
+    if (logger !== undefined) {
+      this.events.on('retry', ({ attempt, delayMs, error }) => {
+        logger.debug({ attempt, delayMs, err: error }, `attempt ${attempt} failed; retrying in ${delayMs} ms`);
+      });
+      this.events.on('giveUp', ({ attempts, error }) => {
+        logger.warn({ attempts, err: error }, `gave up after ${attempts} attempts`);
+      });
+    }
   }
 
   on<K extends keyof RetryEvents>(event: K, listener: (payload: RetryEvents[K]) => void): () => void {

@@ -23,3 +23,12 @@ export {
   type ProxyMode,
   type TcpProxy,
 } from './faults/index.js';
+export {
+  assertNoDuplicateFamilies,
+  duplicateFamilies,
+  parsePrometheus,
+  valueOf,
+  type Exposition,
+  type Sample,
+} from './prometheus-text.js';
+export { recordingLogger, type LoggedLine } from './recording-logger.js';

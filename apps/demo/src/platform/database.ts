@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import type { Logger } from '@infra/core';
 import { idempotencyMigration } from '@infra/messaging/outbox';
 import { Persistence, loadMigrations, outboxMigration, type MigrationResult } from '@infra/persistence';
 import type { AppConfig } from '../config.js';
@@ -11,7 +12,7 @@ export const migrationsDirectory: string = fileURLToPath(new URL('../../migratio
  * The service's database: real Postgres through `pg` when `DATABASE_URL` is set, else PGlite
  * (in memory, or in `PGLITE_DATA_DIR`). Not connected yet: {@link migrateDatabase} connects.
  */
-export function createPersistence(config: AppConfig['database']): Persistence<Repositories> {
+export function createPersistence(config: AppConfig['database'], logger: Logger): Persistence<Repositories> {
   return new Persistence<Repositories>(
     {
       ...(config.url === undefined ? {} : { connectionString: config.url, poolSize: config.poolSize }),
@@ -22,6 +23,7 @@ export function createPersistence(config: AppConfig['database']): Persistence<Re
       connectTimeoutMs: 3000,
       healthTimeoutMs: 1000,
       repositories: repositoryFactories,
+      logger,
     },
     // Only explicit configuration counts: the DATABASE_URL variable was already read by loadConfig.
     {},

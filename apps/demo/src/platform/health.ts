@@ -1,7 +1,8 @@
 import type { CacheHealth, CacheService } from '@infra/cache';
 import { HealthCheckService, postgresCheck } from '@infra/health';
 import type { MessageBus } from '@infra/messaging';
-import { HealthCheckScheduler, type ErrorMonitor, type MonitorLogger } from '@infra/monitoring';
+import type { Logger } from '@infra/core';
+import { HealthCheckScheduler, type ErrorMonitor } from '@infra/monitoring';
 import type { ProtectedOpenAI } from '@infra/openai';
 import type { Persistence } from '@infra/persistence';
 import type { Repositories } from './repositories.js';
@@ -12,7 +13,7 @@ export interface HealthDependencies {
   cache: CacheService;
   openai: ProtectedOpenAI | undefined;
   errorMonitor: ErrorMonitor;
-  logger: MonitorLogger;
+  logger: Logger;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { Logger } from '@infra/core';
 import {
   createMessageBus,
   idempotent,
@@ -71,13 +72,18 @@ export interface Messaging {
  * The bus, the transactional outbox that `ChallengeService` writes to, the relay that delivers
  * outbox rows to the bus, and the idempotent statistics consumer.
  */
-export async function createMessaging(config: AppConfig, persistence: Persistence<Repositories>): Promise<Messaging> {
+export async function createMessaging(
+  config: AppConfig,
+  persistence: Persistence<Repositories>,
+  logger: Logger,
+): Promise<Messaging> {
   const adapter = await createAdapter(config);
   const bus = createMessageBus({
     ...(adapter === undefined ? {} : { adapter }),
     group: CONSUMER_GROUP,
     schemas: { [CHALLENGE_COMPLETED]: challengeCompletedSchema },
     retry: { maxAttempts: 5, initialDelayMs: 100, maxDelayMs: 5000 },
+    logger,
   });
   const relay = new OutboxRelay({ persistence, bus, pollIntervalMs: config.outboxPollMs });
   const outbox = new TransactionalOutbox({ bus, persistence, relay });

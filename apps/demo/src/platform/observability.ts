@@ -1,3 +1,4 @@
+import type { Logger } from '@infra/core';
 import {
   ComponentMonitor,
   ErrorMonitor,
@@ -6,7 +7,6 @@ import {
   PerformanceMonitor,
   logTransport,
   type CounterMetric,
-  type MonitorLogger,
 } from '@infra/monitoring';
 
 /** The monitors of one service instance (own registry: two instances in a process never collide). */
@@ -21,7 +21,7 @@ export interface Observability {
   messagesHandled: CounterMetric;
 }
 
-export function createObservability(logger: MonitorLogger): Observability {
+export function createObservability(logger: Logger): Observability {
   const metricsCollector = new MetricsCollector({ defaultMetrics: true, defaultLabels: { service: 'challenges' } });
   const errorMonitor = new ErrorMonitor({ logger, transports: [logTransport({ logger })] });
   errorMonitor.registerDomain('challenge', {

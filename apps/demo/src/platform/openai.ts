@@ -1,3 +1,4 @@
+import type { Logger } from '@infra/core';
 import { createOpenAIClient, type ProtectedOpenAI } from '@infra/openai';
 import type { AppConfig } from '../config.js';
 
@@ -5,7 +6,7 @@ import type { AppConfig } from '../config.js';
  * The protected OpenAI client (breaker per model, retries, timeout), or undefined when neither
  * `OPENAI_API_KEY` nor `OPENAI_BASE_URL` is set: the generator then uses its templates.
  */
-export function createOpenAI(config: AppConfig): ProtectedOpenAI | undefined {
+export function createOpenAI(config: AppConfig, logger: Logger): ProtectedOpenAI | undefined {
   if (config.openai === undefined) return undefined;
   const settings = config.openai;
   return createOpenAIClient({
@@ -20,5 +21,6 @@ export function createOpenAI(config: AppConfig): ProtectedOpenAI | undefined {
     retry: { initialDelayMs: 200, maxDelayMs: 2000, maxRetryAfterMs: 5000 },
     breaker: { failureThreshold: 0.5, minimumThroughput: 5, resetTimeout: 30_000 },
     health: { cacheTtlMs: 60_000, timeoutMs: 3000 },
+    logger,
   });
 }

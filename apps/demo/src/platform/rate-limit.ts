@@ -1,6 +1,6 @@
 import { MemoryRateLimiterStore, RateLimiter, type RateLimiterStore } from '@infra/resilience';
 import { MemoryIdempotencyStore, RedisIdempotencyStore, type IdempotencyStore } from '@infra/api';
-import type { MonitorLogger } from '@infra/monitoring';
+import type { Logger } from '@infra/core';
 import type { AppConfig } from '../config.js';
 
 /**
@@ -35,7 +35,7 @@ export async function createGenerateLimiter(
  */
 export async function createIdempotencyStore(
   config: AppConfig,
-  logger: MonitorLogger,
+  logger: Logger,
 ): Promise<{ store: IdempotencyStore; close: () => Promise<void> }> {
   if (config.redis.url === undefined) return { store: new MemoryIdempotencyStore(), close: async () => {} };
   const { Redis } = await import('ioredis');

@@ -1,6 +1,7 @@
 import type { CacheManager } from '@infra/cache';
 import type { HealthCheckService } from '@infra/health';
-import type { HealthCheckScheduler, MonitorLogger } from '@infra/monitoring';
+import type { Logger } from '@infra/core';
+import type { HealthCheckScheduler } from '@infra/monitoring';
 import type { ProtectedOpenAI } from '@infra/openai';
 import type { Persistence } from '@infra/persistence';
 import type { RateLimiter } from '@infra/resilience';
@@ -37,6 +38,9 @@ export interface Resources {
   generator: ChallengeGenerator;
 }
 
+/** The service's pino logger (Fastify's `app.log`): the packages get child loggers of it. */
+export type ServiceLogger = Logger & { child(bindings: Record<string, unknown>): Logger };
+
 /** A resource to release at shutdown; closers run in reverse order of creation. */
 export interface Closer {
   name: string;
@@ -50,15 +54,17 @@ export interface Closer {
  */
 export async function createResources(
   config: AppConfig,
-  logger: MonitorLogger,
+  logger: ServiceLogger,
 ): Promise<{ resources: Resources; closers: Closer[] }> {
+  // One child logger per component: each line says where it comes from (`component`).
+  const loggerOf = (component: string): Logger => logger.child({ component });
   const closers: Closer[] = [];
   const track = <T>(name: string, close: () => unknown, value: T): T => {
     closers.push({ name, close });
     return value;
   };
   try {
-    const observability = createObservability(logger);
+    const observability = createObservability(loggerOf('monitoring'));
     const { errorMonitor, performanceMonitor, componentMonitor, openaiMonitor } = observability;
     track('error-monitor', () => errorMonitor.close(2000), undefined);
     performanceMonitor.start();
@@ -73,7 +79,7 @@ export async function createResources(
     const persistence: Persistence<Repositories> = track(
       'database',
       () => persistence.close(),
-      createPersistence(config.database),
+      createPersistence(config.database, loggerOf('persistence')),
     );
     const migration = await migrateDatabase(persistence, config.database.schema);
     if (migration.applied.length > 0) logger.info({ applied: migration.applied }, 'database migrated');
@@ -84,22 +90,26 @@ export async function createResources(
     }
     componentMonitor.attachTransactions(persistence.transactionManager, { name: 'postgres' });
 
-    const cacheManager: CacheManager = track('cache', () => cacheManager.close(), await createCacheManager(config));
+    const cacheManager: CacheManager = track(
+      'cache',
+      () => cacheManager.close(),
+      await createCacheManager(config, loggerOf('cache')),
+    );
     const { limiter: generateLimiter, store } = await createGenerateLimiter(config);
     track('rate-limit-store', () => store.close?.(), undefined);
-    const idempotency = await createIdempotencyStore(config, logger);
+    const idempotency = await createIdempotencyStore(config, loggerOf('idempotency'));
     track('idempotency-store', () => idempotency.close(), undefined);
 
-    const openai = createOpenAI(config);
+    const openai = createOpenAI(config, loggerOf('openai'));
     if (openai) {
       track('openai', () => openai.close(), undefined);
       openaiMonitor.attach(openai, { name: 'challenges' });
     }
 
-    const messaging = await createMessaging(config, persistence);
+    const messaging = await createMessaging(config, persistence, loggerOf('messaging'));
     track('message-bus', () => messaging.bus.close(), undefined);
     track('outbox-relay', () => messaging.relay.close(), undefined);
-    watchMessaging(messaging, observability, logger);
+    watchMessaging(messaging, observability, loggerOf('messaging'));
 
     const challengeService = new ChallengeService({
       cacheManager,
@@ -130,7 +140,7 @@ export async function createResources(
       cache: challengesCache,
       openai,
       errorMonitor,
-      logger,
+      logger: loggerOf('health'),
     });
     // Start periodic health checks
     healthCheckScheduler.startHealthChecks({
@@ -170,7 +180,7 @@ export async function createResources(
 }
 
 /** Bus and relay events become metrics, dead letters become captured errors, relay failures log lines. */
-function watchMessaging(messaging: Messaging, observability: Observability, logger: MonitorLogger): void {
+function watchMessaging(messaging: Messaging, observability: Observability, logger: Logger): void {
   const { messagesHandled, errorMonitor } = observability;
   messaging.bus.on('handled', ({ topic }) => {
     messagesHandled.inc({ topic, outcome: 'handled' });

@@ -1,10 +1,12 @@
+import type { Logger } from '@infra/core';
+import { logTarget, type PluginLoggerOption } from './log-target.js';
 import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { PROBLEM_CONTENT_TYPE, createProblemMapper } from '../problem-details.js';
 import type { ProblemMapper, ProblemMapperOptions, ProblemResponse } from '../problem-details.js';
 import { check } from '../errors.js';
 
-export interface ErrorHandlerOptions extends ProblemMapperOptions {
+export interface ErrorHandlerOptions extends ProblemMapperOptions, PluginLoggerOption {
   /**
    * Also answer unknown routes with a 404 `NOT_FOUND` problem.
    * @default true
@@ -21,11 +23,13 @@ export interface ErrorHandlerOptions extends ProblemMapperOptions {
  */
 export const errorHandlerPlugin: FastifyPluginCallback<ErrorHandlerOptions> = fp<ErrorHandlerOptions>(
   (app, options, done) => {
-    const { notFound, ...mapperOptions } = options;
+    const { notFound, logger, ...mapperOptions } = options;
     let map: ProblemMapper;
+    let log: (request: FastifyRequest) => Logger;
     try {
       map = createProblemMapper(mapperOptions);
       check.boolean('notFound', notFound ?? true);
+      log = logTarget(logger);
     } catch (error) {
       done(error as Error);
       return;
@@ -34,9 +38,9 @@ export const errorHandlerPlugin: FastifyPluginCallback<ErrorHandlerOptions> = fp
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const problem = map(error, context(request));
       if (problem.status >= 500) {
-        request.log.error({ err: error, code: problem.body.code }, 'request failed');
+        log(request).error({ err: error, code: problem.body.code }, 'request failed');
       } else {
-        request.log.info({ code: problem.body.code, status: problem.status }, error.message);
+        log(request).info({ code: problem.body.code, status: problem.status }, error.message);
       }
       return sendProblem(reply, problem);
     });

@@ -1,3 +1,5 @@
+import type { Logger } from '@infra/core';
+import { logTarget, type PluginLoggerOption } from './log-target.js';
 import { createHash } from 'node:crypto';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -6,7 +8,7 @@ import type { IdempotencyRecord, IdempotencyStore } from '../idempotency-store.j
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails } from '../problem-details.js';
 import { resolvePluginOptions } from './resolve-plugin-options.js';
 
-export interface IdempotencyPluginOptions {
+export interface IdempotencyPluginOptions extends PluginLoggerOption {
   /** Where keys and stored responses live: `MemoryIdempotencyStore`, `RedisIdempotencyStore` or your own. */
   store: IdempotencyStore;
   /**
@@ -141,7 +143,7 @@ export const idempotencyPlugin: FastifyPluginCallback<IdempotencyPluginOptions> 
         await o.store.complete(claim.key, record, o.ttlMs);
         claim.state = 'done';
       } catch (error) {
-        request.log.warn({ err: error }, 'idempotency: the response could not be stored; the key is free again');
+        o.log(request).warn({ err: error }, 'idempotency: the response could not be stored; the key is free again');
       }
       return payload;
     });
@@ -154,7 +156,7 @@ export const idempotencyPlugin: FastifyPluginCallback<IdempotencyPluginOptions> 
       try {
         await o.store.release(claim.key);
       } catch (error) {
-        request.log.warn({ err: error }, 'idempotency: the key could not be released; it frees itself at lockTtlMs');
+        o.log(request).warn({ err: error }, 'idempotency: the key could not be released; it frees itself at lockTtlMs');
       }
     });
     done();
@@ -170,6 +172,7 @@ interface Resolved {
   methods: Set<string>;
   required: boolean;
   scope: (request: FastifyRequest) => string;
+  log: (request: FastifyRequest) => Logger;
 }
 
 function resolve(options: IdempotencyPluginOptions): Resolved {
@@ -195,6 +198,7 @@ function resolve(options: IdempotencyPluginOptions): Resolved {
     methods: new Set(methods.map((method) => method.toUpperCase())),
     required: check.boolean('required', o.required ?? false),
     scope: check.optionalFn<Resolved['scope']>('scope', o.scope) ?? (() => ''),
+    log: logTarget(o.logger),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { Logger } from '@infra/core';
+import { logTarget, type PluginLoggerOption } from './log-target.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -22,7 +24,7 @@ export interface PressureGauge {
   max: number;
 }
 
-export interface LoadSheddingOptions {
+export interface LoadSheddingOptions extends PluginLoggerOption {
   /**
    * The database pool: requests are refused while more than `maxPoolWaiting` callers wait for one
    * of its connections, before they join the queue and time out there.
@@ -104,7 +106,7 @@ export const loadSheddingPlugin: FastifyPluginCallback<LoadSheddingOptions> = fp
           requestId: request.id,
           retryAfterMs: o.retryAfterMs,
         };
-        request.log.warn({ code: 'OVERLOADED', gauge: gauge.name, value, max: gauge.max }, 'request shed');
+        o.log(request).warn({ code: 'OVERLOADED', gauge: gauge.name, value, max: gauge.max }, 'request shed');
         return reply.code(503).header('retry-after', retryAfter).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
       }
       return undefined;
@@ -120,6 +122,7 @@ interface Resolved {
   sampleIntervalMs: number;
   retryAfterMs: number;
   skip: (request: FastifyRequest) => boolean;
+  log: (request: FastifyRequest) => Logger;
 }
 
 function resolve(options: LoadSheddingOptions): Resolved {
@@ -155,5 +158,6 @@ function resolve(options: LoadSheddingOptions): Resolved {
     sampleIntervalMs: check.positive('sampleIntervalMs', o.sampleIntervalMs ?? 500),
     retryAfterMs: check.positive('retryAfterMs', o.retryAfterMs ?? 1000),
     skip: check.optionalFn<Resolved['skip']>('skip', o.skip) ?? (() => false),
+    log: logTarget(o.logger),
   };
 }

@@ -1,3 +1,5 @@
+import type { Logger } from '@infra/core';
+import { logTarget, type PluginLoggerOption } from './log-target.js';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { InvalidOptionError, check } from '../errors.js';
@@ -12,7 +14,7 @@ export interface RateLimiterLike {
   consume(key: string, cost?: number): Promise<RateLimitDecisionLike>;
 }
 
-export interface RateLimitPluginOptions {
+export interface RateLimitPluginOptions extends PluginLoggerOption {
   /** The limiter that decides; its `rule` gives the quota and window of the header fields. */
   limiter: RateLimiterLike;
   /**
@@ -50,7 +52,7 @@ export const rateLimitPlugin: FastifyPluginCallback<RateLimitPluginOptions> = fp
   (app, options, done) => {
     const resolved = resolvePluginOptions(resolve, options, done);
     if (resolved === undefined) return;
-    const { limiter, policyName, key, cost, skip } = resolved;
+    const { limiter, policyName, key, cost, skip, log } = resolved;
 
     app.addHook('onRequest', async (request, reply) => {
       if (skip(request)) return;
@@ -73,7 +75,7 @@ export const rateLimitPlugin: FastifyPluginCallback<RateLimitPluginOptions> = fp
         requestId: request.id,
         retryAfterMs: Math.ceil(decision.retryAfterMs),
       };
-      request.log.info({ code: 'RATE_LIMITED', policy: policyName }, 'rate limited');
+      log(request).info({ code: 'RATE_LIMITED', policy: policyName }, 'rate limited');
       return reply
         .code(429)
         .header('retry-after', String(values.retryAfter))
@@ -91,6 +93,7 @@ interface Resolved {
   key: (request: FastifyRequest) => string | Promise<string>;
   cost: (request: FastifyRequest) => number;
   skip: (request: FastifyRequest) => boolean;
+  log: (request: FastifyRequest) => Logger;
 }
 
 function resolve(options: RateLimitPluginOptions): Resolved {
@@ -113,7 +116,7 @@ function resolve(options: RateLimitPluginOptions): Resolved {
     cost = () => fixed;
   }
   const skip = check.optionalFn<Resolved['skip']>('skip', o.skip) ?? (() => false);
-  return { limiter, policyName, key, cost, skip };
+  return { limiter, policyName, key, cost, skip, log: logTarget(o.logger) };
 }
 
 /** Two limiters in one context list both of their policies in one field, as the draft allows. */

@@ -95,6 +95,8 @@ export interface KafkaClientLike {
     heartbeatInterval?: number;
     rebalanceTimeout?: number;
     maxWaitTimeInMs?: number;
+    /** Most bytes one fetch takes from one partition. */
+    maxBytesPerPartition?: number;
     /** kafkajs partition assigner factories, preferred first. */
     partitionAssigners?: unknown[];
   }): KafkaConsumerLike;

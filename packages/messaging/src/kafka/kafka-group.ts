@@ -2,13 +2,15 @@ import { errorMessage } from '../errors.js';
 import type { EachBatchPayloadLike, KafkaClientLike, KafkaConsumerLike } from './kafka-client.js';
 import { withinDeadline } from './kafka-deadline.js';
 import { PartitionTracker } from './kafka-partition.js';
-import type { KafkaTopicSubscription } from './kafka-subscription.js';
+import type { KafkaDelivery, KafkaTopicSubscription } from './kafka-subscription.js';
 
 export interface GroupSettings {
   readonly partitionsConsumedConcurrently: number;
   readonly heartbeatMs: number;
   readonly sessionTimeoutMs: number;
   readonly connectTimeoutMs: number;
+  /** Most bytes one fetch takes from one partition. */
+  readonly fetchMaxBytes: number;
   /** Delay before a consumer that lost a topic re-subscribes without it (ms). */
   readonly resubscribeDelayMs: number;
   /** Messages a local subscription may hold unfetched before the next batch of a partition waits. */
@@ -166,6 +168,7 @@ export class KafkaGroupConsumer {
       heartbeatInterval: this.settings.heartbeatMs,
       // A fetch waits at most this long for messages: close and restarts wait for it.
       maxWaitTimeInMs: 1000,
+      maxBytesPerPartition: this.settings.fetchMaxBytes,
       ...(assigners ? { partitionAssigners: assigners } : {}),
     });
     let revoke!: () => void;
@@ -296,19 +299,26 @@ export class KafkaGroupConsumer {
       });
       running.trackers.set(place, tracker);
     }
+    // The loop below runs in one go: the batch cannot go stale or stop half-way through it.
+    if (!payload.isRunning() || payload.isStale()) return;
     const start = this.starts.get(place);
-    for (const raw of batch.messages) {
-      if (!payload.isRunning() || payload.isStale() || this.running !== running) break;
-      if (start !== undefined && BigInt(raw.offset) < BigInt(start)) {
-        tracker.skipTo(start);
-      } else {
-        // One key, one local subscription: per-key order holds when several share the topic.
-        const sink = sinks[sinks.length === 1 ? 0 : this.pick(raw.key, sinks.length)] as KafkaTopicSubscription;
-        tracker.add(sink.accept(batch.partition, raw), sink);
-      }
-      // The fetch position moves on at once; the commit follows the acknowledgements (see PartitionTracker).
-      payload.resolveOffset(raw.offset);
+    let messages = batch.messages;
+    if (start !== undefined && messages[0] !== undefined && BigInt(messages[0].offset) < BigInt(start)) {
+      // Messages before a 'latest' start are not this group's: skipped, and committable.
+      messages = messages.filter((raw) => BigInt(raw.offset) >= BigInt(start));
+      tracker.skipTo(start);
     }
+    const handedAt = Date.now();
+    const deliveries: KafkaDelivery[] = [];
+    for (const raw of messages) {
+      // One key, one local subscription: per-key order holds when several share the topic.
+      const sink = sinks[sinks.length === 1 ? 0 : this.pick(raw.key, sinks.length)] as KafkaTopicSubscription;
+      deliveries.push(sink.accept(batch.partition, raw, tracker, handedAt));
+    }
+    tracker.add(deliveries);
+    // The fetch position moves on at once; the commit follows the acknowledgements (see PartitionTracker).
+    const last = batch.messages[batch.messages.length - 1];
+    if (last) payload.resolveOffset(last.offset);
     for (const sink of sinks) sink.notify();
     // Back-pressure: the next batch waits while the bus has not fetched most of this one.
     for (const sink of sinks) {

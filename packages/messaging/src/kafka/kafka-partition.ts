@@ -1,4 +1,4 @@
-import type { KafkaDelivery, KafkaTopicSubscription } from './kafka-subscription.js';
+import type { KafkaDelivery } from './kafka-subscription.js';
 
 /**
  * The messages of one partition handed to the bus in one group generation, and the offset the group
@@ -6,8 +6,12 @@ import type { KafkaDelivery, KafkaTopicSubscription } from './kafka-subscription
  * keys run concurrently); the commit never passes an unfinished message.
  */
 export class PartitionTracker {
-  private readonly outstanding: { delivery: KafkaDelivery; sink: KafkaTopicSubscription; since: number }[] = [];
-  private readonly acked = new Set<KafkaDelivery>();
+  /**
+   * The batches handed out, oldest first, each in offset order; the first one from `position` on.
+   * Kept per batch so that passing a message costs the same however many wait behind it.
+   */
+  private readonly batches: KafkaDelivery[][] = [];
+  private position = 0;
   private next: bigint | undefined;
   private committed: bigint | undefined;
   private revoked = false;
@@ -18,18 +22,37 @@ export class PartitionTracker {
     private readonly onProgress: (tracker: PartitionTracker) => void,
   ) {}
 
-  add(delivery: KafkaDelivery, sink: KafkaTopicSubscription): void {
-    this.outstanding.push({ delivery, sink, since: Date.now() });
-    void delivery.settled.then((acked) => {
-      if (!acked || this.revoked) return;
-      this.acked.add(delivery);
-      this.advance();
-    });
+  /** Deliveries of one batch, in offset order, handed to their subscriptions. */
+  add(deliveries: KafkaDelivery[]): void {
+    if (deliveries.length > 0) this.batches.push(deliveries);
+  }
+
+  /** A delivery of this partition was acknowledged: the commit position moves past what is finished. */
+  acked(delivery: KafkaDelivery): void {
+    if (this.revoked || this.head() !== delivery) return;
+    let last = delivery;
+    for (let head = this.head(); head?.state === 'acked'; head = this.head()) {
+      last = head;
+      this.position += 1;
+    }
+    this.next = BigInt(last.offset) + 1n;
+    this.onProgress(this);
+  }
+
+  /** The oldest delivery not passed yet; drops the batches passed whole. */
+  private head(): KafkaDelivery | undefined {
+    for (let batch = this.batches[0]; batch; batch = this.batches[0]) {
+      const delivery = batch[this.position];
+      if (delivery) return delivery;
+      this.batches.shift();
+      this.position = 0;
+    }
+    return undefined;
   }
 
   /** Messages below `offset` were skipped (a 'latest' start): the group may commit up to it. */
   skipTo(offset: string): void {
-    if (this.outstanding.length > 0) return;
+    if (this.head()) return;
     this.next = BigInt(offset);
     this.onProgress(this);
   }
@@ -46,28 +69,24 @@ export class PartitionTracker {
 
   /** When the oldest unfinished message arrived, if there is one. */
   oldest(): { offset: string; since: number } | undefined {
-    const first = this.outstanding[0];
-    return first ? { offset: first.delivery.offset, since: first.since } : undefined;
+    const first = this.head();
+    return first ? { offset: first.offset, since: first.handedAt } : undefined;
   }
 
   /** The partition may belong to another member now: commit nothing more, take back what the bus has not fetched. */
   revoke(): void {
     this.revoked = true;
-    for (const { delivery, sink } of this.outstanding) sink.giveUp([delivery]);
-    this.outstanding.length = 0;
-  }
-
-  private advance(): void {
-    let moved = false;
-    while (
-      this.outstanding.length > 0 &&
-      this.acked.has((this.outstanding[0] as { delivery: KafkaDelivery }).delivery)
-    ) {
-      const { delivery } = this.outstanding.shift() as { delivery: KafkaDelivery };
-      this.acked.delete(delivery);
-      this.next = BigInt(delivery.offset) + 1n;
-      moved = true;
+    const bySink = new Map<KafkaDelivery['sink'], KafkaDelivery[]>();
+    for (const [index, batch] of this.batches.entries()) {
+      for (const delivery of index === 0 ? batch.slice(this.position) : batch) {
+        if (delivery.state !== 'out') continue;
+        const list = bySink.get(delivery.sink);
+        if (list) list.push(delivery);
+        else bySink.set(delivery.sink, [delivery]);
+      }
     }
-    if (moved) this.onProgress(this);
+    for (const [sink, deliveries] of bySink) sink.giveUp(deliveries);
+    this.batches.length = 0;
+    this.position = 0;
   }
 }

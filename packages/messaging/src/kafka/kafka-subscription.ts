@@ -1,33 +1,41 @@
 import type { AdapterSubscription, Delivery, WireMessage } from '../adapter.js';
 import type { KafkaHeaderValue, KafkaMessageLike } from './kafka-client.js';
+import type { PartitionTracker } from './kafka-partition.js';
 
 export const MESSAGE_ID_HEADER = 'message-id';
 
 export interface KafkaDelivery extends Delivery {
   readonly offset: string;
   readonly partition: number;
-  /** Resolves `true` when acknowledged, `false` when given up (closed, partition revoked). */
-  readonly settled: Promise<boolean>;
-  settle(acked: boolean): void;
+  /** The local subscription it was handed to. */
+  readonly sink: KafkaTopicSubscription;
+  /** Its partition's commit tracking, told when it is acknowledged. */
+  readonly tracker: PartitionTracker;
+  /** When it was handed to the bus (ms since the epoch). */
+  readonly handedAt: number;
+  /** With the bus, acknowledged, or given up (closed, partition revoked: its offset is not committed). */
+  state: 'out' | 'acked' | 'given-up';
 }
 
 type State = { kind: 'open' } | { kind: 'closed' };
 
 /**
  * One local subscription of a group consumer, handed to the bus as a pull source: the group
- * consumer pushes the deliveries meant for it (`accept`) and waits for their acknowledgements;
- * the bus pulls them with `fetch`.
+ * consumer hands it the deliveries of each batch meant for it (`accept`, then `notify`) and their
+ * partition's tracker hears of each acknowledgement; the bus pulls them with `fetch`.
  */
 export class KafkaTopicSubscription implements AdapterSubscription<KafkaDelivery> {
   private buffer: KafkaDelivery[] = [];
-  private readonly unsettled = new Set<KafkaDelivery>();
+  /** Handed over and neither acknowledged nor given up (buffered or with the bus). */
+  private unsettled = 0;
   private wake: (() => void) | undefined;
   private roomWaiters: { limit: number; resolve: () => void }[] = [];
   private state: State = { kind: 'open' };
 
   /**
-   * @param attempts deliveries so far of messages not acknowledged yet, shared by the subscriptions of
-   *   one group in this process (`topic:partition:offset`), so that a redelivery counts up
+   * @param attempts deliveries so far of messages given up here and not acknowledged since, shared by
+   *   the subscriptions of one group in this process (`topic:partition:offset`), so that a
+   *   redelivery counts up
    */
   constructor(
     readonly topic: string,
@@ -40,15 +48,20 @@ export class KafkaTopicSubscription implements AdapterSubscription<KafkaDelivery
     return this.state.kind === 'open';
   }
 
-  /** Takes a message of its topic for the bus to fetch; the caller waits on `settled`. */
-  accept(partition: number, raw: KafkaMessageLike): KafkaDelivery {
-    const place = `${this.topic}:${String(partition)}:${raw.offset}`;
-    const deliveryCount = (this.attempts.get(place) ?? 0) + 1;
-    // Messages given up here and handled by another member are never acknowledged here: bound the record.
-    if (this.attempts.size >= 10_000) this.attempts.clear();
-    this.attempts.set(place, deliveryCount);
-    const delivery = toDelivery(this.topic, partition, raw, deliveryCount);
-    this.unsettled.add(delivery);
+  /** Takes a message of its topic for the bus to fetch; the group consumer adds it to `tracker`. */
+  accept(partition: number, raw: KafkaMessageLike, tracker: PartitionTracker, handedAt: number): KafkaDelivery {
+    const earlier = this.attempts.size === 0 ? undefined : this.attempts.get(place(this.topic, partition, raw.offset));
+    const delivery: KafkaDelivery = {
+      message: toMessage(this.topic, partition, raw),
+      deliveryCount: (earlier ?? 0) + 1,
+      offset: raw.offset,
+      partition,
+      sink: this,
+      tracker,
+      handedAt,
+      state: 'out',
+    };
+    this.unsettled += 1;
     this.buffer.push(delivery);
     return delivery;
   }
@@ -65,8 +78,12 @@ export class KafkaTopicSubscription implements AdapterSubscription<KafkaDelivery
     const dropped = new Set(deliveries);
     this.buffer = this.buffer.filter((delivery) => !dropped.has(delivery));
     for (const delivery of deliveries) {
-      this.unsettled.delete(delivery);
-      delivery.settle(false);
+      if (delivery.state !== 'out') continue;
+      delivery.state = 'given-up';
+      this.unsettled -= 1;
+      // Messages given up here and handled by another member are never acknowledged here: bound the record.
+      if (this.attempts.size >= 10_000) this.attempts.clear();
+      this.attempts.set(place(this.topic, delivery.partition, delivery.offset), delivery.deliveryCount);
     }
   }
 
@@ -102,18 +119,20 @@ export class KafkaTopicSubscription implements AdapterSubscription<KafkaDelivery
 
   ack(deliveries: readonly KafkaDelivery[]): Promise<void> {
     for (const delivery of deliveries) {
-      this.unsettled.delete(delivery);
-      this.attempts.delete(`${this.topic}:${String(delivery.partition)}:${delivery.offset}`);
-      delivery.settle(true);
+      if (delivery.state !== 'out') continue;
+      delivery.state = 'acked';
+      this.unsettled -= 1;
+      if (this.attempts.size > 0) this.attempts.delete(place(this.topic, delivery.partition, delivery.offset));
+      delivery.tracker.acked(delivery);
     }
     return Promise.resolve();
   }
 
   /** Gives up what was not acknowledged (its offset is not committed: the group gets it again). */
-  async close(): Promise<void> {
+  async close(unacked: readonly KafkaDelivery[]): Promise<void> {
     if (this.state.kind === 'closed') return;
     this.state = { kind: 'closed' };
-    this.giveUp([...this.unsettled]);
+    this.giveUp([...this.buffer, ...unacked]);
     this.buffer = [];
     for (const waiter of this.roomWaiters.splice(0)) waiter.resolve();
     this.notify();
@@ -127,32 +146,32 @@ export class KafkaTopicSubscription implements AdapterSubscription<KafkaDelivery
 
   /** Fetched by the bus, not acknowledged yet. */
   get pending(): number {
-    return this.unsettled.size - this.buffer.length;
+    return this.unsettled - this.buffer.length;
   }
 }
 
-function toDelivery(topic: string, partition: number, raw: KafkaMessageLike, deliveryCount: number): KafkaDelivery {
+function place(topic: string, partition: number, offset: string): string {
+  return `${topic}:${String(partition)}:${offset}`;
+}
+
+function toMessage(topic: string, partition: number, raw: KafkaMessageLike): WireMessage {
   const headers: Record<string, string> = {};
-  let id = `${topic}-${String(partition)}-${raw.offset}`;
-  for (const [name, value] of Object.entries(raw.headers ?? {})) {
-    const text = headerText(value);
+  let id: string | undefined;
+  const given = raw.headers ?? {};
+  for (const name of Object.keys(given)) {
+    const text = headerText(given[name]);
     if (text === undefined) continue;
     if (name === MESSAGE_ID_HEADER) id = text;
     else headers[name] = text;
   }
-  const message: WireMessage = {
-    id,
+  return {
+    id: id ?? `${topic}-${String(partition)}-${raw.offset}`,
     topic,
     key: raw.key === null ? null : raw.key.toString(),
     headers,
     timestamp: Number(raw.timestamp),
     body: raw.value ?? new Uint8Array(),
   };
-  let settle!: (acked: boolean) => void;
-  const settled = new Promise<boolean>((resolve) => {
-    settle = resolve;
-  });
-  return { message, deliveryCount, offset: raw.offset, partition, settled, settle };
 }
 
 function headerText(value: KafkaHeaderValue): string | undefined {

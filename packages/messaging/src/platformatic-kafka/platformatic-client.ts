@@ -67,6 +67,7 @@ export class PlatformaticKafkaClient implements KafkaClientLike {
     sessionTimeout?: number;
     heartbeatInterval?: number;
     maxWaitTimeInMs?: number;
+    maxBytesPerPartition?: number;
   }): KafkaConsumerLike {
     return new PlatformaticConsumer(this.mod, this.connection, config);
   }

@@ -49,6 +49,7 @@ export class PlatformaticConsumer implements KafkaConsumerLike {
       sessionTimeout?: number;
       heartbeatInterval?: number;
       maxWaitTimeInMs?: number;
+      maxBytesPerPartition?: number;
     },
   ) {
     this.client = this.createClient();
@@ -114,6 +115,9 @@ export class PlatformaticConsumer implements KafkaConsumerLike {
       ...(this.config.sessionTimeout === undefined ? {} : { sessionTimeout: this.config.sessionTimeout }),
       ...(this.config.heartbeatInterval === undefined ? {} : { heartbeatInterval: this.config.heartbeatInterval }),
       ...(this.config.maxWaitTimeInMs === undefined ? {} : { maxWaitTime: this.config.maxWaitTimeInMs }),
+      ...(this.config.maxBytesPerPartition === undefined
+        ? {}
+        : { maxBytesPerPartition: this.config.maxBytesPerPartition }),
       partitionAssigner: subscribedAssigner,
     });
     client.on('consumer:group:join', (payload) => {
@@ -205,14 +209,18 @@ export class PlatformaticConsumer implements KafkaConsumerLike {
     const client = this.client;
     const generation = client.generationId;
     const batches = new Map<string, { topic: string; partition: number; messages: KafkaMessageLike[] }>();
+    let batch: { topic: string; partition: number; messages: KafkaMessageLike[] } | undefined;
     for (const record of records) {
       // Read before the last rebalance: the stream reads these partitions again from the committed offsets.
       if (generationOf(record) !== generation) continue;
-      const place = `${record.topic}:${String(record.partition)}`;
-      let batch = batches.get(place);
-      if (!batch) {
-        batch = { topic: record.topic, partition: record.partition, messages: [] };
-        batches.set(place, batch);
+      // A fetch answers partition by partition: most records belong with the one before.
+      if (batch?.partition !== record.partition || batch.topic !== record.topic) {
+        const place = `${record.topic}:${String(record.partition)}`;
+        batch = batches.get(place);
+        if (!batch) {
+          batch = { topic: record.topic, partition: record.partition, messages: [] };
+          batches.set(place, batch);
+        }
       }
       batch.messages.push(toMessageLike(record));
     }

@@ -99,7 +99,7 @@ describe('@infra/monitoring/sentry', { timeout: SDK_TIMEOUT_MS }, () => {
     const before = events().length;
     const scheduler = new HealthCheckScheduler({
       errorMonitor: new ErrorMonitor({ transports: [] }),
-      logger: { info: () => {}, warn: () => {}, error: () => {} },
+      logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
     });
     scheduler.registerHealthCheck(
       'database',
