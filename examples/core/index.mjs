@@ -1,6 +1,7 @@
 // Coded errors for your own package with @infra/core: a family of error classes that every copy of
-// the package recognises, narrowed by code.
-import { InfraError, errorFamily, isRetryable, optionChecks } from '@infra/core';
+// the package recognises, narrowed by code, and option checks that throw the family's INVALID_OPTION.
+import assert from 'node:assert/strict';
+import { InfraError, errorFamily, invalidOptionClass, isRetryable, optionChecks } from '@infra/core';
 
 /** @extends {InfraError<'OUT_OF_STOCK' | 'INVALID_OPTION'>} */
 class ShopError extends InfraError {}
@@ -13,16 +14,12 @@ class OutOfStockError extends ShopError {
   }
 }
 
-class InvalidOptionError extends ShopError {
-  /** @param {string} message */
-  constructor(message) {
-    super('INVALID_OPTION', message);
-  }
-}
+// A ShopError with code INVALID_OPTION, `option`, `value` and the message every @infra package uses.
+const InvalidOptionError = invalidOptionClass(ShopError);
 
 /** @type {import('@infra/core').ErrorFamily<ShopError, { OUT_OF_STOCK: OutOfStockError }>} */
 const family = errorFamily(ShopError, '@acme/shop');
-const check = optionChecks((message) => new InvalidOptionError(message));
+const check = optionChecks(InvalidOptionError);
 
 /** @param {string} sku @param {number} quantity */
 function reserve(sku, quantity) {
@@ -33,13 +30,15 @@ function reserve(sku, quantity) {
 try {
   reserve('sku-1', 2);
 } catch (error) {
-  if (family.is(error, 'OUT_OF_STOCK')) {
-    console.log(`out of stock: ${error.sku}, worth retrying later: ${isRetryable(error)}`);
-  }
+  assert.ok(family.is(error, 'OUT_OF_STOCK'));
+  console.log(`out of stock: ${error.sku}, worth retrying later: ${isRetryable(error)}`);
 }
 
 try {
   reserve('sku-1', -1);
 } catch (error) {
-  if (family.is(error)) console.log(`${error.code}: ${error.message}`);
+  assert.ok(family.is(error, 'INVALID_OPTION') && error instanceof InvalidOptionError);
+  // The message names the option, what it expects and the value it got.
+  assert.equal(error.message, 'Invalid option "quantity": expected a finite number > 0, got -1');
+  console.log(`${error.code}: ${error.message} (option ${error.option}, value ${String(error.value)})`);
 }

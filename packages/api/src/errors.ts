@@ -1,5 +1,5 @@
-import { InfraError, describeValue, errorFamily, invalidOptionMessage, optionChecks } from '@infra/core';
-import type { ErrorFamily, OptionChecks } from '@infra/core';
+import { InfraError, describeValue, errorFamily, invalidOptionClass, optionChecks } from '@infra/core';
+import type { ErrorGuard, InvalidOptionClass, InvalidOptionErrorOf, OptionChecks } from '@infra/core';
 
 /**
  * Error codes raised by @infra/api. Identify errors by `code` (or with {@link isApiError}),
@@ -35,13 +35,11 @@ export interface ApiErrorsByCode {
   STORE_UNAVAILABLE: StoreUnavailableError;
 }
 
-const family: ErrorFamily<ApiError, ApiErrorsByCode> = errorFamily<ApiError, ApiErrorsByCode>(ApiError, '@infra/api');
-
 /**
  * True when `error` comes from @infra/api (any installed copy), optionally with the given code;
  * with a code, narrows to that code's class (`INVALID_CURSOR` → {@link InvalidCursorError}).
  */
-export const isApiError: ErrorFamily<ApiError, ApiErrorsByCode>['is'] = family.is;
+export const isApiError: ErrorGuard<ApiError, ApiErrorsByCode> = errorFamily(ApiError, '@infra/api').is;
 
 /** Thrown by `createPagination` / `createCursorPagination` for a bad `page` or `limit`. */
 export class InvalidPaginationError extends ApiError {
@@ -88,17 +86,10 @@ export class UnsafeCorsConfigError extends ApiError {
   }
 }
 
-/** Thrown at construction when an option is out of range or of the wrong type. */
-export class InvalidOptionError extends ApiError {
-  readonly option: string;
-  readonly value: unknown;
-
-  constructor(option: string, value: unknown, expected: string) {
-    super('INVALID_OPTION', invalidOptionMessage(option, value, expected));
-    this.option = option;
-    this.value = value;
-  }
-}
+/** Thrown at construction when an option is out of range or of the wrong type (`option` names it). */
+export const InvalidOptionError: InvalidOptionClass<ApiError> = invalidOptionClass(ApiError);
+/** An error made by {@link InvalidOptionError}: a `ApiError` with `option` and `value`. */
+export type InvalidOptionError = InvalidOptionErrorOf<ApiError>;
 
 /** Thrown when a feature needs an optional peer dependency that is not installed. */
 export class MissingPeerError extends ApiError {
@@ -125,6 +116,4 @@ export function missingPeer(packageName: string): (message: string, cause: unkno
 }
 
 /** Checks of options and arguments, throwing {@link InvalidOptionError}. */
-export const check: OptionChecks = optionChecks(
-  (option, value, expected) => new InvalidOptionError(option, value, expected),
-);
+export const check: OptionChecks = optionChecks(InvalidOptionError);

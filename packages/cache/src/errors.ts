@@ -1,5 +1,5 @@
-import { InfraError, describeValue, errorFamily, invalidOptionMessage, optionChecks } from '@infra/core';
-import type { ErrorFamily, OptionChecks } from '@infra/core';
+import { InfraError, describeValue, errorFamily, invalidOptionClass, optionChecks } from '@infra/core';
+import type { ErrorGuard, InvalidOptionClass, InvalidOptionErrorOf, OptionChecks } from '@infra/core';
 
 /**
  * Error codes raised by @infra/cache. Identify errors by `code` (or with {@link isCacheError}),
@@ -41,16 +41,11 @@ export interface CacheErrorsByCode {
   LOADER_TIMEOUT: LoaderTimeoutError;
 }
 
-const family: ErrorFamily<CacheError, CacheErrorsByCode> = errorFamily<CacheError, CacheErrorsByCode>(
-  CacheError,
-  '@infra/cache',
-);
-
 /**
  * True when `error` comes from @infra/cache (any installed copy), optionally with the given code;
  * with a code, narrows to that code's class (`UNSERIALIZABLE_VALUE` → {@link UnserializableValueError}).
  */
-export const isCacheError: ErrorFamily<CacheError, CacheErrorsByCode>['is'] = family.is;
+export const isCacheError: ErrorGuard<CacheError, CacheErrorsByCode> = errorFamily(CacheError, '@infra/cache').is;
 
 /** Thrown for a key (or tag) that is not a non-empty string of at most 4096 characters. */
 export class InvalidKeyError extends CacheError {
@@ -85,17 +80,13 @@ export class UnserializableValueError extends CacheError {
   }
 }
 
-/** Thrown at construction when an option is out of range or of the wrong type. */
-export class InvalidCacheOptionError extends CacheError {
-  readonly option: string;
-  readonly value: unknown;
-
-  constructor(option: string, value: unknown, expected: string) {
-    super('INVALID_OPTION', invalidOptionMessage(option, value, expected));
-    this.option = option;
-    this.value = value;
-  }
-}
+/** Thrown at construction when an option is out of range or of the wrong type (`option` names it). */
+export const InvalidCacheOptionError: InvalidOptionClass<CacheError> = invalidOptionClass(
+  CacheError,
+  'InvalidCacheOptionError',
+);
+/** An error made by {@link InvalidCacheOptionError}: a `CacheError` with `option` and `value`. */
+export type InvalidCacheOptionError = InvalidOptionErrorOf<CacheError>;
 
 /** The store cannot be reached; reads fall back to misses unless `failOpen` is off. */
 export class CacheUnavailableError extends CacheError {
@@ -125,6 +116,4 @@ export function cacheClosed(cache: string, what = 'is closed'): CacheError {
 }
 
 /** Checks of options and arguments, throwing {@link InvalidCacheOptionError}. */
-export const check: OptionChecks = optionChecks(
-  (option, value, expected) => new InvalidCacheOptionError(option, value, expected),
-);
+export const check: OptionChecks = optionChecks(InvalidCacheOptionError);

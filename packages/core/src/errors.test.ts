@@ -5,9 +5,12 @@ import {
   errorFamily,
   errorFamilyOf,
   errorMessage,
+  invalidOptionClass,
   invalidOptionMessage,
   isRetryable,
+  optionChecks,
 } from './index.js';
+import type { ErrorGuard, InvalidOptionErrorOf } from './index.js';
 
 type ShopCode = 'OUT_OF_STOCK' | 'INVALID_OPTION';
 class ShopError extends InfraError<ShopCode> {}
@@ -80,5 +83,41 @@ describe('error families', () => {
     expect(errorMessage(new Error('boom'))).toBe('boom');
     expect(errorMessage('text')).toBe('text');
     expect(errorMessage(42)).toBe('42');
+  });
+
+  it('make the INVALID_OPTION class of a family, named, in the family, with the one message', () => {
+    type ArgCode = ShopCode | 'INVALID_ARGUMENT';
+    class ArgShopError extends InfraError<ArgCode> {}
+    const InvalidShopOption = invalidOptionClass(ArgShopError, 'InvalidShopOption');
+    const isShopError: ErrorGuard<ArgShopError, { INVALID_OPTION: InvalidOptionErrorOf<ArgShopError> }> = errorFamily<
+      ArgShopError,
+      { INVALID_OPTION: InvalidOptionErrorOf<ArgShopError> }
+    >(ArgShopError, '@test/arg-shop').is;
+
+    const error: unknown = new InvalidShopOption('quantity', -1, 'a finite number > 0');
+    expect(error).toBeInstanceOf(ArgShopError);
+    expect(error).toBeInstanceOf(InvalidShopOption);
+    expect(error).toMatchObject({
+      name: 'InvalidShopOption',
+      code: 'INVALID_OPTION',
+      option: 'quantity',
+      value: -1,
+      isRetryable: false,
+      message: 'Invalid option "quantity": expected a finite number > 0, got -1',
+    });
+    expect(InvalidShopOption.name).toBe('InvalidShopOption');
+    expect(isShopError(error, 'INVALID_OPTION')).toBe(true);
+    if (isShopError(error, 'INVALID_OPTION')) expectTypeOf(error.option).toEqualTypeOf<string>();
+    expect(new InvalidShopOption('table', 'a b', 'an SQL name', 'INVALID_ARGUMENT')).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'Invalid argument "table": expected an SQL name, got "a b"',
+    });
+    expect(invalidOptionClass(ShopError).name).toBe('InvalidOptionError');
+
+    const check = optionChecks(InvalidShopOption);
+    expect(() => check.positive('quantity', 0)).toThrow(InvalidShopOption);
+    expect(() => check.positive('quantity', 0)).toThrow(
+      'Invalid option "quantity": expected a finite number > 0, got 0',
+    );
   });
 });

@@ -66,6 +66,69 @@ export function errorFamily<Base extends InfraError, ByCode extends ErrorsByCode
   } as ErrorFamily<Base, ByCode>;
 }
 
+/** The type guard of an error family, {@link ErrorFamily.is}: what each package exports as `is<Name>Error`. */
+export type ErrorGuard<Base extends InfraError, ByCode extends ErrorsByCode<Base> = ErrorsByCode<Base>> = ErrorFamily<
+  Base,
+  ByCode
+>['is'];
+
+/** The codes of a bad option (at construction) and of a bad argument (at a call). */
+export type InvalidOptionCode = 'INVALID_OPTION' | 'INVALID_ARGUMENT';
+
+/**
+ * An error of the family `Base` for a bad option or argument: `option` names it, `value` is what
+ * was given, and the message says what was expected ({@link invalidOptionMessage}).
+ */
+export type InvalidOptionErrorOf<Base extends InfraError, Code extends string = InvalidOptionCode> = Base & {
+  readonly code: Code;
+  /** The option or argument, e.g. `timeoutMs`. */
+  readonly option: string;
+  /** The value that was refused. */
+  readonly value: unknown;
+};
+
+/**
+ * The class {@link invalidOptionClass} makes: `new InvalidOptionError(option, value, expected, code?)`,
+ * a subclass of the family's base class, so that `instanceof` the base class and the family's `is`
+ * both hold.
+ */
+export interface InvalidOptionClass<
+  Base extends InfraError,
+  Code extends Base['code'] = Extract<Base['code'], InvalidOptionCode>,
+> {
+  /** `code` is `INVALID_OPTION` unless given (`INVALID_ARGUMENT` for a bad argument of a call). */
+  new (option: string, value: unknown, expected: string, code?: Code): InvalidOptionErrorOf<Base, Code>;
+  readonly prototype: InvalidOptionErrorOf<Base, Code>;
+}
+
+/**
+ * Makes the `INVALID_OPTION` (and `INVALID_ARGUMENT`) error class of a family: a subclass of `base`
+ * called `name`, whose message is {@link invalidOptionMessage}. `base` takes the arguments of
+ * {@link InfraError}'s constructor.
+ */
+export function invalidOptionClass<
+  Base extends InfraError,
+  Code extends Base['code'] = Extract<Base['code'], InvalidOptionCode>,
+>(
+  base: abstract new (code: Base['code'], message: string, options?: InfraErrorOptions) => Base,
+  name = 'InvalidOptionError',
+): InvalidOptionClass<Base, Code> {
+  const Parent = base as unknown as new (code: string, message: string) => InfraError;
+  const InvalidOption = class extends Parent {
+    readonly option: string;
+    readonly value: unknown;
+
+    constructor(option: string, value: unknown, expected: string, code: InvalidOptionCode = 'INVALID_OPTION') {
+      super(code, invalidOptionMessage(option, value, expected, code === 'INVALID_OPTION' ? 'option' : 'argument'));
+      this.option = option;
+      this.value = value;
+    }
+  };
+  // `name` of the errors (set from `new.target.name` by InfraError) and of the class itself.
+  Object.defineProperty(InvalidOption, 'name', { value: name });
+  return InvalidOption as unknown as InvalidOptionClass<Base, Code>;
+}
+
 /** The family of an @infra error (`@infra/cache`, …), or undefined for any other value. */
 export function errorFamilyOf(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;

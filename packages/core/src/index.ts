@@ -4,12 +4,21 @@ export {
   errorFamily,
   errorFamilyOf,
   errorMessage,
+  invalidOptionClass,
   invalidOptionMessage,
   isRetryable,
 } from './errors.js';
-export type { ErrorFamily, ErrorsByCode, InfraErrorOptions } from './errors.js';
+export type {
+  ErrorFamily,
+  ErrorGuard,
+  ErrorsByCode,
+  InfraErrorOptions,
+  InvalidOptionClass,
+  InvalidOptionCode,
+  InvalidOptionErrorOf,
+} from './errors.js';
 export { optionChecks } from './options.js';
-export type { InvalidOptionFactory, OptionChecks } from './options.js';
+export type { InvalidOptionConstructor, InvalidOptionFactory, OptionChecks } from './options.js';
 export { EventHub } from './events.js';
 export type { Listener } from './events.js';
 export { isLogger, silentLogger } from './logger.js';

@@ -3,6 +3,9 @@ import { isLogger, type Logger } from './logger.js';
 /** Builds the error a package throws for a bad option or argument. */
 export type InvalidOptionFactory = (option: string, value: unknown, expected: string) => Error;
 
+/** The class of the error a package throws for a bad option or argument (see `invalidOptionClass`). */
+export type InvalidOptionConstructor = new (option: string, value: unknown, expected: string) => Error;
+
 /**
  * Checks of option and argument values. Each returns the value, typed, or throws the error the
  * package's factory makes: a code of the package, and a message naming the option and the value.
@@ -31,10 +34,13 @@ export interface OptionChecks {
   optionalLogger(option: string, value: unknown): Logger | undefined;
 }
 
-/** The checks, throwing what `invalid` makes. */
-export function optionChecks(invalid: InvalidOptionFactory): OptionChecks {
+/** The checks, throwing what `invalid` makes: a factory, or an error class constructed with the same arguments. */
+export function optionChecks(invalid: InvalidOptionFactory | InvalidOptionConstructor): OptionChecks {
+  const make = isErrorClass(invalid) ? invalid : undefined;
   const fail = (option: string, value: unknown, expected: string): never => {
-    throw invalid(option, value, expected);
+    throw make === undefined
+      ? (invalid as InvalidOptionFactory)(option, value, expected)
+      : new make(option, value, expected);
   };
   const isFinite = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
   return {
@@ -69,4 +75,9 @@ export function optionChecks(invalid: InvalidOptionFactory): OptionChecks {
         ? value
         : fail(option, value, 'a logger with debug, info, warn and error methods (a pino logger)'),
   };
+}
+
+// An arrow function has no prototype, and a factory function's prototype is not an Error.
+function isErrorClass(invalid: InvalidOptionFactory | InvalidOptionConstructor): invalid is InvalidOptionConstructor {
+  return (invalid as { prototype?: unknown }).prototype instanceof Error;
 }

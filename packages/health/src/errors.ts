@@ -1,5 +1,5 @@
-import { InfraError, errorFamily, invalidOptionMessage, optionChecks } from '@infra/core';
-import type { ErrorFamily, OptionChecks } from '@infra/core';
+import { InfraError, errorFamily, invalidOptionClass, optionChecks } from '@infra/core';
+import type { ErrorGuard, InvalidOptionClass, InvalidOptionErrorOf, OptionChecks } from '@infra/core';
 
 /**
  * Error codes raised by @infra/health. Identify errors by `code` (or with {@link isHealthError}),
@@ -29,28 +29,16 @@ export interface HealthErrorsByCode {
   CHECK_TIMEOUT: CheckTimeoutError;
 }
 
-const family: ErrorFamily<HealthError, HealthErrorsByCode> = errorFamily<HealthError, HealthErrorsByCode>(
-  HealthError,
-  '@infra/health',
-);
-
 /**
  * True when `error` comes from @infra/health (any installed copy), optionally with the given
  * code; with a code, narrows to that code's class (`CHECK_TIMEOUT` → {@link CheckTimeoutError}).
  */
-export const isHealthError: ErrorFamily<HealthError, HealthErrorsByCode>['is'] = family.is;
+export const isHealthError: ErrorGuard<HealthError, HealthErrorsByCode> = errorFamily(HealthError, '@infra/health').is;
 
-/** Thrown when an option or argument is out of range or of the wrong type. */
-export class InvalidOptionError extends HealthError {
-  readonly option: string;
-  readonly value: unknown;
-
-  constructor(option: string, value: unknown, expected: string) {
-    super('INVALID_OPTION', invalidOptionMessage(option, value, expected));
-    this.option = option;
-    this.value = value;
-  }
-}
+/** Thrown when an option or argument is out of range or of the wrong type (`option` names it). */
+export const InvalidOptionError: InvalidOptionClass<HealthError> = invalidOptionClass(HealthError);
+/** An error made by {@link InvalidOptionError}: a `HealthError` with `option` and `value`. */
+export type InvalidOptionError = InvalidOptionErrorOf<HealthError>;
 
 /** Recorded as a check's error when the check runs past its timeout. */
 export class CheckTimeoutError extends HealthError {
@@ -65,9 +53,7 @@ export class CheckTimeoutError extends HealthError {
 }
 
 /** Checks of options and arguments, throwing {@link InvalidOptionError}. */
-export const check: OptionChecks = optionChecks(
-  (option, value, expected) => new InvalidOptionError(option, value, expected),
-);
+export const check: OptionChecks = optionChecks(InvalidOptionError);
 
 /** An optional list of non-empty strings (tags, check names), copied. */
 export function stringArray(option: string, value: unknown): string[] {

@@ -89,11 +89,21 @@ function fields(i) {
   return ['i', `id-${i}`, 'b', JSON.stringify(payloadOf(i))];
 }
 
+/** A bus on the Redis Streams adapter with a client of its own; `close()` closes both. */
+async function redisBus(count, prefix, adapterOptions = {}) {
+  const client = new Redis(redisUrl);
+  const adapter = await createRedisAdapter({ client, prefix, maxLen: count * 2, ...adapterOptions });
+  const bus = new MessageBus({ adapter, lagIntervalMs: 0 });
+  const close = async () => {
+    await bus.close();
+    await client.quit();
+  };
+  return { client, adapter, bus, close };
+}
+
 /** Batched publish to a stream: the bus (publishBatch) and raw ioredis (pipelined XADD), same fields. */
 export async function redisPublish(count, prefix) {
-  const client = new Redis(redisUrl);
-  const adapter = await createRedisAdapter({ client, prefix, maxLen: count * 2 });
-  const bus = new MessageBus({ adapter, lagIntervalMs: 0 });
+  const { client, bus, close } = await redisBus(count, prefix);
   const ours = await best(
     async (round) => {
       const topic = `bench.publish.${round}`;
@@ -121,16 +131,13 @@ export async function redisPublish(count, prefix) {
     },
     { warmup: 1, rounds: PUBLISH_ROUNDS },
   );
-  await bus.close();
-  await client.quit();
+  await close();
   return { ours, raw };
 }
 
 /** Consume + ack a filled stream: a bus subscription and a raw XREADGROUP/XACK loop, same batch size. */
 export async function redisConsume(count, prefix) {
-  const client = new Redis(redisUrl);
-  const adapter = await createRedisAdapter({ client, prefix, maxLen: count * 2, batchSize: CHUNK, blockMs: 100 });
-  const bus = new MessageBus({ adapter, lagIntervalMs: 0 });
+  const { client, adapter, bus, close } = await redisBus(count, prefix, { batchSize: CHUNK, blockMs: 100 });
   const fill = async (topic) => {
     for (let offset = 0; offset < count; offset += CHUNK) {
       const batch = [];
@@ -196,16 +203,13 @@ export async function redisConsume(count, prefix) {
     },
     { warmup: 1 },
   );
-  await bus.close();
-  await client.quit();
+  await close();
   return { ours, raw };
 }
 
 /** Publish→handle through Redis with a live subscription: throughput and latency. */
 export async function redisPublishHandle(count, prefix) {
-  const client = new Redis(redisUrl);
-  const adapter = await createRedisAdapter({ client, prefix, maxLen: count * 2, batchSize: CHUNK, blockMs: 100 });
-  const bus = new MessageBus({ adapter, lagIntervalMs: 0 });
+  const { bus, close } = await redisBus(count, prefix, { batchSize: CHUNK, blockMs: 100 });
   const result = await best(
     async (round) => {
       const topic = `bench.e2e.${round}`;
@@ -237,7 +241,6 @@ export async function redisPublishHandle(count, prefix) {
     },
     { warmup: 1 },
   );
-  await bus.close();
-  await client.quit();
+  await close();
   return result;
 }

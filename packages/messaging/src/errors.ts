@@ -1,11 +1,5 @@
-import {
-  InfraError,
-  describeValue,
-  errorFamily,
-  errorMessage,
-  type ErrorFamily,
-  type InfraErrorOptions,
-} from '@infra/core';
+import { InfraError, describeValue, errorFamily, errorMessage, invalidOptionClass } from '@infra/core';
+import type { ErrorFamily, ErrorGuard, InfraErrorOptions, InvalidOptionClass, InvalidOptionErrorOf } from '@infra/core';
 
 export { describeValue, errorMessage };
 
@@ -65,28 +59,12 @@ const family: ErrorFamily<MessagingError, MessagingErrorsByCode> = errorFamily<M
  * True when `error` comes from @infra/messaging (any installed copy), optionally with the given
  * code; with a code, narrows to that code's class (`VALIDATION_FAILED` → {@link ValidationError}).
  */
-export const isMessagingError: ErrorFamily<MessagingError, MessagingErrorsByCode>['is'] = family.is;
+export const isMessagingError: ErrorGuard<MessagingError, MessagingErrorsByCode> = family.is;
 
-/** A bad option (at construction) or argument (at a call); `option` names it. */
-export class InvalidOptionError extends MessagingError {
-  readonly option: string;
-  readonly value: unknown;
-
-  constructor(
-    option: string,
-    value: unknown,
-    expected: string,
-    code: 'INVALID_OPTION' | 'INVALID_ARGUMENT' = 'INVALID_OPTION',
-  ) {
-    super(
-      code,
-      `Invalid ${code === 'INVALID_OPTION' ? 'option' : 'argument'} "${option}": ` +
-        `expected ${expected}, got ${describeValue(value)}`,
-    );
-    this.option = option;
-    this.value = value;
-  }
-}
+/** A bad option (at construction) or, with `INVALID_ARGUMENT`, argument (at a call); `option` names it. */
+export const InvalidOptionError: InvalidOptionClass<MessagingError> = invalidOptionClass(MessagingError);
+/** An error made by {@link InvalidOptionError}: a `MessagingError` with `option` and `value`. */
+export type InvalidOptionError = InvalidOptionErrorOf<MessagingError>;
 
 /** A payload that fails its schema; `issues` holds what the validator reported. */
 export class ValidationError extends MessagingError {

@@ -1,4 +1,4 @@
-import { eventually } from '@infra/test-utils';
+import { eventually, expectIdempotencyClaims } from '@infra/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryIdempotencyStore, idempotent } from './idempotency.js';
 import { MemoryAdapter } from './memory/memory-adapter.js';
@@ -18,6 +18,12 @@ const message = (id: string, signal = new AbortController().signal): ReceivedMes
   deliveryCount: 1,
   correlationId: 'c',
   traceparent: undefined,
+});
+
+describe('MemoryIdempotencyStore', () => {
+  it('keeps the lease rules of every idempotency store', async () => {
+    await expectIdempotencyClaims(new MemoryIdempotencyStore(), 'm1');
+  });
 });
 
 describe('idempotent()', () => {

@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runDocumentedHealthSnippet } from '../test/documented-health-snippet.js';
 
 // Simulates an application that did not install the optional peer @sentry/node.
 vi.mock('@sentry/node', () => {
@@ -32,22 +33,7 @@ describe('module-level default instances', () => {
       runHealthCheck: async () => ({ status: 'unhealthy', message: 'connect ECONNREFUSED 127.0.0.1:5432' }),
     };
 
-    healthCheckScheduler.registerHealthCheck(
-      'database',
-      async () => {
-        const result = await dbConnection.runHealthCheck();
-        return {
-          status: result.status,
-          message: result.message,
-        };
-      },
-      true, // Critical component
-    );
-    healthCheckScheduler.startHealthChecks({
-      intervalMs: 60000, // Check every minute
-      logAllChecks: false,
-      sendToSentry: true,
-    });
+    runDocumentedHealthSnippet(healthCheckScheduler, dbConnection);
     await vi.waitFor(() => {
       expect(healthCheckScheduler.getLastResults().database?.status).toBe('fail');
     });

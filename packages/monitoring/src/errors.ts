@@ -1,4 +1,5 @@
-import { InfraError, errorFamily, invalidOptionMessage, type ErrorFamily } from '@infra/core';
+import { InfraError, errorFamily, invalidOptionClass } from '@infra/core';
+import type { ErrorGuard, InvalidOptionClass, InvalidOptionErrorOf } from '@infra/core';
 
 /**
  * Error codes raised by @infra/monitoring. Identify errors by `code` (or with
@@ -28,25 +29,16 @@ export interface MonitoringErrorsByCode {
   MISSING_PEER: MissingPeerError;
 }
 
-const family: ErrorFamily<MonitoringError, MonitoringErrorsByCode> = errorFamily<
-  MonitoringError,
-  MonitoringErrorsByCode
->(MonitoringError, '@infra/monitoring');
-
 /** True when `error` comes from @infra/monitoring (any installed copy), optionally with the given code. */
-export const isMonitoringError: ErrorFamily<MonitoringError, MonitoringErrorsByCode>['is'] = family.is;
+export const isMonitoringError: ErrorGuard<MonitoringError, MonitoringErrorsByCode> = errorFamily(
+  MonitoringError,
+  '@infra/monitoring',
+).is;
 
-/** Thrown when an option or argument is out of range or of the wrong type. */
-export class InvalidOptionError extends MonitoringError {
-  readonly option: string;
-  readonly value: unknown;
-
-  constructor(option: string, value: unknown, expected: string) {
-    super('INVALID_OPTION', invalidOptionMessage(option, value, expected));
-    this.option = option;
-    this.value = value;
-  }
-}
+/** Thrown when an option or argument is out of range or of the wrong type (`option` names it). */
+export const InvalidOptionError: InvalidOptionClass<MonitoringError> = invalidOptionClass(MonitoringError);
+/** An error made by {@link InvalidOptionError}: a `MonitoringError` with `option` and `value`. */
+export type InvalidOptionError = InvalidOptionErrorOf<MonitoringError>;
 
 /** Reported (not thrown) by the health-check scheduler for a failing critical check. */
 export class HealthCheckFailedError extends MonitoringError {

@@ -6,6 +6,7 @@ import type { ErrorEvent } from './error-event.js';
 import type { Logger } from '@infra/core';
 import { MissingPeerError } from './errors.js';
 import type { SentryLike } from './sentry/transport.js';
+import { runDocumentedHealthSnippet } from '../test/documented-health-snippet.js';
 
 function recordingLogger(): Logger & {
   lines: { level: string; fields: Record<string, unknown>; message?: string }[];
@@ -72,25 +73,7 @@ describe('HealthCheckScheduler', () => {
         healthy ? { status: 'healthy', message: 'ok' } : { status: 'unhealthy', message: 'connection refused' },
     };
 
-    // Register component health checks
-    healthCheckScheduler.registerHealthCheck(
-      'database',
-      async () => {
-        const result = await dbConnection.runHealthCheck();
-        return {
-          status: result.status,
-          message: result.message,
-        };
-      },
-      true, // Critical component
-    );
-
-    // Start periodic health checks
-    healthCheckScheduler.startHealthChecks({
-      intervalMs: 60000, // Check every minute
-      logAllChecks: false,
-      sendToSentry: true,
-    });
+    runDocumentedHealthSnippet(healthCheckScheduler, dbConnection);
 
     await vi.advanceTimersByTimeAsync(0);
     expect(healthCheckScheduler.getLastResults().database).toMatchObject({ status: 'pass', critical: true });

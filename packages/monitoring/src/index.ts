@@ -36,4 +36,4 @@ export {
   MonitoringErrorCodes,
   isMonitoringError,
 } from './errors.js';
-export type { MonitoringErrorCode } from './errors.js';
+export type { MonitoringErrorCode, MonitoringErrorsByCode } from './errors.js';

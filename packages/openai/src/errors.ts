@@ -1,5 +1,5 @@
-import { InfraError, errorFamily, invalidOptionMessage, optionChecks } from '@infra/core';
-import type { ErrorFamily, OptionChecks } from '@infra/core';
+import { InfraError, errorFamily, invalidOptionClass, optionChecks } from '@infra/core';
+import type { ErrorGuard, InvalidOptionClass, InvalidOptionErrorOf, OptionChecks } from '@infra/core';
 
 /**
  * Error codes raised by @infra/openai. Identify errors by `code` (or with
@@ -89,15 +89,10 @@ export class InvalidConfigError extends OpenAIClientError {
   }
 }
 
-/** Thrown for a bad option or argument; `option` names it. */
-export class InvalidOptionError extends OpenAIClientError {
-  readonly option: string;
-
-  constructor(option: string, value: unknown, expected: string) {
-    super('INVALID_OPTION', invalidOptionMessage(option, value, expected));
-    this.option = option;
-  }
-}
+/** Thrown for a bad option or argument; `option` names it and `value` holds what was given. */
+export const InvalidOptionError: InvalidOptionClass<OpenAIClientError> = invalidOptionClass(OpenAIClientError);
+/** An error made by {@link InvalidOptionError}: a `OpenAIClientError` with `option` and `value`. */
+export type InvalidOptionError = InvalidOptionErrorOf<OpenAIClientError>;
 
 /** The class of each code that has one, for the narrowing of {@link isOpenAIClientError}. */
 export interface OpenAIClientErrorsByCode {
@@ -105,15 +100,11 @@ export interface OpenAIClientErrorsByCode {
   INVALID_OPTION: InvalidOptionError;
 }
 
-const family: ErrorFamily<OpenAIClientError, OpenAIClientErrorsByCode> = errorFamily<
-  OpenAIClientError,
-  OpenAIClientErrorsByCode
->(OpenAIClientError, '@infra/openai');
-
 /** True when `error` comes from @infra/openai (any installed copy), optionally with the given code. */
-export const isOpenAIClientError: ErrorFamily<OpenAIClientError, OpenAIClientErrorsByCode>['is'] = family.is;
+export const isOpenAIClientError: ErrorGuard<OpenAIClientError, OpenAIClientErrorsByCode> = errorFamily(
+  OpenAIClientError,
+  '@infra/openai',
+).is;
 
 /** Option checks that throw this package's `INVALID_OPTION`. */
-export const check: OptionChecks = optionChecks(
-  (option, value, expected) => new InvalidOptionError(option, value, expected),
-);
+export const check: OptionChecks = optionChecks(InvalidOptionError);

@@ -1,4 +1,5 @@
-import { InfraError, errorFamily, invalidOptionMessage, type ErrorFamily, type InfraErrorOptions } from '@infra/core';
+import { InfraError, errorFamily, invalidOptionClass } from '@infra/core';
+import type { ErrorGuard, InfraErrorOptions, InvalidOptionClass, InvalidOptionErrorOf } from '@infra/core';
 
 /**
  * Error codes raised by @infra/persistence. Identify errors by `code` (or with
@@ -55,33 +56,19 @@ export interface PersistenceErrorsByCode {
   INVALID_ARGUMENT: InvalidOptionError;
 }
 
-const family: ErrorFamily<PersistenceError, PersistenceErrorsByCode> = errorFamily<
-  PersistenceError,
-  PersistenceErrorsByCode
->(PersistenceError, '@infra/persistence');
-
 /**
  * True when `error` comes from @infra/persistence (any installed copy), optionally with the given
  * code; with `INVALID_OPTION` or `INVALID_ARGUMENT`, narrows to {@link InvalidOptionError}.
  */
-export const isPersistenceError: ErrorFamily<PersistenceError, PersistenceErrorsByCode>['is'] = family.is;
+export const isPersistenceError: ErrorGuard<PersistenceError, PersistenceErrorsByCode> = errorFamily(
+  PersistenceError,
+  '@infra/persistence',
+).is;
 
 /** Thrown when an option (or, with `INVALID_ARGUMENT`, an argument) is out of range or of the wrong type. */
-export class InvalidOptionError extends PersistenceError {
-  readonly option: string;
-  readonly value: unknown;
-
-  constructor(
-    option: string,
-    value: unknown,
-    expected: string,
-    code: 'INVALID_OPTION' | 'INVALID_ARGUMENT' = 'INVALID_OPTION',
-  ) {
-    super(code, invalidOptionMessage(option, value, expected, code === 'INVALID_OPTION' ? 'option' : 'argument'));
-    this.option = option;
-    this.value = value;
-  }
-}
+export const InvalidOptionError: InvalidOptionClass<PersistenceError> = invalidOptionClass(PersistenceError);
+/** An error made by {@link InvalidOptionError}: a `PersistenceError` with `option` and `value`. */
+export type InvalidOptionError = InvalidOptionErrorOf<PersistenceError>;
 
 /** The error for an optional peer dependency that is needed but not installed. */
 export function missingPeer(message: string, cause: unknown): PersistenceError {

@@ -108,30 +108,15 @@ export async function fetchOutboxBatch(tx: Queryable, options: FetchOutboxOption
   plainObject('options', options, 'INVALID_ARGUMENT');
   const table = qualifiedName('table', options.table ?? 'outbox');
   const limit = integer('limit', options.limit ?? 100, 1);
-  const { rows } = await tx.query<{
-    id: string;
-    topic: string;
-    key: string | null;
-    payload: unknown;
-    headers: Record<string, string>;
-    attempts: number;
-    created_at: Date;
-  }>(
+  const { rows } = await tx.query<OutboxMessage>(
     // Order by the bigint column, not the text alias (text would put 10 before 9).
-    `SELECT o.id::text AS id, o.topic, o.key, o.payload, o.headers, o.attempts, o.created_at FROM ${table} AS o
+    `SELECT o.id::text AS id, o.topic, o.key, o.payload, o.headers, o.attempts, o.created_at AS "createdAt"
+      FROM ${table} AS o
       WHERE o.sent_at IS NULL AND o.available_at <= now()
       ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED`,
     [limit],
   );
-  return rows.map((row) => ({
-    id: row.id,
-    topic: row.topic,
-    key: row.key,
-    payload: row.payload,
-    headers: row.headers,
-    attempts: row.attempts,
-    createdAt: row.created_at,
-  }));
+  return rows;
 }
 
 /** Marks messages as sent; returns how many were still unsent. */

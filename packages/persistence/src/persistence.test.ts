@@ -1,6 +1,6 @@
 import { databaseUrl, eventually } from '@infra/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountRepository, accountsSchema } from '../test/accounts.js';
+import { AccountRepository, accountsSchema, documentedTransferFunds } from '../test/accounts.js';
 import { admin, createSchema } from '../test/databases.js';
 import {
   closePersistence,
@@ -97,27 +97,7 @@ describe('default persistence (the documented usage, as written)', () => {
     await persistence.query(accountsSchema.replace(';', ''));
     await persistence.query('INSERT INTO accounts VALUES (1, 100), (2, 100)');
 
-    // The documented usage is JavaScript: the default persistence's repositories are untyped, as there.
-    /* eslint-disable @typescript-eslint/no-unsafe-call, @typescript-eslint/restrict-plus-operands */
-    async function transferFunds(fromAccountId: number, toAccountId: number, amount: number) {
-      const unitOfWork = await createUnitOfWork();
-      try {
-        await unitOfWork.begin();
-        const accountRepo = unitOfWork.getRepository('account');
-        const fromAccount = await accountRepo.findById(fromAccountId);
-        const toAccount = await accountRepo.findById(toAccountId);
-        fromAccount.balance -= amount;
-        toAccount.balance += amount;
-        await accountRepo.save(fromAccount);
-        await accountRepo.save(toAccount);
-        await unitOfWork.commit();
-        return { success: true };
-      } catch (error) {
-        await unitOfWork.rollback();
-        throw error;
-      }
-    }
-    /* eslint-enable @typescript-eslint/no-unsafe-call, @typescript-eslint/restrict-plus-operands */
+    const transferFunds = documentedTransferFunds(() => createUnitOfWork<{ account: AccountRepository }>());
 
     await expect(transferFunds(1, 2, 25)).resolves.toEqual({ success: true });
     const rows = await withTransaction(

@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { eventually } from '@infra/test-utils';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AccountRepository, accountsSchema } from '../test/accounts.js';
+import { AccountRepository, accountsSchema, documentedTransferFunds } from '../test/accounts.js';
 import { driverFixtures } from '../test/databases.js';
 import type { DatabaseDriver } from './driver.js';
 import { Persistence } from './persistence.js';
@@ -18,40 +18,7 @@ describe.each(driverFixtures('uow'))('UnitOfWork on $name', (fixture) => {
   let driver: DatabaseDriver;
   let persistence: Persistence<Repos>;
 
-  // The service function of the documented usage, unchanged but for types.
-  async function transferFunds(fromAccountId: number, toAccountId: number, amount: number) {
-    // Create unit of work
-    const unitOfWork = await persistence.createUnitOfWork();
-
-    try {
-      // Start transaction
-      await unitOfWork.begin();
-
-      // Get repositories with active transaction
-      const accountRepo = unitOfWork.getRepository('account');
-
-      // Execute operations
-      const fromAccount = (await accountRepo.findById(fromAccountId))!;
-      const toAccount = (await accountRepo.findById(toAccountId))!;
-
-      // Update accounts
-      fromAccount.balance -= amount;
-      toAccount.balance += amount;
-
-      // Save changes
-      await accountRepo.save(fromAccount);
-      await accountRepo.save(toAccount);
-
-      // Commit transaction
-      await unitOfWork.commit();
-
-      return { success: true };
-    } catch (error) {
-      // Rollback transaction on error
-      await unitOfWork.rollback();
-      throw error;
-    }
-  }
+  const transferFunds = documentedTransferFunds(() => persistence.createUnitOfWork());
 
   async function balances(): Promise<Record<number, number>> {
     const { rows } = await driver.query<{ id: number; balance: number }>(

@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
-import { databaseUrl, uniqueName } from '@infra/test-utils';
-import pg from 'pg';
+import { adminQuery, databaseUrl, uniqueName } from '@infra/test-utils';
 import { afterAll, inject } from 'vitest';
 import { createPgDriver, type PgDriver, type PgDriverOptions } from '../src/pg/index.js';
 import { createPgliteDriver } from '../src/pglite/index.js';
 import type { DatabaseDriver } from '../src/index.js';
+
+/** Runs one statement on the test database outside any pool under test. */
+export const admin: typeof adminQuery = adminQuery;
 
 /**
  * A new PGlite database started from the run's template (see global-setup.ts) rather than by
@@ -37,20 +39,6 @@ afterAll(async () => {
   shared = undefined;
   await db?.close();
 });
-
-/** Runs one statement on the test database outside any pool under test. */
-export async function admin<R extends pg.QueryResultRow = Record<string, unknown>>(
-  sql: string,
-  params?: unknown[],
-): Promise<R[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query<R>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 /** A Postgres schema of this test file's own; `drop()` removes it with everything in it. */
 export async function createSchema(label: string): Promise<{ schema: string; drop: () => Promise<void> }> {

@@ -1,5 +1,5 @@
-import { InfraError, errorFamily, invalidOptionMessage, optionChecks } from '@infra/core';
-import type { ErrorFamily, OptionChecks } from '@infra/core';
+import { InfraError, errorFamily, invalidOptionClass, optionChecks } from '@infra/core';
+import type { ErrorGuard, InvalidOptionClass, InvalidOptionErrorOf, OptionChecks } from '@infra/core';
 
 /**
  * Error codes raised by @infra/resilience. Identify errors by `code` (or with
@@ -34,16 +34,14 @@ export interface ResilienceErrorsByCode {
   INVALID_OPTION: InvalidOptionError;
 }
 
-const family: ErrorFamily<ResilienceError, ResilienceErrorsByCode> = errorFamily<
-  ResilienceError,
-  ResilienceErrorsByCode
->(ResilienceError, '@infra/resilience');
-
 /**
  * True when `error` comes from @infra/resilience (any installed copy), optionally with the given
  * code; with a code, narrows to that code's class (`CIRCUIT_OPEN` → {@link CircuitOpenError}).
  */
-export const isResilienceError: ErrorFamily<ResilienceError, ResilienceErrorsByCode>['is'] = family.is;
+export const isResilienceError: ErrorGuard<ResilienceError, ResilienceErrorsByCode> = errorFamily(
+  ResilienceError,
+  '@infra/resilience',
+).is;
 
 /** Thrown by a circuit breaker that refuses a call. */
 export class CircuitOpenError extends ResilienceError {
@@ -111,17 +109,10 @@ export class AbortedError extends ResilienceError {
   }
 }
 
-/** Thrown at construction when an option is out of range or of the wrong type. */
-export class InvalidOptionError extends ResilienceError {
-  readonly option: string;
-  readonly value: unknown;
-
-  constructor(option: string, value: unknown, expected: string) {
-    super('INVALID_OPTION', invalidOptionMessage(option, value, expected));
-    this.option = option;
-    this.value = value;
-  }
-}
+/** Thrown at construction when an option is out of range or of the wrong type (`option` names it). */
+export const InvalidOptionError: InvalidOptionClass<ResilienceError> = invalidOptionClass(ResilienceError);
+/** An error made by {@link InvalidOptionError}: a `ResilienceError` with `option` and `value`. */
+export type InvalidOptionError = InvalidOptionErrorOf<ResilienceError>;
 
 /** An abort reason, wrapped so that callers always get a coded error. */
 export function abortReason(reason: unknown): ResilienceError {
@@ -134,6 +125,4 @@ export function abortError(signal: AbortSignal): ResilienceError {
 }
 
 /** Checks of options and arguments, throwing {@link InvalidOptionError}. */
-export const check: OptionChecks = optionChecks(
-  (option, value, expected) => new InvalidOptionError(option, value, expected),
-);
+export const check: OptionChecks = optionChecks(InvalidOptionError);

@@ -9,10 +9,12 @@ export {
   type RecordedRequest,
 } from './fake-openai-server.js';
 export { messageBusContract, type MessageBusContractOptions } from './message-bus-contract.js';
+export { expectIdempotencyClaims, type ContractIdempotencyStore } from './idempotency-store-contract.js';
 export {
   startPrivateKafka,
   startPrivateRedis,
   startTcpProxy,
+  adminQuery,
   terminateBackends,
   withApplicationName,
   type PrivateKafka,

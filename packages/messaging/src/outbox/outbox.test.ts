@@ -1,7 +1,6 @@
 import { Persistence, addToOutbox, outboxMigration } from '@infra/persistence';
 import { createPgDriver, type PgDriver } from '@infra/persistence/pg';
-import { databaseUrl, eventually, uniqueName } from '@infra/test-utils';
-import pg from 'pg';
+import { adminQuery as admin, databaseUrl, eventually, expectIdempotencyClaims, uniqueName } from '@infra/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { idempotent } from '../idempotency.js';
 import { MemoryAdapter } from '../memory/memory-adapter.js';
@@ -16,16 +15,6 @@ const drivers: PgDriver[] = [];
 let persistence: Persistence;
 const buses: MessageBus[] = [];
 const relays: OutboxRelay[] = [];
-
-async function admin<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query<R>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 async function connect(applicationName: string): Promise<Persistence> {
   const driver = await createPgDriver({
@@ -282,14 +271,7 @@ describe('transactional outbox on Postgres', () => {
 describe('PostgresIdempotencyStore', () => {
   it('claims once, waits out a live claim, lets an expired one go, and prunes', async () => {
     const store = new PostgresIdempotencyStore({ db: persistence.db });
-    expect(await store.claim('g:m1', 'a', 60_000)).toBe('claimed');
-    expect(await store.claim('g:m1', 'b', 60_000)).toBe('busy');
-    await store.release('g:m1', 'b');
-    expect(await store.claim('g:m1', 'b', 60_000)).toBe('busy');
-    await store.release('g:m1', 'a');
-    expect(await store.claim('g:m1', 'b', 60_000)).toBe('claimed');
-    await store.complete('g:m1', 'b', 60_000);
-    expect(await store.claim('g:m1', 'c', 60_000)).toBe('done');
+    await expectIdempotencyClaims(store, 'g:m1');
     expect(await store.claim('g:m2', 'a', 1)).toBe('claimed');
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await store.claim('g:m2', 'b', 60_000)).toBe('claimed');

@@ -1,4 +1,4 @@
-import { closedPort, eventually, redisUrl, uniqueName } from '@infra/test-utils';
+import { closedPort, eventually, expectIdempotencyClaims, redisUrl, uniqueName } from '@infra/test-utils';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AdapterSubscription, Delivery } from '../adapter.js';
@@ -204,14 +204,7 @@ describe('redis streams adapter', () => {
 describe('RedisIdempotencyStore', () => {
   it('claims once, reports busy and done, and releases only its own claim', async () => {
     const store = new RedisIdempotencyStore({ client, prefix: `${prefix}idem:` });
-    expect(await store.claim('m1', 'a', 5_000)).toBe('claimed');
-    expect(await store.claim('m1', 'b', 5_000)).toBe('busy');
-    await store.release('m1', 'b');
-    expect(await store.claim('m1', 'b', 5_000)).toBe('busy');
-    await store.release('m1', 'a');
-    expect(await store.claim('m1', 'b', 5_000)).toBe('claimed');
-    await store.complete('m1', 'b', 60_000);
-    expect(await store.claim('m1', 'c', 5_000)).toBe('done');
+    await expectIdempotencyClaims(store, 'm1', 5_000, 60_000);
     expect(await client.pttl(`${prefix}idem:m1`)).toBeGreaterThan(50_000);
   });
 

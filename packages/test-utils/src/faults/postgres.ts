@@ -9,17 +9,30 @@ export async function terminateBackends(applicationName: string, url: string = d
   if (!/^[\w.-]+$/.test(applicationName)) {
     throw new Error(`terminateBackends: "${applicationName}" is not a plain application name`);
   }
+  const rows = await adminQuery<{ ended: boolean }>(
+    'SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()',
+    [applicationName],
+    withApplicationName(url, `${applicationName}-admin`),
+  );
+  return rows.filter((row) => row.ended).length;
+}
+
+/**
+ * Runs one statement on a connection of its own (opened and closed here), outside any pool under
+ * test: creating and dropping a test's schema, reading what a test wrote.
+ */
+export async function adminQuery<R extends Record<string, unknown> = Record<string, unknown>>(
+  sql: string,
+  params?: unknown[],
+  url: string = databaseUrl,
+): Promise<R[]> {
   const { default: pg } = await import('pg');
-  const admin = new pg.Client({ connectionString: url, application_name: `${applicationName}-admin` });
-  await admin.connect();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
   try {
-    const result = await admin.query<{ ended: boolean }>(
-      'SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()',
-      [applicationName],
-    );
-    return result.rows.filter((row) => row.ended).length;
+    return (await client.query<R>(sql, params)).rows;
   } finally {
-    await admin.end();
+    await client.end();
   }
 }
 
