@@ -1,16 +1,9 @@
-import { parentOf, startTestTracing, type TestTracing } from '@infra/test-utils/tracing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parentOf, useTestTracing, startTestTracing } from '@infra/test-utils/tracing';
+import { describe, expect, it } from 'vitest';
 import { InMemoryCacheService } from './memory-cache.js';
 
 describe('cache spans', () => {
-  let tracing: TestTracing;
-  beforeAll(() => {
-    tracing = startTestTracing();
-  });
-  afterEach(() => {
-    tracing.reset();
-  });
-  afterAll(() => tracing.stop());
+  const tracing = useTestTracing();
 
   it('records get with the cache name, the tier and whether it hit', async () => {
     await using cache = new InMemoryCacheService('users');

@@ -1,17 +1,10 @@
 import { tracerFor, withSpan } from '@infra/core';
-import { parentOf, startTestTracing, type TestTracing } from '@infra/test-utils/tracing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parentOf, useTestTracing, startTestTracing } from '@infra/test-utils/tracing';
+import { describe, expect, it } from 'vitest';
 import { HealthCheckService } from './health-check-service.js';
 
 describe('health spans', () => {
-  let tracing: TestTracing;
-  beforeAll(() => {
-    tracing = startTestTracing();
-  });
-  afterEach(() => {
-    tracing.reset();
-  });
-  afterAll(() => tracing.stop());
+  const tracing = useTestTracing();
 
   it('records a report span with one child span per check run, each with its status', async () => {
     const service = new HealthCheckService({ cacheTtlMs: 60_000 });

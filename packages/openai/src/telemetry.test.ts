@@ -1,7 +1,7 @@
 import { tracerFor, withSpan } from '@infra/core';
 import type { FakeOpenAIServer } from '@infra/test-utils';
-import { parentOf, startTestTracing, type TestTracing } from '@infra/test-utils/tracing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parentOf, useTestTracing, startTestTracing } from '@infra/test-utils/tracing';
+import { describe, expect, it } from 'vitest';
 import { failure } from '../test/failure.js';
 import { useFakeOpenAIServer } from '../test/fake-openai.js';
 import { createOpenAIClient, type OpenAIClientOptions } from './index.js';
@@ -23,14 +23,7 @@ function client(options: OpenAIClientOptions = {}) {
 }
 
 describe('GenAI spans', () => {
-  let tracing: TestTracing;
-  beforeAll(() => {
-    tracing = startTestTracing();
-  });
-  afterEach(() => {
-    tracing.reset();
-  });
-  afterAll(() => tracing.stop());
+  const tracing = useTestTracing();
 
   it('records a chat call as a CLIENT span with the request, response and usage attributes', async () => {
     fake.handler = () => ({ usage: { prompt_tokens: 11, completion_tokens: 7 } });

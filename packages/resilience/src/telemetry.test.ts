@@ -1,6 +1,6 @@
 import { tracerFor, withSpan } from '@infra/core';
-import { startTestTracing, type TestTracing } from '@infra/test-utils/tracing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { useTestTracing, type TestTracing, startTestTracing } from '@infra/test-utils/tracing';
+import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { RateLimiter } from './rate-limit/rate-limiter.js';
 import { RetryPolicy } from './retry.js';
@@ -17,14 +17,7 @@ async function eventsOf(tracing: TestTracing, fn: () => Promise<unknown>): Promi
 }
 
 describe('resilience events on the current span', () => {
-  let tracing: TestTracing;
-  beforeAll(() => {
-    tracing = startTestTracing();
-  });
-  afterEach(() => {
-    tracing.reset();
-  });
-  afterAll(() => tracing.stop());
+  const tracing = useTestTracing();
 
   it('adds one retry event per retry, with the attempt, the delay and the error type', async () => {
     const retry = new RetryPolicy({ maxAttempts: 3, initialDelayMs: 1, jitter: 'none' });

@@ -1,6 +1,7 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
@@ -44,6 +45,37 @@ export function startTestTracing(): TestTracing {
       contextManager.disable();
       await provider.shutdown();
     },
+  };
+}
+
+/**
+ * {@link startTestTracing} for the enclosing `describe` block: registered before its first test,
+ * emptied after each test and unregistered after the last. The returned handle reads the
+ * registration of the moment, so it can be taken once at the top of the block.
+ */
+export function useTestTracing(): TestTracing {
+  let current: TestTracing | undefined;
+  const active = (): TestTracing => {
+    if (current === undefined) throw new Error('useTestTracing(): used outside the tests of its describe block');
+    return current;
+  };
+  beforeAll(() => {
+    current = startTestTracing();
+  });
+  afterEach(() => {
+    current?.reset();
+  });
+  afterAll(async () => {
+    await current?.stop();
+    current = undefined;
+  });
+  return {
+    spans: () => active().spans(),
+    spansNamed: (name) => active().spansNamed(name),
+    reset: () => {
+      active().reset();
+    },
+    stop: () => active().stop(),
   };
 }
 

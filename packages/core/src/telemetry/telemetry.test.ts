@@ -1,5 +1,5 @@
-import { startTestTracing, parentOf, type TestTracing } from '@infra/test-utils/tracing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { useTestTracing, parentOf, startTestTracing } from '@infra/test-utils/tracing';
+import { describe, expect, it } from 'vitest';
 import {
   activeContext,
   activeSpan,
@@ -94,14 +94,7 @@ describe('tracerFor', () => {
 });
 
 describe('with an SDK', () => {
-  let tracing: TestTracing;
-  beforeAll(() => {
-    tracing = startTestTracing();
-  });
-  afterEach(() => {
-    tracing.reset();
-  });
-  afterAll(() => tracing.stop());
+  const tracing = useTestTracing();
 
   it('records a span with its scope, kind and attributes, and nests the spans started inside it', async () => {
     expect(tracingEnabled()).toBe(true);
