@@ -37,6 +37,9 @@ async function startService(receiver: OtlpReceiver, protocol: string, schema: st
     cwd: root,
     env: {
       ...process.env,
+      // The bus on Redis Streams, as asserted below, even where the environment names a Kafka broker
+      // (Kafka headers carry the same context: the messaging package's Kafka tracing test checks it).
+      KAFKA_BROKERS: undefined,
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
