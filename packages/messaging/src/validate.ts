@@ -1,3 +1,4 @@
+import { optionChecks, type OptionChecks } from '@infra/core';
 import { InvalidOptionError } from './errors.js';
 
 type Kind = 'INVALID_OPTION' | 'INVALID_ARGUMENT';
@@ -72,4 +73,17 @@ export function headerMap(option: string, value: unknown, kind: Kind = 'INVALID_
     if (typeof header !== 'string') throw new InvalidOptionError(`${option}.${name}`, header, 'a string', kind);
   }
   return headers as Record<string, string>;
+}
+
+const checks: OptionChecks = optionChecks(InvalidOptionError);
+
+/** An object with every method of `methods` (an injected client or store), or `INVALID_OPTION`. */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the type
+export function withMethods<T extends object>(
+  option: string,
+  value: unknown,
+  methods: readonly string[],
+  expected: string,
+): T {
+  return checks.withMethods<T>(option, value, methods, expected);
 }
