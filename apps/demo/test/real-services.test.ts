@@ -1,5 +1,4 @@
 import { databaseUrl, eventually, redisUrl, startTcpProxy, uniqueName, type TcpProxy } from '@infra/test-utils';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,6 +13,7 @@ import {
   checkTransfers,
 } from './challenge-flow.js';
 import { HEALTH_TOKEN, startDemo, type RunningDemo } from './demo-instance.js';
+import { connectTestRedis, deleteTestKeys } from './redis-client.js';
 
 const schema = uniqueName('demo');
 const keyPrefix = `${uniqueName('demo')}:`;
@@ -25,22 +25,6 @@ async function dropSchema(name: string): Promise<void> {
     await client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
   } finally {
     await client.end();
-  }
-}
-
-async function deleteKeys(prefix: string): Promise<number> {
-  const redis = new Redis(redisUrl);
-  try {
-    let deleted = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.del(...keys);
-    } while (cursor !== '0');
-    return deleted;
-  } finally {
-    redis.disconnect();
   }
 }
 
@@ -59,7 +43,7 @@ describe('challenges service on real Postgres and Redis', () => {
   afterAll(async () => {
     const report = await run.demo.close();
     await dropSchema(schema);
-    await deleteKeys(keyPrefix);
+    await deleteTestKeys(keyPrefix);
     expect(report.ok, JSON.stringify(report.steps)).toBe(true);
   });
 
@@ -83,7 +67,7 @@ describe('challenges service on real Postgres and Redis', () => {
       await client.end();
     }
     await run.http('GET', '/v1/challenges/00000000-0000-4000-8000-000000000002');
-    const redis = new Redis(redisUrl);
+    const redis = await connectTestRedis();
     try {
       const keys = await redis.keys(`${keyPrefix}cache:*challenge:00000000-0000-4000-8000-000000000002`);
       expect(keys).toHaveLength(1);
@@ -103,7 +87,7 @@ describe('challenges service on real Postgres and Redis', () => {
   it('refuses NUL in text fields with a 400, never a Postgres error', () => checkTextIsValidated(run));
   it('credits a completion retried with the same Idempotency-Key once (keys in Redis)', async () => {
     await checkIdempotentCompletion(run);
-    const redis = new Redis(redisUrl);
+    const redis = await connectTestRedis();
     try {
       expect((await redis.keys(`${keyPrefix}idem:*`)).length).toBeGreaterThan(0);
     } finally {

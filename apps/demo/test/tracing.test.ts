@@ -1,28 +1,19 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { databaseUrl, eventually, redisUrl, uniqueName } from '@infra/test-utils';
-import { Redis } from 'ioredis';
+import { buildIfStale, databaseUrl, eventually, redisUrl, uniqueName } from '@infra/test-utils';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpClient } from './http-client.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
+import { deleteTestKeys } from './redis-client.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const FIRST_SEEDED = '00000000-0000-4000-8000-000000000001';
 
 // The service runs as `node dist/main.js` does in production: build it when it is missing or older
-// than a source file (never when fresh: other test files import the same dist/).
+// than a source file.
 beforeAll(() => {
-  const built = join(root, 'dist', 'main.js');
-  const newestSource = Math.max(
-    ...readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' })
-      .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'))
-      .map((file) => statSync(join(root, 'src', file)).mtimeMs),
-  );
-  if (existsSync(built) && statSync(built).mtimeMs >= newestSource) return;
-  execFileSync('pnpm', ['exec', 'tsdown', '--log-level', 'error'], { cwd: root, stdio: 'inherit' });
+  buildIfStale(root, 'main.js');
 }, 120_000);
 
 interface Service {
@@ -87,17 +78,7 @@ async function cleanUp(schema: string, prefix: string): Promise<void> {
   } finally {
     await client.end();
   }
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+  await deleteTestKeys(prefix);
 }
 
 /** The spans of one trace, with helpers to walk it. */

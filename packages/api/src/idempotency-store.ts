@@ -1,4 +1,4 @@
-import { InvalidOptionError, check } from './errors.js';
+import { check } from './errors.js';
 
 /** A response kept for replay under an idempotency key. */
 export interface IdempotencyRecord {
@@ -112,9 +112,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   constructor(options: RedisIdempotencyStoreOptions) {
     check.plainObject('options', options);
-    const client = options.client as Partial<RedisCommandClient> | undefined;
-    if (typeof client?.call !== 'function') throw new InvalidOptionError('client', client, 'an ioredis client');
-    this.client = client as RedisCommandClient;
+    this.client = check.withMethods<RedisCommandClient>('client', options.client, ['call'], 'an ioredis client');
     this.prefix = check.nonEmptyString('prefix', options.prefix ?? 'infra:idem:');
   }
 

@@ -39,9 +39,7 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
 
   constructor(options: PostgresIdempotencyStoreOptions) {
     check.plainObject('options', options);
-    const client = options.client as Partial<SqlClient> | undefined;
-    if (typeof client?.query !== 'function') throw new InvalidOptionError('client', client, 'a client with query()');
-    this.client = client as SqlClient;
+    this.client = check.withMethods<SqlClient>('client', options.client, ['query'], 'a client with query()');
     this.table = options.table ?? 'idempotency_keys';
     idempotencyTableSql(this.table);
   }

@@ -8,26 +8,30 @@ export type JsonSchema = Record<string, unknown>;
  * are refused with a 400 `VALIDATION_FAILED` problem naming the field before the handler runs.
  */
 export function paginationQuerySchema(options: { maxLimit?: number } = {}): JsonSchema {
-  const maxLimit = check.integer('maxLimit', options.maxLimit ?? 100);
   return {
     type: 'object',
     properties: {
       page: { type: 'integer', minimum: 1, description: 'Page number, from 1.' },
-      limit: { type: 'integer', minimum: 1, maximum: maxLimit, description: `Items per page, 1 to ${maxLimit}.` },
+      limit: limitProperty(options),
     },
   };
 }
 
 /** Query-string schema for cursor pagination. */
 export function cursorQuerySchema(options: { maxLimit?: number } = {}): JsonSchema {
-  const maxLimit = check.integer('maxLimit', options.maxLimit ?? 100);
   return {
     type: 'object',
     properties: {
       cursor: { type: 'string', maxLength: 4096, description: 'Opaque cursor from a previous page.' },
-      limit: { type: 'integer', minimum: 1, maximum: maxLimit, description: `Items per page, 1 to ${maxLimit}.` },
+      limit: limitProperty(options),
     },
   };
+}
+
+/** The `limit` of both pagination queries: an integer from 1 to `maxLimit` (100 by default). */
+function limitProperty(options: { maxLimit?: number }): JsonSchema {
+  const maxLimit = check.integer('maxLimit', options.maxLimit ?? 100);
+  return { type: 'integer', minimum: 1, maximum: maxLimit, description: `Items per page, 1 to ${maxLimit}.` };
 }
 
 /** `{ success: true, data, meta? }` around `data`. */

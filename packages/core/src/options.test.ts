@@ -28,6 +28,8 @@ describe('optionChecks', () => {
     expect(check.plainObject('o', { a: 1 })).toEqual({ a: 1 });
     expect(check.optionalLogger('logger', undefined)).toBeUndefined();
     expect(check.optionalLogger('logger', silentLogger)).toBe(silentLogger);
+    const client = { get: fn, set: fn };
+    expect(check.withMethods('client', client, ['get', 'set'], 'a client')).toBe(client);
   });
 
   it.each([
@@ -43,6 +45,8 @@ describe('optionChecks', () => {
     ['plainObject', () => check.plainObject('options', []), 'an object'],
     ['fn', () => check.fn('handler', 1), 'a function'],
     ['optionalFn', () => check.optionalFn('now', 'x'), 'a function'],
+    ['withMethods', () => check.withMethods('client', { get() {} }, ['get', 'set'], 'a client'), 'a client'],
+    ['withMethods null', () => check.withMethods('client', null, ['get'], 'a client'), 'a client'],
     // console has no (object, message) contract and a bunyan-less object lacks debug: both refused.
     [
       'optionalLogger',

@@ -32,6 +32,12 @@ export interface OptionChecks {
   optionalFn<F>(option: string, value: unknown): F | undefined;
   /** `undefined`, or a {@link Logger} (a pino logger fits): an object with debug, info, warn and error. */
   optionalLogger(option: string, value: unknown): Logger | undefined;
+  /**
+   * An object with every method of `methods` (an injected client or store); `expected` describes it
+   * in the error, e.g. `'an ioredis client'`. The caller names the type it expects.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the type
+  withMethods<T extends object>(option: string, value: unknown, methods: readonly string[], expected: string): T;
 }
 
 /** The checks, throwing what `invalid` makes: a factory, or an error class constructed with the same arguments. */
@@ -74,6 +80,13 @@ export function optionChecks(invalid: InvalidOptionFactory | InvalidOptionConstr
       value === undefined || isLogger(value)
         ? value
         : fail(option, value, 'a logger with debug, info, warn and error methods (a pino logger)'),
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- as in the interface
+    withMethods: <T extends object>(option: string, value: unknown, methods: readonly string[], expected: string): T =>
+      (typeof value === 'object' || typeof value === 'function') &&
+      value !== null &&
+      methods.every((method) => typeof (value as Record<string, unknown>)[method] === 'function')
+        ? (value as T)
+        : fail(option, value, expected),
   };
 }
 

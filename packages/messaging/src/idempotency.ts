@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sleep } from '@infra/core';
-import { InvalidOptionError } from './errors.js';
 import type { MessageHandler, ReceivedMessage } from './subscription.js';
-import { fn, integer, plainObject } from './validate.js';
+import { fn, integer, plainObject, withMethods } from './validate.js';
 
 /**
  * Where an idempotent consumer records the messages it has handled. A key is `claimed` for a
@@ -47,14 +46,12 @@ export function idempotent<T>(
 ): (payload: T, message: ReceivedMessage<T>) => Promise<void> {
   fn('handler', handler);
   plainObject('options', options);
-  const store = options.store as Partial<IdempotencyStore> | undefined;
-  if (
-    typeof store?.claim !== 'function' ||
-    typeof store.complete !== 'function' ||
-    typeof store.release !== 'function'
-  ) {
-    throw new InvalidOptionError('store', options.store, 'an IdempotencyStore (claim, complete, release)');
-  }
+  const target = withMethods<IdempotencyStore>(
+    'store',
+    options.store,
+    ['claim', 'complete', 'release'],
+    'an IdempotencyStore (claim, complete, release)',
+  );
   const ttlMs = integer('ttlMs', options.ttlMs ?? 86_400_000);
   const leaseMs = integer('leaseMs', options.leaseMs ?? 30_000);
   const pollMs = integer('pollMs', options.pollMs ?? 50);
@@ -66,7 +63,6 @@ export function idempotent<T>(
     options.onDuplicate === undefined
       ? undefined
       : fn<(message: ReceivedMessage) => void>('onDuplicate', options.onDuplicate, 'INVALID_OPTION');
-  const target = options.store;
 
   return async (payload: T, message: ReceivedMessage<T>): Promise<void> => {
     const key = keyOf(message);

@@ -1,6 +1,6 @@
 import { eventually } from '@infra/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { currentMessageContext, runWithMessageContext, type MessageContext } from './context.js';
+import { runWithMessageContext } from './context.js';
 import {
   closeMessaging,
   configureMessaging,
@@ -13,6 +13,7 @@ import type { MessagingEvents } from './events.js';
 import { MemoryAdapter } from './memory/memory-adapter.js';
 import { MessageBus } from './message-bus.js';
 import type { ReceivedMessage } from './subscription.js';
+import { subscribeOrderRelay } from '../test/order-relay.js';
 
 const buses: MessageBus[] = [];
 function bus(options: ConstructorParameters<typeof MessageBus>[0] = {}): MessageBus {
@@ -84,16 +85,7 @@ describe('the documented usage', () => {
 describe('context propagation without an OpenTelemetry SDK', () => {
   it('carries the correlation id and the trace context received, unchanged, to what a handler publishes', async () => {
     const b = bus();
-    const seen: ReceivedMessage[] = [];
-    const ambient: (MessageContext | undefined)[] = [];
-    await b
-      .subscribe('order.placed', async (_payload, message) => {
-        seen.push(message);
-        ambient.push(currentMessageContext());
-        await b.publish('order.billed', { of: message.id });
-      })
-      .ready();
-    await b.subscribe('order.billed', (_payload, message) => void seen.push(message)).ready();
+    const { seen, ambient } = await subscribeOrderRelay(b);
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     await runWithMessageContext({ correlationId: 'request-7', traceparent, tracestate: 'k=v' }, () =>
       b.publish('order.placed', { id: 1 }),

@@ -2,10 +2,11 @@ import { SpanKind } from '@opentelemetry/api';
 import { eventually } from '@infra/test-utils';
 import { parentOf, startTestTracing, type ReadableSpan, type TestTracing } from '@infra/test-utils/tracing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { currentMessageContext, parseTraceparent, runWithMessageContext, type MessageContext } from './context.js';
+import { parseTraceparent, runWithMessageContext } from './context.js';
 import { MemoryAdapter } from './memory/memory-adapter.js';
 import { MessageBus } from './message-bus.js';
 import type { ReceivedMessage } from './subscription.js';
+import { subscribeOrderRelay } from '../test/order-relay.js';
 import type { Delivery } from './adapter.js';
 import { messagingSystem, processSpan } from './tracing.js';
 
@@ -40,16 +41,10 @@ const traceparentOf = (span: ReadableSpan): string =>
 describe('messaging spans with an OpenTelemetry SDK', () => {
   it('traces publish → process → publish in the caller trace, each process span a child of and linked to its producer', async () => {
     const b = bus();
-    const seen: ReceivedMessage[] = [];
-    const ambient: (MessageContext | undefined)[] = [];
-    await b
-      .subscribe('order.placed', async (_payload, message) => {
-        seen.push(message);
-        ambient.push(currentMessageContext());
-        await b.publish('order.billed', { of: message.id }, { key: 'user-1' });
-      })
-      .ready();
-    await b.subscribe('order.billed', (_payload, message) => void seen.push(message), { group: 'billing' }).ready();
+    const { seen, ambient } = await subscribeOrderRelay(b, {
+      billed: { key: 'user-1' },
+      subscribe: { group: 'billing' },
+    });
     const caller = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     await runWithMessageContext({ correlationId: 'request-7', traceparent: caller }, () =>
       b.publish('order.placed', { id: 1 }),

@@ -1,37 +1,35 @@
+import { optionChecks, type OptionChecks } from '@infra/core';
 import { InvalidOptionError } from './errors.js';
 
 type Kind = 'INVALID_OPTION' | 'INVALID_ARGUMENT';
 
+/** Core's checks, throwing {@link InvalidOptionError} with the code `kind`: a bad option, or a bad call argument. */
+const checks: Record<Kind, OptionChecks> = {
+  INVALID_OPTION: optionChecks(InvalidOptionError),
+  INVALID_ARGUMENT: optionChecks(
+    (option, value, expected) => new InvalidOptionError(option, value, expected, 'INVALID_ARGUMENT'),
+  ),
+};
+
 export function integer(option: string, value: unknown, min = 1, kind: Kind = 'INVALID_OPTION'): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new InvalidOptionError(option, value, `an integer >= ${min}`, kind);
-  }
-  return value;
+  return checks[kind].integer(option, value, min);
 }
 
 export function nonNegative(option: string, value: unknown, kind: Kind = 'INVALID_OPTION'): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidOptionError(option, value, 'a finite number >= 0', kind);
-  }
-  return value;
+  return checks[kind].nonNegative(option, value);
 }
 
 export function nonEmptyString(option: string, value: unknown, kind: Kind = 'INVALID_OPTION'): string {
-  if (typeof value !== 'string' || value.length === 0)
-    throw new InvalidOptionError(option, value, 'a non-empty string', kind);
-  return value;
+  return checks[kind].nonEmptyString(option, value);
 }
 
 export function plainObject(option: string, value: unknown, kind: Kind = 'INVALID_OPTION'): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new InvalidOptionError(option, value, 'an object', kind);
-  return value as Record<string, unknown>;
+  return checks[kind].plainObject(option, value);
 }
 
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the function type
 export function fn<F>(option: string, value: unknown, kind: Kind = 'INVALID_ARGUMENT'): F {
-  if (typeof value !== 'function') throw new InvalidOptionError(option, value, 'a function', kind);
-  return value as F;
+  return checks[kind].fn<F>(option, value);
 }
 
 export function oneOf<T extends string>(
@@ -40,10 +38,7 @@ export function oneOf<T extends string>(
   allowed: readonly T[],
   kind: Kind = 'INVALID_OPTION',
 ): T {
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new InvalidOptionError(option, value, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`, kind);
-  }
-  return value as T;
+  return checks[kind].oneOf(option, value, allowed);
 }
 
 const topicPattern = /^[\w.:\-/]+$/;
@@ -72,4 +67,15 @@ export function headerMap(option: string, value: unknown, kind: Kind = 'INVALID_
     if (typeof header !== 'string') throw new InvalidOptionError(`${option}.${name}`, header, 'a string', kind);
   }
   return headers as Record<string, string>;
+}
+
+/** An object with every method of `methods` (an injected client or store), or `INVALID_OPTION`. */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the type
+export function withMethods<T extends object>(
+  option: string,
+  value: unknown,
+  methods: readonly string[],
+  expected: string,
+): T {
+  return checks.INVALID_OPTION.withMethods<T>(option, value, methods, expected);
 }

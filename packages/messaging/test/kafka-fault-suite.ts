@@ -1,8 +1,6 @@
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { closedPort, eventually, startPrivateKafka, uniqueName } from '@infra/test-utils';
+import { buildIfStale, closedPort, eventually, startPrivateKafka, uniqueName } from '@infra/test-utils';
 import { AssignerProtocol, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageBus } from '../src/message-bus.js';
@@ -457,19 +455,7 @@ const foreignAssigner = (): {
   }),
 });
 
-/**
- * The replica child runs the built package: build it if it is missing or older than a source file.
- * Never rebuilt when fresh: other test tasks (the demo's) import the same dist/ while this one runs,
- * and a rebuild empties it first.
- */
+/** The replica child runs the built package: build it if it is missing or older than a source file. */
 function ensureBuilt(): void {
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  const built = join(root, 'dist', 'index.js');
-  const newestSource = Math.max(
-    ...readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' })
-      .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'))
-      .map((file) => statSync(join(root, 'src', file)).mtimeMs),
-  );
-  if (existsSync(built) && statSync(built).mtimeMs >= newestSource) return;
-  execFileSync('pnpm', ['exec', 'tsdown', '--log-level', 'error'], { cwd: root, stdio: 'inherit' });
+  buildIfStale(fileURLToPath(new URL('..', import.meta.url)), 'index.js');
 }

@@ -11,6 +11,7 @@ export {
 } from './default-persistence.js';
 export { resolvePersistenceOptions } from './persistence-options.js';
 export type { PersistenceOptions, ResolvedPersistenceOptions } from './persistence-options.js';
+export type { PgPoolOptions } from './pool-options.js';
 export type { PersistenceEvents } from './persistence.js';
 export { TransactionManager } from './transaction-manager.js';
 export type { TransactionManagerEvents, TransactionManagerOptions } from './transaction-manager.js';

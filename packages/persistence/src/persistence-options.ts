@@ -1,12 +1,17 @@
 import type { Logger } from '@infra/core';
 import type { DatabaseDriver } from './driver.js';
 import { InvalidOptionError } from './errors.js';
+import type { PgPoolOptions } from './pool-options.js';
 import type { RepositoryFactories } from './repository.js';
 import { isolationLevels, type IsolationLevel } from './transaction-options.js';
 import { check, integer, nonEmptyString, plainObject } from './validate.js';
 
-/** Everything a {@link import('./persistence.js').Persistence} can be configured with. */
-export interface PersistenceOptions<R extends object = Record<string, unknown>> {
+/**
+ * Everything a {@link import('./persistence.js').Persistence} can be configured with. The pool
+ * settings ({@link PgPoolOptions}) apply to the pg driver created from `connectionString`;
+ * `acquireTimeoutMs` applies to the embedded PGlite database too.
+ */
+export interface PersistenceOptions<R extends object = Record<string, unknown>> extends PgPoolOptions {
   /**
    * A driver to use (`createPgDriver`, `createPgliteDriver`, your own). Never closed by us. @default chosen from
    * `connectionString`
@@ -19,26 +24,6 @@ export interface PersistenceOptions<R extends object = Record<string, unknown>> 
   connectionString?: string | undefined;
   /** Data directory of the embedded PGlite database. @default in memory */
   dataDir?: string;
-  /** Largest number of pooled connections (pg). @default 10 */
-  poolSize?: number;
-  /** Time allowed to open a connection (ms). @default 5000 */
-  connectTimeoutMs?: number;
-  /** Time a transaction waits for a free connection before `ACQUIRE_TIMEOUT` (ms). @default 10_000 */
-  acquireTimeoutMs?: number;
-  /** Idle pooled connections close after this long (ms). @default 30_000 */
-  idleTimeoutMs?: number;
-  /** Server `statement_timeout` of every connection (ms; 0 disables; pg only). @default 0 */
-  statementTimeoutMs?: number;
-  /** Server `idle_in_transaction_session_timeout` (ms; 0 disables; pg only). @default 60_000 */
-  idleInTransactionTimeoutMs?: number;
-  /**
-   * Client-side bound on every query (ms; 0 disables; pg only): a query with no answer by then
-   * fails with `CONNECTION_LOST` and its connection is discarded. The one bound that holds when
-   * the network stalls and the server never hears of `statementTimeoutMs`. @default 0
-   */
-  queryTimeoutMs?: number;
-  /** `search_path` of every connection (pg only). @default the server's */
-  searchPath?: string;
   /** Isolation level of transactions that do not ask for one. @default 'read committed' */
   isolationLevel?: IsolationLevel;
   /**

@@ -7,7 +7,7 @@ import type {
   WireMessage,
 } from '../adapter.js';
 import { InvalidOptionError, MessagingError, missingPeer } from '../errors.js';
-import { integer, nonEmptyString, plainObject } from '../validate.js';
+import { integer, nonEmptyString, plainObject, withMethods } from '../validate.js';
 import type { KafkaAdminLike, KafkaClientLike, KafkaOutgoingMessage, KafkaProducerLike } from './kafka-client.js';
 import { withinDeadline } from './kafka-deadline.js';
 import { subscriptionAssigner, type AssignerProtocolLike } from './kafka-assigner.js';
@@ -98,15 +98,12 @@ export class KafkaAdapter implements MessageAdapter {
 
   constructor(options: KafkaAdapterOptions & { kafka: KafkaClientLike }) {
     plainObject('options', options);
-    const kafka = options.kafka as Partial<KafkaClientLike> | undefined;
-    if (
-      typeof kafka?.producer !== 'function' ||
-      typeof kafka.consumer !== 'function' ||
-      typeof kafka.admin !== 'function'
-    ) {
-      throw new InvalidOptionError('kafka', options.kafka, 'a kafkajs Kafka instance or a KafkaClientLike');
-    }
-    this.kafka = options.kafka;
+    this.kafka = withMethods<KafkaClientLike>(
+      'kafka',
+      options.kafka,
+      ['producer', 'consumer', 'admin'],
+      'a kafkajs Kafka instance or a KafkaClientLike',
+    );
     this.idempotent = options.idempotent ?? false;
     if (typeof this.idempotent !== 'boolean')
       throw new InvalidOptionError('idempotent', options.idempotent, 'a boolean');

@@ -1,7 +1,7 @@
 import type { Queryable } from '@infra/persistence';
 import { InvalidOptionError } from '../errors.js';
 import type { IdempotencyStore } from '../idempotency.js';
-import { plainObject } from '../validate.js';
+import { plainObject, withMethods } from '../validate.js';
 
 export interface PostgresIdempotencyStoreOptions {
   /** Where queries run: a `Persistence`'s `db`, a transaction, a `pg.Pool`. Never closed by the store. */
@@ -45,9 +45,7 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
 
   constructor(options: PostgresIdempotencyStoreOptions) {
     plainObject('options', options);
-    if (typeof (options.db as Partial<Queryable> | undefined)?.query !== 'function')
-      throw new InvalidOptionError('db', options.db, 'something with query(sql, params)');
-    this.db = options.db;
+    this.db = withMethods<Queryable>('db', options.db, ['query'], 'something with query(sql, params)');
     this.table = tableName(options.table ?? 'message_idempotency');
   }
 

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { InvalidOptionError } from '../errors.js';
 import type { IdempotencyStore } from '../idempotency.js';
-import { plainObject } from '../validate.js';
+import { plainObject, withMethods } from '../validate.js';
 
 export interface RedisIdempotencyStoreOptions {
   /** The client to use; never closed by the store. */
@@ -31,9 +31,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   constructor(options: RedisIdempotencyStoreOptions) {
     plainObject('options', options);
-    if (typeof (options.client as Partial<Redis> | undefined)?.eval !== 'function')
-      throw new InvalidOptionError('client', options.client, 'an ioredis client');
-    this.client = options.client;
+    this.client = withMethods<Redis>('client', options.client, ['eval'], 'an ioredis client');
     this.prefix = options.prefix ?? 'idempotency:';
     if (typeof this.prefix !== 'string') throw new InvalidOptionError('prefix', options.prefix, 'a string');
   }

@@ -10,41 +10,18 @@ import type {
   QueryParams,
   QueryResult,
 } from '../driver.js';
-import { closeTimeoutOf, withLease } from '../driver.js';
+import { DriverClose, acquireTimeoutOf, withLease } from '../driver.js';
 import { PersistenceError, isPersistenceError } from '../errors.js';
-import { check, integer, nonEmptyString, plainObject } from '../validate.js';
+import { integer, nonEmptyString, plainObject } from '../validate.js';
+import type { PgPoolOptions } from '../pool-options.js';
 import { loadPg } from './load-pg.js';
 import { PgConnection } from './pg-connection.js';
 
-export interface PgDriverOptions {
+export interface PgDriverOptions extends PgPoolOptions {
   /** An existing pool to use. It is never closed by the driver. @default a pool the driver creates (and closes) */
   pool?: Pool;
   /** Connection string of the pool the driver creates. @default process.env.DATABASE_URL */
   connectionString?: string | undefined;
-  /** Largest number of connections of the created pool. @default 10 */
-  poolSize?: number;
-  /** Time allowed to open a new connection (ms). @default 5000 */
-  connectTimeoutMs?: number;
-  /** Time a caller waits for a free connection before `ACQUIRE_TIMEOUT` (ms). @default 10_000 */
-  acquireTimeoutMs?: number;
-  /** Idle connections of the created pool close after this long (ms). @default 30_000 */
-  idleTimeoutMs?: number;
-  /** Server-side `statement_timeout` of created connections (ms; 0 disables). @default 0 */
-  statementTimeoutMs?: number;
-  /**
-   * Server-side `idle_in_transaction_session_timeout` of created connections (ms; 0 disables): the
-   * server ends sessions that leave a transaction open and idle, releasing its locks. @default 60_000
-   */
-  idleInTransactionTimeoutMs?: number;
-  /**
-   * Client-side bound on every query of created connections (ms; 0 disables), node-postgres'
-   * `query_timeout`: a query with no answer by then fails with `CONNECTION_LOST` (retryable) and
-   * its connection is discarded. Unlike `statementTimeoutMs`, it holds when the network stalls.
-   * @default 0
-   */
-  queryTimeoutMs?: number;
-  /** `search_path` of created connections (a schema per tenant or per test file). @default the server's */
-  searchPath?: string;
   /** `application_name` shown in `pg_stat_activity`. @default '@infra/persistence' */
   applicationName?: string;
   /** Further node-postgres pool settings, applied before the options above. @default {} */
@@ -61,16 +38,16 @@ export class PgDriver implements DatabaseDriver {
   readonly name = 'pg';
   readonly capabilities: DriverCapabilities = { concurrentConnections: true };
   private readonly events = new EventHub<PgDriverEvents>();
-  private closed = false;
-  private ending: Promise<void> | undefined;
   private readonly leases = new Set<PgConnection>();
+  private readonly closing: DriverClose;
 
   constructor(
     readonly pool: Pool,
-    private readonly owned: boolean,
+    owned: boolean,
     private readonly acquireTimeoutMs: number,
     private readonly max: number,
   ) {
+    this.closing = new DriverClose(owned, (timeoutMs) => this.end(timeoutMs));
     if (owned) {
       pool.on('error', (error) => {
         this.events.emit('error', { error });
@@ -83,9 +60,8 @@ export class PgDriver implements DatabaseDriver {
   }
 
   async acquire(options: AcquireOptions = {}): Promise<DriverConnection> {
-    if (this.closed) throw new PersistenceError('CLOSED', 'The pg driver is closed');
-    const timeoutMs =
-      options.timeoutMs === undefined ? this.acquireTimeoutMs : check.integer('timeoutMs', options.timeoutMs);
+    if (this.closing.closed) throw new PersistenceError('CLOSED', 'The pg driver is closed');
+    const timeoutMs = acquireTimeoutOf(options, this.acquireTimeoutMs);
     const connecting = this.pool.connect();
     let timer: NodeJS.Timeout | undefined;
     let client: PoolClient;
@@ -143,11 +119,7 @@ export class PgDriver implements DatabaseDriver {
    * as it is. Idempotent.
    */
   async close(options: CloseOptions = {}): Promise<void> {
-    const timeoutMs = closeTimeoutOf(options);
-    this.closed = true;
-    if (!this.owned) return;
-    this.ending ??= this.end(timeoutMs);
-    await this.ending;
+    await this.closing.close(options);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

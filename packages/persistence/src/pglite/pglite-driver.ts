@@ -10,11 +10,11 @@ import type {
   QueryParams,
   QueryResult,
 } from '../driver.js';
-import { closeTimeoutOf, withLease } from '../driver.js';
+import { DriverClose, acquireTimeoutOf, withLease } from '../driver.js';
 import { toPersistenceError } from '../driver-errors.js';
 import { PersistenceError, missingPeer } from '../errors.js';
 import { Mutex } from '../mutex.js';
-import { check, checkQuery, integer, nonEmptyString, plainObject } from '../validate.js';
+import { checkQuery, integer, nonEmptyString, plainObject } from '../validate.js';
 import { type QueryTarget, withQuerySpan } from '../telemetry.js';
 
 export interface PgliteDriverOptions {
@@ -90,19 +90,27 @@ export class PgliteDriver implements DatabaseDriver {
   readonly name = 'pglite';
   readonly capabilities: DriverCapabilities = { concurrentConnections: false };
   private readonly lock = new Mutex();
-  private closed = false;
-  private closing: Promise<void> | undefined;
+  private readonly closing: DriverClose;
 
   constructor(
     readonly db: PGlite,
-    private readonly owned: boolean,
+    owned: boolean,
     private readonly acquireTimeoutMs: number,
-  ) {}
+  ) {
+    this.closing = new DriverClose(
+      owned,
+      (timeoutMs) => this.closeOwned(timeoutMs),
+      () => {
+        this.lock.rejectWaiters(
+          new PersistenceError('CLOSED', 'The PGlite driver closed while waiting for the connection'),
+        );
+      },
+    );
+  }
 
   async acquire(options: AcquireOptions = {}): Promise<DriverConnection> {
-    if (this.closed) throw new PersistenceError('CLOSED', 'The PGlite driver is closed');
-    const timeoutMs =
-      options.timeoutMs === undefined ? this.acquireTimeoutMs : check.integer('timeoutMs', options.timeoutMs);
+    if (this.closing.closed) throw new PersistenceError('CLOSED', 'The PGlite driver is closed');
+    const timeoutMs = acquireTimeoutOf(options, this.acquireTimeoutMs);
     const unlock = await this.lock.acquire(
       timeoutMs,
       () =>
@@ -113,7 +121,7 @@ export class PgliteDriver implements DatabaseDriver {
         ),
     );
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- close() may run while we wait
-    if (this.closed) {
+    if (this.closing.closed) {
       unlock();
       throw new PersistenceError('CLOSED', 'The PGlite driver is closed');
     }
@@ -139,16 +147,7 @@ export class PgliteDriver implements DatabaseDriver {
    * An injected database is left open. Idempotent.
    */
   async close(options: CloseOptions = {}): Promise<void> {
-    const timeoutMs = closeTimeoutOf(options);
-    if (!this.closed) {
-      this.closed = true;
-      this.lock.rejectWaiters(
-        new PersistenceError('CLOSED', 'The PGlite driver closed while waiting for the connection'),
-      );
-    }
-    if (!this.owned) return;
-    this.closing ??= this.closeOwned(timeoutMs);
-    await this.closing;
+    await this.closing.close(options);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
