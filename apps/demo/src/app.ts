@@ -13,7 +13,6 @@ import {
 import { GracefulShutdown, type ShutdownCloseOptions, type ShutdownReport } from '@infra/health';
 import { healthCheckController } from '@infra/health/fastify';
 import { traceMixin } from '@infra/core';
-import { runWithMessageContext } from '@infra/messaging';
 import { metricsPlugin } from '@infra/monitoring/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { challengeRoutes } from './challenges/challenge-routes.js';
@@ -135,14 +134,10 @@ async function registerHttp(app: FastifyInstance, config: AppConfig, resources: 
     if (draining) reply.header('connection', 'close');
     return payload;
   });
-  // The request id comes back in x-request-id, and messages published while serving the request
-  // (the outbox's) carry it as their correlation id. The trace context is OpenTelemetry's: the
-  // server span of the HTTP instrumentation, when tracing is on.
-  await app.register(requestContextPlugin, {
-    enter: (context, next) => {
-      runWithMessageContext({ correlationId: context.requestId }, next);
-    },
-  });
+  // The request id comes back in x-request-id, and code serving the request reads it with
+  // currentRequestContext(): the outbox writes it as the messages' correlation id (resources.ts).
+  // The trace context is OpenTelemetry's: the server span of the HTTP instrumentation, when on.
+  await app.register(requestContextPlugin);
   await app.register(errorHandlerPlugin, {
     production: config.production,
     mappings: {

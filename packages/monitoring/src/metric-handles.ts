@@ -45,15 +45,19 @@ function increment(metric: string, value: unknown): number {
 
 /** One series of a counter, its labels fixed: {@link CounterMetric.labels}. */
 export class BoundCounter {
+  private readonly child: { inc(value?: number): void };
+
   constructor(
     private readonly name: string,
-    private readonly metric: Counter,
-    private readonly labelValues: Labels,
-  ) {}
+    metric: Counter,
+    labelValues: Labels,
+  ) {
+    this.child = metric.labels(labelValues);
+  }
 
   /** Adds `value` (default 1, must be >= 0). */
   inc(value = 1): void {
-    this.metric.inc(this.labelValues, increment(this.name, value));
+    this.child.inc(increment(this.name, value));
   }
 }
 
@@ -111,14 +115,18 @@ export class GaugeMetric<L extends string = string> {
 
 /** One series of a histogram, its labels fixed: {@link HistogramMetric.labels}. */
 export class BoundHistogram {
+  private readonly child: { observe(value: number): void };
+
   constructor(
     private readonly name: string,
-    private readonly metric: Histogram,
-    private readonly labelValues: Labels,
-  ) {}
+    metric: Histogram,
+    labelValues: Labels,
+  ) {
+    this.child = metric.labels(labelValues);
+  }
 
   observe(value: number): void {
-    this.metric.observe(this.labelValues, amount(this.name, value));
+    this.child.observe(amount(this.name, value));
   }
 }
 

@@ -5,7 +5,7 @@ import type { HealthCheckScheduler } from '@infra/monitoring';
 import type { ProtectedOpenAI } from '@infra/openai';
 import type { Persistence } from '@infra/persistence';
 import type { RateLimiter } from '@infra/resilience';
-import type { IdempotencyStore } from '@infra/api';
+import { currentRequestContext, type IdempotencyStore } from '@infra/api';
 import { ChallengeGenerator } from '../challenges/challenge-generator.js';
 import { ChallengeRepository } from '../challenges/challenge-repository.js';
 import { ChallengeService } from '../challenges/challenge-service.js';
@@ -115,7 +115,15 @@ export async function createResources(
       cacheManager,
       challengeRepository: new ChallengeRepository(persistence.db),
       createUnitOfWork: () => persistence.createUnitOfWork(),
-      addToOutbox: (tx, topic, payload, { key }) => messaging.outbox.publish(topic, payload, { tx, key }),
+      // The request being served names the message's correlation id (its x-request-id).
+      addToOutbox: (tx, topic, payload, { key }) => {
+        const requestId = currentRequestContext()?.requestId;
+        return messaging.outbox.publish(topic, payload, {
+          tx,
+          key,
+          ...(requestId === undefined ? {} : { correlationId: requestId }),
+        });
+      },
       onCompleted: () => {
         observability.challengesCompleted.inc();
       },
