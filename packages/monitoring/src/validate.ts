@@ -2,9 +2,7 @@ import { optionChecks, type Logger, type OptionChecks } from '@infra/core';
 import { InvalidOptionError } from './errors.js';
 
 /** Option checks that throw this package's `INVALID_OPTION`. */
-export const check: OptionChecks = optionChecks(
-  (option, value, expected) => new InvalidOptionError(option, value, expected),
-);
+export const check: OptionChecks = optionChecks(InvalidOptionError);
 
 export const positive = (option: string, value: unknown): number => check.positive(option, value);
 export const integer = (option: string, value: unknown, min = 1): number => check.integer(option, value, min);

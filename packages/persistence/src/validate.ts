@@ -2,9 +2,7 @@ import { optionChecks, type OptionChecks } from '@infra/core';
 import { InvalidOptionError } from './errors.js';
 
 /** Checks of options, throwing {@link InvalidOptionError} with `INVALID_OPTION`. */
-export const check: OptionChecks = optionChecks(
-  (option, value, expected) => new InvalidOptionError(option, value, expected),
-);
+export const check: OptionChecks = optionChecks(InvalidOptionError);
 
 /** Checks of arguments, throwing {@link InvalidOptionError} with `INVALID_ARGUMENT`. */
 export const checkArgument: OptionChecks = optionChecks(
