@@ -9,9 +9,12 @@
 //   - Postgres (127.0.0.1:5432, database "test") and Redis (127.0.0.1:6379): started with the
 //     machine's own commands when they do not answer and the commands exist;
 //   - a Kafka broker: KAFKA_BROKERS when set, otherwise one started with scripts/kafka-broker.mjs
-//     (Java 17+ and Maven) and stopped again at the end (KEEP_KAFKA=1 keeps it running).
+//     (Java 17+ and Maven) and stopped again at the end (KEEP_KAFKA=1 keeps it running);
+//   - RabbitMQ and NATS with JetStream: RABBITMQ_URL and NATS_SERVERS when set, otherwise the local
+//     servers (127.0.0.1:5672 as guest, 127.0.0.1:4222) when they answer; their tests skip otherwise.
 // Whatever cannot be had is said plainly, with the reason, before and after the run. With
-// INFRA_REQUIRE_KAFKA=1 (CI) a missing broker fails the run instead of skipping the Kafka tests.
+// INFRA_REQUIRE_KAFKA=1 (CI) a missing broker fails the run instead of skipping the Kafka tests, and
+// INFRA_REQUIRE_RABBITMQ=1 / INFRA_REQUIRE_NATS=1 do the same for RabbitMQ and NATS.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -41,6 +44,10 @@ function ask(port, request, timeoutMs = 2000) {
   });
 }
 
+// The AMQP 0-9-1 protocol header: a RabbitMQ server answers with a Connection.Start method frame (type 1).
+const rabbitMqAnswers = async () => (await ask(5672, 'AMQP\x00\x00\x09\x01')).startsWith('\x01');
+// A NATS server greets every connection with INFO; JetStream is on when it says so.
+const natsAnswers = async () => /^INFO .*"jetstream":true/.test(await ask(4222, ''));
 const redisAnswers = async () => (await ask(6379, 'PING\r\n')).startsWith('+PONG');
 // An SSLRequest: every Postgres server answers it with one byte, S or N.
 const postgresAnswers = async () => /^[SN]/.test(await ask(5432, Buffer.from([0, 0, 0, 8, 4, 210, 22, 47])));
@@ -114,6 +121,39 @@ if (kafkaSkipped) {
   notes.push(`SKIPPED the Kafka tests of @infra/messaging: ${kafkaSkipped}`);
   say(notes.at(-1));
 }
+
+/** Uses `variable` when set, else the local server when it answers; skips (or fails, when required) otherwise. */
+async function optionalServer({ name, variable, require, local, answers, what }) {
+  if (env[variable]) return say(`${name}: using ${variable}=${env[variable].replace(/\/\/[^@/]*@/, '//…@')}`);
+  if (await answers()) {
+    env[variable] = local;
+    return say(`${name}: the local server answers; ${what} use it`);
+  }
+  const reason = `${name} does not answer on its local port (set ${variable} to use another one)`;
+  if (env[require] === '1') {
+    process.stderr.write(`test: ${require}=1 and ${reason}\n`);
+    process.exit(1);
+  }
+  notes.push(`SKIPPED ${what}: ${reason}`);
+  say(notes.at(-1));
+}
+
+await optionalServer({
+  name: 'RabbitMQ',
+  variable: 'RABBITMQ_URL',
+  require: 'INFRA_REQUIRE_RABBITMQ',
+  local: 'amqp://guest:guest@127.0.0.1:5672',
+  answers: rabbitMqAnswers,
+  what: 'the RabbitMQ tests of @infra/messaging',
+});
+await optionalServer({
+  name: 'NATS',
+  variable: 'NATS_SERVERS',
+  require: 'INFRA_REQUIRE_NATS',
+  local: '127.0.0.1:4222',
+  answers: natsAnswers,
+  what: 'the NATS JetStream tests of @infra/messaging',
+});
 
 const task = process.argv.find((arg) => arg.startsWith('--task='))?.slice('--task='.length) ?? 'test';
 const turboArgs = process.argv.slice(2).filter((arg) => !arg.startsWith('--task='));

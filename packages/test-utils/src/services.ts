@@ -45,16 +45,31 @@ export async function eventually(
 }
 
 /**
- * The Kafka brokers the tests use (`KAFKA_BROKERS`), or `undefined` when there are none: the caller
- * skips its Kafka tests, and this says so on the console, naming `what` was skipped. With
- * `INFRA_REQUIRE_KAFKA=1` (set by CI) a missing broker is a failure instead: it throws, which fails
- * the test file that asked.
+ * The address of an optional server the tests use, from its variable, or `undefined` when it is not
+ * set: the caller skips its tests, and this says so on the console, naming `what` was skipped. When
+ * `require` is `1` (CI sets it) a missing server is a failure instead: it throws, which fails the
+ * test file that asked. `npm test` sets the variables for the servers that answer.
  */
-export function kafkaBrokers(what: string): string | undefined {
-  const brokers = process.env.KAFKA_BROKERS?.trim();
-  if (brokers) return brokers;
-  if (process.env.INFRA_REQUIRE_KAFKA === '1')
-    throw new Error(`INFRA_REQUIRE_KAFKA=1 but KAFKA_BROKERS is not set: ${what} cannot run (and must not skip)`);
-  console.log(`SKIPPED ${what}: no Kafka broker (set KAFKA_BROKERS=host:port, or run them with npm test)`);
+function optionalServer(variable: string, require: string, server: string, what: string): string | undefined {
+  const value = process.env[variable]?.trim();
+  if (value) return value;
+  if (process.env[require] === '1')
+    throw new Error(`${require}=1 but ${variable} is not set: ${what} cannot run (and must not skip)`);
+  console.log(`SKIPPED ${what}: no ${server} (set ${variable}, or run them with npm test)`);
   return undefined;
+}
+
+/** The Kafka brokers the tests use (`KAFKA_BROKERS`, `host:port,…`); `INFRA_REQUIRE_KAFKA=1` makes them required. */
+export function kafkaBrokers(what: string): string | undefined {
+  return optionalServer('KAFKA_BROKERS', 'INFRA_REQUIRE_KAFKA', 'Kafka broker', what);
+}
+
+/** The RabbitMQ server the tests use (`RABBITMQ_URL`, `amqp://…`); `INFRA_REQUIRE_RABBITMQ=1` makes it required. */
+export function rabbitMqUrl(what: string): string | undefined {
+  return optionalServer('RABBITMQ_URL', 'INFRA_REQUIRE_RABBITMQ', 'RabbitMQ server', what);
+}
+
+/** The NATS servers (with JetStream) the tests use (`NATS_SERVERS`, `host:port,…`); `INFRA_REQUIRE_NATS=1` makes them required. */
+export function natsServers(what: string): string | undefined {
+  return optionalServer('NATS_SERVERS', 'INFRA_REQUIRE_NATS', 'NATS server with JetStream', what);
 }
