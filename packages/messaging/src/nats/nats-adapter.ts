@@ -11,7 +11,7 @@ import type {
 } from '../adapter.js';
 import { MessagingError, errorMessage } from '../errors.js';
 import { loadNats, type NatsModules } from './nats-client.js';
-import { encodeMessage, publishId } from './nats-message.js';
+import { MSG_ID_HEADER, encodeMessage, publishId } from './nats-message.js';
 import { jetStreamName, subjectProblem } from './nats-names.js';
 import { resolveNatsOptions, type NatsAdapterOptions, type ResolvedNatsOptions } from './nats-options.js';
 import { NatsPullSubscription, within } from './nats-subscription.js';
@@ -132,7 +132,7 @@ export class NatsAdapter implements MessageAdapter {
         ackWaitMs: this.options.ackWaitMs,
         requestTimeoutMs: this.options.requestTimeoutMs,
       },
-      (afterSequence) => this.recreateConsumer(spec.topic, consumer, afterSequence),
+      (last) => this.recreateConsumer(spec.topic, consumer, last),
       (closed) => this.open.delete(closed),
     );
     this.open.add(subscription);
@@ -293,18 +293,22 @@ export class NatsAdapter implements MessageAdapter {
 
   /**
    * The consumer (or its stream) vanished: the server lost its storage, or someone deleted it. It is
-   * created again after the last message the subscription got when the stream still holds that one,
-   * else from the start of the stream, which was recreated: every message in it was published after
-   * the loss. At-least-once: nothing is skipped.
+   * created again after the last message the subscription got when the stream still holds that
+   * message (same sequence, same `Nats-Msg-Id`), else from the start of the stream, which was
+   * recreated: every message in it was published after the loss. At-least-once: nothing is skipped.
    */
-  private async recreateConsumer(topic: string, consumer: string, afterSequence: number): Promise<void> {
+  private async recreateConsumer(
+    topic: string,
+    consumer: string,
+    last: { sequence: number; msgId: string | undefined },
+  ): Promise<void> {
     this.streams.delete(topic);
     const stream = await this.ensureStream(topic);
     let start: Parameters<NatsAdapter['ensureConsumer']>[2] = { deliver_policy: 'all' };
-    if (afterSequence > 0) {
-      const info = await this.jsm.streams.info(stream);
-      if (info.state.last_seq >= afterSequence && info.state.first_seq <= afterSequence)
-        start = { deliver_policy: 'by_start_sequence', opt_start_seq: afterSequence + 1 };
+    if (last.sequence > 0 && last.msgId !== undefined) {
+      const kept = await this.jsm.streams.getMessage(stream, { seq: last.sequence }).catch(() => null);
+      if (kept?.header.get(MSG_ID_HEADER) === last.msgId)
+        start = { deliver_policy: 'by_start_sequence', opt_start_seq: last.sequence + 1 };
     }
     await this.ensureConsumer(stream, consumer, start);
   }

@@ -1,7 +1,7 @@
 import type { Msg, NatsConnection, Subscription as NatsInbox } from '@nats-io/transport-node';
 import type { AdapterSubscription, Delivery, SubscribeSpec } from '../adapter.js';
 import { MessagingError } from '../errors.js';
-import { ackInfo, decodeMessage } from './nats-message.js';
+import { MSG_ID_HEADER, ackInfo, decodeMessage } from './nats-message.js';
 
 export interface NatsDelivery extends Delivery {
   /** Where the acknowledgement of this delivery goes. */
@@ -20,8 +20,11 @@ export interface NatsSubscriptionSettings {
   requestTimeoutMs: number;
 }
 
-/** Makes the group's consumer (and its stream) exist again; `afterSequence`: the last message the subscription got. */
-export type RecreateConsumer = (afterSequence: number) => Promise<void>;
+/**
+ * Makes the group's consumer (and its stream) exist again. `last` is the last message the
+ * subscription got: its stream sequence and `Nats-Msg-Id`, to tell whether the stream still holds it.
+ */
+export type RecreateConsumer = (last: { sequence: number; msgId: string | undefined }) => Promise<void>;
 
 /** Deliveries of one message after which it is reported as stuck (consumers keep dying on it). */
 const STUCK_DELIVERIES = 5;
@@ -48,7 +51,7 @@ export class NatsPullSubscription implements AdapterSubscription<NatsDelivery> {
   private readonly unfinished = new Map<number, string>();
   /** Messages delivered {@link STUCK_DELIVERIES} times or more and not acknowledged yet. */
   private readonly stuck = new Map<number, number>();
-  private lastSequence = 0;
+  private last: { sequence: number; msgId: string | undefined } = { sequence: 0, msgId: undefined };
   /** The consumer or its stream is gone (the server lost them): recreated before the next pull. */
   private missing = false;
   private failure: Error | undefined;
@@ -82,14 +85,19 @@ export class NatsPullSubscription implements AdapterSubscription<NatsDelivery> {
   async fetch(max: number, signal: AbortSignal): Promise<NatsDelivery[]> {
     if (this.closed || signal.aborted) return [];
     if (this.buffer.length > 0) return this.take(max);
+    // No answer by its deadline, not even "request expired": the consumer may be gone (a JetStream
+    // without it does not answer a pull), or the connection dropped the request. Checked, then replaced.
+    if (this.pull.state === 'open' && Date.now() >= this.pull.deadline) {
+      this.pull = { state: 'idle' };
+      this.missing = true;
+    }
     if (this.missing) {
-      await this.recreate(this.lastSequence);
+      await this.recreate(this.last);
       this.missing = false;
     }
     this.throwFailure();
     const now = Date.now();
-    // A request past its deadline was lost (a connection dropped meanwhile): a new one replaces it.
-    if (this.pull.state === 'idle' || now > this.pull.deadline) {
+    if (this.pull.state === 'idle') {
       const batch = Math.min(max, this.settings.batchSize);
       this.pull = {
         state: 'open',
@@ -145,9 +153,13 @@ export class NatsPullSubscription implements AdapterSubscription<NatsDelivery> {
     this.wakeUp();
   }
 
-  /** The connection came back: the server forgot the open request, a new one is sent at once. */
+  /**
+   * The connection came back: the server forgot the open request, and may have lost the consumer (a
+   * restart without its storage). The consumer is checked, then a new request is sent.
+   */
   reconnected(): void {
     this.pull = { state: 'idle' };
+    this.missing = true;
     this.wakeUp();
   }
 
@@ -176,7 +188,8 @@ export class NatsPullSubscription implements AdapterSubscription<NatsDelivery> {
     const running = this.unfinished.has(info.streamSequence);
     this.unfinished.set(info.streamSequence, info.reply);
     if (running) return;
-    this.lastSequence = Math.max(this.lastSequence, info.streamSequence);
+    if (info.streamSequence > this.last.sequence)
+      this.last = { sequence: info.streamSequence, msgId: msg.headers?.get(MSG_ID_HEADER) };
     this.buffer.push({
       message: decodeMessage(this.topic, msg, info),
       deliveryCount: info.deliveryCount,
