@@ -9,7 +9,7 @@ import type {
   SubscribeSpec,
   WireMessage,
 } from '../adapter.js';
-import { MessagingError, errorMessage } from '../errors.js';
+import { InvalidOptionError, MessagingError, errorMessage } from '../errors.js';
 import { loadNats, type NatsModules } from './nats-client.js';
 import { MSG_ID_HEADER, encodeMessage, publishId } from './nats-message.js';
 import { jetStreamName, subjectProblem } from './nats-names.js';
@@ -111,8 +111,7 @@ export class NatsAdapter implements MessageAdapter {
 
   async subscribe(spec: SubscribeSpec): Promise<AdapterSubscription> {
     this.assertOpen();
-    const problem = subjectProblem(spec.topic);
-    if (problem !== undefined) throw new MessagingError('INVALID_ARGUMENT', `Topic "${spec.topic}" is not ${problem}`);
+    checkSubject(spec.topic);
     const stream = await this.ensureStream(spec.topic);
     const consumer = this.consumerName(spec.group);
     await this.ensureConsumer(
@@ -189,6 +188,7 @@ export class NatsAdapter implements MessageAdapter {
   }
 
   private async publishOne(message: WireMessage): Promise<void> {
+    checkSubject(message.topic);
     await this.ensureStream(message.topic);
     try {
       await this.send(message);
@@ -354,6 +354,11 @@ export class NatsAdapter implements MessageAdapter {
   private assertOpen(): void {
     if (this.closing) throw new MessagingError('CLOSED', 'The NATS adapter is closed');
   }
+}
+
+function checkSubject(topic: string): void {
+  const problem = subjectProblem(topic);
+  if (problem !== undefined) throw new InvalidOptionError('topic', topic, problem, 'INVALID_ARGUMENT');
 }
 
 function apiCode(error: unknown): number | undefined {
