@@ -1,4 +1,13 @@
-export { closedPort, databaseUrl, eventually, kafkaBrokers, natsServers, rabbitMqUrl, redisUrl, uniqueName } from './services.js';
+export {
+  closedPort,
+  databaseUrl,
+  eventually,
+  kafkaBrokers,
+  natsServers,
+  rabbitMqUrl,
+  redisUrl,
+  uniqueName,
+} from './services.js';
 export { buildIfStale } from './build.js';
 export { rateLimiterStoreContract, type RateLimiterStoreContractOptions } from './rate-limiter-store-contract.js';
 export { cacheStoreContract, type CacheStoreContractOptions } from './cache-store-contract.js';
@@ -13,6 +22,7 @@ export { messageBusContract, type MessageBusContractOptions } from './message-bu
 export { expectIdempotencyClaims, type ContractIdempotencyStore } from './idempotency-store-contract.js';
 export {
   startPrivateKafka,
+  startPrivateNats,
   startPrivateRedis,
   startTcpProxy,
   adminQuery,
@@ -20,6 +30,8 @@ export {
   withApplicationName,
   type PrivateKafka,
   type PrivateKafkaOptions,
+  type PrivateNats,
+  type PrivateNatsOptions,
   type PrivateRedis,
   type PrivateRedisOptions,
   type ProxyMode,

@@ -1,0 +1,277 @@
+import type { Msg, NatsConnection, Subscription as NatsInbox } from '@nats-io/transport-node';
+import type { AdapterSubscription, Delivery, SubscribeSpec } from '../adapter.js';
+import { MessagingError } from '../errors.js';
+import { MSG_ID_HEADER, ackInfo, decodeMessage } from './nats-message.js';
+
+export interface NatsDelivery extends Delivery {
+  /** Where the acknowledgement of this delivery goes. */
+  readonly reply: string;
+  /** Sequence of the message in its stream. */
+  readonly sequence: number;
+}
+
+export interface NatsSubscriptionSettings {
+  stream: string;
+  consumer: string;
+  inbox: string;
+  batchSize: number;
+  fetchWaitMs: number;
+  ackWaitMs: number;
+  requestTimeoutMs: number;
+}
+
+/**
+ * Makes the group's consumer (and its stream) exist again. `last` is the last message the
+ * subscription got: its stream sequence and `Nats-Msg-Id`, to tell whether the stream still holds it.
+ */
+export type RecreateConsumer = (last: { sequence: number; msgId: string | undefined }) => Promise<void>;
+
+/** Deliveries of one message after which it is reported as stuck (consumers keep dying on it). */
+const STUCK_DELIVERIES = 5;
+
+/** The one pull request a subscription may have open on the server; `remaining` is what it may still deliver. */
+type Pull = { state: 'idle' } | { state: 'open'; remaining: number; deadline: number };
+
+/**
+ * One consumer of a group: pulls from the group's durable pull consumer with requests of its own
+ * (JetStream's documented pull protocol), so that a fetch returns as soon as messages arrive and never
+ * asks for more than the bus has room for. One request is open at a time; what it delivers after a
+ * fetch returned waits in `buffer` for the next one. Messages fetched and not acknowledged yet are
+ * kept alive with "working" acknowledgements every third of AckWait: JetStream redelivers only the
+ * messages of a consumer that died, never those of a slow handler.
+ */
+export class NatsPullSubscription implements AdapterSubscription<NatsDelivery> {
+  private readonly inbox: NatsInbox;
+  private readonly nextSubject: string;
+  private readonly topic: string;
+  private buffer: NatsDelivery[] = [];
+  private pull: Pull = { state: 'idle' };
+  private wake: (() => void) | undefined;
+  /** Latest reply subject of each message fetched and not acknowledged, by stream sequence. */
+  private readonly unfinished = new Map<number, string>();
+  /** Messages delivered {@link STUCK_DELIVERIES} times or more and not acknowledged yet. */
+  private readonly stuck = new Map<number, number>();
+  private last: { sequence: number; msgId: string | undefined } = { sequence: 0, msgId: undefined };
+  /** The consumer or its stream is gone (the server lost them): recreated before the next pull. */
+  private missing = false;
+  private failure: Error | undefined;
+  private closed = false;
+  private readonly keepAlive: NodeJS.Timeout;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    spec: SubscribeSpec,
+    private readonly settings: NatsSubscriptionSettings,
+    private readonly recreate: RecreateConsumer,
+    private readonly onClose: (subscription: NatsPullSubscription) => void,
+  ) {
+    this.topic = spec.topic;
+    this.nextSubject = `$JS.API.CONSUMER.MSG.NEXT.${settings.stream}.${settings.consumer}`;
+    this.inbox = nc.subscribe(settings.inbox, {
+      callback: (error, msg) => {
+        if (error) this.ended(error);
+        else this.receive(msg);
+      },
+    });
+    this.keepAlive = setInterval(
+      () => {
+        for (const reply of this.unfinished.values()) this.nc.publish(reply, '+WPI');
+      },
+      Math.max(50, Math.floor(settings.ackWaitMs / 3)),
+    );
+    this.keepAlive.unref();
+  }
+
+  async fetch(max: number, signal: AbortSignal): Promise<NatsDelivery[]> {
+    if (this.closed || signal.aborted) return [];
+    if (this.buffer.length > 0) return this.take(max);
+    // No answer by its deadline, not even "request expired": the consumer may be gone (a JetStream
+    // without it does not answer a pull), or the connection dropped the request. Checked, then replaced.
+    if (this.pull.state === 'open' && Date.now() >= this.pull.deadline) {
+      this.pull = { state: 'idle' };
+      this.missing = true;
+    }
+    if (this.missing) {
+      await this.recreate(this.last);
+      this.missing = false;
+    }
+    this.throwFailure();
+    const now = Date.now();
+    if (this.pull.state === 'idle') {
+      const batch = Math.min(max, this.settings.batchSize);
+      this.pull = {
+        state: 'open',
+        remaining: batch,
+        deadline: now + this.settings.fetchWaitMs + this.settings.requestTimeoutMs,
+      };
+      this.nc.publish(this.nextSubject, JSON.stringify({ batch, expires: this.settings.fetchWaitMs * 1_000_000 }), {
+        reply: this.settings.inbox,
+      });
+    }
+    await this.arrival(signal, this.pull.deadline - now);
+    this.throwFailure();
+    return this.take(max);
+  }
+
+  /** Acknowledges, then waits (within `requestTimeoutMs`) until the server has read the acknowledgements. */
+  async ack(deliveries: readonly NatsDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    for (const delivery of deliveries) {
+      const reply = this.unfinished.get(delivery.sequence) ?? delivery.reply;
+      this.unfinished.delete(delivery.sequence);
+      this.stuck.delete(delivery.sequence);
+      this.nc.publish(reply, '+ACK');
+    }
+    await within(this.nc.flush(), this.settings.requestTimeoutMs, 'acknowledging messages');
+  }
+
+  /** Gives `unacked` and what arrived unfetched back to the group at once (negative acknowledgement). */
+  async close(unacked: readonly NatsDelivery[]): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.keepAlive);
+    const returned = [...unacked, ...this.buffer];
+    this.buffer = [];
+    try {
+      for (const delivery of returned)
+        this.nc.publish(this.unfinished.get(delivery.sequence) ?? delivery.reply, '-NAK');
+      this.unfinished.clear();
+      if (returned.length > 0) await within(this.nc.flush(), this.settings.requestTimeoutMs, 'returning messages');
+    } finally {
+      this.inbox.unsubscribe();
+      this.wakeUp();
+      this.onClose(this);
+    }
+  }
+
+  /** Stops at once, acknowledging nothing more (the adapter is closing). */
+  abort(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.keepAlive);
+    this.inbox.unsubscribe();
+    this.wakeUp();
+  }
+
+  /**
+   * The connection came back: the server forgot the open request, and may have lost the consumer (a
+   * restart without its storage). The consumer is checked, then a new request is sent.
+   */
+  reconnected(): void {
+    this.pull = { state: 'idle' };
+    this.missing = true;
+    this.wakeUp();
+  }
+
+  /** What is stuck: messages delivered again and again without being acknowledged. */
+  problems(): string[] {
+    return [...this.stuck].map(
+      ([sequence, count]) =>
+        `${this.settings.stream}/${this.settings.consumer}: message ${String(sequence)} delivered ${String(count)} times without an acknowledgement`,
+    );
+  }
+
+  private receive(msg: Msg): void {
+    const info = ackInfo(msg.reply);
+    if (info === undefined) {
+      this.status(msg.headers?.code ?? 0, msg.headers?.description ?? '');
+      return;
+    }
+    if (this.pull.state === 'open' && --this.pull.remaining <= 0) this.pull = { state: 'idle' };
+    if (this.closed) {
+      this.nc.publish(info.reply, '-NAK');
+      return;
+    }
+    if (info.deliveryCount >= STUCK_DELIVERIES) this.stuck.set(info.streamSequence, info.deliveryCount);
+    // Redelivered while still handled here (its "working" acknowledgement came late): the running
+    // delivery acknowledges it, with the newest reply subject.
+    const running = this.unfinished.has(info.streamSequence);
+    this.unfinished.set(info.streamSequence, info.reply);
+    if (running) return;
+    if (info.streamSequence > this.last.sequence)
+      this.last = { sequence: info.streamSequence, msgId: msg.headers?.get(MSG_ID_HEADER) };
+    this.buffer.push({
+      message: decodeMessage(this.topic, msg, info),
+      deliveryCount: info.deliveryCount,
+      reply: info.reply,
+      sequence: info.streamSequence,
+    });
+    this.wakeUp();
+  }
+
+  /** A status message ends the open request: 408 expired, 404 nothing to deliver, 409/503 refused. */
+  private status(code: number, description: string): void {
+    if (code === 100) return;
+    this.pull = { state: 'idle' };
+    if (code === 503 || (code === 409 && /consumer deleted|consumer not found/i.test(description))) this.missing = true;
+    else if (code !== 404 && code !== 408 && code !== 409)
+      this.failure = new MessagingError(
+        'ADAPTER_UNAVAILABLE',
+        `JetStream refused a pull request on ${this.settings.stream}/${this.settings.consumer}: ${String(code)} ${description}`,
+        { topic: this.topic, isRetryable: true },
+      );
+    this.wakeUp();
+  }
+
+  private ended(error: Error): void {
+    this.pull = { state: 'idle' };
+    this.failure = error;
+    this.wakeUp();
+  }
+
+  private throwFailure(): void {
+    const failure = this.failure;
+    this.failure = undefined;
+    if (failure) throw failure;
+  }
+
+  private take(max: number): NatsDelivery[] {
+    return this.buffer.splice(0, max);
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  /** Waits for a delivery, the end of the request, an abort, or `timeoutMs`. */
+  private async arrival(signal: AbortSignal, timeoutMs: number): Promise<void> {
+    if (timeoutMs <= 0 || this.buffer.length > 0 || this.failure || this.missing) return;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        timer = setTimeout(resolve, timeoutMs);
+        timer.unref();
+        onAbort = resolve;
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+      this.wake = undefined;
+    }
+  }
+}
+
+/** `promise`, or `ADAPTER_UNAVAILABLE` after `timeoutMs` (a flush waits while the connection is away). */
+export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new MessagingError('ADAPTER_UNAVAILABLE', `NATS did not answer within ${String(timeoutMs)} ms (${what})`, {
+          isRetryable: true,
+        }),
+      );
+    }, timeoutMs);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

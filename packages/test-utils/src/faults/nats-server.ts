@@ -1,0 +1,163 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { closedPort } from '../services.js';
+
+/** A nats-server with JetStream of a test's own, which the test may kill, restart or pause. */
+export interface PrivateNats {
+  readonly port: number;
+  /** `127.0.0.1:<port>`, for a client's `servers`. */
+  readonly servers: string;
+  /** Pid of the running server, or undefined while it is down. */
+  readonly pid: number | undefined;
+  /** Where JetStream keeps its streams (kept across `restart()` unless `wipeStorage`). */
+  readonly storeDir: string;
+  /** SIGKILL: the server dies at once and connections drop; what it stored on disk stays. */
+  kill(): Promise<void>;
+  /**
+   * Kills it (if running) and starts it again on the same port. With `wipeStorage`, its JetStream
+   * storage is deleted first: every stream and consumer is lost, as on a replaced host.
+   */
+  restart(options?: { wipeStorage?: boolean }): Promise<void>;
+  /**
+   * SIGSTOP: connections stay open but nothing answers, as on a stalled host. Resolves once the
+   * process is stopped (a signal takes effect asynchronously).
+   */
+  pause(): Promise<void>;
+  /** SIGCONT after `pause`. */
+  resume(): void;
+  /** Stops the server for good and removes its directory. */
+  close(): Promise<void>;
+}
+
+export interface PrivateNatsOptions {
+  /** The server binary. @default '/usr/sbin/nats-server' when it exists, else 'nats-server' from PATH */
+  binary?: string;
+}
+
+/**
+ * Starts `nats-server -js` on a free port with its storage in a directory of its own, for fault
+ * tests. Never use the shared NATS server for faults: other work on the machine uses it.
+ */
+export async function startPrivateNats(options: PrivateNatsOptions = {}): Promise<PrivateNats> {
+  const binary = options.binary ?? (existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server');
+  const dir = mkdtempSync(join(tmpdir(), 'infra-nats-'));
+  const storeDir = join(dir, 'jetstream');
+  const logFile = join(dir, 'nats.log');
+  const port = await closedPort();
+  let pid: number | undefined;
+
+  const start = async (): Promise<void> => {
+    rmSync(logFile, { force: true });
+    const child = spawn(
+      binary,
+      [
+        '-a',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-js',
+        '-sd',
+        storeDir,
+        '-l',
+        logFile,
+        '--server_name',
+        `private-${port}`,
+      ],
+      { stdio: 'ignore' },
+    );
+    child.unref();
+    const failed = new Promise<Error>((resolve) => {
+      child.once('error', resolve);
+      child.once('exit', (code) => {
+        resolve(new Error(`nats-server on port ${port} exited with ${String(code)}`));
+      });
+    });
+    let failure: Error | undefined;
+    void failed.then((error) => {
+      failure = error;
+    });
+    const deadline = Date.now() + 30_000;
+    // "Server is ready" is logged once the client port listens and JetStream has loaded its streams.
+    while (!(existsSync(logFile) && readFileSync(logFile, 'utf8').includes('Server is ready'))) {
+      if (failure) throw failure;
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`private nats-server on port ${port} was not ready within 30 s`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    pid = child.pid;
+  };
+
+  const kill = async (): Promise<void> => {
+    if (pid === undefined) return;
+    const dying = pid;
+    pid = undefined;
+    signal(dying, 'SIGCONT');
+    signal(dying, 'SIGKILL');
+    while (isAlive(dying)) await new Promise((resolve) => setTimeout(resolve, 10));
+  };
+
+  // A test process that ends without close() does not leave the server behind.
+  const onExit = (): void => {
+    if (pid !== undefined) signal(pid, 'SIGKILL');
+  };
+  process.once('exit', onExit);
+
+  await start();
+  return {
+    port,
+    servers: `127.0.0.1:${port}`,
+    storeDir,
+    get pid() {
+      return pid;
+    },
+    kill,
+    restart: async ({ wipeStorage = false } = {}) => {
+      await kill();
+      if (wipeStorage) rmSync(storeDir, { recursive: true, force: true });
+      await start();
+    },
+    pause: async () => {
+      if (pid === undefined) return;
+      signal(pid, 'SIGSTOP');
+      while (isAlive(pid) && !isStopped(pid)) await new Promise((resolve) => setTimeout(resolve, 5));
+    },
+    resume: () => {
+      if (pid !== undefined) signal(pid, 'SIGCONT');
+    },
+    close: async () => {
+      process.removeListener('exit', onExit);
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
+  }
+}
+
+/** State `T` (stopped) in /proc; true where /proc cannot tell. */
+function isStopped(pid: number): boolean {
+  try {
+    return /^\d+ \(.*\) T /.test(readFileSync(`/proc/${String(pid)}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
