@@ -103,6 +103,10 @@ export class NatsAdapter implements MessageAdapter {
    */
   async publish(messages: readonly WireMessage[]): Promise<void> {
     this.assertOpen();
+    const topics = new Set<string>();
+    for (const message of messages) topics.add(message.topic);
+    for (const topic of topics) checkSubject(topic);
+    await Promise.all([...topics].map((topic) => this.ensureStream(topic)));
     for (let start = 0; start < messages.length; start += this.options.publishBatchSize) {
       const chunk = messages.slice(start, start + this.options.publishBatchSize);
       await Promise.all(chunk.map((message) => this.publishOne(message)));
@@ -188,8 +192,6 @@ export class NatsAdapter implements MessageAdapter {
   }
 
   private async publishOne(message: WireMessage): Promise<void> {
-    checkSubject(message.topic);
-    await this.ensureStream(message.topic);
     try {
       await this.send(message);
     } catch (error) {
