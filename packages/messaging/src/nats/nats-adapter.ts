@@ -41,7 +41,9 @@ const CONSUMER_NOT_FOUND = 10014;
 export class NatsAdapter implements MessageAdapter {
   readonly name: string = 'nats';
   readonly capabilities: AdapterCapabilities = capabilities;
+  /** The connection in use: created by the adapter (and closed by it), or the one injected. */
   readonly connection: NatsConnection;
+  /** Failures of the connection; the bus subscribes through {@link NatsAdapter.onConnectionError}. */
   readonly events: EventHub<NatsAdapterEvents> = new EventHub<NatsAdapterEvents>();
   private readonly js: JetStreamClient;
   private readonly options: ResolvedNatsOptions;
@@ -51,7 +53,7 @@ export class NatsAdapter implements MessageAdapter {
   private connected = true;
   private closing: Promise<void> | undefined;
 
-  /** Use {@link createNatsAdapter}. */
+  /** @internal Use {@link createNatsAdapter}, which loads the client and connects. */
   constructor(
     private readonly modules: NatsModules,
     connection: NatsConnection,
