@@ -12,6 +12,7 @@ function failure(options: unknown): unknown {
 
 describe('NATS adapter options', () => {
   it('has defaults, and takes servers as a list or a comma-separated string', () => {
+    expect(resolveNatsOptions({ servers: ['[::1]:4222', 'localhost'] }).servers).toEqual(['[::1]:4222', 'localhost']);
     const resolved = resolveNatsOptions({ servers: '127.0.0.1:4222, nats://other:4223' });
     expect(resolved).toMatchObject({
       servers: ['127.0.0.1:4222', 'nats://other:4223'],

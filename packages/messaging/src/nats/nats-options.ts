@@ -85,6 +85,8 @@ export interface ResolvedNatsOptions {
   maxReconnectAttempts: number;
 }
 
+/** `nats://…` (or `tls://`, `ws://`, `wss://`), or `host`, `host:port`, `[ipv6]:port`. */
+const serverPattern = /^(nats|tls|wss?):\/\/\S+$|^(\[[\da-f:]+\]|[^\s/:[\]]+)(:\d+)?$/i;
 const subjectPrefixPattern = /^[\w-]+(\.[\w-]+)*$/;
 
 export function resolveNatsOptions(options: NatsAdapterOptions): ResolvedNatsOptions {
@@ -143,7 +145,7 @@ function resolveServers(given: unknown): string[] {
   if (
     !Array.isArray(list) ||
     list.length === 0 ||
-    !list.every((server) => typeof server === 'string' && /^(nats|tls|wss?):\/\/[^\s]+$|^[^\s/:]+(:\d+)?$/.test(server))
+    !list.every((server) => typeof server === 'string' && serverPattern.test(server))
   ) {
     throw new InvalidOptionError(
       option,
