@@ -321,7 +321,8 @@ export class NatsAdapter implements MessageAdapter {
   private async watch(): Promise<void> {
     try {
       for await (const status of this.connection.status()) {
-        if (this.closing) continue;
+        // Closed: stop following (an injected connection lives on).
+        if (this.closing) break;
         switch (status.type) {
           case 'disconnect':
             this.connected = false;
