@@ -28,6 +28,9 @@ const capabilities: AdapterCapabilities = {
   replay: true,
 };
 
+/** Where a consumer the adapter creates starts. */
+type Start = { deliver_policy: 'all' | 'new' } | { deliver_policy: 'by_start_sequence'; opt_start_seq: number };
+
 const NANOS_PER_MS = 1_000_000;
 const STREAM_NOT_FOUND = 10059;
 const CONSUMER_NOT_FOUND = 10014;
@@ -262,11 +265,7 @@ export class NatsAdapter implements MessageAdapter {
    * The group's durable pull consumer, created if missing. An existing one keeps its position; its
    * AckWait is brought to `ackWaitMs`.
    */
-  private async ensureConsumer(
-    stream: string,
-    consumer: string,
-    start: { deliver_policy: 'all' | 'new' } | { deliver_policy: 'by_start_sequence'; opt_start_seq: number },
-  ): Promise<void> {
+  private async ensureConsumer(stream: string, consumer: string, start: Start | (() => Promise<Start>)): Promise<void> {
     const ackWait = this.options.ackWaitMs * NANOS_PER_MS;
     try {
       const info = await this.jsm.consumers.info(stream, consumer);
@@ -275,11 +274,12 @@ export class NatsAdapter implements MessageAdapter {
     } catch (error) {
       if (apiCode(error) !== CONSUMER_NOT_FOUND) throw unavailable(`reading consumer ${stream}/${consumer}`, error);
     }
+    const from = typeof start === 'function' ? await start() : start;
     try {
       await this.jsm.consumers.add(stream, {
         durable_name: consumer,
         ack_policy: 'explicit',
-        ...start,
+        ...from,
         ack_wait: ackWait,
         // The bus retries and dead-letters; JetStream only redelivers what a dead consumer left.
         max_deliver: -1,
@@ -308,13 +308,13 @@ export class NatsAdapter implements MessageAdapter {
   ): Promise<void> {
     this.streams.delete(topic);
     const stream = await this.ensureStream(topic);
-    let start: Parameters<NatsAdapter['ensureConsumer']>[2] = { deliver_policy: 'all' };
-    if (last.sequence > 0 && last.msgId !== undefined) {
+    await this.ensureConsumer(stream, consumer, async (): Promise<Start> => {
+      if (last.sequence === 0 || last.msgId === undefined) return { deliver_policy: 'all' };
       const kept = await this.jsm.streams.getMessage(stream, { seq: last.sequence }).catch(() => null);
-      if (kept?.header.get(MSG_ID_HEADER) === last.msgId)
-        start = { deliver_policy: 'by_start_sequence', opt_start_seq: last.sequence + 1 };
-    }
-    await this.ensureConsumer(stream, consumer, start);
+      return kept?.header.get(MSG_ID_HEADER) === last.msgId
+        ? { deliver_policy: 'by_start_sequence', opt_start_seq: last.sequence + 1 }
+        : { deliver_policy: 'all' };
+    });
   }
 
   /** Follows the connection: reports its failures and lets the subscriptions resume after a reconnect. */
