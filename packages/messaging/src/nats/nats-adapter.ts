@@ -245,7 +245,11 @@ export class NatsAdapter implements MessageAdapter {
       num_replicas: this.options.replicas,
       max_msgs: this.options.maxMessages === 0 ? -1 : this.options.maxMessages,
       max_age: this.options.maxAgeMs * NANOS_PER_MS,
-      duplicate_window: this.options.duplicateWindowMs * NANOS_PER_MS,
+      // JetStream refuses a duplicate window longer than the stream keeps messages.
+      duplicate_window:
+        (this.options.maxAgeMs > 0
+          ? Math.min(this.options.duplicateWindowMs, this.options.maxAgeMs)
+          : this.options.duplicateWindowMs) * NANOS_PER_MS,
       discard: 'old',
     };
     try {
