@@ -39,6 +39,8 @@ describe('NATS adapter options', () => {
     [{ servers: 'h:1', storage: 'disk' }, 'storage'],
     [{ servers: 'h:1', replicas: 0 }, 'replicas'],
     [{ servers: 'h:1', maxMessages: -1 }, 'maxMessages'],
+    [{ servers: 'h:1', maxMessages: 1.5 }, 'maxMessages'],
+    [{ servers: 'h:1', maxAgeMs: 0.5 }, 'maxAgeMs'],
     [{ servers: 'h:1', ackWaitMs: 99 }, 'ackWaitMs'],
     [{ servers: 'h:1', batchSize: 0 }, 'batchSize'],
     [{ servers: 'h:1', fetchWaitMs: 50 }, 'fetchWaitMs'],
