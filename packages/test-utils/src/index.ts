@@ -1,13 +1,4 @@
-export {
-  closedPort,
-  databaseUrl,
-  eventually,
-  kafkaBrokers,
-  natsServers,
-  rabbitMqUrl,
-  redisUrl,
-  uniqueName,
-} from './services.js';
+export { closedPort, databaseUrl, eventually, kafkaBrokers, natsServers, rabbitMqUrl, redisUrl, uniqueName } from './services.js';
 export { buildIfStale } from './build.js';
 export { rateLimiterStoreContract, type RateLimiterStoreContractOptions } from './rate-limiter-store-contract.js';
 export { cacheStoreContract, type CacheStoreContractOptions } from './cache-store-contract.js';

@@ -28,6 +28,9 @@ const capabilities: AdapterCapabilities = {
   replay: true,
 };
 
+/** Where a consumer the adapter creates starts. */
+type Start = { deliver_policy: 'all' | 'new' } | { deliver_policy: 'by_start_sequence'; opt_start_seq: number };
+
 const NANOS_PER_MS = 1_000_000;
 const STREAM_NOT_FOUND = 10059;
 const CONSUMER_NOT_FOUND = 10014;
@@ -41,7 +44,9 @@ const CONSUMER_NOT_FOUND = 10014;
 export class NatsAdapter implements MessageAdapter {
   readonly name: string = 'nats';
   readonly capabilities: AdapterCapabilities = capabilities;
+  /** The connection in use: created by the adapter (and closed by it), or the one injected. */
   readonly connection: NatsConnection;
+  /** Failures of the connection; the bus subscribes through {@link NatsAdapter.onConnectionError}. */
   readonly events: EventHub<NatsAdapterEvents> = new EventHub<NatsAdapterEvents>();
   private readonly js: JetStreamClient;
   private readonly options: ResolvedNatsOptions;
@@ -51,7 +56,7 @@ export class NatsAdapter implements MessageAdapter {
   private connected = true;
   private closing: Promise<void> | undefined;
 
-  /** Use {@link createNatsAdapter}. */
+  /** @internal Use {@link createNatsAdapter}, which loads the client and connects. */
   constructor(
     private readonly modules: NatsModules,
     connection: NatsConnection,
@@ -103,6 +108,10 @@ export class NatsAdapter implements MessageAdapter {
    */
   async publish(messages: readonly WireMessage[]): Promise<void> {
     this.assertOpen();
+    const topics = new Set<string>();
+    for (const message of messages) topics.add(message.topic);
+    for (const topic of topics) checkSubject(topic);
+    await Promise.all([...topics].map((topic) => this.ensureStream(topic)));
     for (let start = 0; start < messages.length; start += this.options.publishBatchSize) {
       const chunk = messages.slice(start, start + this.options.publishBatchSize);
       await Promise.all(chunk.map((message) => this.publishOne(message)));
@@ -188,8 +197,6 @@ export class NatsAdapter implements MessageAdapter {
   }
 
   private async publishOne(message: WireMessage): Promise<void> {
-    checkSubject(message.topic);
-    await this.ensureStream(message.topic);
     try {
       await this.send(message);
     } catch (error) {
@@ -238,7 +245,11 @@ export class NatsAdapter implements MessageAdapter {
       num_replicas: this.options.replicas,
       max_msgs: this.options.maxMessages === 0 ? -1 : this.options.maxMessages,
       max_age: this.options.maxAgeMs * NANOS_PER_MS,
-      duplicate_window: this.options.duplicateWindowMs * NANOS_PER_MS,
+      // JetStream refuses a duplicate window longer than the stream keeps messages.
+      duplicate_window:
+        (this.options.maxAgeMs > 0
+          ? Math.min(this.options.duplicateWindowMs, this.options.maxAgeMs)
+          : this.options.duplicateWindowMs) * NANOS_PER_MS,
       discard: 'old',
     };
     try {
@@ -258,11 +269,7 @@ export class NatsAdapter implements MessageAdapter {
    * The group's durable pull consumer, created if missing. An existing one keeps its position; its
    * AckWait is brought to `ackWaitMs`.
    */
-  private async ensureConsumer(
-    stream: string,
-    consumer: string,
-    start: { deliver_policy: 'all' | 'new' } | { deliver_policy: 'by_start_sequence'; opt_start_seq: number },
-  ): Promise<void> {
+  private async ensureConsumer(stream: string, consumer: string, start: Start | (() => Promise<Start>)): Promise<void> {
     const ackWait = this.options.ackWaitMs * NANOS_PER_MS;
     try {
       const info = await this.jsm.consumers.info(stream, consumer);
@@ -271,11 +278,12 @@ export class NatsAdapter implements MessageAdapter {
     } catch (error) {
       if (apiCode(error) !== CONSUMER_NOT_FOUND) throw unavailable(`reading consumer ${stream}/${consumer}`, error);
     }
+    const from = typeof start === 'function' ? await start() : start;
     try {
       await this.jsm.consumers.add(stream, {
         durable_name: consumer,
         ack_policy: 'explicit',
-        ...start,
+        ...from,
         ack_wait: ackWait,
         // The bus retries and dead-letters; JetStream only redelivers what a dead consumer left.
         max_deliver: -1,
@@ -304,20 +312,21 @@ export class NatsAdapter implements MessageAdapter {
   ): Promise<void> {
     this.streams.delete(topic);
     const stream = await this.ensureStream(topic);
-    let start: Parameters<NatsAdapter['ensureConsumer']>[2] = { deliver_policy: 'all' };
-    if (last.sequence > 0 && last.msgId !== undefined) {
+    await this.ensureConsumer(stream, consumer, async (): Promise<Start> => {
+      if (last.sequence === 0 || last.msgId === undefined) return { deliver_policy: 'all' };
       const kept = await this.jsm.streams.getMessage(stream, { seq: last.sequence }).catch(() => null);
-      if (kept?.header.get(MSG_ID_HEADER) === last.msgId)
-        start = { deliver_policy: 'by_start_sequence', opt_start_seq: last.sequence + 1 };
-    }
-    await this.ensureConsumer(stream, consumer, start);
+      return kept?.header.get(MSG_ID_HEADER) === last.msgId
+        ? { deliver_policy: 'by_start_sequence', opt_start_seq: last.sequence + 1 }
+        : { deliver_policy: 'all' };
+    });
   }
 
   /** Follows the connection: reports its failures and lets the subscriptions resume after a reconnect. */
   private async watch(): Promise<void> {
     try {
       for await (const status of this.connection.status()) {
-        if (this.closing) continue;
+        // Closed: stop following (an injected connection lives on).
+        if (this.closing) break;
         switch (status.type) {
           case 'disconnect':
             this.connected = false;

@@ -162,6 +162,15 @@ describe.skipIf(!servers)('nats jetstream adapter', () => {
     await expect.poll(() => adapter.problems(), wait).toEqual([]);
   });
 
+  it('creates a stream whose messages expire sooner than the default duplicate window', async () => {
+    const b = await bus({ maxAgeMs: 60_000 });
+    const t = topic('short-lived');
+    const got: unknown[] = [];
+    await b.subscribe(t, (payload) => void got.push(payload)).ready();
+    await b.publish(t, { n: 1 });
+    await expect.poll(() => got, wait).toEqual([{ n: 1 }]);
+  });
+
   it('refuses a topic that is not a NATS subject with a coded error naming it', async () => {
     const b = await bus();
     await expect(b.publish('a..b', {})).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', option: 'topic' });

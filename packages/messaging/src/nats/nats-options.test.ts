@@ -12,6 +12,7 @@ function failure(options: unknown): unknown {
 
 describe('NATS adapter options', () => {
   it('has defaults, and takes servers as a list or a comma-separated string', () => {
+    expect(resolveNatsOptions({ servers: ['[::1]:4222', 'localhost'] }).servers).toEqual(['[::1]:4222', 'localhost']);
     const resolved = resolveNatsOptions({ servers: '127.0.0.1:4222, nats://other:4223' });
     expect(resolved).toMatchObject({
       servers: ['127.0.0.1:4222', 'nats://other:4223'],
@@ -38,6 +39,8 @@ describe('NATS adapter options', () => {
     [{ servers: 'h:1', storage: 'disk' }, 'storage'],
     [{ servers: 'h:1', replicas: 0 }, 'replicas'],
     [{ servers: 'h:1', maxMessages: -1 }, 'maxMessages'],
+    [{ servers: 'h:1', maxMessages: 1.5 }, 'maxMessages'],
+    [{ servers: 'h:1', maxAgeMs: 0.5 }, 'maxAgeMs'],
     [{ servers: 'h:1', ackWaitMs: 99 }, 'ackWaitMs'],
     [{ servers: 'h:1', batchSize: 0 }, 'batchSize'],
     [{ servers: 'h:1', fetchWaitMs: 50 }, 'fetchWaitMs'],

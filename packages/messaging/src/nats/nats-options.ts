@@ -85,6 +85,8 @@ export interface ResolvedNatsOptions {
   maxReconnectAttempts: number;
 }
 
+/** `nats://…` (or `tls://`, `ws://`, `wss://`), or `host`, `host:port`, `[ipv6]:port`. */
+const serverPattern = /^(nats|tls|wss?):\/\/\S+$|^(\[[\da-f:]+\]|[^\s/:[\]]+)(:\d+)?$/i;
 const subjectPrefixPattern = /^[\w-]+(\.[\w-]+)*$/;
 
 export function resolveNatsOptions(options: NatsAdapterOptions): ResolvedNatsOptions {
@@ -120,8 +122,8 @@ export function resolveNatsOptions(options: NatsAdapterOptions): ResolvedNatsOpt
     retention: oneOf('retention', options.retention ?? 'limits', ['limits', 'interest']),
     storage: oneOf('storage', options.storage ?? 'file', ['file', 'memory']),
     replicas: integer('replicas', options.replicas ?? 1),
-    maxMessages: nonNegative('maxMessages', options.maxMessages ?? 1_000_000),
-    maxAgeMs: nonNegative('maxAgeMs', options.maxAgeMs ?? 0),
+    maxMessages: integer('maxMessages', options.maxMessages ?? 1_000_000, 0),
+    maxAgeMs: integer('maxAgeMs', options.maxAgeMs ?? 0, 0),
     duplicateWindowMs: integer('duplicateWindowMs', options.duplicateWindowMs ?? 120_000),
     ackWaitMs,
     batchSize: integer('batchSize', options.batchSize ?? 100),
@@ -143,7 +145,7 @@ function resolveServers(given: unknown): string[] {
   if (
     !Array.isArray(list) ||
     list.length === 0 ||
-    !list.every((server) => typeof server === 'string' && /^(nats|tls|wss?):\/\/[^\s]+$|^[^\s/:]+(:\d+)?$/.test(server))
+    !list.every((server) => typeof server === 'string' && serverPattern.test(server))
   ) {
     throw new InvalidOptionError(
       option,

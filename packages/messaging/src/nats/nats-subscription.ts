@@ -75,7 +75,12 @@ export class NatsPullSubscription implements AdapterSubscription<NatsDelivery> {
     });
     this.keepAlive = setInterval(
       () => {
-        for (const reply of this.unfinished.values()) this.nc.publish(reply, '+WPI');
+        try {
+          for (const reply of this.unfinished.values()) this.nc.publish(reply, '+WPI');
+        } catch {
+          // The connection was closed under the subscription (an injected one, by its owner): the
+          // next fetch reports it; a timer must not throw.
+        }
       },
       Math.max(50, Math.floor(settings.ackWaitMs / 3)),
     );
@@ -179,6 +184,7 @@ export class NatsPullSubscription implements AdapterSubscription<NatsDelivery> {
     }
     if (this.pull.state === 'open' && --this.pull.remaining <= 0) this.pull = { state: 'idle' };
     if (this.closed) {
+      // Arrived while closing (the open request still delivers): back to the group at once.
       this.nc.publish(info.reply, '-NAK');
       return;
     }
