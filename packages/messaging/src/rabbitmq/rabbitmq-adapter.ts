@@ -151,7 +151,6 @@ export class RabbitMqAdapter implements MessageAdapter {
     this.assertOpen();
     if (messages.length === 0) return;
     const deadline = Date.now() + this.settings.publishTimeoutMs;
-    const confirmations: Promise<void>[] = [];
     try {
       let topic: string | undefined;
       for (const message of messages) {
@@ -160,22 +159,24 @@ export class RabbitMqAdapter implements MessageAdapter {
         await this.declareExchange(topic);
       }
       const channel = await this.confirms.get();
+      // One promise for the batch, settled by a count of confirms, not one per message.
+      let unconfirmed = messages.length;
+      let settle!: { resolve: () => void; reject: (error: Error) => void };
+      const confirmed = new Promise<void>((resolve, reject) => {
+        settle = { resolve, reject };
+      });
+      // Marked handled here: a failure is reported once, by the wait below (or not at all when a write fails first).
+      confirmed.catch(() => undefined);
+      const onConfirm = (error: unknown): void => {
+        if (error) settle.reject(error instanceof Error ? error : new Error('RabbitMQ refused the message'));
+        else if (--unconfirmed === 0) settle.resolve();
+      };
       for (const message of messages) {
         const { content, options } = publishArguments(message);
-        let settle!: { resolve: () => void; reject: (error: Error) => void };
-        const confirmed = new Promise<void>((resolve, reject) => {
-          settle = { resolve, reject };
-        });
-        const written = channel.publish(this.exchangeName(message.topic), '', content, options, (error: unknown) => {
-          if (error) settle.reject(error instanceof Error ? error : new Error('RabbitMQ refused the message'));
-          else settle.resolve();
-        });
-        // Marked handled here: a failure is reported once, by the wait below.
-        confirmed.catch(() => undefined);
-        confirmations.push(confirmed);
-        if (!written) await drained(channel, deadline);
+        if (!channel.publish(this.exchangeName(message.topic), '', content, options, onConfirm))
+          await drained(channel, deadline);
       }
-      await within(Promise.all(confirmations), Math.max(1, deadline - Date.now()));
+      await within(confirmed, Math.max(1, deadline - Date.now()));
     } catch (error) {
       if (isMessagingError(error, 'CLOSED')) throw error;
       const topic = messages[0]?.topic;

@@ -38,8 +38,9 @@ export function wireMessage(topic: string, delivered: Message): WireMessage {
   const { properties } = delivered;
   const raw = (properties.headers ?? {}) as Record<string, unknown>;
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(raw)) {
-    if (name === KEY || name === TIMESTAMP || BROKER_HEADER.test(name)) continue;
+  for (const name in raw) {
+    if (name === KEY || name === TIMESTAMP || (name.startsWith('x-') && BROKER_HEADER.test(name))) continue;
+    const value = raw[name];
     if (typeof value === 'string') headers[name] = value;
     else if (Buffer.isBuffer(value)) headers[name] = value.toString();
   }

@@ -206,7 +206,7 @@ export class RabbitMqSubscription implements AdapterSubscription<RabbitMqDeliver
       delivered: message,
       channel,
     });
-    for (const wake of [...this.waiters]) wake();
+    if (this.waiters.size > 0) for (const wake of [...this.waiters]) wake();
   }
 
   /** The channel died: what it delivered and nobody acknowledged is back in the queue. */
