@@ -179,6 +179,8 @@ export class RabbitMqAdapter implements MessageAdapter {
       await within(confirmed, Math.max(1, deadline - Date.now()));
     } catch (error) {
       if (isMessagingError(error, 'CLOSED')) throw error;
+      // Declared again by the next publish, in case the failure was an exchange deleted meanwhile.
+      for (const message of messages) this.exchanges.delete(this.exchangeName(message.topic));
       const topic = messages[0]?.topic;
       throw new MessagingError(
         'PUBLISH_FAILED',

@@ -26,6 +26,8 @@ export class RabbitMqConnection {
   private readonly reopened = new Set<(model: ChannelModel, generation: number) => void>();
   private readonly errors = new Set<(error: Error) => void>();
   private readonly waiting = new Set<() => void>();
+  /** Removes the adapter's listeners from the current connection. */
+  private unwatch: (() => void) | undefined;
 
   private constructor(
     model: ChannelModel,
@@ -119,20 +121,28 @@ export class RabbitMqConnection {
     this.wake();
     if (state.kind === 'down') clearTimeout(state.timer);
     if (state.kind === 'open' && owned) await settleWithin(state.model.close(), timeoutMs);
+    // An injected connection goes on without the adapter: its listeners go too.
+    else this.unwatch?.();
   }
 
   private watch(model: ChannelModel, generation: number): void {
     // amqplib emits `error` (then `close`) when the server or the socket ends the connection.
-    model.on('error', (error: Error) => {
+    const onError = (error: Error): void => {
       this.report(error);
-    });
-    model.on('close', (error?: Error) => {
+    };
+    const onClose = (error?: Error): void => {
       if (this.state.kind !== 'open' || this.state.generation !== generation) return;
       const reason = error ?? new Error('RabbitMQ closed the connection');
       this.state = { kind: 'down', since: Date.now(), error: reason, attempt: 0, timer: undefined };
       if (!error) this.report(reason);
       this.scheduleReconnect();
-    });
+    };
+    model.on('error', onError);
+    model.on('close', onClose);
+    this.unwatch = () => {
+      model.off('error', onError);
+      model.off('close', onClose);
+    };
   }
 
   private scheduleReconnect(): void {

@@ -24,7 +24,7 @@ export interface SubscriptionHost {
 
 type ConsumerState =
   | { kind: 'starting' }
-  | { kind: 'consuming'; channel: Channel; consumerTag: string }
+  | { kind: 'consuming'; channel: Channel }
   | { kind: 'down'; since: number; reason: string; attempt: number; timer: NodeJS.Timeout | undefined }
   | { kind: 'closed' };
 
@@ -120,24 +120,18 @@ export class RabbitMqSubscription implements AdapterSubscription<RabbitMqDeliver
     return Promise.resolve();
   }
 
-  /** Cancels the consumer, returns `unacked` and the buffered deliveries to the queue, and closes the channel. */
-  async close(unacked: readonly RabbitMqDelivery[]): Promise<void> {
-    const state = this.state;
-    if (state.kind === 'closed') return;
+  /**
+   * Closes the channel: RabbitMQ returns the unfinished and the buffered deliveries (everything not
+   * acknowledged on it) to the queue as the consumer goes away, in queue order. Not `basic.cancel`
+   * then `basic.nack`: between the two, a single-active-consumer queue already hands newer messages to
+   * the next consumer, and the returned ones would come after them. Acks sent before stay sent.
+   */
+  async close(): Promise<void> {
+    if (this.state.kind === 'closed') return;
     this.stop();
     const channel = this.channel;
     this.channel = undefined;
-    if (channel) {
-      try {
-        if (state.kind === 'consuming') await within(channel.cancel(state.consumerTag), this.host.commandTimeoutMs);
-        // Earlier ones first: a quorum queue hands returned messages out again in the order they came back.
-        for (const delivery of [...unacked, ...this.buffer])
-          if (delivery.channel === channel) channel.nack(delivery.delivered, false, true);
-      } catch {
-        // The channel is failing: closing it (or its death) returns every unacknowledged message anyway.
-      }
-      await settleWithin(channel.close(), this.host.commandTimeoutMs);
-    }
+    if (channel) await settleWithin(channel.close(), this.host.commandTimeoutMs);
     this.buffer = [];
     this.handedOut.clear();
   }
@@ -174,7 +168,7 @@ export class RabbitMqSubscription implements AdapterSubscription<RabbitMqDeliver
     try {
       await within(channel.prefetch(this.host.prefetch), this.host.commandTimeoutMs);
       await this.host.declare(channel);
-      const { consumerTag } = await within(
+      await within(
         channel.consume(this.queue, (message) => {
           this.receive(channel, message);
         }),
@@ -184,7 +178,7 @@ export class RabbitMqSubscription implements AdapterSubscription<RabbitMqDeliver
         await settleWithin(channel.close(), this.host.commandTimeoutMs);
         return;
       }
-      this.state = { kind: 'consuming', channel, consumerTag };
+      this.state = { kind: 'consuming', channel };
     } catch (error) {
       if (this.channel === channel) this.channel = undefined;
       await settleWithin(channel.close(), this.host.commandTimeoutMs);
