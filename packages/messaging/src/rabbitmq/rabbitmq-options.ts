@@ -40,7 +40,8 @@ export interface RabbitMqAdapterOptions {
   prefetch?: number;
   /**
    * AMQP heartbeat (ms, sent in whole seconds, rounded up): a stalled connection is dropped after
-   * about two missed beats. 0 turns it off. @default 10000
+   * about two missed beats. 0 turns it off with amqplib 2 and later (older ones then take the
+   * server's). @default 10000
    */
   heartbeatMs?: number;
   /**
