@@ -272,7 +272,8 @@ export class RabbitMqAdapter implements MessageAdapter {
   problems(): string[] {
     const found: string[] = [];
     const down = this.connection.problem();
-    if (down !== undefined) return [down];
+    if (down !== undefined && !this.connection.current()) return [down];
+    if (down !== undefined) found.push(down);
     for (const subscription of this.subscriptions) {
       const problem = subscription.problem();
       if (problem !== undefined) found.push(problem);

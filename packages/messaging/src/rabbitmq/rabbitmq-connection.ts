@@ -26,6 +26,8 @@ export class RabbitMqConnection {
   private readonly reopened = new Set<(model: ChannelModel, generation: number) => void>();
   private readonly errors = new Set<(error: Error) => void>();
   private readonly waiting = new Set<() => void>();
+  /** Why RabbitMQ stopped reading from this connection (a memory or disk alarm), while it does. */
+  private blocked: { reason: string; since: number } | undefined;
   /** Removes the adapter's listeners from the current connection. */
   private unwatch: (() => void) | undefined;
 
@@ -62,6 +64,10 @@ export class RabbitMqConnection {
 
   /** One line when the connection is down, for health and `problems()`. */
   problem(): string | undefined {
+    if (this.state.kind === 'open' && this.blocked) {
+      const seconds = Math.round((Date.now() - this.blocked.since) / 1000);
+      return `RabbitMQ has blocked publishing for ${seconds} s: ${this.blocked.reason}`;
+    }
     if (this.state.kind !== 'down') return undefined;
     const seconds = Math.round((Date.now() - this.state.since) / 1000);
     const reopening = this.connect ? `, reconnecting (attempt ${this.state.attempt})` : ' (an injected connection)';
@@ -137,11 +143,23 @@ export class RabbitMqConnection {
       if (!error) this.report(reason);
       this.scheduleReconnect();
     };
+    // A resource alarm: publishes wait (and time out) until RabbitMQ unblocks the connection.
+    const onBlocked = (reason: string): void => {
+      this.blocked = { reason, since: Date.now() };
+    };
+    const onUnblocked = (): void => {
+      this.blocked = undefined;
+    };
+    this.blocked = undefined;
     model.on('error', onError);
     model.on('close', onClose);
+    model.on('blocked', onBlocked);
+    model.on('unblocked', onUnblocked);
     this.unwatch = () => {
       model.off('error', onError);
       model.off('close', onClose);
+      model.off('blocked', onBlocked);
+      model.off('unblocked', onUnblocked);
     };
   }
 
