@@ -1,4 +1,13 @@
-export { closedPort, databaseUrl, eventually, kafkaBrokers, natsServers, rabbitMqUrl, redisUrl, uniqueName } from './services.js';
+export {
+  closedPort,
+  databaseUrl,
+  eventually,
+  kafkaBrokers,
+  natsServers,
+  rabbitMqUrl,
+  redisUrl,
+  uniqueName,
+} from './services.js';
 export { buildIfStale } from './build.js';
 export { rateLimiterStoreContract, type RateLimiterStoreContractOptions } from './rate-limiter-store-contract.js';
 export { cacheStoreContract, type CacheStoreContractOptions } from './cache-store-contract.js';
@@ -28,6 +37,7 @@ export {
   type ProxyMode,
   type TcpProxy,
 } from './faults/index.js';
+export { startPrivateRabbitMq, type PrivateRabbitMq, type PrivateRabbitMqOptions } from './faults/index.js';
 export {
   assertNoDuplicateFamilies,
   duplicateFamilies,

@@ -3,3 +3,4 @@ export { startPrivateRedis, type PrivateRedis, type PrivateRedisOptions } from '
 export { adminQuery, terminateBackends, withApplicationName } from './postgres.js';
 export { startPrivateKafka, type PrivateKafka, type PrivateKafkaOptions } from './kafka-broker.js';
 export { startPrivateNats, type PrivateNats, type PrivateNatsOptions } from './nats-server.js';
+export { startPrivateRabbitMq, type PrivateRabbitMq, type PrivateRabbitMqOptions } from './rabbitmq-server.js';
