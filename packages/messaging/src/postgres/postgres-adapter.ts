@@ -221,7 +221,7 @@ export class PostgresAdapter implements MessageAdapter {
     this.schemaReady ??= this.db
       .transaction(async (sql) => {
         await sql.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.statements.lockKey]);
-        await sql.query(this.statements.createSchema);
+        await sql.execute(this.statements.createSchema);
       })
       .catch((error: unknown) => {
         this.schemaReady = undefined;

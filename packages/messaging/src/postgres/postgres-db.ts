@@ -14,8 +14,13 @@ export interface Sql {
   query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>>;
 }
 
+/** One connection in a transaction: statements, and scripts of several statements without parameters. */
+export interface SqlSession extends Sql {
+  execute(script: string): Promise<void>;
+}
+
 /** A connection leased from `@infra/persistence`'s driver. */
-interface LeasedConnection extends Sql {
+interface LeasedConnection extends SqlSession {
   readonly broken: boolean;
   release(discard?: boolean): void;
 }
@@ -26,13 +31,13 @@ interface LeasedConnection extends Sql {
  */
 export interface PersistenceLike {
   start(): Promise<{ driver: { name: string; query: Sql['query']; acquire(): Promise<LeasedConnection> } }>;
-  currentTransaction(): (Sql & { afterCommit(hook: () => void): void }) | undefined;
+  currentTransaction(): Sql | undefined;
 }
 
 /** Where the adapter's statements go, and how its listening connection is opened. */
 export interface PostgresDb extends Sql {
   /** Runs `fn` in a transaction on one connection; rolls back when it throws. */
-  transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (sql: SqlSession) => Promise<T>): Promise<T>;
   /** Settings of the dedicated LISTEN connection. */
   readonly listenConfig: ClientConfig;
   readonly Client: PgModule['Client'];
@@ -87,12 +92,15 @@ export async function ownedPool(settings: OwnedPoolSettings): Promise<PostgresDb
       const result = await pool.query(text, params as unknown[] | undefined);
       return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
     },
-    async transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    async transaction<T>(fn: (sql: SqlSession) => Promise<T>): Promise<T> {
       const client: PoolClient = await pool.connect();
-      const sql: Sql = {
+      const sql: SqlSession = {
         async query<R>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
           const result = await client.query(text, params as unknown[] | undefined);
           return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+        },
+        async execute(script: string): Promise<void> {
+          await client.query(script);
         },
       };
       try {
@@ -148,12 +156,15 @@ export async function persistenceDb(
   return {
     listenConfig,
     Client,
-    query: (text, params) => driver.query(text, params),
-    async transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    query: (text, params) => driver.query(text, params ?? []),
+    async transaction<T>(fn: (sql: SqlSession) => Promise<T>): Promise<T> {
       const connection = await driver.acquire();
       try {
         await connection.query('BEGIN');
-        const value = await fn(connection);
+        const value = await fn({
+          query: (text, params) => connection.query(text, params ?? []),
+          execute: (script) => connection.execute(script),
+        });
         await connection.query('COMMIT');
         connection.release();
         return value;

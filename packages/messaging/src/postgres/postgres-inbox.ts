@@ -3,10 +3,8 @@ import type { PersistenceLike, Sql } from './postgres-db.js';
 import type { PostgresDelivery, PostgresSubscription } from './postgres-subscription.js';
 import type { PostgresStatements } from './postgres-sql.js';
 
-/** A transaction of `@infra/persistence` (or anything that runs SQL and has commit hooks). */
-export interface InboxTransaction extends Sql {
-  afterCommit(hook: () => void): void;
-}
+/** A transaction of `@infra/persistence` (anything that runs SQL in one database transaction). */
+export type InboxTransaction = Sql;
 
 /** What identifies the delivery to acknowledge: the message a handler received. */
 export interface InboxMessage {
@@ -86,9 +84,6 @@ export class PostgresInbox {
         { topic: message.topic },
       );
     }
-    tx.afterCommit(() => {
-      subscription.settled(delivery);
-    });
   }
 
   private find(message: InboxMessage): { subscription: PostgresSubscription; delivery: PostgresDelivery } | undefined {

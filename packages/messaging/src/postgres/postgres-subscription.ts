@@ -128,11 +128,6 @@ export class PostgresSubscription implements AdapterSubscription<PostgresDeliver
     return byId;
   }
 
-  /** Acknowledged in a caller's transaction that committed: no heartbeat for it anymore. */
-  settled(delivery: PostgresDelivery): void {
-    this.held.delete(delivery.seq);
-  }
-
   /** Hands `unacked` back to the group at once (they come back with a higher delivery count). */
   async close(unacked: readonly PostgresDelivery[]): Promise<void> {
     if (!this.stop()) return;
