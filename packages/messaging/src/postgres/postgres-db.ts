@@ -110,8 +110,8 @@ export async function ownedPool(settings: OwnedPoolSettings): Promise<PostgresDb
         client.release();
         return value;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        // Dropped rather than reused: the failure may have been the connection itself.
+        // Dropped rather than reused (the failure may have been the connection itself, with a
+        // statement still running on it): Postgres rolls back when the connection closes.
         client.release(error instanceof Error ? error : new Error(String(error)));
         throw error;
       }

@@ -33,6 +33,7 @@ export class PostgresListener {
   private readonly probeTimer: NodeJS.Timeout;
   private readonly stopped = new AbortController();
   private connecting: Promise<void> | undefined;
+  private probing = false;
 
   constructor(
     private readonly db: PostgresDb,
@@ -119,11 +120,14 @@ export class PostgresListener {
   /** Runs `SELECT 1` on the listening connection; an error or no answer in time replaces it. */
   private async probe(): Promise<void> {
     const current = this.current;
-    if (current.state !== 'listening') return;
+    if (current.state !== 'listening' || this.probing) return;
+    this.probing = true;
     try {
       await withTimeout(current.client.query('SELECT 1'), this.settings.connectTimeoutMs);
     } catch (error) {
       this.lost(current.client, error instanceof Error ? error : new Error(errorMessage(error)));
+    } finally {
+      this.probing = false;
     }
   }
 

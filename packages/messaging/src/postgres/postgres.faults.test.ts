@@ -8,6 +8,8 @@ import {
   uniqueName,
   type TcpProxy,
 } from '@infra/test-utils';
+import { Persistence } from '@infra/persistence';
+import { createPgDriver } from '@infra/persistence/pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessagingHealth } from '../health.js';
 import { MessageBus } from '../message-bus.js';
@@ -138,6 +140,33 @@ describe('postgres adapter faults', () => {
     await eventually(() => new Set(handled).size === 15, 20_000);
     await eventually(async () => (await status(consumer)) === 'pass', wait);
     expect([...new Set(handled)].sort((a, b) => a - b)).toEqual(range(15));
+  });
+
+  it('warns while only its LISTEN connection is down, keeps consuming by polling, and passes once it is back', async () => {
+    const topic = `faults.listener.${String(++n)}`;
+    const driver = await createPgDriver({
+      connectionString: databaseUrl,
+      applicationName: `${schema}_app`,
+      poolSize: 4,
+    });
+    const persistence = new Persistence({ driver });
+    try {
+      // Statements go through the persistence's pool; only the LISTEN connection crosses the proxy.
+      const consumer = await bus({ persistence, connectionString: proxiedUrl(), pollIntervalMs: 300 });
+      const handled = await consume(consumer, topic);
+      await eventually(async () => (await status(consumer)) === 'pass', wait);
+      await proxy.cut();
+      await eventually(async () => (await consumer.healthCheck()).status === 'warn', wait);
+      expect((await consumer.healthCheck()).output).toMatch(/LISTEN connection/);
+      await publishRange(topic, 0, 10);
+      await eventually(() => new Set(handled).size === 10, wait);
+      await proxy.restore();
+      await eventually(async () => (await status(consumer)) === 'pass', wait);
+      await consumer.close({ timeoutMs: 500 });
+    } finally {
+      await persistence.close();
+      await driver.close();
+    }
   });
 
   it('reports health fail when Postgres is not there at all, without hanging', async () => {
