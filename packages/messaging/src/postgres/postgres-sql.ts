@@ -122,9 +122,9 @@ export function postgresStatements(schema: string): PostgresStatements {
     // next one of its key, so the queue's consumers are told.
     ack: `
       WITH acked AS (
-        DELETE FROM ${s}.deliveries
-        WHERE queue_id = $1 AND seq = ANY($2::bigint[]) AND lease = ANY($3::uuid[])
-        RETURNING key
+        DELETE FROM ${s}.deliveries d USING unnest($2::bigint[], $3::uuid[]) AS a(seq, lease)
+        WHERE d.queue_id = $1 AND d.seq = a.seq AND d.lease = a.lease
+        RETURNING d.key
       )
       SELECT pg_notify('${schema}', $1::text) FROM acked WHERE key IS NOT NULL LIMIT 1`,
     inboxAck: `DELETE FROM ${s}.deliveries WHERE queue_id = $1 AND seq = $2 AND lease = $3`,
@@ -132,15 +132,17 @@ export function postgresStatements(schema: string): PostgresStatements {
     extend: `
       UPDATE ${s}.deliveries d SET visible_at = clock_timestamp() + $4 * interval '1 millisecond'
       FROM (
-        SELECT seq FROM ${s}.deliveries
-        WHERE queue_id = $1 AND seq = ANY($2::bigint[]) AND lease = ANY($3::uuid[])
-        FOR UPDATE SKIP LOCKED
+        SELECT e.seq FROM ${s}.deliveries e JOIN unnest($2::bigint[], $3::uuid[]) AS a(seq, lease)
+          ON e.seq = a.seq AND e.lease = a.lease
+        WHERE e.queue_id = $1
+        FOR UPDATE OF e SKIP LOCKED
       ) x
       WHERE d.queue_id = $1 AND d.seq = x.seq`,
     release: `
       WITH released AS (
-        UPDATE ${s}.deliveries SET visible_at = '-infinity'
-        WHERE queue_id = $1 AND seq = ANY($2::bigint[]) AND lease = ANY($3::uuid[])
+        UPDATE ${s}.deliveries d SET visible_at = '-infinity'
+        FROM unnest($2::bigint[], $3::uuid[]) AS a(seq, lease)
+        WHERE d.queue_id = $1 AND d.seq = a.seq AND d.lease = a.lease
         RETURNING 1
       )
       SELECT pg_notify('${schema}', $1::text) FROM released LIMIT 1`,
