@@ -47,7 +47,7 @@ export class PostgresAdapter implements MessageAdapter {
   readonly events: EventHub<PostgresAdapterEvents> = new EventHub<PostgresAdapterEvents>();
   /** Acknowledges a message in the caller's database transaction (exactly-once effects). */
   readonly inbox: PostgresInbox;
-  readonly statements: PostgresStatements;
+  private readonly statements: PostgresStatements;
   private readonly open = new Set<PostgresSubscription>();
   private listener: PostgresListener | undefined;
   private schemaReady: Promise<void> | undefined;
