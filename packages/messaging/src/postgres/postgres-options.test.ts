@@ -1,4 +1,4 @@
-import { adminQuery, databaseUrl, uniqueName } from '@infra/test-utils';
+import { adminQuery, databaseUrl, eventually, uniqueName } from '@infra/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresAdapter } from './postgres-adapter.js';
 import { resolvePostgresOptions } from './postgres-options.js';
@@ -94,3 +94,29 @@ describe('postgres adapter options', () => {
 function wire(topic: string) {
   return { id: `m-${topic}`, topic, key: null, headers: {}, timestamp: Date.now(), body: '{}' };
 }
+
+describe('postgres adapter retention', () => {
+  it('deletes messages past retentionMs that no group still holds, and keeps those a group holds', async () => {
+    const retained = `${schema}_retention`;
+    const adapter = await createPostgresAdapter({
+      connectionString: databaseUrl,
+      schema: retained,
+      poolSize: 2,
+      retentionMs: 50,
+    });
+    try {
+      const subscription = await adapter.subscribe({ topic: 'kept', group: 'g', consumer: 'c', startFrom: 'latest' });
+      await adapter.publish([wire('kept'), wire('nobody-listens')]);
+      const topics = async () =>
+        (await adminQuery<{ topic: string }>(`SELECT topic FROM ${retained}.messages ORDER BY topic`)).map(
+          (row) => row.topic,
+        );
+      await eventually(async () => (await topics()).length === 1, 10_000);
+      expect(await topics()).toEqual(['kept']);
+      await subscription.close([]);
+    } finally {
+      await adapter.close();
+      await adminQuery(`DROP SCHEMA IF EXISTS ${retained} CASCADE`);
+    }
+  });
+});
