@@ -15,12 +15,12 @@ export interface Sql {
 }
 
 /** One connection in a transaction: statements, and scripts of several statements without parameters. */
-export interface SqlSession extends Sql {
+export interface SqlConnection extends Sql {
   execute(script: string): Promise<void>;
 }
 
 /** A connection leased from `@infra/persistence`'s driver. */
-interface LeasedConnection extends SqlSession {
+interface LeasedConnection extends SqlConnection {
   readonly broken: boolean;
   release(discard?: boolean): void;
 }
@@ -37,7 +37,7 @@ export interface PersistenceLike {
 /** Where the adapter's statements go, and how its listening connection is opened. */
 export interface PostgresDb extends Sql {
   /** Runs `fn` in a transaction on one connection; rolls back when it throws. */
-  transaction<T>(fn: (sql: SqlSession) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (sql: SqlConnection) => Promise<T>): Promise<T>;
   /** Settings of the dedicated LISTEN connection. */
   readonly listenConfig: ClientConfig;
   readonly Client: PgModule['Client'];
@@ -92,9 +92,9 @@ export async function ownedPool(settings: OwnedPoolSettings): Promise<PostgresDb
       const result = await pool.query(text, params as unknown[] | undefined);
       return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
     },
-    async transaction<T>(fn: (sql: SqlSession) => Promise<T>): Promise<T> {
+    async transaction<T>(fn: (sql: SqlConnection) => Promise<T>): Promise<T> {
       const client: PoolClient = await pool.connect();
-      const sql: SqlSession = {
+      const sql: SqlConnection = {
         async query<R>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
           const result = await client.query(text, params as unknown[] | undefined);
           return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
@@ -157,7 +157,7 @@ export async function persistenceDb(
     listenConfig,
     Client,
     query: (text, params) => driver.query(text, params ?? []),
-    async transaction<T>(fn: (sql: SqlSession) => Promise<T>): Promise<T> {
+    async transaction<T>(fn: (sql: SqlConnection) => Promise<T>): Promise<T> {
       const connection = await driver.acquire();
       try {
         await connection.query('BEGIN');
