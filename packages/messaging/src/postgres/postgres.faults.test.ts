@@ -107,6 +107,10 @@ describe('postgres adapter faults', () => {
     expect(await status(consumer)).toBe('fail');
     // The probe's own deadline (1 s) bounds the check, with room for a busy machine.
     expect(Date.now() - started).toBeLessThan(10_000);
+    // A publish on the stalled connections fails within the statement bound (1.5 s) instead of hanging.
+    const publishing = Date.now();
+    await expect(consumer.publish(topic, { i: -1 })).rejects.toMatchObject({ code: 'PUBLISH_FAILED' });
+    expect(Date.now() - publishing).toBeLessThan(10_000);
     await publishRange(topic, 10, 30);
     await proxy.restore();
     await eventually(() => new Set(handled).size === 30, wait);
