@@ -19,6 +19,7 @@ export const ErrorCodes = {
   CLOSED: 'CLOSED',
   ALREADY_CONFIGURED: 'ALREADY_CONFIGURED',
   NO_TRANSACTION: 'NO_TRANSACTION',
+  LEASE_LOST: 'LEASE_LOST',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
