@@ -251,13 +251,13 @@ export class RabbitMqAdapter implements MessageAdapter {
     return { pending, lag: ready + buffered };
   }
 
-  /** Fails at once while the connection is down; else asks RabbitMQ (bounded by `commandTimeoutMs`). */
+  /** Fails at once while the connection is down or blocked; else asks RabbitMQ (bounded by `commandTimeoutMs`). */
   async ping(): Promise<void> {
     this.assertOpen();
-    if (!this.connection.current())
-      throw new MessagingError('ADAPTER_UNAVAILABLE', this.connection.problem() ?? 'RabbitMQ connection is down', {
-        isRetryable: true,
-      });
+    // Down, or blocked by an alarm (RabbitMQ then reads nothing from the connection, pings included).
+    const problem = this.connection.problem();
+    if (problem !== undefined || !this.connection.current())
+      throw new MessagingError('ADAPTER_UNAVAILABLE', problem ?? 'RabbitMQ connection is down', { isRetryable: true });
     const channel = await this.commands.get();
     try {
       await within(channel.checkExchange('amq.direct'), this.settings.commandTimeoutMs);

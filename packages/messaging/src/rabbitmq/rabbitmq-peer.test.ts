@@ -32,12 +32,23 @@ describe('amqplib as an optional peer', () => {
       [{ url: 'amqp://h', reconnectDelayMs: 500, maxReconnectDelayMs: 100 }, 'maxReconnectDelayMs'],
       [{ url: 'amqp://h', singleActiveConsumer: 'yes' }, 'singleActiveConsumer'],
       [{ connection: {} }, 'connection'],
+      [{ url: 5 }, 'url'],
     ];
     for (const [options, option] of cases) {
       await expect(createRabbitMqAdapter(options as never), option).rejects.toMatchObject({
         code: 'INVALID_OPTION',
         option,
       });
+    }
+  });
+
+  it('names RABBITMQ_URL when neither it nor url is set', async () => {
+    vi.stubEnv('RABBITMQ_URL', '');
+    try {
+      const { createRabbitMqAdapter } = await import('./index.js');
+      await expect(createRabbitMqAdapter()).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'RABBITMQ_URL' });
+    } finally {
+      vi.unstubAllEnvs();
     }
   });
 });

@@ -93,6 +93,27 @@ describe.skipIf(!shared)('RabbitMQ adapter with its server killed and restarted'
     expect(connectionErrors.length).toBeGreaterThan(0);
   }, 240_000);
 
+  it('a memory alarm blocks publishing: health names it, publishes fail retryably, and both recover once it lifts', async () => {
+    const b = await bus();
+    const topic = 'alarm';
+    const handled = new Set<number>();
+    await b.subscribe(topic, (payload: { seq: number }) => void handled.add(payload.seq), { group: 'g' }).ready();
+    await publishAll(b, topic, 5);
+    node.ctl('set_vm_memory_high_watermark', '0.0000001');
+    try {
+      // RabbitMQ blocks a connection when it next publishes during the alarm.
+      await expect(b.publish(topic, { seq: -1 })).rejects.toMatchObject({ code: 'PUBLISH_FAILED', isRetryable: true });
+      await expect
+        .poll(() => b.healthCheck(), wait)
+        .toMatchObject({ status: 'fail', output: expect.stringMatching(/blocked publishing/) });
+    } finally {
+      node.ctl('set_vm_memory_high_watermark', '0.4');
+    }
+    await expect.poll(() => status(b), wait).toBe('pass');
+    await publishAll(b, topic, 5, 5);
+    await expect.poll(() => [...handled].filter((seq) => seq >= 0).length, wait).toBe(10);
+  }, 240_000);
+
   it('restart with its data lost: exchange and queues are declared again and consuming resumes', async () => {
     const b = await bus();
     const topic = 'restart.lost';

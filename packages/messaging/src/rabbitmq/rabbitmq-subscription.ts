@@ -24,7 +24,7 @@ export interface SubscriptionHost {
 
 type ConsumerState =
   | { kind: 'starting' }
-  | { kind: 'consuming'; channel: Channel }
+  | { kind: 'consuming' }
   | { kind: 'down'; since: number; reason: string; attempt: number; timer: NodeJS.Timeout | undefined }
   | { kind: 'closed' };
 
@@ -178,7 +178,7 @@ export class RabbitMqSubscription implements AdapterSubscription<RabbitMqDeliver
         await settleWithin(channel.close(), this.host.commandTimeoutMs);
         return;
       }
-      this.state = { kind: 'consuming', channel };
+      this.state = { kind: 'consuming' };
     } catch (error) {
       if (this.channel === channel) this.channel = undefined;
       await settleWithin(channel.close(), this.host.commandTimeoutMs);

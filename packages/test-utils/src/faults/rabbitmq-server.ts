@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { closedPort } from '../services.js';
 
 /** A RabbitMQ node of a test's own, which the test may kill, restart or pause. */
@@ -22,6 +22,8 @@ export interface PrivateRabbitMq {
   restart(options?: { dataLost?: boolean }): Promise<void>;
   /** SIGSTOP: connections stay open but nothing answers, as on a stalled host. */
   pause(): void;
+  /** Runs `rabbitmqctl` against this node (for example `set_vm_memory_high_watermark`); returns its output. */
+  ctl(...args: string[]): string;
   /** SIGCONT after `pause`. */
   resume(): void;
   /** Stops the node for good and removes its directory. */
@@ -133,6 +135,11 @@ export async function startPrivateRabbitMq(options: PrivateRabbitMqOptions = {})
     },
     pause: () => {
       if (child?.pid !== undefined) signalGroup(child.pid, 'SIGSTOP');
+    },
+    ctl: (...args) => {
+      const script = serverScript();
+      const ctl = script.includes('/') ? join(dirname(script), 'rabbitmqctl') : 'rabbitmqctl';
+      return execFileSync(ctl, ['-n', node, ...args], { env: env(), encoding: 'utf8', timeout: 60_000 });
     },
     resume: () => {
       if (child?.pid !== undefined) signalGroup(child.pid, 'SIGCONT');
