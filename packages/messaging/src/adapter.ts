@@ -42,6 +42,12 @@ export interface SubscribeSpec {
   readonly consumer: string;
   /** Where a group that does not exist yet starts. */
   readonly startFrom: 'latest' | 'earliest';
+  /**
+   * Where the bus dead-letters this subscription's messages; `null` when it drops them. A transport
+   * that discards what is published to a topic no group consumes yet (RabbitMQ) prepares the group's
+   * place on that topic when it subscribes, so that no dead letter is lost before anyone reads them.
+   */
+  readonly deadLetterTopic?: string | null;
 }
 
 /** A consumer's handle on a topic, pulled by the bus as fast as handlers finish (back-pressure). */

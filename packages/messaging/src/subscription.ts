@@ -157,6 +157,7 @@ export class Subscription {
       group: this.group,
       consumer: this.consumerName,
       startFrom: this.options.startFrom,
+      deadLetterTopic: this.options.deadLetterTopic,
     };
     for (let attempt = 1; this.lifecycle.state === 'starting'; attempt++) {
       try {

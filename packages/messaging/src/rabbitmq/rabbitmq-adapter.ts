@@ -194,16 +194,32 @@ export class RabbitMqAdapter implements MessageAdapter {
     this.assertOpen();
     const exchange = this.exchangeName(spec.topic);
     const queue = this.queueName(spec.topic, spec.group);
-    if (Buffer.byteLength(queue) > MAX_NAME_BYTES)
-      throw new InvalidOptionError(
-        'group',
-        spec.group,
-        `a group whose queue name "${queue}" fits in ${MAX_NAME_BYTES} bytes`,
-        'INVALID_ARGUMENT',
-      );
+    // An exchange drops what no queue is bound to: the group's queue on its dead-letter topic is
+    // declared now, so that its dead letters wait there for whoever subscribes to that topic.
+    const deadLetters =
+      spec.deadLetterTopic == null
+        ? undefined
+        : {
+            exchange: this.exchangeName(spec.deadLetterTopic),
+            queue: this.queueName(spec.deadLetterTopic, spec.group),
+          };
+    for (const name of [queue, deadLetters?.queue]) {
+      if (name !== undefined && Buffer.byteLength(name) > MAX_NAME_BYTES)
+        throw new InvalidOptionError(
+          'group',
+          spec.group,
+          `a group whose queue name "${name}" fits in ${MAX_NAME_BYTES} bytes`,
+          'INVALID_ARGUMENT',
+        );
+    }
     const args: Record<string, unknown> = { 'x-queue-type': this.queueType };
     if (this.settings.singleActiveConsumer) args['x-single-active-consumer'] = true;
     const { commandTimeoutMs } = this.settings;
+    const bind = async (channel: Channel, target: { exchange: string; queue: string }): Promise<void> => {
+      await within(channel.assertExchange(target.exchange, 'direct', { durable: true }), commandTimeoutMs);
+      await within(channel.assertQueue(target.queue, { durable: true, arguments: args }), commandTimeoutMs);
+      await within(channel.bindQueue(target.queue, target.exchange, ''), commandTimeoutMs);
+    };
     const subscription = new RabbitMqSubscription(
       {
         connection: this.connection,
@@ -212,9 +228,8 @@ export class RabbitMqAdapter implements MessageAdapter {
         reconnectDelayMs: this.settings.reconnectDelayMs,
         maxReconnectDelayMs: this.settings.maxReconnectDelayMs,
         declare: async (channel) => {
-          await within(channel.assertExchange(exchange, 'direct', { durable: true }), commandTimeoutMs);
-          await within(channel.assertQueue(queue, { durable: true, arguments: args }), commandTimeoutMs);
-          await within(channel.bindQueue(queue, exchange, ''), commandTimeoutMs);
+          await bind(channel, { exchange, queue });
+          if (deadLetters !== undefined) await bind(channel, deadLetters);
         },
         closed: (closed) => this.subscriptions.delete(closed),
       },
