@@ -27,6 +27,10 @@ describe('loadConfig', () => {
       shutdown: { readinessDelayMs: 5000 },
       redis: { url: undefined, keyPrefix: 'demo:' },
       kafkaBrokers: undefined,
+      rabbitMqUrl: undefined,
+      natsServers: undefined,
+      messaging: 'memory',
+      messagingPrefix: '',
       openai: undefined,
       cacheEnabled: true,
       seedData: true,
@@ -65,6 +69,7 @@ describe('loadConfig', () => {
       },
       redis: { url: 'redis://cache:6379' },
       kafkaBrokers: ['k1:9092', 'k2:9092'],
+      messaging: 'kafka',
       openai: { apiKey: 'sk-test-0123456789', model: 'gpt-4o', baseURL: undefined },
       cacheEnabled: false,
       corsOrigins: ['https://app.example.com', 'https://admin.example.com'],
@@ -73,6 +78,25 @@ describe('loadConfig', () => {
     });
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+  });
+
+  it('puts the bus on the transport MESSAGING names, else on the first one configured', () => {
+    const brokers = { RABBITMQ_URL: 'amqp://guest:guest@mq:5672', NATS_SERVERS: 'nats://n1:4222,n2:4222' };
+    expect(loadConfig(brokers)).toMatchObject({
+      messaging: 'rabbitmq',
+      rabbitMqUrl: 'amqp://guest:guest@mq:5672',
+      natsServers: ['nats://n1:4222', 'n2:4222'],
+    });
+    expect(loadConfig({ ...brokers, MESSAGING: 'NATS' }).messaging).toBe('nats');
+    expect(loadConfig({ ...brokers, MESSAGING: 'memory' }).messaging).toBe('memory');
+    expect(loadConfig({ REDIS_URL: 'redis://cache', NATS_SERVERS: 'n1:4222' }).messaging).toBe('nats');
+    // A database alone never moves the bus: MESSAGING=postgres does.
+    const database = { DATABASE_URL: 'postgres://db/app', REDIS_URL: 'redis://cache' };
+    expect(loadConfig(database).messaging).toBe('redis');
+    expect(loadConfig({ ...database, MESSAGING: 'postgres' }).messaging).toBe('postgres');
+    expect(failure({ MESSAGING: 'nats' }).message).toMatch(/nats needs NATS_SERVERS/);
+    // RABBITMQ_URL carries a password: an error about it never shows the value.
+    expect(failure({ RABBITMQ_URL: 'http://guest:hunter2@mq' }).message).not.toContain('hunter2');
   });
 
   it('accepts an OpenAI-compatible server without a key', () => {
@@ -90,6 +114,12 @@ describe('loadConfig', () => {
     ['DATABASE_POOL_SIZE', '0', 'DATABASE_POOL_SIZE'],
     ['DATABASE_ACQUIRE_TIMEOUT_MS', '3s', 'DATABASE_ACQUIRE_TIMEOUT_MS'],
     ['KAFKA_BROKERS', 'k1:9092,,k2', 'KAFKA_BROKERS'],
+    ['NATS_SERVERS', 'nats1:4222, nats-two', 'NATS_SERVERS'],
+    ['RABBITMQ_URL', 'http://guest:guest@mq', 'RABBITMQ_URL'],
+    ['MESSAGING', 'carrier-pigeon', 'MESSAGING'],
+    ['MESSAGING_PREFIX', 'a prefix with spaces', 'MESSAGING_PREFIX'],
+    ['MESSAGING', 'rabbitmq', 'MESSAGING'],
+    ['MESSAGING', 'postgres', 'MESSAGING'],
     ['CACHE_ENABLED', 'maybe', 'CACHE_ENABLED'],
     ['RATE_LIMIT_MAX', '-1', 'RATE_LIMIT_MAX'],
     ['CORS_ORIGINS', 'app.example.com', 'CORS_ORIGINS'],

@@ -3,6 +3,10 @@ import { InvalidConfigError } from './errors.js';
 
 type Env = Record<string, string | undefined>;
 
+/** The transports the message bus can run on. */
+export const MESSAGING_TRANSPORTS = ['memory', 'redis', 'kafka', 'rabbitmq', 'nats', 'postgres'] as const;
+export type MessagingTransport = (typeof MESSAGING_TRANSPORTS)[number];
+
 /** Everything the service is configured with; built from the environment by {@link loadConfig}. */
 export interface AppConfig {
   /** `PORT`: TCP port to listen on (0: any free port). @default 3000 */
@@ -64,6 +68,21 @@ export interface AppConfig {
   };
   /** `KAFKA_BROKERS`: comma-separated `host:port` list; the message bus uses Kafka. @default undefined */
   kafkaBrokers: string[] | undefined;
+  /** `RABBITMQ_URL`: `amqp://user:password@host:5672`; the message bus uses RabbitMQ. @default undefined */
+  rabbitMqUrl: string | undefined;
+  /** `NATS_SERVERS`: comma-separated `host:port` of NATS with JetStream; the bus uses it. @default undefined */
+  natsServers: string[] | undefined;
+  /**
+   * `MESSAGING`: the bus's transport, one of {@link MESSAGING_TRANSPORTS}; `postgres` needs
+   * `DATABASE_URL` (a queue in the service's own database, no broker), the others their variable.
+   * @default the first of kafka, rabbitmq, nats, redis whose variable is set, else memory
+   */
+  messaging: MessagingTransport;
+  /**
+   * `MESSAGING_PREFIX`: put before every exchange, queue or stream the bus creates on RabbitMQ or
+   * NATS, so that several environments can share one server. @default ''
+   */
+  messagingPrefix: string;
   /** OpenAI settings, or undefined when neither `OPENAI_API_KEY` nor `OPENAI_BASE_URL` is set. */
   openai: (OpenAIConfig & { model: string }) | undefined;
   /** `CACHE_ENABLED`: `false` reads every challenge from the database. @default true */
@@ -97,7 +116,7 @@ export interface AppConfig {
   outboxPollMs: number;
 }
 
-const SECRET_VARIABLES = new Set(['DATABASE_URL', 'REDIS_URL', 'OPENAI_API_KEY', 'HEALTH_TOKEN']);
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'REDIS_URL', 'RABBITMQ_URL', 'OPENAI_API_KEY', 'HEALTH_TOKEN']);
 
 function fail(variable: string, expected: string, value: string): never {
   // URLs can carry passwords and keys are secrets: only harmless variables show their value.
@@ -154,6 +173,33 @@ function list(env: Env, variable: string, pattern: RegExp, expected: string): st
   const items = value.split(',').map((item) => item.trim());
   for (const item of items) if (!pattern.test(item)) fail(variable, expected, item);
   return items;
+}
+
+/** What each transport needs set, and the value it takes it from. */
+const TRANSPORT_NEEDS: Record<Exclude<MessagingTransport, 'memory'>, string> = {
+  kafka: 'KAFKA_BROKERS',
+  rabbitmq: 'RABBITMQ_URL',
+  nats: 'NATS_SERVERS',
+  redis: 'REDIS_URL',
+  postgres: 'DATABASE_URL',
+};
+
+function messaging(env: Env): MessagingTransport {
+  const value = text(env, 'MESSAGING')?.toLowerCase();
+  if (value === undefined) {
+    // Postgres is never chosen on its own: a service with DATABASE_URL and Redis keeps its bus on Redis.
+    const chosen = (['kafka', 'rabbitmq', 'nats', 'redis'] as const).find((t) => text(env, TRANSPORT_NEEDS[t]));
+    return chosen ?? 'memory';
+  }
+  const transport = MESSAGING_TRANSPORTS.find((t) => t === value);
+  if (transport === undefined) return fail('MESSAGING', MESSAGING_TRANSPORTS.join(', '), value);
+  if (transport !== 'memory' && text(env, TRANSPORT_NEEDS[transport]) === undefined) {
+    throw new InvalidConfigError(
+      'MESSAGING',
+      `Invalid MESSAGING: ${transport} needs ${TRANSPORT_NEEDS[transport]}, which is not set`,
+    );
+  }
+  return transport;
 }
 
 function openai(env: Env): AppConfig['openai'] {
@@ -215,6 +261,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const keyPrefix = text(env, 'REDIS_KEY_PREFIX') ?? 'demo:';
   if (!/^[\w.:-]{1,64}$/.test(keyPrefix)) fail('REDIS_KEY_PREFIX', 'letters, digits, _ . : - (at most 64)', keyPrefix);
   const poolSize = integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000);
+  const messagingPrefix = text(env, 'MESSAGING_PREFIX') ?? '';
+  // Stream names on NATS take nothing else.
+  if (!/^[\w-]{0,48}$/.test(messagingPrefix)) {
+    fail('MESSAGING_PREFIX', 'letters, digits, _ and - (at most 48)', messagingPrefix);
+  }
   return {
     port: integer(env, 'PORT', 3000, 0, 65_535),
     host,
@@ -235,6 +286,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     redis: { url: url(env, 'REDIS_URL', ['redis:', 'rediss:']), keyPrefix },
     kafkaBrokers: list(env, 'KAFKA_BROKERS', /^[\w.-]+:\d{1,5}$/, 'a comma-separated list of host:port'),
+    rabbitMqUrl: url(env, 'RABBITMQ_URL', ['amqp:', 'amqps:']),
+    natsServers: list(
+      env,
+      'NATS_SERVERS',
+      /^(nats:\/\/|tls:\/\/)?[\w.-]+:\d{1,5}$/,
+      'a comma-separated list of host:port (or nats://host:port)',
+    ),
+    messaging: messaging(env),
+    messagingPrefix,
     openai: openai(env),
     cacheEnabled: boolean(env, 'CACHE_ENABLED', true),
     seedData: boolean(env, 'SEED_DATA', true),

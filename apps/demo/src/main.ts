@@ -1,4 +1,4 @@
-import type { AppConfig } from './config.js';
+import type { AppConfig, MessagingTransport } from './config.js';
 import { isDemoError } from './errors.js';
 import { startTelemetry } from './telemetry.js';
 
@@ -20,13 +20,22 @@ async function orExit<T>(read: () => T | Promise<T>): Promise<T> {
   }
 }
 
+const BUS_NAMES: Record<MessagingTransport, string> = {
+  memory: 'memory',
+  redis: 'Redis Streams',
+  kafka: 'Kafka',
+  rabbitmq: 'RabbitMQ',
+  nats: 'NATS JetStream',
+  postgres: 'Postgres queue',
+};
+
 function describeBackends(config: AppConfig): string {
   return [
     config.database.url === undefined
       ? `database: PGlite (${config.database.pgliteDataDir ?? 'in memory'})`
       : 'database: Postgres',
     config.cacheEnabled ? `cache: ${config.redis.url === undefined ? 'memory' : 'Redis'}` : 'cache: off',
-    `bus: ${config.kafkaBrokers !== undefined ? 'Kafka' : config.redis.url !== undefined ? 'Redis Streams' : 'memory'}`,
+    `bus: ${BUS_NAMES[config.messaging]}`,
     `OpenAI: ${config.openai === undefined ? 'off (templates)' : (config.openai.baseURL ?? 'api.openai.com')}`,
     `tracing: ${telemetry === undefined ? 'off' : 'on'}`,
   ].join(', ');

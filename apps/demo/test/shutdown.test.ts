@@ -68,7 +68,15 @@ describe('shutdown', () => {
     it('stops the server when the npm process gets SIGTERM', async () => {
       npm = spawn('npm', ['start'], {
         cwd: root,
-        env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHUTDOWN_READINESS_DELAY_MS: '500' },
+        // The quick start's embedded defaults: no broker of the environment (KAFKA_BROKERS, RABBITMQ_URL…).
+        env: {
+          ...process.env,
+          MESSAGING: 'memory',
+          PORT: '0',
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'warn',
+          SHUTDOWN_READINESS_DELAY_MS: '500',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       });

@@ -28,9 +28,9 @@ async function startService(receiver: OtlpReceiver, protocol: string, schema: st
     cwd: root,
     env: {
       ...process.env,
-      // The bus on Redis Streams, as asserted below, even where the environment names a Kafka broker
-      // (Kafka headers carry the same context: the messaging package's Kafka tracing test checks it).
-      KAFKA_BROKERS: undefined,
+      // The bus on Redis Streams, as asserted below, even where the environment names a broker (the
+      // messaging package's tracing tests check that Kafka's headers carry the same context).
+      MESSAGING: 'redis',
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',

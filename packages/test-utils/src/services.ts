@@ -69,7 +69,7 @@ export function rabbitMqUrl(what: string): string | undefined {
   return optionalServer('RABBITMQ_URL', 'INFRA_REQUIRE_RABBITMQ', 'RabbitMQ server', what);
 }
 
-/** The NATS servers (with JetStream) the tests use (`NATS_SERVERS`, `host:port,…`); `INFRA_REQUIRE_NATS=1` makes them required. */
+/** The NATS servers the tests use (`NATS_SERVERS`, `host:port,…`, JetStream on); `INFRA_REQUIRE_NATS=1` requires it. */
 export function natsServers(what: string): string | undefined {
   return optionalServer('NATS_SERVERS', 'INFRA_REQUIRE_NATS', 'NATS server with JetStream', what);
 }

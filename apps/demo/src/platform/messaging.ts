@@ -47,17 +47,49 @@ const challengeCompletedSchema: PayloadSchema = {
   },
 };
 
-/** The transport named by the configuration: Kafka, else Redis Streams, else in memory. */
-async function createAdapter(config: AppConfig): Promise<MessageAdapter | undefined> {
-  if (config.kafkaBrokers !== undefined) {
-    const { createKafkaAdapter } = await import('@infra/messaging/kafka');
-    return createKafkaAdapter({ brokers: config.kafkaBrokers, clientId: 'challenges-service', idempotent: true });
+/** The transport named by the configuration (`MESSAGING`, or the first variable set); `undefined`: memory. */
+async function createAdapter(
+  config: AppConfig,
+  persistence: Persistence<Repositories>,
+): Promise<MessageAdapter | undefined> {
+  switch (config.messaging) {
+    case 'kafka': {
+      const { createKafkaAdapter } = await import('@infra/messaging/kafka');
+      return createKafkaAdapter({
+        brokers: config.kafkaBrokers ?? [],
+        clientId: 'challenges-service',
+        idempotent: true,
+      });
+    }
+    case 'rabbitmq': {
+      const { createRabbitMqAdapter } = await import('@infra/messaging/rabbitmq');
+      return createRabbitMqAdapter({ url: config.rabbitMqUrl ?? '', exchangePrefix: config.messagingPrefix });
+    }
+    case 'nats': {
+      const { createNatsAdapter } = await import('@infra/messaging/nats');
+      return createNatsAdapter({
+        servers: config.natsServers ?? [],
+        streamPrefix: `${config.messagingPrefix}MESSAGING_`,
+        subjectPrefix: `${config.messagingPrefix}messaging`,
+        name: 'challenges-service',
+      });
+    }
+    case 'postgres': {
+      const { createPostgresAdapter } = await import('@infra/messaging/postgres');
+      // The queue's tables sit in the service's own schema; its LISTEN connection is opened from the URL.
+      return createPostgresAdapter({
+        persistence,
+        connectionString: config.database.url ?? '',
+        ...(config.database.schema === undefined ? {} : { schema: config.database.schema }),
+      });
+    }
+    case 'redis': {
+      const { createRedisAdapter } = await import('@infra/messaging/redis');
+      return createRedisAdapter({ connection: config.redis.url ?? '', prefix: `${config.redis.keyPrefix}stream:` });
+    }
+    case 'memory':
+      return undefined;
   }
-  if (config.redis.url !== undefined) {
-    const { createRedisAdapter } = await import('@infra/messaging/redis');
-    return createRedisAdapter({ connection: config.redis.url, prefix: `${config.redis.keyPrefix}stream:` });
-  }
-  return undefined;
 }
 
 export interface Messaging {
@@ -77,7 +109,7 @@ export async function createMessaging(
   persistence: Persistence<Repositories>,
   logger: Logger,
 ): Promise<Messaging> {
-  const adapter = await createAdapter(config);
+  const adapter = await createAdapter(config, persistence);
   const bus = createMessageBus({
     ...(adapter === undefined ? {} : { adapter }),
     group: CONSUMER_GROUP,

@@ -1,6 +1,5 @@
-import { messageBusContract, natsServers, uniqueName } from '@infra/test-utils';
+import { deleteNatsStreams, messageBusContract, natsServers, uniqueName } from '@infra/test-utils';
 import { afterAll, describe } from 'vitest';
-import { deleteNatsStreams } from '../../test/nats-cleanup.js';
 import { MessageBus } from '../message-bus.js';
 import { createNatsAdapter } from './nats-adapter.js';
 

@@ -1,7 +1,6 @@
 import { connect } from '@nats-io/transport-node';
-import { natsServers, uniqueName } from '@infra/test-utils';
+import { deleteNatsStreams, natsServers, uniqueName } from '@infra/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
-import { deleteNatsStreams } from '../../test/nats-cleanup.js';
 import { MessageBus } from '../message-bus.js';
 import { createNatsAdapter } from './nats-adapter.js';
 import type { NatsAdapterOptions } from './nats-options.js';
