@@ -5,5 +5,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // The files spend most of their time waiting on real servers (Redis, Kafka, RabbitMQ, NATS,
+    // Postgres and private ones they start), not on the CPU: three at a time, even on 2 CPUs.
+    maxWorkers: 3,
   },
 });
