@@ -39,6 +39,7 @@ export {
   type TcpProxy,
 } from './faults/index.js';
 export { startPrivateRabbitMq, type PrivateRabbitMq, type PrivateRabbitMqOptions } from './faults/index.js';
+export { canStartPrivatePostgres, startPrivatePostgres, type PrivatePostgres } from './faults/index.js';
 export {
   assertNoDuplicateFamilies,
   duplicateFamilies,

@@ -4,3 +4,4 @@ export { adminQuery, terminateBackends, withApplicationName } from './postgres.j
 export { startPrivateKafka, type PrivateKafka, type PrivateKafkaOptions } from './kafka-broker.js';
 export { startPrivateNats, type PrivateNats, type PrivateNatsOptions } from './nats-server.js';
 export { startPrivateRabbitMq, type PrivateRabbitMq, type PrivateRabbitMqOptions } from './rabbitmq-server.js';
+export { canStartPrivatePostgres, startPrivatePostgres, type PrivatePostgres } from './postgres-server.js';
