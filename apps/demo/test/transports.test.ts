@@ -1,5 +1,4 @@
-import { databaseUrl, deleteNatsStreams, natsServers, rabbitMqUrl, uniqueName } from '@infra/test-utils';
-import pg from 'pg';
+import { adminQuery, databaseUrl, deleteNatsStreams, natsServers, rabbitMqUrl, uniqueName } from '@infra/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkCompletionFlow, checkConcurrentCompletes, checkRedeliveryIsIdempotent } from './challenge-flow.js';
 import { CHALLENGE_COMPLETED } from '../src/challenges/challenge-service.js';
@@ -10,16 +9,6 @@ import { HEALTH_TOKEN, startDemo, type RunningDemo } from './demo-instance.js';
 // The service's flow (a completion written to the outbox in the request's transaction, relayed to
 // the bus, consumed idempotently into the statistics) on each broker the bus can use, against the
 // real servers. Each run has its own schema and its own names on the broker.
-
-async function dropSchema(name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
-  } finally {
-    await client.end();
-  }
-}
 
 interface Transport {
   name: string;
@@ -68,10 +57,14 @@ describe.each(transports)('the challenge flow on $name', ({ adapter, env, broker
 
   afterAll(async () => {
     if (env === undefined) return;
-    const report = await run.demo.close();
-    await dropSchema(schema);
-    await cleanUp?.(prefix);
-    expect(report.ok, JSON.stringify(report.steps)).toBe(true);
+    try {
+      const report = await run.demo.close();
+      expect(report.ok, JSON.stringify(report.steps)).toBe(true);
+    } finally {
+      // Also when the service did not start: what it created before failing goes too.
+      await adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await cleanUp?.(prefix);
+    }
   });
 
   it.skipIf(env === undefined)('runs the bus on it, and its health check says so', async () => {

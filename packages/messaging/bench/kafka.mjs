@@ -20,6 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { Consumer, Producer } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { MessageBus } from '../dist/index.js';
+import { eventPayload, measureMessages, printTransportReport } from './stats.mjs';
 import { createKafkaAdapter } from '../dist/kafka/index.js';
 import { createPlatformaticKafkaAdapter } from '../dist/platformatic-kafka/index.js';
 
@@ -38,7 +39,7 @@ const newTopic = async () => {
   await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
   return topic;
 };
-const payload = (i) => ({ userId: `u${i % 100}`, challengeId: i, score: i % 10, at: '2026-01-01T00:00:00.000Z' });
+
 const committedAll = async (group, topic) => {
   const [entry] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
   return entry.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0) >= count;
@@ -46,15 +47,7 @@ const committedAll = async (group, topic) => {
 const until = async (check) => {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 20));
 };
-/** Runs `body` and returns its rate (msg/s) and this process's CPU time per message (µs). */
-const measure = async (body) => {
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  await body();
-  const wall = performance.now() - started;
-  const used = process.cpuUsage(cpu);
-  return { rate: count / (wall / 1000), cpu: (used.user + used.system) / count };
-};
+const measure = (body) => measureMessages(count, body);
 const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 /** The headers the bus writes, as a raw user would set them. */
 const rawHeaders = () => {
@@ -80,7 +73,7 @@ const kafkajsPublish = (topic) =>
       for (let j = i; j < Math.min(count, i + batch); j++) {
         messages.push({
           key: `k${j % 64}`,
-          value: JSON.stringify(payload(j)),
+          value: JSON.stringify(eventPayload(j)),
           headers: rawHeaders(),
           timestamp: String(Date.now()),
         });
@@ -99,7 +92,7 @@ const platformaticPublish = (topic) =>
         messages.push({
           topic,
           key: Buffer.from(`k${j % 64}`),
-          value: Buffer.from(JSON.stringify(payload(j))),
+          value: Buffer.from(JSON.stringify(eventPayload(j))),
           headers,
           timestamp: BigInt(Date.now()),
         });
@@ -113,7 +106,7 @@ const busPublish = (bus) => (topic) =>
     for (let i = 0; i < count; i += batch) {
       const requests = [];
       for (let j = i; j < Math.min(count, i + batch); j++)
-        requests.push({ topic, payload: payload(j), key: `k${j % 64}` });
+        requests.push({ topic, payload: eventPayload(j), key: `k${j % 64}` });
       await bus.publishBatch(requests);
     }
   });
@@ -231,30 +224,11 @@ await admin
   .catch(() => undefined);
 await admin.disconnect();
 
-const best = (name) => Math.max(...runs[name].map((r) => r.rate));
-const median = (name) => {
-  const rates = runs[name].map((r) => r.rate).sort((a, b) => a - b);
-  return rates[rates.length >> 1];
-};
-const leastCpu = (name) => Math.min(...runs[name].map((r) => r.cpu));
 console.log(
   `${count} messages per run, ${rounds} rounds, batches of ${batch}, fetch max ${fetchMaxBytes} bytes/partition`,
 );
-console.log('\nEvery run, msg/s (CPU µs/msg of this process):');
-for (const [name, list] of Object.entries(runs))
-  console.log(`  ${name.padEnd(36)} ${list.map((r) => `${Math.round(r.rate)} (${r.cpu.toFixed(1)})`).join('  ')}`);
-const comparisons = [
+printTransportReport(runs, [
   ...pairs,
   ['kafkajs publish', '@platformatic/kafka publish'],
   ['kafkajs consume', '@platformatic/kafka consume'],
-];
-console.table(
-  comparisons.map(([ours, peer]) => ({
-    scenario: `${ours} / ${peer.replace(/ (publish|consume)$/, '')}`,
-    'best msg/s': Math.round(best(ours)),
-    'vs best msg/s': Math.round(best(peer)),
-    'ratio (best)': (best(ours) / best(peer)).toFixed(2),
-    'ratio (median)': (median(ours) / median(peer)).toFixed(2),
-    'CPU µs/msg': `${leastCpu(ours).toFixed(1)} / ${leastCpu(peer).toFixed(1)}`,
-  })),
-);
+]);

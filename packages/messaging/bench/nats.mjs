@@ -22,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers } from '@nats-io/transport-node';
 import { MessageBus } from '../dist/index.js';
+import { eventPayload, measureMessages, printTransportReport } from './stats.mjs';
 import { createNatsAdapter } from '../dist/nats/index.js';
 
 const servers = process.env.NATS_SERVERS ?? '127.0.0.1:4222';
@@ -51,19 +52,11 @@ const newTopic = async () => {
   await bus.publish(topic, { warm: true });
   return topic;
 };
-const payload = (i) => ({ userId: `u${i % 100}`, challengeId: i, score: i % 10, at: '2026-01-01T00:00:00.000Z' });
+
 const until = async (check) => {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 10));
 };
-/** Runs `body` and returns its rate (msg/s) and this process's CPU time per message (µs). */
-const measure = async (body) => {
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  await body();
-  const wall = performance.now() - started;
-  const used = process.cpuUsage(cpu);
-  return { rate: count / (wall / 1000), cpu: (used.user + used.system) / count };
-};
+const measure = (body) => measureMessages(count, body);
 
 const rawPublish = (topic) =>
   measure(async () => {
@@ -75,7 +68,7 @@ const rawPublish = (topic) =>
         const h = headers();
         h.set('correlation-id', id);
         h.set('content-type', 'application/json');
-        acks.push(js.publish(subject, JSON.stringify(payload(j)), { msgID: id, headers: h }));
+        acks.push(js.publish(subject, JSON.stringify(eventPayload(j)), { msgID: id, headers: h }));
       }
       await Promise.all(acks);
     }
@@ -85,7 +78,7 @@ const busPublish = (topic) =>
   measure(async () => {
     for (let i = 0; i < count; i += batch) {
       const requests = [];
-      for (let j = i; j < Math.min(count, i + batch); j++) requests.push({ topic, payload: payload(j) });
+      for (let j = i; j < Math.min(count, i + batch); j++) requests.push({ topic, payload: eventPayload(j) });
       await bus.publishBatch(requests);
     }
   });
@@ -197,23 +190,5 @@ try {
   await nc.close();
 }
 
-const best = (name) => Math.max(...runs[name].map((r) => r.rate));
-const median = (name) => {
-  const rates = runs[name].map((r) => r.rate).sort((a, b) => a - b);
-  return rates[rates.length >> 1];
-};
-const leastCpu = (name) => Math.min(...runs[name].map((r) => r.cpu));
 console.log(`${count} messages per run, ${rounds} rounds, publish batches of ${batch}, pulls of ${fetchMax}`);
-console.log('\nEvery run, msg/s (CPU µs/msg of this process):');
-for (const [name, list] of Object.entries(runs))
-  console.log(`  ${name.padEnd(28)} ${list.map((r) => `${Math.round(r.rate)} (${r.cpu.toFixed(1)})`).join('  ')}`);
-console.table(
-  pairs.map(([ours, peer]) => ({
-    scenario: `${ours} / ${peer.replace(/ (publish|consume)$/, '')}`,
-    'best msg/s': Math.round(best(ours)),
-    'vs best msg/s': Math.round(best(peer)),
-    'ratio (best)': (best(ours) / best(peer)).toFixed(2),
-    'ratio (median)': (median(ours) / median(peer)).toFixed(2),
-    'CPU µs/msg': `${leastCpu(ours).toFixed(1)} / ${leastCpu(peer).toFixed(1)}`,
-  })),
-);
+printTransportReport(runs, pairs);

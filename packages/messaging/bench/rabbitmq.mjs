@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'amqplib';
 import { MessageBus } from '../dist/index.js';
+import { eventPayload, measureMessages, printTransportReport } from './stats.mjs';
 import { createRabbitMqAdapter } from '../dist/rabbitmq/index.js';
 
 const url = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -45,19 +46,11 @@ const newTopic = async (...queueNames) => {
   }
   return topic;
 };
-const payload = (i) => ({ userId: `u${i % 100}`, challengeId: i, score: i % 10, at: '2026-01-01T00:00:00.000Z' });
+
 const until = async (check) => {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 5));
 };
-/** Runs `body` and returns its rate (msg/s) and this process's CPU time per message (µs). */
-const measure = async (body) => {
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  await body();
-  const wall = performance.now() - started;
-  const used = process.cpuUsage(cpu);
-  return { rate: count / (wall / 1000), cpu: (used.user + used.system) / count };
-};
+const measure = (body) => measureMessages(count, body);
 const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
 const publisher = new MessageBus({
@@ -72,7 +65,7 @@ const busPublish = async (topic) =>
     for (let i = 0; i < count; i += batch) {
       const requests = [];
       for (let j = i; j < Math.min(count, i + batch); j++)
-        requests.push({ topic, payload: payload(j), key: `k${j % 64}` });
+        requests.push({ topic, payload: eventPayload(j), key: `k${j % 64}` });
       await publisher.publishBatch(requests);
     }
   });
@@ -84,7 +77,7 @@ const rawPublish = async (topic) =>
       for (let j = i; j < Math.min(count, i + batch); j++) {
         const id = randomUUID();
         const now = Date.now();
-        confirmChannel.publish(exchange, '', Buffer.from(JSON.stringify(payload(j))), {
+        confirmChannel.publish(exchange, '', Buffer.from(JSON.stringify(eventPayload(j))), {
           persistent: true,
           messageId: id,
           timestamp: Math.floor(now / 1000),
@@ -156,26 +149,8 @@ for (const queue of queues) await adminChannel.deleteQueue(queue);
 for (const exchange of exchanges) await adminChannel.deleteExchange(exchange);
 await admin.close();
 
-const best = (name) => Math.max(...runs[name].map((r) => r.rate));
-const median = (name) => {
-  const rates = runs[name].map((r) => r.rate).sort((a, b) => a - b);
-  return rates[rates.length >> 1];
-};
-const leastCpu = (name) => Math.min(...runs[name].map((r) => r.cpu));
 console.log(`${count} messages per run, ${rounds} rounds, batches of ${batch}, prefetch ${prefetch}, quorum queues`);
-console.log('\nEvery run, msg/s (CPU µs/msg of this process):');
-for (const [name, list] of Object.entries(runs))
-  console.log(`  ${name.padEnd(16)} ${list.map((r) => `${Math.round(r.rate)} (${r.cpu.toFixed(1)})`).join('  ')}`);
-console.table(
-  [
-    ['adapter publish', 'amqplib publish'],
-    ['adapter consume', 'amqplib consume'],
-  ].map(([ours, peer]) => ({
-    scenario: `${ours} / amqplib`,
-    'best msg/s': Math.round(best(ours)),
-    'vs best msg/s': Math.round(best(peer)),
-    'ratio (best)': (best(ours) / best(peer)).toFixed(2),
-    'ratio (median)': (median(ours) / median(peer)).toFixed(2),
-    'CPU µs/msg': `${leastCpu(ours).toFixed(1)} / ${leastCpu(peer).toFixed(1)}`,
-  })),
-);
+printTransportReport(runs, [
+  ['adapter publish', 'amqplib publish'],
+  ['adapter consume', 'amqplib consume'],
+]);

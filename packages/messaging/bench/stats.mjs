@@ -43,3 +43,48 @@ export async function until(check, timeoutMs = 120_000, everyMs = 2) {
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
+
+/** The payload of the transport benchmarks: a small event, as a service publishes. */
+export const eventPayload = (i) => ({
+  userId: `u${i % 100}`,
+  challengeId: i,
+  score: i % 10,
+  at: '2026-01-01T00:00:00.000Z',
+});
+
+/** Runs `body` over `count` messages; its rate (msg/s) and this process's CPU time per message (µs). */
+export async function measureMessages(count, body) {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await body();
+  const wall = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  return { rate: count / (wall / 1000), cpu: (used.user + used.system) / count };
+}
+
+/**
+ * Prints every run of each side (`runs`: name → [{ rate, cpu }]) and, for each [ours, peer] pair, the
+ * ratio of the best and of the median rates with the least CPU per message of each side.
+ */
+export function printTransportReport(runs, pairs) {
+  const best = (name) => Math.max(...runs[name].map((r) => r.rate));
+  const median = (name) => {
+    const rates = runs[name].map((r) => r.rate).sort((a, b) => a - b);
+    return rates[rates.length >> 1];
+  };
+  const leastCpu = (name) => Math.min(...runs[name].map((r) => r.cpu));
+  const width = Math.max(...Object.keys(runs).map((name) => name.length));
+  console.log('\nEvery run, msg/s (CPU µs/msg of this process):');
+  for (const [name, list] of Object.entries(runs))
+    console.log(`  ${name.padEnd(width)} ${list.map((r) => `${Math.round(r.rate)} (${r.cpu.toFixed(1)})`).join('  ')}`);
+  console.table(
+    pairs.map(([ours, peer]) => ({
+      scenario: `${ours} / ${peer.replace(/ (publish|consume)$/, '')}`,
+      'best msg/s': Math.round(best(ours)),
+      'vs best msg/s': Math.round(best(peer)),
+      'ratio (best)': (best(ours) / best(peer)).toFixed(2),
+      'ratio (median)': (median(ours) / median(peer)).toFixed(2),
+      'CPU µs/msg': `${leastCpu(ours).toFixed(1)} / ${leastCpu(peer).toFixed(1)}`,
+    })),
+  );
+}

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closedPort } from '../services.js';
+import { isAlive, killAndWait, signal } from './processes.js';
 
 /** A nats-server with JetStream of a test's own, which the test may kill, restart or pause. */
 export interface PrivateNats {
@@ -95,9 +96,7 @@ export async function startPrivateNats(options: PrivateNatsOptions = {}): Promis
     if (pid === undefined) return;
     const dying = pid;
     pid = undefined;
-    signal(dying, 'SIGCONT');
-    signal(dying, 'SIGKILL');
-    while (isAlive(dying)) await new Promise((resolve) => setTimeout(resolve, 10));
+    await killAndWait(dying);
   };
 
   // A test process that ends without close() does not leave the server behind.
@@ -136,28 +135,11 @@ export async function startPrivateNats(options: PrivateNatsOptions = {}): Promis
   };
 }
 
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // already gone
-  }
-}
-
 /** State `T` (stopped) in /proc; true where /proc cannot tell. */
 function isStopped(pid: number): boolean {
   try {
     return /^\d+ \(.*\) T /.test(readFileSync(`/proc/${String(pid)}/stat`, 'utf8'));
   } catch {
     return true;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

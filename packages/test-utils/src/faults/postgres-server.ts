@@ -1,6 +1,5 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closedPort } from '../services.js';
@@ -105,9 +104,6 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       }
       await exited;
     }
-    // The backends of the group die with it; wait until nothing holds the port.
-    const deadline = Date.now() + 30_000;
-    while ((await answers(port)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   };
 
   await start();
@@ -147,25 +143,4 @@ function postgresUser(): { uid: number; gid: number } {
     throw new Error('running as root, and there is no postgres user to run a private Postgres server as');
   }
   return { uid, gid };
-}
-
-/** Whether a Postgres server answers on `port` (an SSLRequest gets one byte back, S or N). */
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    const done = (result: boolean): void => {
-      socket.destroy();
-      resolve(result);
-    };
-    socket.setTimeout(1000, () => {
-      done(false);
-    });
-    socket.once('error', () => {
-      done(false);
-    });
-    socket.once('connect', () => socket.write(Buffer.from([0, 0, 0, 8, 4, 210, 22, 47])));
-    socket.once('data', (chunk) => {
-      done(chunk.length > 0);
-    });
-  });
 }

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closedPort } from '../services.js';
+import { killAndWait, signal } from './processes.js';
 
 /** A redis-server of a test's own, which the test may kill, restart or pause. */
 export interface PrivateRedis {
@@ -83,9 +84,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
     if (pid === undefined) return;
     const dying = pid;
     pid = undefined;
-    signal(dying, 'SIGCONT');
-    signal(dying, 'SIGKILL');
-    while (isAlive(dying)) await new Promise((resolve) => setTimeout(resolve, 10));
+    await killAndWait(dying);
   };
 
   await start();
@@ -111,23 +110,6 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // already gone
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Gives the one node every slot (kept in its nodes.conf across restarts) and waits for `cluster_state:ok`. */
