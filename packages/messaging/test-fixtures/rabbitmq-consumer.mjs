@@ -1,18 +1,22 @@
 // A consumer process for the RabbitMQ fault tests, which its parent SIGKILLs mid-stream: consumes one
 // topic in one group from the built package and reports each message it handled (before the bus
 // acknowledges it, so that a kill can leave handled messages unacknowledged).
-// argv: url exchangePrefix topic group prefetch
+// argv: url exchangePrefix topic group prefetch holdAfter
+// After `holdAfter` messages its handlers stop finishing, as in a process that hangs: whatever it
+// holds then is unacknowledged for certain when the parent kills it.
 import { MessageBus } from '../dist/index.js';
 import { createRabbitMqAdapter } from '../dist/rabbitmq/index.js';
 
-const [url, exchangePrefix, topic, group, prefetch] = process.argv.slice(2);
+const [url, exchangePrefix, topic, group, prefetch, holdAfter] = process.argv.slice(2);
+let handled = 0;
 const adapter = await createRabbitMqAdapter({ url, exchangePrefix, prefetch: Number(prefetch) });
 const bus = new MessageBus({ adapter, lagIntervalMs: 0 });
 await bus
   .subscribe(
     topic,
     async (payload) => {
-      // A little work per message, so that some are in flight when the parent kills this process.
+      if (handled >= Number(holdAfter)) await new Promise(() => undefined);
+      handled += 1;
       await new Promise((resolve) => setTimeout(resolve, 5));
       process.send?.({ handled: payload.seq });
     },

@@ -14,7 +14,7 @@ import { loadNats, type NatsModules } from './nats-client.js';
 import { MSG_ID_HEADER, encodeMessage, publishId } from './nats-message.js';
 import { jetStreamName, subjectProblem } from './nats-names.js';
 import { resolveNatsOptions, type NatsAdapterOptions, type ResolvedNatsOptions } from './nats-options.js';
-import { NatsPullSubscription, within } from './nats-subscription.js';
+import { NatsPullSubscription, natsWithin } from './nats-subscription.js';
 
 /** Events of the adapter: the state of its connection, which the client restores on its own. */
 export interface NatsAdapterEvents {
@@ -167,7 +167,7 @@ export class NatsAdapter implements MessageAdapter {
       throw new MessagingError('ADAPTER_UNAVAILABLE', 'The NATS connection is down (reconnecting)', {
         isRetryable: true,
       });
-    await within(this.connection.flush(), this.options.requestTimeoutMs, 'ping');
+    await natsWithin(this.connection.flush(), this.options.requestTimeoutMs, 'ping');
   }
 
   /** Messages that consumers keep failing to acknowledge, one line each. */
@@ -184,7 +184,7 @@ export class NatsAdapter implements MessageAdapter {
       for (const subscription of this.open) subscription.abort();
       this.open.clear();
       if (!this.owned) return;
-      await within(this.connection.drain(), options.timeoutMs ?? this.options.requestTimeoutMs, 'closing').catch(
+      await natsWithin(this.connection.drain(), options.timeoutMs ?? this.options.requestTimeoutMs, 'closing').catch(
         () => undefined,
       );
       if (!this.connection.isClosed()) await this.connection.close().catch(() => undefined);

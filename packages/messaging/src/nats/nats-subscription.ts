@@ -1,6 +1,7 @@
 import type { Msg, NatsConnection, Subscription as NatsInbox } from '@nats-io/transport-node';
 import type { AdapterSubscription, Delivery, SubscribeSpec } from '../adapter.js';
 import { MessagingError } from '../errors.js';
+import { within } from '../within.js';
 import { MSG_ID_HEADER, ackInfo, decodeMessage } from './nats-message.js';
 
 export interface NatsDelivery extends Delivery {
@@ -127,7 +128,7 @@ export class NatsPullSubscription implements AdapterSubscription<NatsDelivery> {
       this.stuck.delete(delivery.sequence);
       this.nc.publish(reply, '+ACK');
     }
-    await within(this.nc.flush(), this.settings.requestTimeoutMs, 'acknowledging messages');
+    await natsWithin(this.nc.flush(), this.settings.requestTimeoutMs, 'acknowledging messages');
   }
 
   /** Gives `unacked` and what arrived unfetched back to the group at once (negative acknowledgement). */
@@ -141,7 +142,7 @@ export class NatsPullSubscription implements AdapterSubscription<NatsDelivery> {
       for (const delivery of returned)
         this.nc.publish(this.unfinished.get(delivery.sequence) ?? delivery.reply, '-NAK');
       this.unfinished.clear();
-      if (returned.length > 0) await within(this.nc.flush(), this.settings.requestTimeoutMs, 'returning messages');
+      if (returned.length > 0) await natsWithin(this.nc.flush(), this.settings.requestTimeoutMs, 'returning messages');
     } finally {
       this.inbox.unsubscribe();
       this.wakeUp();
@@ -263,21 +264,13 @@ export class NatsPullSubscription implements AdapterSubscription<NatsDelivery> {
 }
 
 /** `promise`, or `ADAPTER_UNAVAILABLE` after `timeoutMs` (a flush waits while the connection is away). */
-export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(
-        new MessagingError('ADAPTER_UNAVAILABLE', `NATS did not answer within ${String(timeoutMs)} ms (${what})`, {
-          isRetryable: true,
-        }),
-      );
-    }, timeoutMs);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function natsWithin<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  return within(
+    promise,
+    timeoutMs,
+    () =>
+      new MessagingError('ADAPTER_UNAVAILABLE', `NATS did not answer within ${String(timeoutMs)} ms (${what})`, {
+        isRetryable: true,
+      }),
+  );
 }

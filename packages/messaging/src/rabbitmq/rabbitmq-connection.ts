@@ -1,5 +1,6 @@
 import type { ChannelModel } from 'amqplib';
 import { MessagingError, errorMessage } from '../errors.js';
+import { within as withinDeadline } from '../within.js';
 
 /** Opens a new connection (the adapter's `amqplib.connect` with its URL and heartbeat). */
 export type Connect = () => Promise<ChannelModel>;
@@ -216,19 +217,8 @@ async function connectWithin(connect: Connect, timeoutMs: number): Promise<Chann
 }
 
 /** `promise`, or a rejection once `timeoutMs` passed without an answer. */
-export async function within<T>(promise: Promise<T>, timeoutMs: number, what = 'RabbitMQ'): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`${what} did not answer within ${timeoutMs} ms`));
-    }, timeoutMs);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function within<T>(promise: Promise<T>, timeoutMs: number, what = 'RabbitMQ'): Promise<T> {
+  return withinDeadline(promise, timeoutMs, () => new Error(`${what} did not answer within ${timeoutMs} ms`));
 }
 
 /** Waits for `promise` to settle, at most `timeoutMs`; its outcome is ignored. */
