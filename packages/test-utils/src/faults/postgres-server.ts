@@ -3,6 +3,7 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closedPort } from '../services.js';
+import { signal } from './processes.js';
 
 /** A Postgres server of a test's own, which the test may kill and restart. */
 export interface PrivatePostgres {
@@ -97,14 +98,16 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     server = undefined;
     if (dying.exitCode === null && dying.signalCode === null) {
       const exited = new Promise((resolve) => dying.once('exit', resolve));
-      try {
-        process.kill(-dying.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      signal(-dying.pid, 'SIGKILL');
       await exited;
     }
   };
+
+  // A test process that ends without close() (a failure, a timeout) takes its server with it.
+  const onExit = (): void => {
+    if (server?.pid !== undefined) signal(-server.pid, 'SIGKILL');
+  };
+  process.once('exit', onExit);
 
   await start();
   return {
@@ -119,6 +122,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       await start();
     },
     close: async () => {
+      process.removeListener('exit', onExit);
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -120,6 +120,12 @@ export async function startPrivateRabbitMq(options: PrivateRabbitMqOptions = {})
     while (await answers(port)) await new Promise((resolve) => setTimeout(resolve, 50));
   };
 
+  // A test process that ends without close() (a failure, a timeout) takes its node with it.
+  const onExit = (): void => {
+    if (child?.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+  };
+  process.once('exit', onExit);
+
   await start();
   return {
     port,
@@ -145,6 +151,7 @@ export async function startPrivateRabbitMq(options: PrivateRabbitMqOptions = {})
       if (child?.pid !== undefined) signalGroup(child.pid, 'SIGCONT');
     },
     close: async () => {
+      process.removeListener('exit', onExit);
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },
