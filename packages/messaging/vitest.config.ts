@@ -6,7 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // The files spend most of their time waiting on real servers (Redis, Kafka, RabbitMQ, NATS,
-    // Postgres and private ones they start), not on the CPU: three at a time, even on 2 CPUs.
-    maxWorkers: 3,
+    // Postgres and private ones they start), not on the CPU: two at a time, even on 2 CPUs.
+    maxWorkers: 2,
   },
 });

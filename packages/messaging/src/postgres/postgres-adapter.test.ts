@@ -7,6 +7,9 @@ const schema = uniqueName('messaging_pg');
 
 messageBusContract({
   name: 'postgres',
+  // One message per key in flight: 25 messages of a key take 25 round trips to the database, which
+  // a loaded machine stretches well past the default 10 s.
+  timeoutMs: 30_000,
   create: async ({ claimIdleMs }) =>
     new MessageBus({
       adapter: await createPostgresAdapter({

@@ -114,6 +114,9 @@ export class PostgresSubscription implements AdapterSubscription<PostgresDeliver
       deliveries.map((delivery) => delivery.seq),
       deliveries.map((delivery) => delivery.lease),
     ]);
+    // The next message of an acknowledged key may be taken now: this consumer need not wait for the
+    // NOTIFY to come back through the listening connection.
+    if (deliveries.some((delivery) => delivery.message.key !== null)) this.wake();
   }
 
   /** The delivery behind a message the bus handed to a handler, while this consumer holds it. */
