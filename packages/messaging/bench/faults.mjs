@@ -2,11 +2,7 @@
 // lost, on a redis-server of its own (the shared one is never touched). Prints throughput and p99
 // per phase, the recovery time, and the messages lost (must be 0). About 20 s.
 // `node bench/faults.mjs` after `pnpm --filter @infra/messaging build`. BENCH_RATE: messages a second (2000).
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { startBenchRedis } from '@infra/test-utils/bench/private-redis';
 import { MessageBus } from '../dist/index.js';
 import { createRedisAdapter } from '../dist/redis/index.js';
 import { fmt, percentile, until } from './stats.mjs';
@@ -15,62 +11,7 @@ const RATE = Number(process.env.BENCH_RATE ?? 2000);
 const PHASE_MS = 5000;
 const TICK_MS = 10;
 
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A redis-server keeping nothing on disk; `restart()` kills it (SIGKILL) and starts it empty. */
-async function privateRedis() {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
-  const port = await freePort();
-  const pidFile = join(dir, 'redis.pid');
-  let pid;
-  const start = async () => {
-    rmSync(pidFile, { force: true });
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-    args.push('--daemonize', 'yes', '--pidfile', pidFile, '--dir', dir, '--logfile', join(dir, 'redis.log'));
-    const result = spawnSync('redis-server', args, { encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`redis-server failed: ${result.stderr || result.error?.message}`);
-    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 30_000, 10);
-    pid = Number(readFileSync(pidFile, 'utf8').trim());
-  };
-  const kill = async () => {
-    if (pid === undefined) return;
-    const dying = pid;
-    pid = undefined;
-    process.kill(dying, 'SIGKILL');
-    await until(
-      () => {
-        try {
-          process.kill(dying, 0);
-          return false;
-        } catch {
-          return true;
-        }
-      },
-      30_000,
-      5,
-    );
-  };
-  await start();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    restart: async () => {
-      await kill();
-      await start();
-    },
-    close: async () => {
-      await kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-const server = await privateRedis();
+const server = await startBenchRedis();
 const adapter = await createRedisAdapter({ connection: server.url, blockMs: 200, connectTimeoutMs: 1000 });
 const bus = new MessageBus({ adapter, lagIntervalMs: 0, healthTimeoutMs: 500 });
 const phases = ['before', 'during', 'after'];
@@ -119,7 +60,8 @@ phaseStart.before = performance.now();
 await sleep(PHASE_MS);
 phase = 'during';
 phaseStart.during = performance.now();
-await server.restart();
+await server.kill();
+await server.start();
 restartedAt = performance.now();
 let healthBackMs = -1;
 await until(async () => (await bus.healthCheck()).status === 'pass', 30_000, 20);

@@ -1,8 +1,8 @@
 // A replica of a service for the NATS fault tests: consumes one topic in one group from the built
 // package and reports to its parent (which may SIGKILL it at any time) each message it handles.
 // argv: servers streamPrefix subjectPrefix group topic ackWaitMs holdAfter
-// After `holdAfter` messages its handlers stop finishing, as in a process that hangs: whatever it
-// holds then is unacknowledged for certain when the parent kills it.
+// After `holdAfter` messages its handlers stop finishing, as in a process that hangs, and it reports
+// each message it holds so: those are unacknowledged for certain when the parent kills it.
 import { MessageBus } from '../dist/index.js';
 import { createNatsAdapter } from '../dist/nats/index.js';
 
@@ -14,7 +14,10 @@ await bus
   .subscribe(
     topic,
     async (payload, message) => {
-      if (handled >= Number(holdAfter)) await new Promise(() => undefined);
+      if (handled >= Number(holdAfter)) {
+        process.send?.({ holding: payload.seq });
+        await new Promise(() => undefined);
+      }
       handled += 1;
       await new Promise((resolve) => setTimeout(resolve, 5));
       process.send?.({ handled: { seq: payload.seq, deliveryCount: message.deliveryCount } });

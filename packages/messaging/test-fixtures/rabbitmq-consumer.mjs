@@ -2,8 +2,8 @@
 // topic in one group from the built package and reports each message it handled (before the bus
 // acknowledges it, so that a kill can leave handled messages unacknowledged).
 // argv: url exchangePrefix topic group prefetch holdAfter
-// After `holdAfter` messages its handlers stop finishing, as in a process that hangs: whatever it
-// holds then is unacknowledged for certain when the parent kills it.
+// After `holdAfter` messages its handlers stop finishing, as in a process that hangs, and it reports
+// each message it holds so: those are unacknowledged for certain when the parent kills it.
 import { MessageBus } from '../dist/index.js';
 import { createRabbitMqAdapter } from '../dist/rabbitmq/index.js';
 
@@ -15,7 +15,10 @@ await bus
   .subscribe(
     topic,
     async (payload) => {
-      if (handled >= Number(holdAfter)) await new Promise(() => undefined);
+      if (handled >= Number(holdAfter)) {
+        process.send?.({ holding: payload.seq });
+        await new Promise(() => undefined);
+      }
       handled += 1;
       await new Promise((resolve) => setTimeout(resolve, 5));
       process.send?.({ handled: payload.seq });

@@ -30,6 +30,45 @@ export async function closedPort(): Promise<number> {
   });
 }
 
+/**
+ * A free port for a private server that a test kills and starts again on the same port: below the
+ * kernel's ephemeral range (`ip_local_port_range`), so that no outgoing connection of another test
+ * takes the port while the server is down (a port from {@link closedPort} can be, and the restart
+ * then fails with "address in use").
+ */
+export async function serverPort(): Promise<number> {
+  const { readFileSync } = await import('node:fs');
+  let ephemeralLow = 32768;
+  try {
+    ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  } catch {
+    // Not Linux: the common default.
+  }
+  const low = 10_000;
+  const high = ephemeralLow - 1;
+  if (!(high > low + 1000)) return closedPort();
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (await canListen(port)) return port;
+  }
+  return closedPort();
+}
+
+async function canListen(port: number): Promise<boolean> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => {
+      resolve(false);
+    });
+    server.listen(port, '127.0.0.1', () => {
+      server.close(() => {
+        resolve(true);
+      });
+    });
+  });
+}
+
 /** Polls `check` until it returns true or `timeoutMs` passes. */
 export async function eventually(
   check: () => boolean | Promise<boolean>,

@@ -4,6 +4,7 @@ import { Persistence } from '@infra/persistence';
 import { createPgDriver } from '@infra/persistence/pg';
 import { adminQuery, buildIfStale, databaseUrl, eventually, uniqueName } from '@infra/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pause } from '../../test/fault-kit.js';
 import { MessageBus } from '../message-bus.js';
 import type { ReceivedMessage } from '../subscription.js';
 import { createPostgresAdapter, type PostgresAdapter } from './postgres-adapter.js';
@@ -34,11 +35,6 @@ afterAll(async () => {
   await persistence.driver.close();
   await adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
 });
-
-const pause = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms);
-  });
 
 interface Consumer {
   child: ChildProcess;

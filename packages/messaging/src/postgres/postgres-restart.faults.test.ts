@@ -1,7 +1,7 @@
 import { canStartPrivatePostgres, startPrivatePostgres, type PrivatePostgres } from '@infra/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MessagingHealth } from '../health.js';
-import { MessageBus } from '../message-bus.js';
+import { FaultBuses, healthStatus as status, inBackground, publishRetrying } from '../../test/fault-kit.js';
+import type { MessageBus } from '../message-bus.js';
 import { createPostgresAdapter } from './postgres-adapter.js';
 
 // The server itself killed (SIGKILL to the postmaster and its backends) and started again, on a
@@ -11,7 +11,7 @@ if (!available) console.log('SKIPPED Postgres restart faults: no Postgres server
 
 describe.skipIf(!available)('postgres transport when the server is killed and restarted', () => {
   let server: PrivatePostgres;
-  const buses: MessageBus[] = [];
+  const faults = new FaultBuses();
   const wait = { timeout: 60_000, interval: 100 };
 
   async function bus(): Promise<MessageBus> {
@@ -23,15 +23,8 @@ describe.skipIf(!available)('postgres transport when the server is killed and re
       connectTimeoutMs: 1000,
       queryTimeoutMs: 2000,
     });
-    const created = new MessageBus({ adapter, lagIntervalMs: 0, healthTimeoutMs: 1000 });
-    created.on('error', () => undefined);
-    buses.push(created);
-    return created;
+    return faults.bus(adapter);
   }
-
-  const status = async (b: MessageBus): Promise<MessagingHealth['status']> => (await b.healthCheck()).status;
-
-  const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
   let published = 0;
 
@@ -39,28 +32,24 @@ describe.skipIf(!available)('postgres transport when the server is killed and re
    * Publishes `i` from `from` to `to`, a few milliseconds apart, retrying each until the server takes
    * it (it may be down); counts them in `published`.
    */
-  async function publishAll(b: MessageBus, topic: string, from: number, to: number): Promise<void> {
-    for (let i = from; i < to; i++) {
-      for (;;) {
-        try {
-          await b.publish(topic, { i }, { key: `k${String(i % 8)}` });
-          break;
-        } catch (error) {
-          expect(error).toMatchObject({ isRetryable: true });
-          await pause(100);
-        }
-      }
-      published += 1;
-      await pause(5);
-    }
-  }
+  const publishAll = (b: MessageBus, topic: string, from: number, to: number): Promise<string[]> =>
+    publishRetrying(b, topic, to - from, {
+      from,
+      payload: (i) => ({ i }),
+      options: (i) => ({ key: `k${String(i % 8)}` }),
+      retryMs: 100,
+      gapMs: 5,
+      onPublished: () => {
+        published += 1;
+      },
+    });
 
   beforeAll(async () => {
     server = await startPrivatePostgres();
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(buses.map((created) => created.close({ timeoutMs: 1000 })));
+    await faults.close();
     await server.close();
   }, 60_000);
 
@@ -81,7 +70,7 @@ describe.skipIf(!available)('postgres transport when the server is killed and re
     expect(await status(consumer)).toBe('pass');
 
     // Killed mid-stream: a publisher keeps going (retrying while the server is away).
-    const publishing = publishAll(producer, topic, 100, 300);
+    const publishing = inBackground(publishAll(producer, topic, 100, 300));
     await expect.poll(() => handled.length, wait).toBeGreaterThan(110);
     await server.kill();
     // The publisher was still going when the server died.

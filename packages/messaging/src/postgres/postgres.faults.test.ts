@@ -11,8 +11,8 @@ import {
 import { Persistence } from '@infra/persistence';
 import { createPgDriver } from '@infra/persistence/pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MessagingHealth } from '../health.js';
-import { MessageBus } from '../message-bus.js';
+import { FaultBuses, healthStatus as status } from '../../test/fault-kit.js';
+import type { MessageBus } from '../message-bus.js';
 import { createPostgresAdapter } from './postgres-adapter.js';
 import type { PostgresAdapterOptions } from './postgres-options.js';
 
@@ -20,8 +20,8 @@ import type { PostgresAdapterOptions } from './postgres-options.js';
 // this file's backends (by application_name): the server itself is never stopped.
 const schema = uniqueName('messaging_pg_faults');
 const applicationName = `${schema}_consumer`;
-const buses: MessageBus[] = [];
-const connectionErrors: unknown[] = [];
+const faults = new FaultBuses();
+const { connectionErrors } = faults;
 let proxy: TcpProxy;
 let producer: MessageBus;
 let n = 0;
@@ -41,15 +41,9 @@ async function bus(options: PostgresAdapterOptions): Promise<MessageBus> {
     queryTimeoutMs: 1500,
     ...options,
   });
-  const created = new MessageBus({ adapter, lagIntervalMs: 0, healthTimeoutMs: 1000 });
-  created.on('error', (event) => {
-    if (event.operation === 'connection') connectionErrors.push(event.error);
-  });
-  buses.push(created);
-  return created;
+  return faults.bus(adapter);
 }
 
-const status = async (b: MessageBus): Promise<MessagingHealth['status']> => (await b.healthCheck()).status;
 const wait = 30_000;
 
 /** Subscribes and records the `i` of each message handled (with duplicates, if any). */
@@ -74,7 +68,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(buses.map((created) => created.close({ timeoutMs: 500 })));
+  await faults.close(500);
   await proxy.close();
   await adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
 });
@@ -128,11 +122,7 @@ describe('postgres adapter faults', () => {
       pollIntervalMs: 60_000,
       connectTimeoutMs: 1000,
     });
-    const consumer = new MessageBus({ adapter, lagIntervalMs: 0, healthTimeoutMs: 1000 });
-    consumer.on('error', (event) => {
-      if (event.operation === 'connection') connectionErrors.push(event.error);
-    });
-    buses.push(consumer);
+    const consumer = faults.bus(adapter);
     const handled = await consume(consumer, topic);
     await publishRange(topic, 0, 5);
     await eventually(() => handled.length >= 5, wait);

@@ -1,15 +1,12 @@
 import { rabbitMqUrl, uniqueName } from '@infra/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
+import { inBackground, pause } from '../../test/fault-kit.js';
 import { TopologyRecorder } from '../../test/rabbitmq-topology.js';
 import { MessageBus } from '../message-bus.js';
 import { createRabbitMqAdapter } from './rabbitmq-adapter.js';
 
 const url = rabbitMqUrl('RabbitMQ adapter single active consumer');
 const wait = { timeout: 30_000, interval: 20 };
-const pause = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms);
-  });
 
 // The contract suite checks per-key order across a group only for adapters that also share a group
 // between consumers; with `singleActiveConsumer` the group has one active consumer and standbys,
@@ -43,9 +40,13 @@ describe.skipIf(!url)('RabbitMQ adapter with single active consumers', () => {
     await active.ready();
     await second.subscribe(topic, handler('second'), settings).ready();
     const keys = ['a', 'b', 'c'];
-    const publishing = (async () => {
-      for (let seq = 0; seq < 60; seq++) for (const key of keys) await publisher.publish(topic, { key, seq }, { key });
-    })();
+    const publishing = inBackground(
+      (async () => {
+        for (let seq = 0; seq < 60; seq++) {
+          for (const key of keys) await publisher.publish(topic, { key, seq }, { key });
+        }
+      })(),
+    );
     await expect.poll(() => handled.length, wait).toBeGreaterThan(30);
     // Only the active consumer receives anything.
     expect(handled.filter((entry) => entry.by === 'second')).toEqual([]);

@@ -3,40 +3,28 @@ import { fileURLToPath } from 'node:url';
 import { buildIfStale, rabbitMqUrl, startTcpProxy, uniqueName, type TcpProxy } from '@infra/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TopologyRecorder } from '../../test/rabbitmq-topology.js';
-import type { MessagingHealth } from '../health.js';
-import { MessageBus } from '../message-bus.js';
+import { FaultBuses, healthStatus as status, inBackground, pause, publishRetrying } from '../../test/fault-kit.js';
+import type { MessageBus } from '../message-bus.js';
 import { createRabbitMqAdapter } from './rabbitmq-adapter.js';
 import type { RabbitMqAdapterOptions } from './rabbitmq-options.js';
 
 const url = rabbitMqUrl('RabbitMQ adapter fault tests');
 const wait = { timeout: 60_000, interval: 50 };
-const status = async (b: MessageBus): Promise<MessagingHealth['status']> => (await b.healthCheck()).status;
-const pause = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms);
-  });
 
-/** Publishes `count` messages `{ seq }`, retrying each until RabbitMQ confirms it; every failure must be retryable. */
-async function publishAll(b: MessageBus, topic: string, count: number, from = 0): Promise<void> {
-  for (let seq = from; seq < from + count; seq++) {
-    for (;;) {
-      try {
-        await b.publish(topic, { seq }, { key: `k${String(seq % 4)}` });
-        break;
-      } catch (error) {
-        expect(error).toMatchObject({ code: 'PUBLISH_FAILED', isRetryable: true });
-        await pause(50);
-      }
-    }
-  }
-}
+/** Publishes `count` messages `{ seq }`, retrying each until RabbitMQ confirms it. */
+const publishAll = (b: MessageBus, topic: string, count: number, from = 0): Promise<string[]> =>
+  publishRetrying(b, topic, count, {
+    from,
+    options: (seq) => ({ key: `k${String(seq % 4)}` }),
+    code: 'PUBLISH_FAILED',
+  });
 
 describe.skipIf(!url)('RabbitMQ adapter under faults', () => {
   const amqpUrl = url as string;
   const topology = new TopologyRecorder();
   const exchangePrefix = `${uniqueName('messaging_rabbitmq_faults')}.`;
-  const buses: MessageBus[] = [];
-  const connectionErrors: unknown[] = [];
+  const faults = new FaultBuses();
+  const { connectionErrors } = faults;
   let proxy: TcpProxy;
   let viaProxy: string;
 
@@ -54,12 +42,7 @@ describe.skipIf(!url)('RabbitMQ adapter under faults', () => {
         ...options,
       }),
     );
-    const created = new MessageBus({ adapter, lagIntervalMs: 0, healthTimeoutMs: 1000 });
-    created.on('error', (event) => {
-      if (event.operation === 'connection') connectionErrors.push(event.error);
-    });
-    buses.push(created);
-    return created;
+    return faults.bus(adapter);
   }
 
   beforeAll(async () => {
@@ -70,7 +53,7 @@ describe.skipIf(!url)('RabbitMQ adapter under faults', () => {
   });
 
   afterAll(async () => {
-    await Promise.all(buses.map((created) => created.close({ timeoutMs: 500 })));
+    await faults.close(500);
     await proxy.close();
     await topology.deleteAll(amqpUrl);
   });
@@ -209,10 +192,12 @@ describe.skipIf(!url)('RabbitMQ adapter under faults', () => {
       const prefetch = 50;
       const handledHere: number[] = [];
       const handledThere: number[] = [];
+      const heldThere: number[] = [];
       let redelivered = 0;
       // Created first, so that the queue exists before anything is published.
       const script = fileURLToPath(new URL('../../test-fixtures/rabbitmq-consumer.mjs', import.meta.url));
-      // It hangs after 100 messages: the kill then always finds deliveries it holds unacknowledged.
+      // It hangs after 100 messages, and is killed once it holds one: the kill always finds deliveries it
+      // holds unacknowledged.
       const child = fork(script, [amqpUrl, exchangePrefix, topic, group, String(prefetch), '100'], {
         stdio: 'inherit',
       });
@@ -223,9 +208,10 @@ describe.skipIf(!url)('RabbitMQ adapter under faults', () => {
         });
       });
       await new Promise<void>((resolve, reject) => {
-        child.on('message', (message: { ready?: boolean; handled?: number }) => {
+        child.on('message', (message: { ready?: boolean; handled?: number; holding?: number }) => {
           if (message.ready) resolve();
           if (message.handled !== undefined) handledThere.push(message.handled);
+          if (message.holding !== undefined) heldThere.push(message.holding);
         });
         child.once('exit', (code) => {
           reject(new Error(`consumer exited early (${String(code)})`));
@@ -246,13 +232,16 @@ describe.skipIf(!url)('RabbitMQ adapter under faults', () => {
         .ready();
       const total = 2000;
       // Published in batches while both consume: the kill lands mid-stream, with deliveries in flight.
-      const publishing = (async () => {
-        for (let from = 0; from < total; from += 100) {
-          const batch = Array.from({ length: 100 }, (_, i) => ({ topic, payload: { seq: from + i } }));
-          await b.publishBatch(batch);
-        }
-      })();
+      const publishing = inBackground(
+        (async () => {
+          for (let from = 0; from < total; from += 100) {
+            const batch = Array.from({ length: 100 }, (_, i) => ({ topic, payload: { seq: from + i } }));
+            await b.publishBatch(batch);
+          }
+        })(),
+      );
       await expect.poll(() => handledThere.length, wait).toBe(100);
+      await expect.poll(() => heldThere.length, wait).toBeGreaterThan(0);
       child.kill('SIGKILL');
       await exited;
       const killedAt = handledThere.length;
@@ -268,6 +257,7 @@ describe.skipIf(!url)('RabbitMQ adapter under faults', () => {
       // What the killed consumer held unacknowledged came to the other one, marked as delivered before;
       // only those (at most its prefetch) can have been handled twice.
       expect(redelivered).toBeGreaterThan(0);
+      for (const seq of heldThere) expect(handledHere).toContain(seq);
       expect(redelivered).toBeLessThanOrEqual(prefetch);
       expect(duplicates).toBeLessThanOrEqual(redelivered);
     }, 120_000);

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { closedPort } from '../services.js';
+import { serverPort } from '../services.js';
+import { startReaper } from './processes.js';
 
 interface BrokerModule {
   startBroker(options: {
@@ -45,19 +46,25 @@ export async function startPrivateKafka(options: PrivateKafkaOptions = {}): Prom
   const script = join(import.meta.dirname, '..', '..', '..', '..', 'scripts', 'kafka-broker.mjs');
   const broker = (await import(script)) as BrokerModule;
   const heap = options.heap ?? '256m';
-  const port = await closedPort();
-  let controllerPort = await closedPort();
-  while (controllerPort === port) controllerPort = await closedPort();
+  const port = await serverPort();
+  let controllerPort = await serverPort();
+  while (controllerPort === port) controllerPort = await serverPort();
   const { tmpdir } = await import('node:os');
   const dir = join(tmpdir(), `infra-kafka-test-${port}`);
+  const reaper = startReaper(dir);
+  // The broker is the leader of a process group of its own.
+  const watch = (pid: number | undefined): void => {
+    reaper.watch(pid === undefined ? undefined : -pid);
+  };
   const start = async (): Promise<void> => {
-    await broker.startBroker({ port, controllerPort, dir, heap, timeoutMs: 180_000 });
+    watch((await broker.startBroker({ port, controllerPort, dir, heap, timeoutMs: 180_000 })).pid);
   };
   try {
-    await broker.startBroker({ port, controllerPort, dir, heap, fresh: true, timeoutMs: 180_000 });
+    watch((await broker.startBroker({ port, controllerPort, dir, heap, fresh: true, timeoutMs: 180_000 })).pid);
   } catch (error) {
     // Nothing of a broker that did not start stays behind: no process, no data directory.
     await broker.stopBroker({ port, dir }).catch(() => undefined);
+    reaper.release();
     throw error;
   }
   return {
@@ -65,10 +72,12 @@ export async function startPrivateKafka(options: PrivateKafkaOptions = {}): Prom
     port,
     kill: async () => {
       await broker.stopBroker({ port, dir, keepData: true, signal: 'SIGKILL' });
+      watch(undefined);
     },
     start,
     close: async () => {
       await broker.stopBroker({ port, dir });
+      reaper.release();
     },
   };
 }

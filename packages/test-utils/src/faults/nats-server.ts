@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { closedPort } from '../services.js';
-import { isAlive, killAndWait, signal } from './processes.js';
+import { serverPort } from '../services.js';
+import { ServerProcess, isAlive } from './processes.js';
 
 /** A nats-server with JetStream of a test's own, which the test may kill, restart or pause. */
 export interface PrivateNats {
@@ -46,8 +46,8 @@ export async function startPrivateNats(options: PrivateNatsOptions = {}): Promis
   const dir = mkdtempSync(join(tmpdir(), 'infra-nats-'));
   const storeDir = join(dir, 'jetstream');
   const logFile = join(dir, 'nats.log');
-  const port = await closedPort();
-  let pid: number | undefined;
+  const port = await serverPort();
+  const server = new ServerProcess(dir);
 
   const start = async (): Promise<void> => {
     rmSync(logFile, { force: true });
@@ -69,6 +69,7 @@ export async function startPrivateNats(options: PrivateNatsOptions = {}): Promis
       { stdio: 'ignore' },
     );
     child.unref();
+    server.started(child.pid);
     const failed = new Promise<Error>((resolve) => {
       child.once('error', resolve);
       child.once('exit', (code) => {
@@ -89,21 +90,7 @@ export async function startPrivateNats(options: PrivateNatsOptions = {}): Promis
       }
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    pid = child.pid;
   };
-
-  const kill = async (): Promise<void> => {
-    if (pid === undefined) return;
-    const dying = pid;
-    pid = undefined;
-    await killAndWait(dying);
-  };
-
-  // A test process that ends without close() does not leave the server behind.
-  const onExit = (): void => {
-    if (pid !== undefined) signal(pid, 'SIGKILL');
-  };
-  process.once('exit', onExit);
 
   await start();
   return {
@@ -111,27 +98,24 @@ export async function startPrivateNats(options: PrivateNatsOptions = {}): Promis
     servers: `127.0.0.1:${port}`,
     storeDir,
     get pid() {
-      return pid;
+      return server.pid;
     },
-    kill,
+    kill: () => server.kill(),
     restart: async ({ wipeStorage = false } = {}) => {
-      await kill();
+      await server.kill();
       if (wipeStorage) rmSync(storeDir, { recursive: true, force: true });
       await start();
     },
     pause: async () => {
+      const { pid } = server;
       if (pid === undefined) return;
-      signal(pid, 'SIGSTOP');
+      server.pause();
       while (isAlive(pid) && !isStopped(pid)) await new Promise((resolve) => setTimeout(resolve, 5));
     },
     resume: () => {
-      if (pid !== undefined) signal(pid, 'SIGCONT');
+      server.resume();
     },
-    close: async () => {
-      process.removeListener('exit', onExit);
-      await kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: () => server.close(),
   };
 }
 

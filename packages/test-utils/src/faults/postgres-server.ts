@@ -1,9 +1,19 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { closedPort } from '../services.js';
-import { signal } from './processes.js';
+import { serverPort } from '../services.js';
+import { signal, startReaper } from './processes.js';
 
 /** A Postgres server of a test's own, which the test may kill and restart. */
 export interface PrivatePostgres {
@@ -63,7 +73,9 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   if (init.error) throw new Error(`initdb could not run: ${init.error.message}`);
   if (init.status !== 0) throw new Error(`initdb exited with ${String(init.status)}: ${init.stderr}`);
 
-  const port = await closedPort();
+  const port = await serverPort();
+  const logFile = join(dir, 'postgres.log');
+  const reaper = startReaper(dir);
   let server: ChildProcess | undefined;
 
   const start = async (): Promise<void> => {
@@ -82,11 +94,22 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       'max_connections=100',
     ];
     // A process group of its own, so that kill() reaches the backends too.
-    const child = spawn(join(bin, 'postgres'), args, { detached: true, stdio: 'ignore', cwd: dir, ...user });
+    const out = openSync(logFile, 'w');
+    const child = spawn(join(bin, 'postgres'), args, {
+      detached: true,
+      stdio: ['ignore', out, out],
+      cwd: dir,
+      ...user,
+    });
+    closeSync(out);
     server = child;
+    if (child.pid !== undefined) reaper.watch(-child.pid);
     const deadline = Date.now() + 60_000;
     while (!(await ready(bin, port))) {
-      if (child.exitCode !== null) throw new Error(`private postgres on port ${port} exited with ${child.exitCode}`);
+      if (child.exitCode !== null)
+        throw new Error(
+          `private postgres on port ${port} exited with ${child.exitCode}:\n${readFileSync(logFile, 'utf8').slice(-2000)}`,
+        );
       if (Date.now() > deadline) throw new Error(`private postgres on port ${port} did not answer within 60 s`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -101,13 +124,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       signal(-dying.pid, 'SIGKILL');
       await exited;
     }
+    reaper.watch(undefined);
   };
-
-  // A test process that ends without close() (a failure, a timeout) takes its server with it.
-  const onExit = (): void => {
-    if (server?.pid !== undefined) signal(-server.pid, 'SIGKILL');
-  };
-  process.once('exit', onExit);
 
   await start();
   return {
@@ -122,9 +140,9 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       await start();
     },
     close: async () => {
-      process.removeListener('exit', onExit);
       await kill();
       rmSync(dir, { recursive: true, force: true });
+      reaper.release();
     },
   };
 }

@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { closedPort } from '../services.js';
+import { serverPort } from '../services.js';
+import { startReaper } from './processes.js';
 
 /** A RabbitMQ node of a test's own, which the test may kill, restart or pause. */
 export interface PrivateRabbitMq {
@@ -50,14 +51,16 @@ function serverScript(): string {
 export async function startPrivateRabbitMq(options: PrivateRabbitMqOptions = {}): Promise<PrivateRabbitMq> {
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
   const dir = mkdtempSync(join(tmpdir(), 'infra-rabbitmq-'));
-  const port = await closedPort();
-  const distPort = await closedPort();
+  const port = await serverPort();
+  let distPort = await serverPort();
+  while (distPort === port) distPort = await serverPort();
   const node = `infra-test-${process.pid}-${randomBytes(3).toString('hex')}@localhost`;
   writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
   // An environment file of its own, so that the machine's (which names the shared node) is not read.
   writeFileSync(join(dir, 'rabbitmq-env.conf'), 'ERL_EPMD_ADDRESS=127.0.0.1\n');
   let child: ChildProcess | undefined;
   let log = '';
+  const reaper = startReaper(dir);
 
   const env = (): NodeJS.ProcessEnv => ({
     ...process.env,
@@ -83,6 +86,7 @@ export async function startPrivateRabbitMq(options: PrivateRabbitMqOptions = {})
     // A process group of its own: the script, the Erlang VM and its helpers are killed together.
     const started = spawn(serverScript(), [], { env: env(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     child = started;
+    if (started.pid !== undefined) reaper.watch(-started.pid);
     const keep = (chunk: Buffer): void => {
       log = (log + chunk.toString()).slice(-4000);
     };
@@ -118,13 +122,8 @@ export async function startPrivateRabbitMq(options: PrivateRabbitMqOptions = {})
     await exited;
     // The VM is the script's child, in the same group: wait until its port is free again.
     while (await answers(port)) await new Promise((resolve) => setTimeout(resolve, 50));
+    reaper.watch(undefined);
   };
-
-  // A test process that ends without close() (a failure, a timeout) takes its node with it.
-  const onExit = (): void => {
-    if (child?.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
-  };
-  process.once('exit', onExit);
 
   await start();
   return {
@@ -151,9 +150,9 @@ export async function startPrivateRabbitMq(options: PrivateRabbitMqOptions = {})
       if (child?.pid !== undefined) signalGroup(child.pid, 'SIGCONT');
     },
     close: async () => {
-      process.removeListener('exit', onExit);
       await kill();
       rmSync(dir, { recursive: true, force: true });
+      reaper.release();
     },
   };
 }

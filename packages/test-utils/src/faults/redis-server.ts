@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { closedPort } from '../services.js';
-import { killAndWait, signal } from './processes.js';
+import { serverPort } from '../services.js';
+import { ServerProcess } from './processes.js';
 
 /** A redis-server of a test's own, which the test may kill, restart or pause. */
 export interface PrivateRedis {
@@ -38,9 +38,9 @@ export interface PrivateRedisOptions {
  */
 export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'infra-redis-'));
-  const port = await closedPort();
+  const port = await serverPort();
   const pidFile = join(dir, 'redis.pid');
-  let pid: number | undefined;
+  const server = new ServerProcess(dir);
 
   const start = async (): Promise<void> => {
     rmSync(pidFile, { force: true });
@@ -76,15 +76,8 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
       if (Date.now() > deadline) throw new Error(`private redis-server on port ${port} did not answer within 30 s`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    pid = Number(readFileSync(pidFile, 'utf8').trim());
+    server.started(Number(readFileSync(pidFile, 'utf8').trim()));
     if (options.cluster) await ownAllSlots(port, deadline);
-  };
-
-  const kill = async (): Promise<void> => {
-    if (pid === undefined) return;
-    const dying = pid;
-    pid = undefined;
-    await killAndWait(dying);
   };
 
   await start();
@@ -92,23 +85,20 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
     port,
     url: `redis://127.0.0.1:${port}`,
     get pid() {
-      return pid;
+      return server.pid;
     },
-    kill,
+    kill: () => server.kill(),
     restart: async () => {
-      await kill();
+      await server.kill();
       await start();
     },
     pause: () => {
-      if (pid !== undefined) signal(pid, 'SIGSTOP');
+      server.pause();
     },
     resume: () => {
-      if (pid !== undefined) signal(pid, 'SIGCONT');
+      server.resume();
     },
-    close: async () => {
-      await kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: () => server.close(),
   };
 }
 
