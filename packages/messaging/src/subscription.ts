@@ -314,13 +314,24 @@ export class Subscription {
     this.host.detach(this);
   }
 
-  /** Backoff between failed fetches: short, so that consuming resumes soon after the transport is back. */
   private async pause(attempt: number): Promise<void> {
-    const delay = Math.min(250, 25 * 2 ** Math.min(attempt - 1, 6));
-    await sleep(delay * (0.5 + Math.random() / 2), this.fetchController.signal).catch(() => undefined);
+    await sleep(fetchRetryDelay(attempt), this.fetchController.signal).catch(() => undefined);
   }
 
   private reportError(operation: MessagingEvents['error']['operation'], error: unknown): void {
     this.host.events.emit('error', { operation, topic: this.topic, group: this.group, error });
   }
+}
+
+/** Longest wait between two fetch attempts of a subscription whose transport fails (ms). */
+export const FETCH_RETRY_CAP_MS = 250;
+
+/**
+ * Backoff before fetch attempt `attempt + 1` after `attempt` failures in a row (ms): 25 ms doubling
+ * to a cap of 250 ms, with jitter of up to half. Short, so that consuming resumes soon after the
+ * transport is back, however long it was away.
+ */
+export function fetchRetryDelay(attempt: number, random: () => number = Math.random): number {
+  const delay = Math.min(FETCH_RETRY_CAP_MS, 25 * 2 ** Math.min(Math.max(attempt, 1) - 1, 6));
+  return delay * (0.5 + random() / 2);
 }

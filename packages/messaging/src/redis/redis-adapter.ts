@@ -181,8 +181,7 @@ export class RedisStreamsAdapter implements MessageAdapter {
       connectTimeout: this.connectTimeoutMs,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      // Reconnects often (a refused connection costs nothing): consuming resumes soon after Redis is back.
-      retryStrategy: (times: number) => Math.min(50 * times, 250),
+      retryStrategy: blockingReconnectDelay,
     });
     blocking.on('error', (error: Error) => {
       this.events.emit('error', { error, connection: 'blocking' });
@@ -343,4 +342,13 @@ export async function createRedisAdapter(options: RedisAdapterOptions = {}): Pro
     client.disconnect();
     throw error;
   }
+}
+
+/**
+ * Wait before reconnect attempt `times` of a subscription's blocking connection (ms): 50 ms more
+ * each time, never over 250 ms. A refused connection costs nothing, so it retries often and
+ * consuming resumes soon after Redis is back, however long it was away.
+ */
+export function blockingReconnectDelay(times: number): number {
+  return Math.min(50 * Math.max(times, 1), 250);
 }

@@ -1,16 +1,16 @@
 import { startPrivateRedis, type PrivateRedis } from '@infra/test-utils';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
-import type { MessagingHealth } from '../health.js';
-import { MessageBus } from '../message-bus.js';
+import { FaultBuses, healthStatus as status, pause, publishRetrying } from '../../test/fault-kit.js';
+import type { MessageBus } from '../message-bus.js';
 import { createRedisAdapter } from './redis-adapter.js';
 
 // Faults run against a redis-server of this file's own: the shared one is never stopped or flushed.
 let server: PrivateRedis;
 let admin: Redis;
 let consoleError: MockInstance<typeof console.error>;
-const buses: MessageBus[] = [];
-const connectionErrors: unknown[] = [];
+const faults = new FaultBuses();
+const { connectionErrors } = faults;
 const wait = { timeout: 30_000, interval: 50 };
 
 async function bus(options: { commandTimeoutMs?: number } = {}): Promise<MessageBus> {
@@ -20,32 +20,12 @@ async function bus(options: { commandTimeoutMs?: number } = {}): Promise<Message
     connectTimeoutMs: 1000,
     ...options,
   });
-  const created = new MessageBus({ adapter, lagIntervalMs: 0, healthTimeoutMs: 1000 });
-  created.on('error', (event) => {
-    if (event.operation === 'connection') connectionErrors.push(event.error);
-  });
-  buses.push(created);
-  return created;
+  return faults.bus(adapter);
 }
 
-const status = async (b: MessageBus): Promise<MessagingHealth['status']> => (await b.healthCheck()).status;
-
-/** Publishes `count` messages, retrying each until Redis accepts it; returns the ids accepted. */
-async function publishAll(b: MessageBus, topic: string, count: number, from = 0): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = from; i < from + count; i++) {
-    for (;;) {
-      try {
-        ids.push((await b.publish(topic, { i })).id);
-        break;
-      } catch (error) {
-        expect(error).toMatchObject({ code: 'PUBLISH_FAILED', isRetryable: true });
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
-  }
-  return ids;
-}
+/** Publishes `count` messages `{ i }`, retrying each until Redis accepts it; returns the ids accepted. */
+const publishAll = (b: MessageBus, topic: string, count: number, from = 0): Promise<string[]> =>
+  publishRetrying(b, topic, count, { from, payload: (i) => ({ i }), code: 'PUBLISH_FAILED' });
 
 beforeAll(async () => {
   consoleError = vi.spyOn(console, 'error');
@@ -55,7 +35,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(buses.map((created) => created.close({ timeoutMs: 500 })));
+  await faults.close(500);
   admin.disconnect();
   await server.close();
   // Every failure went to the bus's events: ioredis printed nothing.
@@ -85,20 +65,20 @@ describe('redis streams under faults', () => {
     expect(connectionErrors.length).toBeGreaterThan(0);
   }, 120_000);
 
-  it('goes back to pass within 2 s of Redis answering again', async () => {
+  it('goes back to pass by itself once Redis answers again, however long it was away', async () => {
     const b = await bus();
     const topic = 'restart.health';
     const handled: number[] = [];
     await b.subscribe(topic, (payload: { i: number }) => void handled.push(payload.i), { group: 'g' }).ready();
     await server.kill();
     await expect.poll(() => status(b), wait).toBe('fail');
+    // Down long enough for many failed reads: how soon consuming resumes does not depend on it, since
+    // the waits between attempts are capped (checked exactly in redis-adapter.test.ts).
+    await pause(3_000);
     await server.restart();
     await expect.poll(() => admin.ping().catch(() => 'down'), wait).toBe('PONG');
-    const back = Date.now();
     await expect.poll(() => status(b), wait).toBe('pass');
-    // A bound on recovery, not a speed target: the read connection retries every 250 ms at most and a
-    // failed fetch is retried after 250 ms at most (bench/faults.mjs measures about 250 ms).
-    expect(Date.now() - back).toBeLessThan(2_000);
+    expect(b.subscriptions[0]?.failure).toBeUndefined();
     await publishAll(b, topic, 5);
     await expect.poll(() => handled.length, wait).toBe(5);
   }, 120_000);
