@@ -1,6 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { activeTraceIds } from '@infra/core';
+import { ContextSlot, activeTraceIds } from '@infra/core';
 
 /** What code running for a request can ask about it, wherever it is called from. */
 export interface RequestContext {
@@ -12,11 +11,11 @@ export interface RequestContext {
   readonly spanId: string | undefined;
 }
 
-const storage = new AsyncLocalStorage<string>();
+const requestIds = new ContextSlot<string>('@infra/api request');
 
 const context: RequestContext = {
   get requestId(): string {
-    return storage.getStore() as string;
+    return requestIds.get() as string;
   },
   get traceId(): string | undefined {
     return activeTraceIds()?.trace_id;
@@ -32,12 +31,12 @@ const context: RequestContext = {
  * `undefined` without an SDK.
  */
 export function currentRequestContext(): RequestContext | undefined {
-  return storage.getStore() === undefined ? undefined : context;
+  return requestIds.get() === undefined ? undefined : context;
 }
 
 /** Runs `fn` as part of the request `requestId` (the Fastify plugin's hook). */
 export function runInRequest<T>(requestId: string, fn: () => T): T {
-  return storage.run(requestId, fn);
+  return requestIds.run(requestId, fn);
 }
 
 // Visible ASCII, at most 200 characters: an id copied into logs, headers and messages must not

@@ -26,6 +26,7 @@ export type { Logger } from './logger.js';
 export { traceMixin } from './trace-mixin.js';
 export type { TraceFields } from './trace-mixin.js';
 export { sleep } from './sleep.js';
+export { ContextSlot } from './context-slot.js';
 export { loadOptionalPeer } from './peers.js';
 export { DATE_TAG, UnrepresentableValueError, parseStrict, stringifyStrict } from './json.js';
 export type { JsonDates, StrictJsonOptions } from './json.js';

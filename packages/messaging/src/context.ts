@@ -1,5 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { activeTraceIds, extractContext, withContext } from '@infra/core';
+import { ContextSlot, activeTraceIds, extractContext, withContext } from '@infra/core';
 import { InvalidOptionError } from './errors.js';
 
 /** What travels with a message from publish to handler, and from a handler to what it publishes. */
@@ -17,11 +16,11 @@ export interface MessageContext {
   readonly messageId?: string | undefined;
 }
 
-const storage = new AsyncLocalStorage<MessageContext>();
+const contexts = new ContextSlot<MessageContext>('@infra/messaging message');
 
 /** The context of the current async call chain (inside a handler, or set by {@link runWithMessageContext}). */
 export function currentMessageContext(): MessageContext | undefined {
-  const stored = storage.getStore();
+  const stored = contexts.get();
   if (stored === undefined) return undefined;
   const ids = activeTraceIds();
   if (ids === undefined) return stored;
@@ -31,7 +30,7 @@ export function currentMessageContext(): MessageContext | undefined {
 
 /** The stored context as set, without asking OpenTelemetry (what a message built here passes on). */
 export function messageContextStore(): MessageContext | undefined {
-  return storage.getStore();
+  return contexts.get();
 }
 
 /**
@@ -56,11 +55,11 @@ export function runWithMessageContext<T>(context: MessageContext, fn: () => T): 
       'INVALID_ARGUMENT',
     );
   }
-  if (context.traceparent === undefined) return storage.run(context, fn);
+  if (context.traceparent === undefined) return contexts.run(context, fn);
   // With an SDK, the spans started inside continue the given trace.
   const carrier: Record<string, string> = { traceparent: context.traceparent };
   if (context.tracestate !== undefined) carrier.tracestate = context.tracestate;
-  return withContext(extractContext(carrier), () => storage.run(context, fn));
+  return withContext(extractContext(carrier), () => contexts.run(context, fn));
 }
 
 const traceparentPattern = /^([\da-f]{2})-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
@@ -88,5 +87,5 @@ export function runHandler<P, M>(
   payload: P,
   message: M,
 ): unknown {
-  return storage.run(context, handler, payload, message);
+  return contexts.run(context, handler, payload, message);
 }
