@@ -3,7 +3,7 @@ import type { DatabaseDriver } from './driver.js';
 import { InvalidOptionError } from './errors.js';
 import type { PgPoolOptions } from './pool-options.js';
 import type { RepositoryFactories } from './repository.js';
-import { isolationLevels, type IsolationLevel } from './transaction-options.js';
+import { isolationLevels, retryDefaults, type IsolationLevel } from './transaction-options.js';
 import { check, integer, nonEmptyString, plainObject } from './validate.js';
 
 /**
@@ -28,8 +28,9 @@ export interface PersistenceOptions<R extends object = Record<string, unknown>> 
   isolationLevel?: IsolationLevel;
   /**
    * Retries after serialization failures and deadlocks (outermost `withTransaction`, and
-   * `runUnitOfWork`). Enough for a handful of processes contending for one row at SERIALIZABLE.
-   * @default 10
+   * `runUnitOfWork`). Enough for a handful of processes contending for one row at SERIALIZABLE,
+   * on a busy machine too.
+   * @default 20
    */
   retries?: number;
   /** First retry delay (ms), growing exponentially with full jitter. @default 20 */
@@ -97,8 +98,11 @@ export function resolvePersistenceOptions<R extends object>(
   } else if (driver === undefined && env.DATABASE_URL !== undefined && env.DATABASE_URL !== '') {
     connectionString = postgresUrl('DATABASE_URL', env.DATABASE_URL);
   }
-  const retryInitialDelayMs = integer('retryInitialDelayMs', options.retryInitialDelayMs ?? 20);
-  const retryMaxDelayMs = integer('retryMaxDelayMs', options.retryMaxDelayMs ?? 1000);
+  const retryInitialDelayMs = integer(
+    'retryInitialDelayMs',
+    options.retryInitialDelayMs ?? retryDefaults.retryInitialDelayMs,
+  );
+  const retryMaxDelayMs = integer('retryMaxDelayMs', options.retryMaxDelayMs ?? retryDefaults.retryMaxDelayMs);
   if (retryMaxDelayMs < retryInitialDelayMs) {
     throw new InvalidOptionError(
       'retryMaxDelayMs',
@@ -120,7 +124,7 @@ export function resolvePersistenceOptions<R extends object>(
     queryTimeoutMs: integer('queryTimeoutMs', options.queryTimeoutMs ?? 0),
     searchPath: options.searchPath === undefined ? undefined : nonEmptyString('searchPath', options.searchPath),
     isolationLevel: check.oneOf('isolationLevel', options.isolationLevel ?? 'read committed', isolationLevels),
-    retries: integer('retries', options.retries ?? 10),
+    retries: integer('retries', options.retries ?? retryDefaults.retries),
     retryInitialDelayMs,
     retryMaxDelayMs,
     unitOfWorkTimeoutMs: integer('unitOfWorkTimeoutMs', options.unitOfWorkTimeoutMs ?? 60_000),

@@ -24,7 +24,7 @@ describe('resolvePersistenceOptions', () => {
       idleInTransactionTimeoutMs: 60_000,
       queryTimeoutMs: 0,
       isolationLevel: 'read committed',
-      retries: 10,
+      retries: 20,
       unitOfWorkTimeoutMs: 60_000,
     });
   });

@@ -1,5 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { EventHub, errorMessage, withSpan, type Logger } from '@infra/core';
+import { ContextSlot, EventHub, errorMessage, withSpan, type Logger } from '@infra/core';
 import { RetryPolicy } from '@infra/resilience';
 import type { CloseOptions, DatabaseDriver, QueryParams, QueryResult, Queryable } from './driver.js';
 import { PersistenceError, findErrorCode, isPersistenceError } from './errors.js';
@@ -8,6 +7,7 @@ import {
   checkNestedOptions,
   isolationLevels,
   resolveTransactionOptions,
+  retryDefaults,
   validateTransactionOptions,
   type IsolationLevel,
   type TransactionOptions,
@@ -26,10 +26,12 @@ export interface TransactionManagerOptions {
   /** Isolation level of transactions that do not ask for one. @default 'read committed' */
   isolationLevel?: IsolationLevel;
   /**
-   * Retries after serialization failures and deadlocks, outermost transaction only. With the
-   * exponential backoff and full jitter below, 10 let four processes updating one row at
-   * SERIALIZABLE all commit (3 lost about one in ten of their transactions).
-   * @default 10
+   * Retries after serialization failures and deadlocks, outermost transaction only. Backing off
+   * exponentially with full jitter, a transaction that lost keeps losing to fresh ones, so the
+   * tail is long: with four processes updating one row at SERIALIZABLE, one in a few hundred
+   * transactions needs 8-9 attempts, more when the machine is starved of CPU (3 retries lost about
+   * one in ten of the transactions; 10 lost one now and then beside CPU-burning processes).
+   * @default 20
    */
   retries?: number;
   /** Delay before the first retry (ms); later ones back off exponentially with full jitter. @default 20 */
@@ -59,12 +61,13 @@ const retryableCodes = ['SERIALIZATION_FAILURE', 'DEADLOCK_DETECTED'] as const;
 
 /**
  * Runs functions in transactions on a driver: savepoints for nested calls, ambient propagation
- * through AsyncLocalStorage, retries of serialization failures and deadlocks, commit/rollback hooks.
+ * through a context slot of @infra/core (AsyncLocalStorage), retries of serialization failures and
+ * deadlocks, commit/rollback hooks.
  */
 export class TransactionManager implements TransactionHost {
   readonly driver: DatabaseDriver;
   readonly nestedWaitMs: number;
-  private readonly storage = new AsyncLocalStorage<TransactionScope>();
+  private readonly storage = new ContextSlot<TransactionScope>('@infra/persistence transaction');
   private readonly events = new EventHub<TransactionManagerEvents>();
   private readonly isolationLevel: IsolationLevel;
   private readonly retries: number;
@@ -82,9 +85,12 @@ export class TransactionManager implements TransactionHost {
     }
     this.driver = driver;
     this.isolationLevel = check.oneOf('isolationLevel', options.isolationLevel ?? 'read committed', isolationLevels);
-    this.retries = integer('retries', options.retries ?? 10, 0);
-    this.retryInitialDelayMs = integer('retryInitialDelayMs', options.retryInitialDelayMs ?? 20);
-    this.retryMaxDelayMs = integer('retryMaxDelayMs', options.retryMaxDelayMs ?? 1000);
+    this.retries = integer('retries', options.retries ?? retryDefaults.retries, 0);
+    this.retryInitialDelayMs = integer(
+      'retryInitialDelayMs',
+      options.retryInitialDelayMs ?? retryDefaults.retryInitialDelayMs,
+    );
+    this.retryMaxDelayMs = integer('retryMaxDelayMs', options.retryMaxDelayMs ?? retryDefaults.retryMaxDelayMs);
     this.acquireTimeoutMs = integer('acquireTimeoutMs', options.acquireTimeoutMs ?? 10_000, 1);
     this.nestedWaitMs = this.acquireTimeoutMs;
     this.retryPolicy = this.createRetryPolicy(this.retries);
@@ -113,7 +119,7 @@ export class TransactionManager implements TransactionHost {
 
   /** The open transaction of the current async context (innermost savepoint), if any. */
   current(): Transaction | undefined {
-    const scope = this.storage.getStore();
+    const scope = this.storage.get();
     return scope?.status === 'active' ? scope : undefined;
   }
 
@@ -195,7 +201,7 @@ export class TransactionManager implements TransactionHost {
     let scope = this.toScope(parent);
     // Asked for a savepoint of a transaction whose savepoint we are inside: stack on the innermost,
     // since savepoints form a stack and waiting for our own enclosing savepoint would never end.
-    const ambient = this.storage.getStore();
+    const ambient = this.storage.get();
     if (ambient?.status === 'active' && ambient !== scope && scope.encloses(ambient)) scope = ambient;
     const child = await scope.openChild();
     let result: T;

@@ -6,6 +6,12 @@ export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializabl
 
 export const isolationLevels: readonly IsolationLevel[] = ['read committed', 'repeatable read', 'serializable'];
 
+/**
+ * Default retries of serialization failures and deadlocks and their backoff (ms), shared by
+ * `TransactionManager` and `Persistence` (see `TransactionManagerOptions.retries` for why 20).
+ */
+export const retryDefaults = { retries: 20, retryInitialDelayMs: 20, retryMaxDelayMs: 1000 } as const;
+
 /** Options of one `withTransaction` call (or one unit of work's `begin`). */
 export interface TransactionOptions {
   /** Isolation level of the outermost transaction. @default the manager's `isolationLevel` ('read committed') */
@@ -27,7 +33,7 @@ export interface TransactionOptions {
    * Retries of the whole transaction after a serialization failure (40001) or deadlock (40P01),
    * with backoff. Only the outermost call retries: nested calls become savepoints and let the
    * error reach it. `fn` must therefore be safe to run again.
-   * @default the manager's `retries` (3)
+   * @default the manager's `retries` (20)
    */
   retries?: number;
   /**
