@@ -9,12 +9,17 @@
 //            handled (JSON payload in hand) AND acknowledged in the database (no delivery/job left
 //            unfinished): the bus (batchSize and maxInFlight BATCH, concurrency 32); pg-boss
 //            `work` with batchSize BATCH (its completion of a batch is one statement); the raw loop
-//            deletes BATCH rows per statement with FOR UPDATE SKIP LOCKED. pg-boss runs twice: its
-//            `work` worker, and its own fetch/complete in a tight loop (see below).
+//            deletes BATCH rows per statement with FOR UPDATE SKIP LOCKED (acknowledged as it is
+//            fetched: a consumer that dies loses its batch); the raw lease + ack loop claims BATCH
+//            rows with a lease (FOR UPDATE SKIP LOCKED), handles them, then deletes them. pg-boss
+//            runs twice: its `work` worker, and its own fetch/complete in a tight loop (see below).
+// Between publish and consume each side's tables are analyzed, as autovacuum keeps a live queue's
+// statistics: without them the planner takes a queue for a sliver of its table.
 // Rounds alternate which side goes first; every run is printed, the ratios compare best runs (others
 // on a shared machine only ever add time) and medians.
 //   pnpm --filter @infra/messaging build && node bench/postgres.mjs
-//   BENCH_COUNT messages per run (default 20 000), BENCH_ROUNDS (default 3), BENCH_BATCH (default 500)
+//   BENCH_COUNT messages per run (default 20 000), BENCH_ROUNDS (default 3), BENCH_BATCH (default 500),
+//   BENCH_SIDES (comma-separated side names; default all)
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { MessageBus } from '../dist/index.js';
@@ -131,11 +136,16 @@ const bossLoopConsume = (name) =>
 // The floor: one table, INSERT … unnest, DELETE … FOR UPDATE SKIP LOCKED … RETURNING.
 const raw = new pg.Pool({ connectionString: url, max: 10 });
 await raw.query(`CREATE SCHEMA ${schemas.raw}`);
-const newTable = async () => {
-  const table = `${schemas.raw}.q${++topics}`;
-  await raw.query(`CREATE TABLE ${table} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text NOT NULL)`);
-  return table;
-};
+/** Makes a table per run: an id, the body, and `extraColumns`. */
+const rawTable =
+  (extraColumns = '') =>
+  async () => {
+    const table = `${schemas.raw}.q${++topics}`;
+    await raw.query(
+      `CREATE TABLE ${table} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text NOT NULL${extraColumns})`,
+    );
+    return table;
+  };
 const rawPublish = (table) =>
   measure(async () => {
     for (let i = 0; i < count; i += batch) {
@@ -158,14 +168,47 @@ const rawConsume = (table) =>
     }
   });
 
+// The raw loop with the adapter's acknowledgements: a batch is claimed with a lease (invisible to
+// other consumers until it expires, as a consumer that dies must not lose it), handled, then deleted.
+const rawLeasedConsume = (table) =>
+  measure(async () => {
+    let handled = 0;
+    while (handled < count) {
+      const { rows } = await raw.query(
+        `UPDATE ${table} SET locked_until = now() + interval '30 seconds'
+          WHERE id IN (SELECT id FROM ${table} WHERE locked_until IS NULL OR locked_until < now()
+                        ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+          RETURNING id, body`,
+        [batch],
+      );
+      for (const row of rows) if (JSON.parse(row.body).challengeId >= 0) handled += 1;
+      if (rows.length === 0) await sleep(10);
+      else await raw.query(`DELETE FROM ${table} WHERE id = ANY($1::bigint[])`, [rows.map((row) => row.id)]);
+    }
+  });
+
+const bossTables = () => [`${schemas.boss}.job`];
 const sides = {
-  adapter: { make: newTopic, publish: adapterPublish, consume: adapterConsume },
-  'pg-boss work': { make: newQueue, publish: bossPublish, consume: bossConsume },
-  'pg-boss loop': { make: newQueue, publish: bossPublish, consume: bossLoopConsume },
-  'raw SKIP LOCKED': { make: newTable, publish: rawPublish, consume: rawConsume },
+  adapter: {
+    make: newTopic,
+    publish: adapterPublish,
+    consume: adapterConsume,
+    tables: () => [`"${schemas.adapter}".deliveries`, `"${schemas.adapter}".messages`],
+  },
+  'pg-boss work': { make: newQueue, publish: bossPublish, consume: bossConsume, tables: bossTables },
+  'pg-boss loop': { make: newQueue, publish: bossPublish, consume: bossLoopConsume, tables: bossTables },
+  'raw SKIP LOCKED': { make: rawTable(), publish: rawPublish, consume: rawConsume, tables: (table) => [table] },
+  'raw lease + ack': {
+    make: rawTable(', locked_until timestamptz'),
+    publish: rawPublish,
+    consume: rawLeasedConsume,
+    tables: (table) => [table],
+  },
 };
-const results = Object.fromEntries(Object.keys(sides).map((name) => [name, { publish: [], consume: [] }]));
-const names = Object.keys(sides);
+// BENCH_SIDES=adapter,raw lease + ack runs only the sides named (comma-separated).
+const names = process.env.BENCH_SIDES ? process.env.BENCH_SIDES.split(',') : Object.keys(sides);
+for (const name of names) if (!sides[name]) throw new Error(`BENCH_SIDES: no side "${name}" (${Object.keys(sides)})`);
+const results = Object.fromEntries(names.map((name) => [name, { publish: [], consume: [] }]));
 try {
   for (let round = 0; round < rounds; round++) {
     // Rotates who goes first.
@@ -174,6 +217,9 @@ try {
       const side = sides[name];
       const target = await side.make();
       const published = await side.publish(target);
+      // Statistics, as autovacuum keeps them for a live queue: each side's tables were created and
+      // filled faster than autovacuum analyzes them.
+      await admin.query(`ANALYZE ${side.tables(target).join(', ')}`);
       // Prefilled by the publish just measured: the consumer reads all of it.
       const consumed = await side.consume(target);
       results[name].publish.push(published);
@@ -194,12 +240,20 @@ try {
   }
   const ratio = (a, b, phase) =>
     `${(top(results[a][phase]) / top(results[b][phase])).toFixed(2)}x best, ${(median(results[a][phase]) / median(results[b][phase])).toFixed(2)}x median`;
-  console.log(
-    `\nadapter vs pg-boss:  publish ${ratio('adapter', 'pg-boss work', 'publish')}; consume+ack ${ratio('adapter', 'pg-boss work', 'consume')} (work), ${ratio('adapter', 'pg-boss loop', 'consume')} (fetch/complete loop)`,
-  );
-  console.log(
-    `adapter vs raw loop: publish ${ratio('adapter', 'raw SKIP LOCKED', 'publish')}; consume+ack ${ratio('adapter', 'raw SKIP LOCKED', 'consume')}`,
-  );
+  const ran = (...sideNames) => sideNames.every((name) => results[name]);
+  console.log('');
+  if (ran('adapter', 'pg-boss work', 'pg-boss loop'))
+    console.log(
+      `adapter vs pg-boss:  publish ${ratio('adapter', 'pg-boss work', 'publish')}; consume+ack ${ratio('adapter', 'pg-boss work', 'consume')} (work), ${ratio('adapter', 'pg-boss loop', 'consume')} (fetch/complete loop)`,
+    );
+  if (ran('adapter', 'raw SKIP LOCKED'))
+    console.log(
+      `adapter vs raw loop: publish ${ratio('adapter', 'raw SKIP LOCKED', 'publish')}; consume+ack ${ratio('adapter', 'raw SKIP LOCKED', 'consume')}`,
+    );
+  if (ran('adapter', 'raw lease + ack'))
+    console.log(
+      `adapter vs raw loop with leases and acks: consume+ack ${ratio('adapter', 'raw lease + ack', 'consume')}`,
+    );
 } finally {
   await bus.close({ timeoutMs: 1000 });
   await boss.stop({ graceful: false, wait: true });

@@ -14,6 +14,8 @@ export interface PostgresSubscriptionSettings {
   batchSize: number;
   pollIntervalMs: number;
   visibilityTimeoutMs: number;
+  /** Told when a take came back full: the queue has a backlog. */
+  onBacklog: () => void;
 }
 
 interface TakenRow {
@@ -87,11 +89,13 @@ export class PostgresSubscription implements AdapterSubscription<PostgresDeliver
     while (this.current.state === 'open' && !signal.aborted) {
       const generation = this.generation;
       // Not aborted by `signal`: rows taken must reach the bus, which handles (or hands back) them.
+      const limit = Math.min(max, this.settings.batchSize);
       const { rows } = await this.db.query<TakenRow>(this.sql.take, [
         this.queueId,
-        Math.min(max, this.settings.batchSize),
+        limit,
         this.settings.visibilityTimeoutMs,
       ]);
+      if (rows.length === this.settings.batchSize) this.settings.onBacklog();
       if (rows.length > 0) return this.toDeliveries(rows);
       if (generation !== this.generation) continue;
       const { rows: next } = await this.db.query<{ ms: number | null }>(this.sql.nextVisible, [this.queueId]);
