@@ -1,6 +1,7 @@
 import { connect } from '@nats-io/transport-node';
 import { deleteNatsStreams, natsServers, uniqueName } from '@infra/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
+import { pause } from '../../test/fault-kit.js';
 import { MessageBus } from '../message-bus.js';
 import { createNatsAdapter } from './nats-adapter.js';
 import type { NatsAdapterOptions } from './nats-options.js';
@@ -8,10 +9,6 @@ import type { NatsAdapterOptions } from './nats-options.js';
 const servers = natsServers('@infra/messaging NATS JetStream adapter');
 const run = uniqueName('nats_js');
 const wait = { timeout: 15_000, interval: 20 };
-const pause = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms);
-  });
 
 describe.skipIf(!servers)('nats jetstream adapter', () => {
   const buses: MessageBus[] = [];
@@ -106,6 +103,51 @@ describe.skipIf(!servers)('nats jetstream adapter', () => {
     expect(seen.filter((entry) => (entry.payload as { flaky?: boolean }).flaky).map((entry) => entry.attempt)).toEqual([
       1, 2, 3,
     ]);
+  });
+
+  it('gives back what a closing consumer held to the next one, once each time, as a redelivery and long before AckWait', async () => {
+    // AckWait far above the deadline of each round: a message that only AckWait brings back fails it.
+    const b = await bus({ ackWaitMs: 120_000 });
+    const t = topic('hand-back');
+    const rounds: { payload: unknown; deliveryCount: number }[][] = [];
+    for (let round = 0; round < 8; round++) {
+      let release!: () => void;
+      const hang = new Promise<void>((resolve) => (release = resolve));
+      const held: unknown[] = [];
+      const closing = b.subscribe(
+        t,
+        async (payload) => {
+          held.push(payload);
+          await hang;
+        },
+        { group: 'relay' },
+      );
+      await closing.ready();
+      await b.publish(t, { round });
+      await expect.poll(() => held.length, wait).toBe(1);
+      // The handler never finishes: the close gives its message back unacknowledged.
+      await closing.close({ timeoutMs: 10 });
+      release();
+      const next: { payload: unknown; deliveryCount: number }[] = [];
+      const taking = b.subscribe(
+        t,
+        (payload, message) => void next.push({ payload, deliveryCount: message.deliveryCount }),
+        {
+          group: 'relay',
+        },
+      );
+      await taking.ready();
+      await expect.poll(() => next.length, wait).toBeGreaterThan(0);
+      // Room for a wrong second delivery (the message resent as new) to show.
+      await pause(700);
+      await taking.close();
+      rounds.push(next);
+    }
+    for (const [round, next] of rounds.entries()) {
+      expect(next).toHaveLength(1);
+      expect(next[0]?.payload).toEqual({ round });
+      expect(next[0]?.deliveryCount).toBeGreaterThan(1);
+    }
   });
 
   it('reports the lag of a group while none of its consumers runs, from the consumer info', async () => {

@@ -27,11 +27,20 @@ export interface NatsSubscriptionSettings {
  */
 export type RecreateConsumer = (last: { sequence: number; msgId: string | undefined }) => Promise<void>;
 
+const NANOS_PER_MS = 1_000_000;
+
 /** Deliveries of one message after which it is reported as stuck (consumers keep dying on it). */
 const STUCK_DELIVERIES = 5;
 
-/** The one pull request a subscription may have open on the server; `remaining` is what it may still deliver. */
-type Pull = { state: 'idle' } | { state: 'open'; remaining: number; deadline: number };
+/**
+ * The one pull request a subscription may have open on the server: `remaining` is what it may still
+ * deliver, `deadline` when the subscription stops waiting for it, `answeredAt` when its first message
+ * arrived (the server had it by then).
+ */
+type Pull = { state: 'idle' } | { state: 'open'; remaining: number; deadline: number; answeredAt: number | undefined };
+
+/** Between the end of a pull request on the server and the redelivery of what was given back on close. */
+const HAND_BACK_MARGIN_MS = 50;
 
 /**
  * One consumer of a group: pulls from the group's durable pull consumer with requests of its own
@@ -108,9 +117,10 @@ export class NatsPullSubscription implements AdapterSubscription<NatsDelivery> {
       this.pull = {
         state: 'open',
         remaining: batch,
+        answeredAt: undefined,
         deadline: now + this.settings.fetchWaitMs + this.settings.requestTimeoutMs,
       };
-      this.nc.publish(this.nextSubject, JSON.stringify({ batch, expires: this.settings.fetchWaitMs * 1_000_000 }), {
+      this.nc.publish(this.nextSubject, JSON.stringify({ batch, expires: this.settings.fetchWaitMs * NANOS_PER_MS }), {
         reply: this.settings.inbox,
       });
     }
@@ -131,7 +141,14 @@ export class NatsPullSubscription implements AdapterSubscription<NatsDelivery> {
     await natsWithin(this.nc.flush(), this.settings.requestTimeoutMs, 'acknowledging messages');
   }
 
-  /** Gives `unacked` and what arrived unfetched back to the group at once (negative acknowledgement). */
+  /**
+   * Gives `unacked` and what arrived unfetched back to the group (negative acknowledgements). With a
+   * pull request still open, they are given back with a delay that outlasts the request: the server
+   * drops the request then, and only then redelivers them. Given back to a server that still holds
+   * the request of an inbox that is gone, a server before 2.10.14 loses track of the redelivery: it
+   * sends the message later as a first delivery (`deliveryCount` 1) and one message before it again
+   * (nats-server #5305).
+   */
   async close(unacked: readonly NatsDelivery[]): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -139,10 +156,13 @@ export class NatsPullSubscription implements AdapterSubscription<NatsDelivery> {
     const returned = [...unacked, ...this.buffer];
     this.buffer = [];
     try {
-      for (const delivery of returned)
-        this.nc.publish(this.unfinished.get(delivery.sequence) ?? delivery.reply, '-NAK');
-      this.unfinished.clear();
-      if (returned.length > 0) await natsWithin(this.nc.flush(), this.settings.requestTimeoutMs, 'returning messages');
+      if (returned.length > 0) {
+        const delayMs = await this.handBackDelay();
+        for (const delivery of returned)
+          this.giveBack(this.unfinished.get(delivery.sequence) ?? delivery.reply, delayMs);
+        this.unfinished.clear();
+        await natsWithin(this.nc.flush(), this.settings.requestTimeoutMs, 'returning messages');
+      }
     } finally {
       this.inbox.unsubscribe();
       this.wakeUp();
@@ -183,10 +203,17 @@ export class NatsPullSubscription implements AdapterSubscription<NatsDelivery> {
       this.status(msg.headers?.code ?? 0, msg.headers?.description ?? '');
       return;
     }
-    if (this.pull.state === 'open' && --this.pull.remaining <= 0) this.pull = { state: 'idle' };
+    if (this.pull.state === 'open') {
+      this.pull.answeredAt ??= Date.now();
+      if (--this.pull.remaining <= 0) this.pull = { state: 'idle' };
+    }
     if (this.closed) {
-      // Arrived while closing (the open request still delivers): back to the group at once.
-      this.nc.publish(info.reply, '-NAK');
+      // Arrived while closing (the open request still delivers): back to the group. The server has
+      // had the request since it was answered, so the delay needs no round trip.
+      this.giveBack(
+        info.reply,
+        this.pull.state === 'open' ? this.untilRequestEnded(this.pull.answeredAt ?? Date.now()) : 0,
+      );
       return;
     }
     if (info.deliveryCount >= STUCK_DELIVERIES) this.stuck.set(info.streamSequence, info.deliveryCount);
@@ -218,6 +245,34 @@ export class NatsPullSubscription implements AdapterSubscription<NatsDelivery> {
         { topic: this.topic, isRetryable: true },
       );
     this.wakeUp();
+  }
+
+  /**
+   * How long what is given back must wait: until the open pull request (if any) has surely ended on
+   * the server, `fetchWaitMs` after the server got it. It had it once it answered, else once a round
+   * trip sent after it returns.
+   */
+  private async handBackDelay(): Promise<number> {
+    if (this.pull.state === 'idle') return 0;
+    let receivedBy = this.pull.answeredAt;
+    if (receivedBy === undefined) {
+      await natsWithin(this.nc.flush(), this.settings.requestTimeoutMs, 'returning messages');
+      receivedBy = Date.now();
+    }
+    return this.untilRequestEnded(receivedBy);
+  }
+
+  /** Milliseconds until a pull request the server had by `receivedBy` has surely ended there. */
+  private untilRequestEnded(receivedBy: number): number {
+    return receivedBy + this.settings.fetchWaitMs + HAND_BACK_MARGIN_MS - Date.now();
+  }
+
+  /** A negative acknowledgement: the message is redelivered at once, or after `delayMs`. */
+  private giveBack(reply: string, delayMs: number): void {
+    this.nc.publish(
+      reply,
+      delayMs <= 0 ? '-NAK' : `-NAK ${JSON.stringify({ delay: Math.ceil(delayMs) * NANOS_PER_MS })}`,
+    );
   }
 
   private ended(error: Error): void {

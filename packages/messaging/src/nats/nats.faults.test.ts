@@ -9,17 +9,17 @@ import {
   type PrivateNats,
 } from '@infra/test-utils';
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
-import type { MessagingHealth } from '../health.js';
-import { MessageBus } from '../message-bus.js';
+import { FaultBuses, healthStatus as status, pause, publishRetrying } from '../../test/fault-kit.js';
+import type { MessageBus } from '../message-bus.js';
 import { createNatsAdapter } from './nats-adapter.js';
 import type { NatsAdapterOptions } from './nats-options.js';
 
 // Faults run against a nats-server of this file's own: the shared one is never stopped or touched.
 let server: PrivateNats;
 let consoleError: MockInstance<typeof console.error>;
-const buses: MessageBus[] = [];
+const faults = new FaultBuses();
+const { connectionErrors } = faults;
 const children: ChildProcess[] = [];
-const connectionErrors: unknown[] = [];
 const wait = { timeout: 60_000, interval: 50 };
 const run = uniqueName('nats_faults');
 let n = 0;
@@ -35,34 +35,16 @@ async function bus(options: NatsAdapterOptions = {}, group = 'g'): Promise<Messa
     requestTimeoutMs: 1000,
     ...options,
   });
-  const created = new MessageBus({ adapter, group, lagIntervalMs: 0, healthTimeoutMs: 1500 });
-  created.on('error', (event) => {
-    if (event.operation === 'connection') connectionErrors.push(event.error);
-  });
-  buses.push(created);
-  return created;
+  return faults.bus(adapter, { group, healthTimeoutMs: 1500 });
 }
 
-const status = async (b: MessageBus): Promise<MessagingHealth['status']> => (await b.healthCheck()).status;
-
-/** Publishes `count` messages `{ seq }`, retrying each until JetStream stores it; returns the ids stored. */
-async function publishAll(b: MessageBus, topic: string, count: number, from = 0): Promise<string[]> {
-  const ids: string[] = [];
-  for (let seq = from; seq < from + count; seq++) {
-    const id = `${topic}-${String(seq)}`;
-    for (;;) {
-      try {
-        // One id per message across retries: a retry of a publish JetStream did store is dropped as a duplicate.
-        ids.push((await b.publish(topic, { seq }, { id })).id);
-        break;
-      } catch (error) {
-        expect(error).toMatchObject({ isRetryable: true });
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
-  }
-  return ids;
-}
+/**
+ * Publishes `count` messages `{ seq }`, retrying each until JetStream stores it; returns the ids
+ * stored. One id per message across retries: a retry of a publish JetStream did store is dropped as
+ * a duplicate.
+ */
+const publishAll = (b: MessageBus, topic: string, count: number, from = 0): Promise<string[]> =>
+  publishRetrying(b, topic, count, { from, options: (seq) => ({ id: `${topic}-${String(seq)}` }) });
 
 beforeAll(async () => {
   consoleError = vi.spyOn(console, 'error');
@@ -71,7 +53,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
-  await Promise.all(buses.map((created) => created.close({ timeoutMs: 500 })));
+  await faults.close(500);
   await server.close();
   // Every failure went to the bus's events: the client printed nothing.
   const printed = consoleError.mock.calls.map((args) => args.map(String).join(' '));
@@ -91,7 +73,7 @@ describe('nats jetstream under faults', () => {
         async (_payload, message) => {
           deliveries += 1;
           handled.add(message.id);
-          await new Promise((resolve) => setTimeout(resolve, 5));
+          await pause(5);
         },
         { maxInFlight: 10 },
       )
@@ -101,7 +83,7 @@ describe('nats jetstream under faults', () => {
     expect(await status(b)).toBe('pass');
     // JetStream writes what it acknowledged to its files asynchronously, within milliseconds: a kill
     // at once could lose the newest messages, as on any server without synchronous writes.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await pause(200);
 
     await server.kill();
     expect(handled.size).toBeLessThan(200);
@@ -192,13 +174,14 @@ describe('nats jetstream under faults', () => {
         topic,
         async (payload: { seq: number }, message) => {
           handled.push({ seq: payload.seq, by: 'survivor', deliveryCount: message.deliveryCount });
-          await new Promise((resolve) => setTimeout(resolve, 5));
+          await pause(5);
         },
         { concurrency: 4, maxInFlight: 20 },
       )
       .ready();
     const script = fileURLToPath(new URL('../../test-fixtures/nats-consumer.mjs', import.meta.url));
-    // It hangs after 20 messages: the kill then always finds messages it holds unacknowledged.
+    // It hangs after 20 messages, and is killed once it holds one: the kill always finds messages it
+    // holds unacknowledged.
     const child = fork(script, [server.servers, `${run}_`, run, 'replicas', topic, String(ackWaitMs), '20'], {
       stdio: 'inherit',
     });
@@ -209,24 +192,35 @@ describe('nats jetstream under faults', () => {
       });
     });
     let byChild = 0;
+    const heldByChild: number[] = [];
     await new Promise<void>((resolve, reject) => {
-      child.on('message', (message: { ready?: boolean; handled?: { seq: number; deliveryCount: number } }) => {
+      type Report = { ready?: boolean; handled?: { seq: number; deliveryCount: number }; holding?: number };
+      child.on('message', (message: Report) => {
         if (message.ready) resolve();
         if (message.handled) {
           byChild += 1;
           handled.push({ ...message.handled, by: 'child' });
         }
+        if (message.holding !== undefined) heldByChild.push(message.holding);
       });
       void exited.then(() => {
         reject(new Error('the consumer child exited before it was ready'));
       });
     });
-    await publishAll(survivor, topic, 300);
+    let total = 300;
+    await publishAll(survivor, topic, total);
     await eventually(() => byChild >= 20, 60_000);
+    // The survivor may have drained the topic meanwhile: more messages until the child holds one.
+    while (heldByChild.length === 0 && total < 1000) {
+      await publishAll(survivor, topic, 20, total);
+      total += 20;
+      await pause(100);
+    }
+    expect(heldByChild.length).toBeGreaterThan(0);
     child.kill('SIGKILL');
     await exited;
-    await expect.poll(() => new Set(handled.map((h) => h.seq)).size, wait).toBe(300);
-    const duplicates = handled.length - 300;
+    await expect.poll(() => new Set(handled.map((h) => h.seq)).size, wait).toBe(total);
+    const duplicates = handled.length - total;
     const redelivered = handled.filter((h) => h.by === 'survivor' && h.deliveryCount > 1);
     console.info(
       `[nats] SIGKILL of a consumer: ${String(byChild)} handled by it, ${String(redelivered.length)} redelivered ` +
@@ -235,6 +229,7 @@ describe('nats jetstream under faults', () => {
     // The child held up to maxInFlight (20) unacknowledged messages when it died: those come back,
     // some of them handled already (their acknowledgement was not sent yet): the only duplicates.
     expect(redelivered.length).toBeGreaterThan(0);
+    for (const seq of heldByChild) expect(redelivered.map((h) => h.seq)).toContain(seq);
     expect(redelivered.length).toBeLessThanOrEqual(20);
     expect(duplicates).toBeLessThanOrEqual(20);
   }, 180_000);
@@ -262,7 +257,7 @@ describe('nats jetstream under faults', () => {
     const ids = await publishAll(b, topic, 10);
     await expect.poll(() => dead.length === 1 && handled.length === 9, wait).toBe(true);
     // Longer than AckWait: a message the bus dead-lettered and acknowledged is not delivered again.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await pause(1500);
     expect(attempts).toEqual([1, 2, 3]);
     expect(dead).toHaveLength(1);
     expect(dead[0]).toMatchObject({
