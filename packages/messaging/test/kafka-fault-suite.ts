@@ -1,6 +1,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { buildIfStale, closedPort, eventually, startPrivateKafka, uniqueName } from '@infra/test-utils';
+import {
+  buildIfStale,
+  closedPort,
+  createKafkaTopics,
+  eventually,
+  startPrivateKafka,
+  uniqueName,
+} from '@infra/test-utils';
 import { AssignerProtocol, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageBus } from '../src/message-bus.js';
@@ -83,10 +90,10 @@ export function kafkaFaultSuite(options: KafkaFaultSuiteOptions): void {
     configEntries: { name: string; value: string }[] = [],
     on = admin,
   ): Promise<void> => {
-    await on.createTopics({
-      topics: names.map((topic) => ({ topic, numPartitions: 3, configEntries })),
-      waitForLeaders: true,
-    });
+    await createKafkaTopics(
+      on,
+      names.map((topic) => ({ topic, numPartitions: 3, configEntries })),
+    );
   };
   const pair = async (label: string): Promise<[string, string]> => {
     const names: [string, string] = [`${prefix}.${label}.a`, `${prefix}.${label}.b`];

@@ -10,6 +10,7 @@ export {
 } from './services.js';
 export { buildIfStale } from './build.js';
 export { deleteNatsStreams } from './nats-streams.js';
+export { createKafkaTopics } from './kafka-topics.js';
 export { rateLimiterStoreContract, type RateLimiterStoreContractOptions } from './rate-limiter-store-contract.js';
 export { cacheStoreContract, type CacheStoreContractOptions } from './cache-store-contract.js';
 export { databaseDriverContract, type DatabaseDriverContractOptions } from './database-driver-contract.js';

@@ -1,4 +1,4 @@
-import { eventually, kafkaBrokers, uniqueName } from '@infra/test-utils';
+import { createKafkaTopics, eventually, kafkaBrokers, uniqueName } from '@infra/test-utils';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageBus } from '../message-bus.js';
@@ -43,7 +43,10 @@ describe.skipIf(!brokers)('kafka consumer groups on a real broker', () => {
   };
   const topics = async (label: string): Promise<[string, string]> => {
     const names: [string, string] = [`${prefix}.${label}.a`, `${prefix}.${label}.b`];
-    await admin.createTopics({ topics: names.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
+    await createKafkaTopics(
+      admin,
+      names.map((topic) => ({ topic, numPartitions: 3 })),
+    );
     return names;
   };
   const publish = async (publisher: MessageBus, names: readonly string[], from: number, to: number) => {
