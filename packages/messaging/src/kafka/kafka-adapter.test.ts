@@ -1,6 +1,7 @@
 import { eventually, kafkaBrokers, messageBusContract, uniqueName } from '@infra/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MessageBus } from '../message-bus.js';
+import type { ReceivedMessage } from '../subscription.js';
 import { KafkaAdapter, createKafkaAdapter } from './kafka-adapter.js';
 import type {
   EachBatchPayloadLike,
@@ -232,6 +233,38 @@ describe('kafka adapter at the kafkajs boundary', () => {
     // The fetch position moves past the whole batch once it is handed to the bus.
     expect(consumer.resolved.at(-1)).toBe('6');
     await eventually(() => consumer.committedAt('orders') === 7);
+  });
+
+  it("takes records in @platformatic/kafka's shape: bigint offsets and timestamps, a Map of headers, no key", async () => {
+    const { kafka, bus } = make();
+    const handled: { payload: unknown; id: string; key: string | null; headers: object; timestamp: number }[] = [];
+    const handler = (payload: unknown, message: ReceivedMessage): void =>
+      void handled.push({
+        payload,
+        id: message.id,
+        key: message.key,
+        headers: message.headers,
+        timestamp: message.timestamp,
+      });
+    // Two subscriptions of one topic in one group: keyless records are spread over both.
+    await bus.subscribe('orders', handler, { group: 'billing', startFrom: 'earliest' }).ready();
+    await bus.subscribe('orders', handler, { group: 'billing', startFrom: 'earliest' }).ready();
+    const consumer = kafka.consumers.at(-1) as FakeConsumer;
+    const headers = new Map([
+      [Buffer.from('message-id'), Buffer.from('m-7')],
+      [Buffer.from('source'), Buffer.from('api')],
+    ]);
+    await consumer.deliver('orders', [
+      { key: undefined, value: Buffer.from('{"n":7}'), headers, timestamp: 1_700_000_000_000n, offset: 7n },
+      { key: undefined, value: Buffer.from('{"n":8}'), headers: new Map(), timestamp: 1_700_000_000_001n, offset: 8n },
+    ]);
+    await eventually(() => handled.length === 2);
+    expect(handled.sort((a, b) => a.timestamp - b.timestamp)).toEqual([
+      { payload: { n: 7 }, id: 'm-7', key: null, headers: { source: 'api' }, timestamp: 1_700_000_000_000 },
+      { payload: { n: 8 }, id: 'orders-0-8', key: null, headers: {}, timestamp: 1_700_000_000_001 },
+    ]);
+    expect(consumer.resolved.at(-1)).toBe('8');
+    await eventually(() => consumer.committedAt('orders') === 9);
   });
 
   it('dead-letters a poison message to <topic>.dlq and moves past it', async () => {

@@ -6,13 +6,21 @@
 
 export type KafkaHeaderValue = Buffer | string | (Buffer | string)[] | undefined;
 
+/**
+ * A record as the client hands it over, taken as it comes: kafkajs gives offsets and timestamps as
+ * strings and headers as an object, `@platformatic/kafka` gives bigints and a `Map` of buffers.
+ */
 export interface KafkaMessageLike {
-  key: Buffer | null;
-  value: Buffer | null;
-  headers?: Record<string, KafkaHeaderValue>;
-  /** Milliseconds since the epoch, as a string. */
-  timestamp: string;
-  offset: string;
+  /** `@platformatic/kafka` leaves out a key (or value) that the record does not have. */
+  key: Buffer | null | undefined;
+  /** The payload; a record without one reads as an empty body. */
+  value: Buffer | null | undefined;
+  /** By name: an object (kafkajs) or a `Map` (`@platformatic/kafka`); values are decoded as UTF-8. */
+  headers?: Record<string, KafkaHeaderValue> | ReadonlyMap<Buffer | string, Buffer | string>;
+  /** Milliseconds since the epoch. */
+  timestamp: string | bigint;
+  /** Its offset in its partition. */
+  offset: string | bigint;
 }
 
 export interface KafkaBatchLike {

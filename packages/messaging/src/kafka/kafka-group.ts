@@ -354,7 +354,7 @@ export class KafkaGroupConsumer {
     tracker.add(deliveries);
     // The fetch position moves on at once; the commit follows the acknowledgements (see PartitionTracker).
     const last = batch.messages[batch.messages.length - 1];
-    if (last) payload.resolveOffset(last.offset);
+    if (last) payload.resolveOffset(String(last.offset));
     for (const sink of sinks) sink.notify();
     // Back-pressure: the next batch waits while the bus has not fetched most of this one.
     for (const sink of sinks) {
@@ -409,8 +409,8 @@ export class KafkaGroupConsumer {
     running.trackers.clear();
   }
 
-  private pick(key: Buffer | null, count: number): number {
-    if (key === null) return this.spread++ % count;
+  private pick(key: Buffer | null | undefined, count: number): number {
+    if (key == null) return this.spread++ % count;
     let hash = 0;
     for (const byte of key) hash = (hash * 31 + byte) | 0;
     return Math.abs(hash) % count;

@@ -70,7 +70,7 @@ export class PartitionTracker {
   /** When the oldest unfinished message arrived, if there is one. */
   oldest(): { offset: string; since: number } | undefined {
     const first = this.head();
-    return first ? { offset: first.offset, since: first.handedAt } : undefined;
+    return first ? { offset: String(first.offset), since: first.handedAt } : undefined;
   }
 
   /** The partition may belong to another member now: commit nothing more, take back what the bus has not fetched. */

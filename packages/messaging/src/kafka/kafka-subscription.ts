@@ -5,7 +5,7 @@ import type { PartitionTracker } from './kafka-partition.js';
 export const MESSAGE_ID_HEADER = 'message-id';
 
 export interface KafkaDelivery extends Delivery {
-  readonly offset: string;
+  readonly offset: string | bigint;
   readonly partition: number;
   /** The local subscription it was handed to. */
   readonly sink: KafkaTopicSubscription;
@@ -150,24 +150,30 @@ export class KafkaTopicSubscription implements AdapterSubscription<KafkaDelivery
   }
 }
 
-function place(topic: string, partition: number, offset: string): string {
-  return `${topic}:${String(partition)}:${offset}`;
+function place(topic: string, partition: number, offset: string | bigint): string {
+  return `${topic}:${String(partition)}:${String(offset)}`;
 }
 
 function toMessage(topic: string, partition: number, raw: KafkaMessageLike): WireMessage {
   const headers: Record<string, string> = {};
   let id: string | undefined;
-  const given = raw.headers ?? {};
-  for (const name of Object.keys(given)) {
-    const text = headerText(given[name]);
-    if (text === undefined) continue;
+  const add = (name: string, text: string | undefined): void => {
+    if (text === undefined) return;
     if (name === MESSAGE_ID_HEADER) id = text;
     else headers[name] = text;
+  };
+  const given = raw.headers;
+  if (given instanceof Map) {
+    for (const [name, value] of given as ReadonlyMap<Buffer | string, Buffer | string>)
+      add(name.toString(), value.toString());
+  } else if (given) {
+    const object = given as Record<string, KafkaHeaderValue>;
+    for (const name of Object.keys(object)) add(name, headerText(object[name]));
   }
   return {
-    id: id ?? `${topic}-${String(partition)}-${raw.offset}`,
+    id: id ?? `${topic}-${String(partition)}-${String(raw.offset)}`,
     topic,
-    key: raw.key === null ? null : raw.key.toString(),
+    key: raw.key == null ? null : raw.key.toString(),
     headers,
     timestamp: Number(raw.timestamp),
     body: raw.value ?? new Uint8Array(),

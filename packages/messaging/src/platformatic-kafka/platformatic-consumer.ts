@@ -7,12 +7,7 @@ import type {
   MessagesStream,
 } from '@platformatic/kafka';
 import { assignSubscribed } from '../kafka/kafka-assigner.js';
-import type {
-  EachBatchPayloadLike,
-  KafkaConsumerLike,
-  KafkaHeaderValue,
-  KafkaMessageLike,
-} from '../kafka/kafka-client.js';
+import type { EachBatchPayloadLike, KafkaConsumerLike, KafkaMessageLike } from '../kafka/kafka-client.js';
 import type { PlatformaticConnection, PlatformaticModule } from './platformatic-client.js';
 
 type Listener = (event: { payload?: unknown }) => void;
@@ -231,7 +226,8 @@ export class PlatformaticConsumer implements KafkaConsumerLike {
           batches.set(place, batch);
         }
       }
-      batch.messages.push(toMessageLike(record));
+      // The record goes to the group consumer as it is (offsets as bigints, headers as a Map).
+      batch.messages.push(record);
     }
     const queue = [...batches.values()];
     const stale = (topic: string, partition: number) => (): boolean =>
@@ -298,19 +294,6 @@ function subscribedAssigner(
     memberId,
     assignments: new Map(Object.entries(assignment).map(([topic, list]) => [topic, { topic, partitions: list }])),
   }));
-}
-
-function toMessageLike(record: StreamRecord): KafkaMessageLike {
-  const headers: { [name: string]: KafkaHeaderValue } = {};
-  for (const [name, value] of record.headers) headers[name.toString()] = value;
-  return {
-    // A record without a key (or value) reads as undefined, whatever the declared type says.
-    key: Buffer.isBuffer(record.key) ? record.key : null,
-    value: Buffer.isBuffer(record.value) ? record.value : null,
-    headers,
-    timestamp: String(record.timestamp),
-    offset: String(record.offset),
-  };
 }
 
 /** Closes the client with its streams (leaving the group); a failure to close leaves nothing to release. */
