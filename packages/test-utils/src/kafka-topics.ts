@@ -1,4 +1,5 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
+import { eventually } from './services.js';
 
 /**
  * Creates Kafka topics and waits until every partition of each has a leader.
@@ -16,9 +17,8 @@ export async function createKafkaTopics(
 ): Promise<void> {
   await admin.createTopics({ topics: [...topics], waitForLeaders: false });
   const names = topics.map((entry) => entry.topic);
-  const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
-  for (;;) {
+  const ready = async (): Promise<boolean> => {
     try {
       const { topics: found } = await admin.fetchTopicMetadata({ topics: names });
       const incomplete = topics.filter((wanted) => {
@@ -26,13 +26,14 @@ export async function createKafkaTopics(
         const expected = wanted.numPartitions ?? 1;
         return partitions.length < expected || partitions.some((p) => p.partitionErrorCode !== 0 || p.leader < 0);
       });
-      if (incomplete.length === 0) return;
+      if (incomplete.length === 0) return true;
       last = `no leader yet for ${incomplete.map((entry) => entry.topic).join(', ')}`;
     } catch (error) {
       last = error instanceof Error ? error.message : String(error);
     }
-    if (Date.now() > deadline)
-      throw new Error(`Kafka topics ${names.join(', ')} not ready within ${String(timeoutMs)} ms: ${last}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    return false;
+  };
+  await eventually(ready, timeoutMs, 100).catch(() => {
+    throw new Error(`Kafka topics ${names.join(', ')} not ready within ${String(timeoutMs)} ms: ${last}`);
+  });
 }
