@@ -1,39 +1,36 @@
-import { InfraError, describeValue, errorFamily, invalidOptionClass, optionChecks } from '@infra/core';
-import type { ErrorGuard, InvalidOptionClass, InvalidOptionErrorOf, OptionChecks } from '@infra/core';
+import { InfraError, describeValue, errorCodes, errorFamily, invalidOptionClass, optionChecks } from '@infra/core';
+import type { ErrorCodeMap, ErrorGuard, InvalidOptionClass, InvalidOptionErrorOf, OptionChecks } from '@infra/core';
+
+const codes = [
+  'INVALID_PAGINATION',
+  'INVALID_CURSOR',
+  'UNSAFE_CORS_CONFIG',
+  'INVALID_OPTION',
+  'MISSING_PEER',
+  'STORE_UNAVAILABLE',
+] as const;
+
+/** The `code` of an error of this package. */
+export type ApiErrorCode = (typeof codes)[number];
 
 /**
  * Error codes raised by @infra/api. Identify errors by `code` (or with {@link isApiError}),
  * never by `instanceof`: two copies of this package may be installed.
+ *
+ * - `INVALID_PAGINATION`: a `page` or `limit` from the query string that is not a positive integer
+ *   in range.
+ * - `INVALID_CURSOR`: a cursor that is malformed, tampered with, signed by another secret or
+ *   namespace, or expired.
+ * - `UNSAFE_CORS_CONFIG`: a CORS configuration that would let any site make credentialed requests.
+ * - `INVALID_OPTION`: a configuration option out of range or of the wrong type.
+ * - `MISSING_PEER`: an optional peer dependency (fastify plugin) is needed but not installed.
+ * - `STORE_UNAVAILABLE`: the idempotency store failed (Redis or Postgres away): answered as a 503,
+ *   the request did not run.
  */
-export const ApiErrorCodes = {
-  /** A `page` or `limit` from the query string that is not a positive integer in range. */
-  INVALID_PAGINATION: 'INVALID_PAGINATION',
-  /** A cursor that is malformed, tampered with, signed by another secret or namespace, or expired. */
-  INVALID_CURSOR: 'INVALID_CURSOR',
-  /** A CORS configuration that would let any site make credentialed requests. */
-  UNSAFE_CORS_CONFIG: 'UNSAFE_CORS_CONFIG',
-  /** A configuration option out of range or of the wrong type. */
-  INVALID_OPTION: 'INVALID_OPTION',
-  /** An optional peer dependency (fastify plugin) is needed but not installed. */
-  MISSING_PEER: 'MISSING_PEER',
-  /** The idempotency store failed (Redis or Postgres away): answered as a 503, the request did not run. */
-  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
-} as const;
-
-export type ApiErrorCode = (typeof ApiErrorCodes)[keyof typeof ApiErrorCodes];
+export const ApiErrorCodes: ErrorCodeMap<ApiErrorCode> = errorCodes(codes);
 
 /** Base class of every error this package throws on its own account. Only STORE_UNAVAILABLE is retryable. */
 export class ApiError extends InfraError<ApiErrorCode> {}
-
-/** The class of each code, for the narrowing of {@link isApiError}. */
-export interface ApiErrorsByCode {
-  INVALID_PAGINATION: InvalidPaginationError;
-  INVALID_CURSOR: InvalidCursorError;
-  UNSAFE_CORS_CONFIG: UnsafeCorsConfigError;
-  INVALID_OPTION: InvalidOptionError;
-  MISSING_PEER: MissingPeerError;
-  STORE_UNAVAILABLE: StoreUnavailableError;
-}
 
 /**
  * True when `error` comes from @infra/api (any installed copy), optionally with the given code;
@@ -117,3 +114,13 @@ export function missingPeer(packageName: string): (message: string, cause: unkno
 
 /** Checks of options and arguments, throwing {@link InvalidOptionError}. */
 export const check: OptionChecks = optionChecks(InvalidOptionError);
+
+/** The class of each code, for the narrowing of {@link isApiError}. */
+export interface ApiErrorsByCode {
+  INVALID_PAGINATION: InvalidPaginationError;
+  INVALID_CURSOR: InvalidCursorError;
+  UNSAFE_CORS_CONFIG: UnsafeCorsConfigError;
+  INVALID_OPTION: InvalidOptionError;
+  MISSING_PEER: MissingPeerError;
+  STORE_UNAVAILABLE: StoreUnavailableError;
+}

@@ -1,45 +1,42 @@
-import { InfraError, describeValue, errorFamily, invalidOptionClass, optionChecks } from '@infra/core';
-import type { ErrorGuard, InvalidOptionClass, InvalidOptionErrorOf, OptionChecks } from '@infra/core';
+import { InfraError, describeValue, errorCodes, errorFamily, invalidOptionClass, optionChecks } from '@infra/core';
+import type { ErrorCodeMap, ErrorGuard, InvalidOptionClass, InvalidOptionErrorOf, OptionChecks } from '@infra/core';
+
+const codes = [
+  'INVALID_KEY',
+  'INVALID_TTL',
+  'UNSERIALIZABLE_VALUE',
+  'DESERIALIZATION_FAILED',
+  'INVALID_OPTION',
+  'CACHE_UNAVAILABLE',
+  'LOADER_TIMEOUT',
+  'CACHE_CLOSED',
+  'MISSING_PEER',
+] as const;
+
+/** The `code` of an error of this package. */
+export type CacheErrorCode = (typeof codes)[number];
 
 /**
  * Error codes raised by @infra/cache. Identify errors by `code` (or with {@link isCacheError}),
  * never by `instanceof`: two copies of this package may be installed.
+ *
+ * - `INVALID_KEY`: a key that is not a non-empty string.
+ * - `INVALID_TTL`: a ttl (or grace) that is negative, NaN or not a number.
+ * - `UNSERIALIZABLE_VALUE`: a value the serializer cannot turn into text faithfully (BigInt,
+ *   cycle, function, ...).
+ * - `DESERIALIZATION_FAILED`: a stored payload the serializer cannot read back.
+ * - `INVALID_OPTION`: a constructor or configuration option out of range or of the wrong type.
+ * - `CACHE_UNAVAILABLE`: the backing store (Redis) cannot be reached, or its circuit breaker is
+ *   open.
+ * - `LOADER_TIMEOUT`: a `getOrSet` loader ran past its hard timeout and no stale value could be
+ *   served.
+ * - `CACHE_CLOSED`: the cache was used after `close()`.
+ * - `MISSING_PEER`: an optional peer dependency (ioredis) is needed but not installed.
  */
-export const CacheErrorCodes = {
-  /** A key that is not a non-empty string. */
-  INVALID_KEY: 'INVALID_KEY',
-  /** A ttl (or grace) that is negative, NaN or not a number. */
-  INVALID_TTL: 'INVALID_TTL',
-  /** A value the serializer cannot turn into text faithfully (BigInt, cycle, function, ...). */
-  UNSERIALIZABLE_VALUE: 'UNSERIALIZABLE_VALUE',
-  /** A stored payload the serializer cannot read back. */
-  DESERIALIZATION_FAILED: 'DESERIALIZATION_FAILED',
-  /** A constructor or configuration option out of range or of the wrong type. */
-  INVALID_OPTION: 'INVALID_OPTION',
-  /** The backing store (Redis) cannot be reached, or its circuit breaker is open. */
-  CACHE_UNAVAILABLE: 'CACHE_UNAVAILABLE',
-  /** A `getOrSet` loader ran past its hard timeout and no stale value could be served. */
-  LOADER_TIMEOUT: 'LOADER_TIMEOUT',
-  /** The cache was used after `close()`. */
-  CACHE_CLOSED: 'CACHE_CLOSED',
-  /** An optional peer dependency (ioredis) is needed but not installed. */
-  MISSING_PEER: 'MISSING_PEER',
-} as const;
-
-export type CacheErrorCode = (typeof CacheErrorCodes)[keyof typeof CacheErrorCodes];
+export const CacheErrorCodes: ErrorCodeMap<CacheErrorCode> = errorCodes(codes);
 
 /** Base class of every error this package throws on its own account. */
 export class CacheError extends InfraError<CacheErrorCode> {}
-
-/** The class of each code that has one, for the narrowing of {@link isCacheError}. */
-export interface CacheErrorsByCode {
-  INVALID_KEY: InvalidKeyError;
-  INVALID_TTL: InvalidTtlError;
-  UNSERIALIZABLE_VALUE: UnserializableValueError;
-  INVALID_OPTION: InvalidCacheOptionError;
-  CACHE_UNAVAILABLE: CacheUnavailableError;
-  LOADER_TIMEOUT: LoaderTimeoutError;
-}
 
 /**
  * True when `error` comes from @infra/cache (any installed copy), optionally with the given code;
@@ -117,3 +114,13 @@ export function cacheClosed(cache: string, what = 'is closed'): CacheError {
 
 /** Checks of options and arguments, throwing {@link InvalidCacheOptionError}. */
 export const check: OptionChecks = optionChecks(InvalidCacheOptionError);
+
+/** The class of each code that has one, for the narrowing of {@link isCacheError}. */
+export interface CacheErrorsByCode {
+  INVALID_KEY: InvalidKeyError;
+  INVALID_TTL: InvalidTtlError;
+  UNSERIALIZABLE_VALUE: UnserializableValueError;
+  INVALID_OPTION: InvalidCacheOptionError;
+  CACHE_UNAVAILABLE: CacheUnavailableError;
+  LOADER_TIMEOUT: LoaderTimeoutError;
+}

@@ -2,6 +2,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   InfraError,
   describeValue,
+  errorCodes,
   errorFamily,
   errorFamilyOf,
   errorMessage,
@@ -55,6 +56,14 @@ describe('error families', () => {
     expect(shop.is(null)).toBe(false);
     expect(shop.is('OUT_OF_STOCK')).toBe(false);
     expect(errorFamilyOf(new Error('x'))).toBeUndefined();
+  });
+
+  it('make a frozen codes object whose keys are its values', () => {
+    const codes = errorCodes(['OUT_OF_STOCK', 'INVALID_OPTION']);
+    expect(codes).toEqual({ OUT_OF_STOCK: 'OUT_OF_STOCK', INVALID_OPTION: 'INVALID_OPTION' });
+    expect(Object.isFrozen(codes)).toBe(true);
+    expectTypeOf(codes.OUT_OF_STOCK).toEqualTypeOf<'OUT_OF_STOCK'>();
+    expectTypeOf<(typeof codes)[keyof typeof codes]>().toEqualTypeOf<ShopCode>();
   });
 
   it('tell retryable errors by their flag', () => {

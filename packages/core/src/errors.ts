@@ -66,6 +66,20 @@ export function errorFamily<Base extends InfraError, ByCode extends ErrorsByCode
   } as ErrorFamily<Base, ByCode>;
 }
 
+/** The codes object of an error family: each code under its own name. */
+export type ErrorCodeMap<Code extends string> = { readonly [K in Code]: K };
+
+/**
+ * The codes object of an error family, `{ CODE: 'CODE', … }`, made from its list of codes: what
+ * each package exports as `<Name>ErrorCodes`, to compare `error.code` with a name rather than a
+ * string. The object is frozen.
+ */
+export function errorCodes<const Code extends string>(codes: readonly Code[]): ErrorCodeMap<Code> {
+  const byName: Record<string, string> = {};
+  for (const code of codes) byName[code] = code;
+  return Object.freeze(byName) as ErrorCodeMap<Code>;
+}
+
 /** The type guard of an error family, {@link ErrorFamily.is}: what each package exports as `is<Name>Error`. */
 export type ErrorGuard<Base extends InfraError, ByCode extends ErrorsByCode<Base> = ErrorsByCode<Base>> = ErrorFamily<
   Base,

@@ -1,33 +1,26 @@
-import { InfraError, errorFamily, invalidOptionClass, optionChecks } from '@infra/core';
-import type { ErrorGuard, InvalidOptionClass, InvalidOptionErrorOf, OptionChecks } from '@infra/core';
+import { InfraError, errorCodes, errorFamily, invalidOptionClass, optionChecks } from '@infra/core';
+import type { ErrorCodeMap, ErrorGuard, InvalidOptionClass, InvalidOptionErrorOf, OptionChecks } from '@infra/core';
+
+const codes = ['INVALID_OPTION', 'DUPLICATE_CHECK', 'UNKNOWN_CHECK', 'INVALID_STATUS', 'CHECK_TIMEOUT'] as const;
+
+/** The `code` of an error of this package. */
+export type HealthErrorCode = (typeof codes)[number];
 
 /**
  * Error codes raised by @infra/health. Identify errors by `code` (or with {@link isHealthError}),
  * never by `instanceof`: two copies of this package may be installed.
+ *
+ * - `INVALID_OPTION`: an option or argument out of range or of the wrong type.
+ * - `DUPLICATE_CHECK`: `register` with a name already taken.
+ * - `UNKNOWN_CHECK`: `run({ names })` with a name that is not registered.
+ * - `INVALID_STATUS`: a check returned a status that is none of the known spellings (recorded as
+ *   its failure).
+ * - `CHECK_TIMEOUT`: a check ran past its timeout (recorded as its failure).
  */
-export const HealthErrorCodes = {
-  /** An option or argument out of range or of the wrong type. */
-  INVALID_OPTION: 'INVALID_OPTION',
-  /** `register` with a name already taken. */
-  DUPLICATE_CHECK: 'DUPLICATE_CHECK',
-  /** `run({ names })` with a name that is not registered. */
-  UNKNOWN_CHECK: 'UNKNOWN_CHECK',
-  /** A check returned a status that is none of the known spellings (recorded as its failure). */
-  INVALID_STATUS: 'INVALID_STATUS',
-  /** A check ran past its timeout (recorded as its failure). */
-  CHECK_TIMEOUT: 'CHECK_TIMEOUT',
-} as const;
-
-export type HealthErrorCode = (typeof HealthErrorCodes)[keyof typeof HealthErrorCodes];
+export const HealthErrorCodes: ErrorCodeMap<HealthErrorCode> = errorCodes(codes);
 
 /** Base class of every error this package throws or reports on its own account. */
 export class HealthError extends InfraError<HealthErrorCode> {}
-
-/** The class of each code that has one, for the narrowing of {@link isHealthError}. */
-export interface HealthErrorsByCode {
-  INVALID_OPTION: InvalidOptionError;
-  CHECK_TIMEOUT: CheckTimeoutError;
-}
 
 /**
  * True when `error` comes from @infra/health (any installed copy), optionally with the given
@@ -62,4 +55,10 @@ export function stringArray(option: string, value: unknown): string[] {
     throw new InvalidOptionError(option, value, 'an array of non-empty strings');
   }
   return [...(value as string[])];
+}
+
+/** The class of each code that has one, for the narrowing of {@link isHealthError}. */
+export interface HealthErrorsByCode {
+  INVALID_OPTION: InvalidOptionError;
+  CHECK_TIMEOUT: CheckTimeoutError;
 }

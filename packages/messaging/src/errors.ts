@@ -1,28 +1,38 @@
-import { InfraError, describeValue, errorFamily, errorMessage, invalidOptionClass } from '@infra/core';
-import type { ErrorFamily, ErrorGuard, InfraErrorOptions, InvalidOptionClass, InvalidOptionErrorOf } from '@infra/core';
+import { InfraError, describeValue, errorCodes, errorFamily, errorMessage, invalidOptionClass } from '@infra/core';
+import type {
+  ErrorCodeMap,
+  ErrorFamily,
+  ErrorGuard,
+  InfraErrorOptions,
+  InvalidOptionClass,
+  InvalidOptionErrorOf,
+} from '@infra/core';
 
 export { describeValue, errorMessage };
+
+const codes = [
+  'INVALID_OPTION',
+  'INVALID_ARGUMENT',
+  'SERIALIZATION_FAILED',
+  'DESERIALIZATION_FAILED',
+  'VALIDATION_FAILED',
+  'PUBLISH_FAILED',
+  'ADAPTER_UNAVAILABLE',
+  'MISSING_PEER',
+  'CLOSED',
+  'ALREADY_CONFIGURED',
+  'NO_TRANSACTION',
+  'LEASE_LOST',
+] as const;
+
+/** The `code` of an error of this package. */
+export type ErrorCode = (typeof codes)[number];
 
 /**
  * Error codes raised by @infra/messaging. Identify errors by `code` (or with
  * {@link isMessagingError}), never by `instanceof`: two copies of this package may be installed.
  */
-export const ErrorCodes = {
-  INVALID_OPTION: 'INVALID_OPTION',
-  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
-  SERIALIZATION_FAILED: 'SERIALIZATION_FAILED',
-  DESERIALIZATION_FAILED: 'DESERIALIZATION_FAILED',
-  VALIDATION_FAILED: 'VALIDATION_FAILED',
-  PUBLISH_FAILED: 'PUBLISH_FAILED',
-  ADAPTER_UNAVAILABLE: 'ADAPTER_UNAVAILABLE',
-  MISSING_PEER: 'MISSING_PEER',
-  CLOSED: 'CLOSED',
-  ALREADY_CONFIGURED: 'ALREADY_CONFIGURED',
-  NO_TRANSACTION: 'NO_TRANSACTION',
-  LEASE_LOST: 'LEASE_LOST',
-} as const;
-
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+export const ErrorCodes: ErrorCodeMap<ErrorCode> = errorCodes(codes);
 
 export interface MessagingErrorInit extends InfraErrorOptions {
   /** Topic the failure concerns, when there is one. */
@@ -42,13 +52,6 @@ export class MessagingError extends InfraError<ErrorCode> {
   static isInstance(error: unknown): error is MessagingError {
     return family.is(error);
   }
-}
-
-/** The class of each code that has one, for the narrowing of {@link isMessagingError}. */
-export interface MessagingErrorsByCode {
-  INVALID_OPTION: InvalidOptionError;
-  INVALID_ARGUMENT: InvalidOptionError;
-  VALIDATION_FAILED: ValidationError;
 }
 
 const family: ErrorFamily<MessagingError, MessagingErrorsByCode> = errorFamily<MessagingError, MessagingErrorsByCode>(
@@ -101,4 +104,11 @@ function summarizeIssues(issues: readonly unknown[]): string {
 
 function pathSegment(segment: unknown): string {
   return typeof segment === 'object' && segment !== null ? String((segment as { key?: unknown }).key) : String(segment);
+}
+
+/** The class of each code that has one, for the narrowing of {@link isMessagingError}. */
+export interface MessagingErrorsByCode {
+  INVALID_OPTION: InvalidOptionError;
+  INVALID_ARGUMENT: InvalidOptionError;
+  VALIDATION_FAILED: ValidationError;
 }

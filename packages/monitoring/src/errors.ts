@@ -1,33 +1,29 @@
-import { InfraError, errorFamily, invalidOptionClass } from '@infra/core';
-import type { ErrorGuard, InvalidOptionClass, InvalidOptionErrorOf } from '@infra/core';
+import { InfraError, errorCodes, errorFamily, invalidOptionClass } from '@infra/core';
+import type { ErrorCodeMap, ErrorGuard, InvalidOptionClass, InvalidOptionErrorOf } from '@infra/core';
+
+const codes = [
+  'INVALID_OPTION',
+  'INVALID_METRIC',
+  'INVALID_LABEL',
+  'DUPLICATE_METRIC',
+  'UNKNOWN_METRIC',
+  'DUPLICATE_DOMAIN',
+  'HEALTH_CHECK_FAILED',
+  'MISSING_PEER',
+  'TRANSPORT_UNAVAILABLE',
+] as const;
+
+/** The `code` of an error of this package. */
+export type MonitoringErrorCode = (typeof codes)[number];
 
 /**
  * Error codes raised by @infra/monitoring. Identify errors by `code` (or with
  * {@link isMonitoringError}), never by `instanceof`: two copies of this package may be installed.
  */
-export const MonitoringErrorCodes = {
-  INVALID_OPTION: 'INVALID_OPTION',
-  INVALID_METRIC: 'INVALID_METRIC',
-  INVALID_LABEL: 'INVALID_LABEL',
-  DUPLICATE_METRIC: 'DUPLICATE_METRIC',
-  UNKNOWN_METRIC: 'UNKNOWN_METRIC',
-  DUPLICATE_DOMAIN: 'DUPLICATE_DOMAIN',
-  HEALTH_CHECK_FAILED: 'HEALTH_CHECK_FAILED',
-  MISSING_PEER: 'MISSING_PEER',
-  TRANSPORT_UNAVAILABLE: 'TRANSPORT_UNAVAILABLE',
-} as const;
-
-export type MonitoringErrorCode = (typeof MonitoringErrorCodes)[keyof typeof MonitoringErrorCodes];
+export const MonitoringErrorCodes: ErrorCodeMap<MonitoringErrorCode> = errorCodes(codes);
 
 /** Base class of every error this package throws or reports on its own account. */
 export class MonitoringError extends InfraError<MonitoringErrorCode> {}
-
-/** The class of each code that has one, for the narrowing of {@link isMonitoringError}. */
-export interface MonitoringErrorsByCode {
-  INVALID_OPTION: InvalidOptionError;
-  HEALTH_CHECK_FAILED: HealthCheckFailedError;
-  MISSING_PEER: MissingPeerError;
-}
 
 /** True when `error` comes from @infra/monitoring (any installed copy), optionally with the given code. */
 export const isMonitoringError: ErrorGuard<MonitoringError, MonitoringErrorsByCode> = errorFamily(
@@ -60,4 +56,11 @@ export class MissingPeerError extends MonitoringError {
     });
     this.peer = peer;
   }
+}
+
+/** The class of each code that has one, for the narrowing of {@link isMonitoringError}. */
+export interface MonitoringErrorsByCode {
+  INVALID_OPTION: InvalidOptionError;
+  HEALTH_CHECK_FAILED: HealthCheckFailedError;
+  MISSING_PEER: MissingPeerError;
 }

@@ -1,34 +1,39 @@
-import { InfraError, errorFamily, invalidOptionClass, optionChecks } from '@infra/core';
-import type { ErrorGuard, InvalidOptionClass, InvalidOptionErrorOf, OptionChecks } from '@infra/core';
+import { InfraError, errorCodes, errorFamily, invalidOptionClass, optionChecks } from '@infra/core';
+import type { ErrorCodeMap, ErrorGuard, InvalidOptionClass, InvalidOptionErrorOf, OptionChecks } from '@infra/core';
+
+const codes = [
+  'CIRCUIT_OPEN',
+  'RATE_LIMITED',
+  'TIMEOUT',
+  'AUTHENTICATION',
+  'INVALID_REQUEST',
+  'UPSTREAM',
+  'ABORTED',
+  'INVALID_CONFIG',
+  'INVALID_OPTION',
+  'STORE_UNAVAILABLE',
+] as const;
+
+/** The `code` of an error of this package. */
+export type ErrorCode = (typeof codes)[number];
 
 /**
  * Error codes raised by @infra/openai. Identify errors by `code` (or with
  * {@link isOpenAIClientError}), never by `instanceof`: two copies of this package may be installed.
+ *
+ * - `CIRCUIT_OPEN`: the model's circuit breaker is open (and no fallback could serve the call).
+ * - `RATE_LIMITED`: the client-side RPM/TPM limiter refused the call, or OpenAI answered 429.
+ * - `TIMEOUT`: an attempt ran past its timeout (or OpenAI answered 408).
+ * - `AUTHENTICATION`: OpenAI refused the credentials (401/403).
+ * - `INVALID_REQUEST`: OpenAI refused the request itself (400, 404, 409 excluded, 413, 415, 422, …).
+ * - `UPSTREAM`: OpenAI failed: 5xx, 409, a broken connection, a malformed body or a stream cut
+ *   mid-way.
+ * - `ABORTED`: the caller's AbortSignal aborted the call.
+ * - `INVALID_CONFIG`: a configuration value (option or environment variable) is invalid.
+ * - `INVALID_OPTION`: a function argument or option is invalid.
+ * - `STORE_UNAVAILABLE`: the shared rate-limiter store (Redis) failed.
  */
-export const ErrorCodes = {
-  /** The model's circuit breaker is open (and no fallback could serve the call). */
-  CIRCUIT_OPEN: 'CIRCUIT_OPEN',
-  /** The client-side RPM/TPM limiter refused the call, or OpenAI answered 429. */
-  RATE_LIMITED: 'RATE_LIMITED',
-  /** An attempt ran past its timeout (or OpenAI answered 408). */
-  TIMEOUT: 'TIMEOUT',
-  /** OpenAI refused the credentials (401/403). */
-  AUTHENTICATION: 'AUTHENTICATION',
-  /** OpenAI refused the request itself (400, 404, 409 excluded, 413, 415, 422, …). */
-  INVALID_REQUEST: 'INVALID_REQUEST',
-  /** OpenAI failed: 5xx, 409, a broken connection, a malformed body or a stream cut mid-way. */
-  UPSTREAM: 'UPSTREAM',
-  /** The caller's AbortSignal aborted the call. */
-  ABORTED: 'ABORTED',
-  /** A configuration value (option or environment variable) is invalid. */
-  INVALID_CONFIG: 'INVALID_CONFIG',
-  /** A function argument or option is invalid. */
-  INVALID_OPTION: 'INVALID_OPTION',
-  /** The shared rate-limiter store (Redis) failed. */
-  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
-} as const;
-
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+export const ErrorCodes: ErrorCodeMap<ErrorCode> = errorCodes(codes);
 
 export interface OpenAIClientErrorInit {
   cause?: unknown;
@@ -94,12 +99,6 @@ export const InvalidOptionError: InvalidOptionClass<OpenAIClientError> = invalid
 /** An error made by {@link InvalidOptionError}: a `OpenAIClientError` with `option` and `value`. */
 export type InvalidOptionError = InvalidOptionErrorOf<OpenAIClientError>;
 
-/** The class of each code that has one, for the narrowing of {@link isOpenAIClientError}. */
-export interface OpenAIClientErrorsByCode {
-  INVALID_CONFIG: InvalidConfigError;
-  INVALID_OPTION: InvalidOptionError;
-}
-
 /** True when `error` comes from @infra/openai (any installed copy), optionally with the given code. */
 export const isOpenAIClientError: ErrorGuard<OpenAIClientError, OpenAIClientErrorsByCode> = errorFamily(
   OpenAIClientError,
@@ -108,3 +107,9 @@ export const isOpenAIClientError: ErrorGuard<OpenAIClientError, OpenAIClientErro
 
 /** Option checks that throw this package's `INVALID_OPTION`. */
 export const check: OptionChecks = optionChecks(InvalidOptionError);
+
+/** The class of each code that has one, for the narrowing of {@link isOpenAIClientError}. */
+export interface OpenAIClientErrorsByCode {
+  INVALID_CONFIG: InvalidConfigError;
+  INVALID_OPTION: InvalidOptionError;
+}

@@ -1,38 +1,47 @@
-import { InfraError, errorFamily, invalidOptionClass } from '@infra/core';
-import type { ErrorGuard, InfraErrorOptions, InvalidOptionClass, InvalidOptionErrorOf } from '@infra/core';
+import { InfraError, errorCodes, errorFamily, invalidOptionClass } from '@infra/core';
+import type {
+  ErrorCodeMap,
+  ErrorGuard,
+  InfraErrorOptions,
+  InvalidOptionClass,
+  InvalidOptionErrorOf,
+} from '@infra/core';
+
+const codes = [
+  'INVALID_OPTION',
+  'INVALID_ARGUMENT',
+  'MISSING_PEER',
+  'NOT_CONFIGURED',
+  'ALREADY_CONFIGURED',
+  'CLOSED',
+  'ACQUIRE_TIMEOUT',
+  'CONNECTION_FAILED',
+  'CONNECTION_LOST',
+  'QUERY_FAILED',
+  'SERIALIZATION_FAILURE',
+  'DEADLOCK_DETECTED',
+  'STATEMENT_TIMEOUT',
+  'TRANSACTION_CLOSED',
+  'TRANSACTION_ABORTED',
+  'TRANSACTION_BUSY',
+  'UOW_NOT_ACTIVE',
+  'UOW_ALREADY_BEGUN',
+  'UOW_FINISHED',
+  'UOW_ABANDONED',
+  'REPOSITORY_NOT_FOUND',
+  'MIGRATION_FAILED',
+  'MIGRATION_CHECKSUM_MISMATCH',
+  'MIGRATION_LOCK_TIMEOUT',
+] as const;
+
+/** The `code` of an error of this package. */
+export type ErrorCode = (typeof codes)[number];
 
 /**
  * Error codes raised by @infra/persistence. Identify errors by `code` (or with
  * {@link isPersistenceError}), never by `instanceof`: two copies of this package may be installed.
  */
-export const ErrorCodes = {
-  INVALID_OPTION: 'INVALID_OPTION',
-  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
-  MISSING_PEER: 'MISSING_PEER',
-  NOT_CONFIGURED: 'NOT_CONFIGURED',
-  ALREADY_CONFIGURED: 'ALREADY_CONFIGURED',
-  CLOSED: 'CLOSED',
-  ACQUIRE_TIMEOUT: 'ACQUIRE_TIMEOUT',
-  CONNECTION_FAILED: 'CONNECTION_FAILED',
-  CONNECTION_LOST: 'CONNECTION_LOST',
-  QUERY_FAILED: 'QUERY_FAILED',
-  SERIALIZATION_FAILURE: 'SERIALIZATION_FAILURE',
-  DEADLOCK_DETECTED: 'DEADLOCK_DETECTED',
-  STATEMENT_TIMEOUT: 'STATEMENT_TIMEOUT',
-  TRANSACTION_CLOSED: 'TRANSACTION_CLOSED',
-  TRANSACTION_ABORTED: 'TRANSACTION_ABORTED',
-  TRANSACTION_BUSY: 'TRANSACTION_BUSY',
-  UOW_NOT_ACTIVE: 'UOW_NOT_ACTIVE',
-  UOW_ALREADY_BEGUN: 'UOW_ALREADY_BEGUN',
-  UOW_FINISHED: 'UOW_FINISHED',
-  UOW_ABANDONED: 'UOW_ABANDONED',
-  REPOSITORY_NOT_FOUND: 'REPOSITORY_NOT_FOUND',
-  MIGRATION_FAILED: 'MIGRATION_FAILED',
-  MIGRATION_CHECKSUM_MISMATCH: 'MIGRATION_CHECKSUM_MISMATCH',
-  MIGRATION_LOCK_TIMEOUT: 'MIGRATION_LOCK_TIMEOUT',
-} as const;
-
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+export const ErrorCodes: ErrorCodeMap<ErrorCode> = errorCodes(codes);
 
 export interface PersistenceErrorInit extends InfraErrorOptions {
   /** Five-character SQLSTATE reported by the server, when the error came from it. */
@@ -48,12 +57,6 @@ export class PersistenceError extends InfraError<ErrorCode> {
     super(code, message, init);
     this.sqlState = init.sqlState;
   }
-}
-
-/** The class of each code that has one, for the narrowing of {@link isPersistenceError}. */
-export interface PersistenceErrorsByCode {
-  INVALID_OPTION: InvalidOptionError;
-  INVALID_ARGUMENT: InvalidOptionError;
 }
 
 /**
@@ -83,4 +86,10 @@ export function findErrorCode(error: unknown, codes: readonly ErrorCode[]): Erro
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/** The class of each code that has one, for the narrowing of {@link isPersistenceError}. */
+export interface PersistenceErrorsByCode {
+  INVALID_OPTION: InvalidOptionError;
+  INVALID_ARGUMENT: InvalidOptionError;
 }

@@ -1,38 +1,31 @@
-import { InfraError, errorFamily, invalidOptionClass, optionChecks } from '@infra/core';
-import type { ErrorGuard, InvalidOptionClass, InvalidOptionErrorOf, OptionChecks } from '@infra/core';
+import { InfraError, errorCodes, errorFamily, invalidOptionClass, optionChecks } from '@infra/core';
+import type { ErrorCodeMap, ErrorGuard, InvalidOptionClass, InvalidOptionErrorOf, OptionChecks } from '@infra/core';
+
+const codes = [
+  'CIRCUIT_OPEN',
+  'TIMEOUT',
+  'BULKHEAD_FULL',
+  'BULKHEAD_CLOSED',
+  'RATE_LIMITED',
+  'ABORTED',
+  'THROTTLER_CLOSED',
+  'THROTTLER_QUEUE_FULL',
+  'INVALID_OPTION',
+  'STORE_UNAVAILABLE',
+  'MISSING_PEER',
+] as const;
+
+/** The `code` of an error of this package. */
+export type ErrorCode = (typeof codes)[number];
 
 /**
  * Error codes raised by @infra/resilience. Identify errors by `code` (or with
  * {@link isResilienceError}), never by `instanceof`: two copies of this package may be installed.
  */
-export const ErrorCodes = {
-  CIRCUIT_OPEN: 'CIRCUIT_OPEN',
-  TIMEOUT: 'TIMEOUT',
-  BULKHEAD_FULL: 'BULKHEAD_FULL',
-  BULKHEAD_CLOSED: 'BULKHEAD_CLOSED',
-  RATE_LIMITED: 'RATE_LIMITED',
-  ABORTED: 'ABORTED',
-  THROTTLER_CLOSED: 'THROTTLER_CLOSED',
-  THROTTLER_QUEUE_FULL: 'THROTTLER_QUEUE_FULL',
-  INVALID_OPTION: 'INVALID_OPTION',
-  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
-  MISSING_PEER: 'MISSING_PEER',
-} as const;
-
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+export const ErrorCodes: ErrorCodeMap<ErrorCode> = errorCodes(codes);
 
 /** Base class of every error this package throws on its own account. */
 export class ResilienceError extends InfraError<ErrorCode> {}
-
-/** The class of each code that has one, for the narrowing of {@link isResilienceError}. */
-export interface ResilienceErrorsByCode {
-  CIRCUIT_OPEN: CircuitOpenError;
-  TIMEOUT: TimeoutError;
-  BULKHEAD_FULL: BulkheadFullError;
-  RATE_LIMITED: RateLimitedError;
-  ABORTED: AbortedError;
-  INVALID_OPTION: InvalidOptionError;
-}
 
 /**
  * True when `error` comes from @infra/resilience (any installed copy), optionally with the given
@@ -126,3 +119,13 @@ export function abortError(signal: AbortSignal): ResilienceError {
 
 /** Checks of options and arguments, throwing {@link InvalidOptionError}. */
 export const check: OptionChecks = optionChecks(InvalidOptionError);
+
+/** The class of each code that has one, for the narrowing of {@link isResilienceError}. */
+export interface ResilienceErrorsByCode {
+  CIRCUIT_OPEN: CircuitOpenError;
+  TIMEOUT: TimeoutError;
+  BULKHEAD_FULL: BulkheadFullError;
+  RATE_LIMITED: RateLimitedError;
+  ABORTED: AbortedError;
+  INVALID_OPTION: InvalidOptionError;
+}
