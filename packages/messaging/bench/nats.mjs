@@ -89,17 +89,22 @@ const drained = async (stream, durable) => {
   return info.num_pending === 0 && info.num_ack_pending === 0;
 };
 
+/** A durable pull consumer of the whole stream with explicit acks, as the bus's consumers are. */
+const durableConsumer = async (stream, durable) => {
+  await jsm.consumers.add(stream, {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: 30_000_000_000,
+  });
+  return js.consumers.get(stream, durable);
+};
+
 const rawConsume = (topic, round) =>
   measure(async () => {
     const stream = adapter.streamName(topic);
     const durable = `raw_${round}`;
-    await jsm.consumers.add(stream, {
-      durable_name: durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: 30_000_000_000,
-    });
-    const consumer = await js.consumers.get(stream, durable);
+    const consumer = await durableConsumer(stream, durable);
     let seen = 0;
     // The prefill's warm-up message is one more.
     while (seen < count + 1) {
@@ -120,13 +125,7 @@ const rawConsumeLoop = (topic, round) =>
   measure(async () => {
     const stream = adapter.streamName(topic);
     const durable = `rawloop_${round}`;
-    await jsm.consumers.add(stream, {
-      durable_name: durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: 30_000_000_000,
-    });
-    const consumer = await js.consumers.get(stream, durable);
+    const consumer = await durableConsumer(stream, durable);
     const messages = await consumer.consume({ max_messages: fetchMax });
     let seen = 0;
     for await (const msg of messages) {

@@ -1,11 +1,4 @@
-import type {
-  AdapterCapabilities,
-  AdapterSubscription,
-  Backlog,
-  MessageAdapter,
-  SubscribeSpec,
-  WireMessage,
-} from '../adapter.js';
+import type { AdapterSubscription, Backlog, MessageAdapter, SubscribeSpec, WireMessage } from '../adapter.js';
 import { InvalidOptionError, MessagingError, missingPeer } from '../errors.js';
 import { integer, nonEmptyString, plainObject, withMethods } from '../validate.js';
 import type { KafkaAdminLike, KafkaClientLike, KafkaOutgoingMessage, KafkaProducerLike } from './kafka-client.js';
@@ -62,7 +55,7 @@ export interface KafkaAdapterOptions {
   stallMs?: number;
 }
 
-const capabilities: AdapterCapabilities = {
+const capabilities: MessageAdapter['capabilities'] = {
   orderingPerKey: true,
   persistence: true,
   consumerGroups: true,
@@ -77,7 +70,7 @@ const kafkaTopic = /^[\w.-]{1,249}$/;
  */
 export class KafkaAdapter implements MessageAdapter {
   readonly name: string = 'kafka';
-  readonly capabilities: AdapterCapabilities = capabilities;
+  readonly capabilities: MessageAdapter['capabilities'] = capabilities;
   private readonly kafka: KafkaClientLike;
   private readonly idempotent: boolean;
   private readonly acks: -1 | 0 | 1;

@@ -1,11 +1,4 @@
-import type {
-  AdapterCapabilities,
-  AdapterSubscription,
-  Backlog,
-  MessageAdapter,
-  SubscribeSpec,
-  WireMessage,
-} from '../adapter.js';
+import type { AdapterSubscription, Backlog, MessageAdapter, SubscribeSpec, WireMessage } from '../adapter.js';
 import { MessagingError } from '../errors.js';
 import { integer, plainObject } from '../validate.js';
 import { GroupState, type MemoryConsumer, type MemoryDelivery } from './group-state.js';
@@ -25,7 +18,7 @@ export interface MemoryAdapterOptions {
   maxLen?: number;
 }
 
-const capabilities: AdapterCapabilities = {
+const capabilities: MessageAdapter['capabilities'] = {
   orderingPerKey: true,
   persistence: false,
   consumerGroups: true,
@@ -39,7 +32,7 @@ const capabilities: AdapterCapabilities = {
  */
 export class MemoryAdapter implements MessageAdapter {
   readonly name: string = 'memory';
-  readonly capabilities: AdapterCapabilities = capabilities;
+  readonly capabilities: MessageAdapter['capabilities'] = capabilities;
   private readonly claimIdleMs: number;
   private readonly maxLen: number;
   private readonly topics = new Map<string, Map<string, GroupState>>();

@@ -1,14 +1,7 @@
-import { EventHub } from '@infra/core';
 import type { JetStreamClient, JetStreamManager, StreamConfig } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type {
-  AdapterCapabilities,
-  AdapterSubscription,
-  Backlog,
-  MessageAdapter,
-  SubscribeSpec,
-  WireMessage,
-} from '../adapter.js';
+import { ConnectionEventSource } from '../connection-events.js';
+import type { AdapterSubscription, Backlog, MessageAdapter, SubscribeSpec, WireMessage } from '../adapter.js';
 import { InvalidOptionError, MessagingError, errorMessage } from '../errors.js';
 import { loadNats, type NatsModules } from './nats-client.js';
 import { MSG_ID_HEADER, encodeMessage, publishId } from './nats-message.js';
@@ -21,7 +14,7 @@ export interface NatsAdapterEvents {
   error: { error: Error };
 }
 
-const capabilities: AdapterCapabilities = {
+const capabilities: MessageAdapter['capabilities'] = {
   orderingPerKey: false,
   persistence: true,
   consumerGroups: true,
@@ -41,13 +34,11 @@ const CONSUMER_NOT_FOUND = 10014;
  * when the server loses its storage (stream and consumer are created again). Per-key order holds
  * within one subscription; the consumers of a group share messages without regard to keys.
  */
-export class NatsAdapter implements MessageAdapter {
+export class NatsAdapter extends ConnectionEventSource<NatsAdapterEvents> implements MessageAdapter {
   readonly name: string = 'nats';
-  readonly capabilities: AdapterCapabilities = capabilities;
+  readonly capabilities: MessageAdapter['capabilities'] = capabilities;
   /** The connection in use: created by the adapter (and closed by it), or the one injected. */
   readonly connection: NatsConnection;
-  /** Failures of the connection; the bus subscribes through {@link NatsAdapter.onConnectionError}. */
-  readonly events: EventHub<NatsAdapterEvents> = new EventHub<NatsAdapterEvents>();
   private readonly js: JetStreamClient;
   private readonly options: ResolvedNatsOptions;
   /** Streams known to exist, by topic; forgotten when the server says otherwise. */
@@ -64,22 +55,11 @@ export class NatsAdapter implements MessageAdapter {
     options: ResolvedNatsOptions,
     private readonly owned: boolean,
   ) {
+    super();
     this.connection = connection;
     this.options = options;
     this.js = modules.jetstream(connection, { timeout: options.requestTimeoutMs });
     void this.watch();
-  }
-
-  /** Subscribes to the adapter's events. */
-  on<K extends keyof NatsAdapterEvents>(event: K, listener: (payload: NatsAdapterEvents[K]) => void): () => void {
-    return this.events.on(event, listener);
-  }
-
-  /** @internal The bus routes connection failures to its own `error` event. */
-  onConnectionError(listener: (error: unknown) => void): () => void {
-    return this.events.on('error', (event) => {
-      listener(event.error);
-    });
   }
 
   /** Stream of a topic. */

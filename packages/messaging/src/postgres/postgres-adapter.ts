@@ -1,12 +1,6 @@
 import { EventHub } from '@infra/core';
-import type {
-  AdapterCapabilities,
-  AdapterSubscription,
-  Backlog,
-  MessageAdapter,
-  SubscribeSpec,
-  WireMessage,
-} from '../adapter.js';
+import { ConnectionEventSource } from '../connection-events.js';
+import type { AdapterSubscription, Backlog, MessageAdapter, SubscribeSpec, WireMessage } from '../adapter.js';
 import { MessagingError, errorMessage } from '../errors.js';
 import { PostgresInbox } from './postgres-inbox.js';
 import { PostgresListener } from './postgres-listener.js';
@@ -24,7 +18,7 @@ export interface PostgresAdapterEvents {
   error: { error: unknown; connection: 'pool' | 'listener' | 'heartbeat' };
 }
 
-const capabilities: AdapterCapabilities = {
+const capabilities: MessageAdapter['capabilities'] = {
   orderingPerKey: true,
   persistence: true,
   consumerGroups: true,
@@ -41,10 +35,9 @@ type AdapterState = { state: 'open' } | { state: 'closed'; closing: Promise<void
  * per-key order across the consumers of a group, and an {@link PostgresInbox inbox} that
  * acknowledges a message in the handler's own transaction. Create it with {@link createPostgresAdapter}.
  */
-export class PostgresAdapter implements MessageAdapter {
+export class PostgresAdapter extends ConnectionEventSource<PostgresAdapterEvents> implements MessageAdapter {
   readonly name: string = 'postgres';
-  readonly capabilities: AdapterCapabilities = capabilities;
-  readonly events: EventHub<PostgresAdapterEvents> = new EventHub<PostgresAdapterEvents>();
+  readonly capabilities: MessageAdapter['capabilities'] = capabilities;
   /** Acknowledges a message in the caller's database transaction (exactly-once effects). */
   readonly inbox: PostgresInbox;
   private readonly statements: PostgresStatements;
@@ -62,26 +55,12 @@ export class PostgresAdapter implements MessageAdapter {
     private readonly options: ResolvedPostgresOptions,
     readonly persistence: PersistenceLike | undefined,
   ) {
+    super();
     this.statements = postgresStatements(options.schema);
     this.inbox = new PostgresInbox({
       persistence,
       statements: this.statements,
       subscriptions: () => this.open,
-    });
-  }
-
-  /** Subscribes to the adapter's events. */
-  on<K extends keyof PostgresAdapterEvents>(
-    event: K,
-    listener: (payload: PostgresAdapterEvents[K]) => void,
-  ): () => void {
-    return this.events.on(event, listener);
-  }
-
-  /** @internal The bus routes connection failures to its own `error` event. */
-  onConnectionError(listener: (error: unknown) => void): () => void {
-    return this.events.on('error', (event) => {
-      listener(event.error);
     });
   }
 

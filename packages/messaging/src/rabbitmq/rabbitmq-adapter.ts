@@ -1,12 +1,5 @@
 import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
-import type {
-  AdapterCapabilities,
-  AdapterSubscription,
-  Backlog,
-  MessageAdapter,
-  SubscribeSpec,
-  WireMessage,
-} from '../adapter.js';
+import type { AdapterSubscription, Backlog, MessageAdapter, SubscribeSpec, WireMessage } from '../adapter.js';
 import { InvalidOptionError, MessagingError, errorMessage, isMessagingError, missingPeer } from '../errors.js';
 import { RabbitMqConnection, settleWithin, within } from './rabbitmq-connection.js';
 import { publishArguments } from './rabbitmq-message.js';
@@ -74,7 +67,7 @@ class ChannelSlot<C extends Channel> {
  */
 export class RabbitMqAdapter implements MessageAdapter {
   readonly name: string = 'rabbitmq';
-  readonly capabilities: AdapterCapabilities;
+  readonly capabilities: MessageAdapter['capabilities'];
   /** Type of the group queues this adapter declares. */
   readonly queueType: 'quorum' | 'classic';
   private readonly subscriptions = new Set<RabbitMqSubscription>();

@@ -7,14 +7,8 @@ import {
   type RedisClient,
   type RedisConnection,
 } from '@infra/core/redis';
-import type {
-  AdapterCapabilities,
-  AdapterSubscription,
-  Backlog,
-  MessageAdapter,
-  SubscribeSpec,
-  WireMessage,
-} from '../adapter.js';
+import { ConnectionEventSource } from '../connection-events.js';
+import type { AdapterSubscription, Backlog, MessageAdapter, SubscribeSpec, WireMessage } from '../adapter.js';
 import { InvalidOptionError, MessagingError } from '../errors.js';
 import { integer, plainObject } from '../validate.js';
 import { RedisStreamSubscription } from './redis-subscription.js';
@@ -64,7 +58,7 @@ export interface RedisAdapterEvents {
   error: { error: Error; connection: 'commands' | 'blocking' };
 }
 
-const capabilities: AdapterCapabilities = {
+const capabilities: MessageAdapter['capabilities'] = {
   orderingPerKey: false,
   persistence: true,
   consumerGroups: true,
@@ -77,11 +71,10 @@ const capabilities: AdapterCapabilities = {
  * loses its data (a group that vanished is created again). Per-key order holds within one
  * subscription; the consumers of a group share entries without regard to keys.
  */
-export class RedisStreamsAdapter implements MessageAdapter {
+export class RedisStreamsAdapter extends ConnectionEventSource<RedisAdapterEvents> implements MessageAdapter {
   readonly name: string = 'redis';
-  readonly capabilities: AdapterCapabilities = capabilities;
+  readonly capabilities: MessageAdapter['capabilities'] = capabilities;
   readonly client: RedisClient;
-  readonly events: EventHub<RedisAdapterEvents> = new EventHub<RedisAdapterEvents>();
   private readonly owned: boolean;
   private readonly prefix: string;
   private readonly maxLen: number;
@@ -95,6 +88,7 @@ export class RedisStreamsAdapter implements MessageAdapter {
 
   /** Uses `options.client`; see {@link createRedisAdapter} to connect from a URL. */
   constructor(options: RedisAdapterOptions & { client: RedisClient }, owned = false) {
+    super();
     plainObject('options', options);
     const client = options.client as Partial<RedisClient> | undefined;
     if (typeof client?.duplicate !== 'function' || typeof client.xadd !== 'function') {
@@ -110,18 +104,6 @@ export class RedisStreamsAdapter implements MessageAdapter {
     this.claimIdleMs = integer('claimIdleMs', options.claimIdleMs ?? 30_000);
     this.connectTimeoutMs = integer('connectTimeoutMs', options.connectTimeoutMs ?? 2000);
     this.commandTimeoutMs = integer('commandTimeoutMs', options.commandTimeoutMs ?? 2000);
-  }
-
-  /** Subscribes to the adapter's events. */
-  on<K extends keyof RedisAdapterEvents>(event: K, listener: (payload: RedisAdapterEvents[K]) => void): () => void {
-    return this.events.on(event, listener);
-  }
-
-  /** @internal The bus routes connection failures to its own `error` event. */
-  onConnectionError(listener: (error: unknown) => void): () => void {
-    return this.events.on('error', (event) => {
-      listener(event.error);
-    });
   }
 
   /** Stream key of a topic. */
