@@ -10,7 +10,7 @@ import type {
   QueryParams,
   QueryResult,
 } from '../driver.js';
-import { DriverClose, acquireTimeoutOf, withLease } from '../driver.js';
+import { DriverClose, acquireTimeoutOf, withLease } from '../driver-support.js';
 import { PersistenceError, isPersistenceError } from '../errors.js';
 import { integer, nonEmptyString, plainObject } from '../validate.js';
 import type { PgPoolOptions } from '../pool-options.js';

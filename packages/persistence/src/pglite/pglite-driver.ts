@@ -10,7 +10,7 @@ import type {
   QueryParams,
   QueryResult,
 } from '../driver.js';
-import { DriverClose, acquireTimeoutOf, withLease } from '../driver.js';
+import { DriverClose, acquireTimeoutOf, withLease } from '../driver-support.js';
 import { toPersistenceError } from '../driver-errors.js';
 import { PersistenceError, missingPeer } from '../errors.js';
 import { Mutex } from '../mutex.js';
