@@ -6,6 +6,7 @@ import { EventHub } from '@infra/core';
  * failures through `onConnectionError`.
  */
 export abstract class ConnectionEventSource<Events extends { error: { error: unknown } }> {
+  /** The adapter's events; `error` for each failure of a connection it created. */
   readonly events: EventHub<Events> = new EventHub<Events>();
 
   /** Subscribes to the adapter's events. */
