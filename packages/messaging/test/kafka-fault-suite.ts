@@ -183,15 +183,20 @@ export function kafkaFaultSuite(options: KafkaFaultSuiteOptions): void {
       const movedKeys = new Set(
         handled.filter((h) => h.by === 'survivor' && replicaKeys.has(`${h.topic}/${String(h.key)}`)).map((h) => h.key),
       );
-      console.log(
-        `[${client}] SIGKILL of a replica: ${String(byReplica)} handled by it, ${String(duplicates)} handled twice, ` +
-          `uncommitted window ${String(window.total)}`,
-      );
       expect(replicaKeys.size).toBeGreaterThan(0);
       // The replica's partitions moved: the survivor handled the later messages of its keys.
       expect(movedKeys.size).toBeGreaterThan(0);
-      // Only what some member had handed to its bus without committing comes twice.
-      expect(duplicates).toBeLessThanOrEqual(window.total);
+      // Only what some member had handed to its bus without committing comes twice, besides the extra
+      // copies a producer that retried a batch on a loaded machine wrote (each is handled once more).
+      let stored = 0;
+      for (const topic of names)
+        stored += (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+      expect(stored).toBeGreaterThanOrEqual(640);
+      console.log(
+        `[${client}] SIGKILL of a replica: ${String(byReplica)} handled by it, ${String(duplicates)} handled twice, ` +
+          `uncommitted window ${String(window.total)}, ${String(stored - 640)} extra copies written by the producer`,
+      );
+      expect(duplicates).toBeLessThanOrEqual(window.total + (stored - 640));
     }, 180_000);
 
     it('a private broker restarted mid-stream: the consumer recovers by itself and nothing is lost', async () => {
