@@ -39,8 +39,12 @@ const STUCK_DELIVERIES = 5;
  */
 type Pull = { state: 'idle' } | { state: 'open'; remaining: number; deadline: number; answeredAt: number | undefined };
 
-/** Between the end of a pull request on the server and the redelivery of what was given back on close. */
-const HAND_BACK_MARGIN_MS = 50;
+/**
+ * Between the end of a pull request on the server and the redelivery of what was given back on close.
+ * The server drops an expired request on its own schedule, which a busy machine delays by hundreds
+ * of milliseconds; at 50 ms a server before 2.10.14 still lost track of a redelivery there.
+ */
+const HAND_BACK_MARGIN_MS = 1000;
 
 /**
  * One consumer of a group: pulls from the group's durable pull consumer with requests of its own
