@@ -16,7 +16,9 @@
 //   pnpm --filter @infra/messaging build && node bench/kafka.mjs
 //   BENCH_COUNT messages per run (default 200 000: at 30 000 the group join was most of a consume run),
 //   BENCH_ROUNDS (default 5), BENCH_BATCH (default 500),
-//   BENCH_FETCH_MAX_BYTES (default 1 MiB, the adapters' default `fetchMaxBytes`)
+//   BENCH_FETCH_MAX_BYTES (default 1 MiB, the adapters' default `fetchMaxBytes`),
+//   BENCH_PAIRS (comma-separated first sides of the pairs to run, e.g. "platformatic-kafka adapter consume";
+//   default all)
 import { randomUUID } from 'node:crypto';
 import { Consumer, Producer } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
@@ -194,21 +196,28 @@ const sides = {
   'platformatic-kafka adapter consume': busConsume(createPlatformaticKafkaAdapter),
   '@platformatic/kafka consume': platformaticConsume,
 };
-const pairs = [
+const allPairs = [
   ['kafka adapter publish', 'kafkajs publish'],
   ['platformatic-kafka adapter publish', '@platformatic/kafka publish'],
   ['kafka adapter consume', 'kafkajs consume'],
   ['platformatic-kafka adapter consume', '@platformatic/kafka consume'],
 ];
+// BENCH_PAIRS=platformatic-kafka adapter consume,… runs only the pairs whose first side is named.
+const named = process.env.BENCH_PAIRS?.split(',');
+for (const name of named ?? [])
+  if (!allPairs.some(([ours]) => ours === name))
+    throw new Error(`BENCH_PAIRS: no pair "${name}" (${allPairs.map(([ours]) => ours).join(', ')})`);
+const pairs = named ? allPairs.filter(([ours]) => named.includes(ours)) : allPairs;
+const chosen = new Set(pairs.flat());
 
 // Warm-up: connections, metadata, JIT. Every side runs once untimed, consumers on the prefilled
 // topic with a group of their own, so that no side's first timed run pays for compiling its code.
-for (const name of Object.keys(sides).filter((side) => side.endsWith('publish'))) await sides[name](await newTopic());
+for (const name of [...chosen].filter((side) => side.endsWith('publish'))) await sides[name](await newTopic());
 const filled = await newTopic();
 await busPublish(kafkaBus)(filled);
-for (const name of Object.keys(sides).filter((side) => side.endsWith('consume'))) await sides[name](filled, 'warm-up');
+for (const name of [...chosen].filter((side) => side.endsWith('consume'))) await sides[name](filled, 'warm-up');
 
-const runs = Object.fromEntries(Object.keys(sides).map((name) => [name, []]));
+const runs = Object.fromEntries([...chosen].map((name) => [name, []]));
 for (let round = 0; round < rounds; round++) {
   for (const pair of pairs) {
     for (const name of round % 2 === 0 ? pair : [...pair].reverse()) {
@@ -232,6 +241,8 @@ console.log(
 );
 printTransportReport(runs, [
   ...pairs,
-  ['kafkajs publish', '@platformatic/kafka publish'],
-  ['kafkajs consume', '@platformatic/kafka consume'],
+  ...[
+    ['kafkajs publish', '@platformatic/kafka publish'],
+    ['kafkajs consume', '@platformatic/kafka consume'],
+  ].filter((pair) => pair.every((name) => chosen.has(name))),
 ]);
