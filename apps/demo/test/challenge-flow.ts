@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return --
    HTTP response bodies are untyped JSON: these journeys assert their shape. */
 import { randomUUID } from 'node:crypto';
-import { assertNoDuplicateFamilies, eventually } from '@infra/test-utils';
+import { assertNoDuplicateFamilies, eventually, parsePrometheus, valueOf } from '@infra/test-utils';
 import { expect } from 'vitest';
 import { HEALTH_TOKEN, type RunningDemo } from './demo-instance.js';
 
@@ -255,7 +255,8 @@ export async function checkOperations(run: RunningDemo): Promise<void> {
   expect(Object.keys(full.body.checks)).toEqual(expect.arrayContaining(['database', 'messaging', 'cache']));
 
   const metrics = await fetch(`${run.baseUrl}/metrics`).then((r) => r.text());
-  expect(metrics).toMatch(/http_requests_total\{method="GET",route="\/v1\/challenges\/:id",status_class="2xx"/);
+  const served = { method: 'GET', route: '/v1/challenges/:id', status_class: '2xx' };
+  expect(valueOf(parsePrometheus(metrics), 'http_request_duration_seconds_count', served)).toBeGreaterThan(0);
   expect(metrics).toMatch(/challenges_completed_total\{service="challenges"\} [1-9]/);
   expect(metrics).toContain('cache_requests_total{cache="challenges",result="hit"');
   expect(metrics).toContain('db_transactions_total');

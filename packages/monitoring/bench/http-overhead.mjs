@@ -61,11 +61,12 @@ export async function benchHttpOverhead() {
     }
     // The instrumented servers must have recorded what they served.
     const metrics = await (await fetch(`${servers['@infra/monitoring'].address}/metrics`)).text();
-    if (!/http_requests_total\{method="GET",route="\/users\/:id",status_class="2xx"\} \d+/.test(metrics)) {
+    const counted = /http_request_duration_seconds_count\{method="GET",route="\/users\/:id",status_class="2xx"\} \d+/;
+    if (!counted.test(metrics)) {
       throw new Error('@infra/monitoring recorded no request');
     }
     const otel = await (await fetch(`${servers['OpenTelemetry metrics'].address}/metrics`)).text();
-    if (!/http_requests_total\{method="GET",route="\/users\/:id",status_class="2xx"\} \d+/.test(otel)) {
+    if (!counted.test(otel)) {
       throw new Error(`OpenTelemetry metrics recorded no request:\n${otel}`);
     }
   } finally {

@@ -16,8 +16,7 @@ export function otelMetricsPlugin(fastify, _options, done) {
   });
   const provider = new MeterProvider({ readers: [exporter] });
   const meter = provider.getMeter('@infra/monitoring-bench');
-  const requests = meter.createCounter('http_requests', { description: 'HTTP requests' });
-  const duration = meter.createHistogram('http_request_duration', {
+  const duration = meter.createHistogram('http_request_duration_seconds', {
     description: 'HTTP request duration',
     unit: 's',
     advice: { explicitBucketBoundaries: BUCKETS },
@@ -35,7 +34,6 @@ export function otelMetricsPlugin(fastify, _options, done) {
         attributes = { method: request.method, route, status_class: STATUS_CLASSES[status] ?? 'other' };
         attributesOf.set(key, attributes);
       }
-      requests.add(1, attributes);
       duration.record(reply.elapsedTime / 1000, attributes);
     }
     hookDone();

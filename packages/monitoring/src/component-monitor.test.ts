@@ -65,6 +65,40 @@ describe('ComponentMonitor', () => {
     expect(cache.listenerCount('hit')).toBe(0);
   });
 
+  it('reads the lookups of a cache that counts its own from stats() at each scrape, listening to no hit', async () => {
+    const metrics = new MetricsCollector();
+    const counts = { name: 'challenges', hits: 5, misses: 1 };
+    const cache = Object.assign(new EventEmitter(), { stats: () => ({ ...counts }) });
+    const monitor = new ComponentMonitor({ metrics });
+    const detach = monitor.attachCache(cache);
+    expect(cache.listenerCount('hit')).toBe(0);
+    expect(cache.listenerCount('miss')).toBe(0);
+    expect(cache.listenerCount('set')).toBe(1);
+    const lookups = async (result: string) =>
+      valueOf(parsePrometheus(await metrics.metrics()), 'cache_requests_total', { cache: 'challenges', result });
+    // Counted from the attach on: what the cache counted before is not a lookup seen here.
+    expect(await lookups('hit')).toBeUndefined();
+    counts.hits += 3;
+    counts.misses += 2;
+    expect(await lookups('hit')).toBe(3);
+    expect(await lookups('miss')).toBe(2);
+    expect(await lookups('hit')).toBe(3); // a second scrape adds nothing new
+    // Counts reset at the source: the counter never goes down, and counting restarts from there.
+    counts.hits = 1;
+    expect(await lookups('hit')).toBe(3);
+    counts.hits = 4;
+    expect(await lookups('hit')).toBe(6);
+    // Detached: what it counted since the last scrape is kept, later lookups are not counted, and
+    // attaching it again does not count its earlier lookups twice.
+    counts.hits += 2;
+    detach();
+    counts.hits += 10;
+    expect(await lookups('hit')).toBe(8);
+    monitor.attachCache(cache);
+    counts.hits += 1;
+    expect(await lookups('hit')).toBe(9);
+  });
+
   it('records transaction outcomes, retries and hook errors', async () => {
     const metrics = new MetricsCollector();
     const manager = new EventEmitter();

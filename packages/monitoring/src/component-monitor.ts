@@ -1,4 +1,5 @@
 import { InvalidOptionError } from './errors.js';
+import type { CounterMetric } from './metric-handles.js';
 import type { MetricsCollector } from './metrics-collector.js';
 import { nonEmptyString, optionalObject } from './validate.js';
 
@@ -18,6 +19,17 @@ export interface ComponentMonitorOptions {
 }
 
 type Handlers = Record<string, (payload: Record<string, unknown>) => void>;
+
+/** A cache that counts its own lookups (an @infra/cache cache's `stats()`), read at each scrape. */
+interface CountedCache {
+  stats(): { name?: unknown; hits?: unknown; misses?: unknown };
+  /** The counts already added to `cache_requests_total`. */
+  hits: number;
+  misses: number;
+}
+
+/** By collector: the caches whose lookups `cache_requests_total` reads from their own counts. */
+const countedCaches = new WeakMap<MetricsCollector, Set<CountedCache>>();
 
 const BREAKER_STATES: Record<string, number> = { closed: 0, 'half-open': 1, open: 2, isolated: 3 };
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -91,14 +103,23 @@ export class ComponentMonitor {
    * `evict { reason }`, `error { operation }` and `load { durationMs, error }` events (payloads
    * carry `cache`) → `cache_requests_total{result}`, `cache_events_total{event}`,
    * `cache_evictions_total{reason}`, `cache_errors_total{operation}`, `cache_load_duration_seconds{outcome}`.
+   * A cache with `stats()` (an @infra/cache cache) has its hits and misses read from its own counts
+   * at each scrape instead of from events. The returned function detaches it, keeping what it
+   * counted since the last scrape.
    */
   attachCache(cache: EventSource): () => void {
     assertSource(cache);
     const m = this.metrics;
+    let counted = countedCaches.get(m);
+    if (counted === undefined) countedCaches.set(m, (counted = new Set()));
+    const caches = counted;
     const requests = m.counter({
       name: 'cache_requests_total',
       help: 'Cache lookups by result',
       labelNames: ['cache', 'result'],
+      collect: () => {
+        for (const entry of caches) addLookups(requests, entry);
+      },
     });
     const events = m.counter({
       name: 'cache_events_total',
@@ -124,13 +145,31 @@ export class ComponentMonitor {
     const event = (name: string) => (e: Record<string, unknown>) => {
       events.inc({ cache: text(e.cache), event: name });
     };
-    return subscribe(cache, {
-      hit: (e) => {
-        requests.inc({ cache: text(e.cache), result: 'hit' });
-      },
-      miss: (e) => {
-        requests.inc({ cache: text(e.cache), result: 'miss' });
-      },
+    // A cache that keeps its own counts of hits and misses is read at each scrape: a lookup then
+    // costs it one increment of its own, not an event and a labelled metric update.
+    const stats = (cache as Partial<CountedCache>).stats;
+    let own: CountedCache | undefined;
+    if (typeof stats === 'function') {
+      const read = () => stats.call(cache);
+      // Counted from now on, as the events would be: a cache detached and attached again is not
+      // counted twice.
+      const now = read();
+      own = { stats: read, hits: count(now.hits), misses: count(now.misses) };
+    }
+    const lookups: Handlers =
+      own === undefined
+        ? {
+            hit: (e) => {
+              requests.inc({ cache: text(e.cache), result: 'hit' });
+            },
+            miss: (e) => {
+              requests.inc({ cache: text(e.cache), result: 'miss' });
+            },
+          }
+        : {};
+    if (own !== undefined) caches.add(own);
+    const unsubscribe = subscribe(cache, {
+      ...lookups,
       set: event('set'),
       delete: event('delete'),
       clear: event('clear'),
@@ -149,6 +188,11 @@ export class ComponentMonitor {
         loads.observe({ cache: text(e.cache), outcome }, e.durationMs / 1000);
       },
     });
+    return () => {
+      unsubscribe();
+      if (own === undefined || !caches.delete(own)) return;
+      addLookups(requests, own); // what it counted since the last scrape is kept
+    };
   }
 
   /**
@@ -221,6 +265,23 @@ function subscribe(source: EventSource, handlers: Handlers): () => void {
 }
 
 // Label values come from other packages' events: keep them short and never undefined.
+/** Adds to `cache_requests_total` what `entry` counted since the last read. */
+function addLookups(requests: CounterMetric<'cache' | 'result'>, entry: CountedCache): void {
+  const stats = entry.stats();
+  const name = text(stats.name);
+  const hits = count(stats.hits);
+  const misses = count(stats.misses);
+  // A count that went down was reset at its source: counting restarts from there.
+  if (hits > entry.hits) requests.inc({ cache: name, result: 'hit' }, hits - entry.hits);
+  if (misses > entry.misses) requests.inc({ cache: name, result: 'miss' }, misses - entry.misses);
+  entry.hits = hits;
+  entry.misses = misses;
+}
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
+}
+
 function text(value: unknown): string {
   return typeof value === 'string' && value.length > 0 ? value.slice(0, 80) : 'unknown';
 }

@@ -122,6 +122,41 @@ describe('MetricsCollector', () => {
     }).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
   });
 
+  it('calls collect at each read, before the values are written, and refuses one that is not a function', async () => {
+    const metrics = new MetricsCollector();
+    let served = 0;
+    let added = 0;
+    const reads: number[] = [];
+    const counter = metrics.counter({
+      name: 'served_total',
+      help: 'Served',
+      collect: () => {
+        reads.push(served);
+        counter.inc({}, served - added);
+        added = served;
+      },
+    });
+    const queue = metrics.gauge({
+      name: 'queue_depth',
+      help: 'Depth',
+      collect: async () => {
+        await Promise.resolve();
+        queue.set({}, served * 2);
+      },
+    });
+    served = 4;
+    let text = await metrics.metrics();
+    expect(valueOf(parsePrometheus(text), 'served_total')).toBe(4);
+    expect(valueOf(parsePrometheus(text), 'queue_depth')).toBe(8);
+    served = 7;
+    text = await metrics.metrics();
+    expect(valueOf(parsePrometheus(text), 'served_total')).toBe(7);
+    expect(reads).toEqual([4, 7]);
+    expect(() => metrics.histogram({ name: 'h_seconds', help: 'H', collect: 'soon' as never })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining('"h_seconds"') as unknown }),
+    );
+  });
+
   it('keeps two collectors apart: each has its own registry', async () => {
     const a = new MetricsCollector();
     const b = new MetricsCollector();

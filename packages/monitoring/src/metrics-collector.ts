@@ -1,3 +1,4 @@
+import { describeValue } from '@infra/core';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { MonitoringError } from './errors.js';
 import { CounterMetric, GaugeMetric, HistogramMetric } from './metric-handles.js';
@@ -22,6 +23,13 @@ export interface MetricDefinition<L extends string = string> {
   help: string;
   /** Every label the metric may carry; others are rejected. @default [] */
   labelNames?: readonly L[];
+  /**
+   * Called each time the metrics are read (`metrics()`, a scrape), before their values are written
+   * (prom-client's `collect`): set a point-in-time value, or add what a source counted since the
+   * last read, so that a hot path keeps its own count instead of updating the metric every time.
+   * May return a promise. When a name is defined twice, the first definition's `collect` stays.
+   */
+  collect?: () => void | Promise<void>;
 }
 
 /** Definition of a histogram. */
@@ -81,16 +89,28 @@ export class MetricsCollector {
    * exists. @throws `INVALID_METRIC`, `INVALID_LABEL`, or `DUPLICATE_METRIC` for a clash.
    */
   counter<L extends string = never>(definition: MetricDefinition<L>): CounterMetric<L> {
-    return this.define('counter', definition, (name, help, labelNames, declared) => {
-      const metric = new Counter<L>({ name, help, labelNames: labelNames as L[], registers: [this.registry] });
+    return this.define('counter', definition, (name, help, labelNames, declared, collect) => {
+      const metric = new Counter<L>({
+        name,
+        help,
+        labelNames: labelNames as L[],
+        registers: [this.registry],
+        ...collect,
+      });
       return new CounterMetric<L>(name, metric, declared);
     }) as CounterMetric<L>;
   }
 
   /** Creates a gauge, or returns the existing identical one (see {@link counter}). */
   gauge<L extends string = never>(definition: MetricDefinition<L>): GaugeMetric<L> {
-    return this.define('gauge', definition, (name, help, labelNames, declared) => {
-      const metric = new Gauge<L>({ name, help, labelNames: labelNames as L[], registers: [this.registry] });
+    return this.define('gauge', definition, (name, help, labelNames, declared, collect) => {
+      const metric = new Gauge<L>({
+        name,
+        help,
+        labelNames: labelNames as L[],
+        registers: [this.registry],
+        ...collect,
+      });
       return new GaugeMetric<L>(name, metric, declared);
     }) as GaugeMetric<L>;
   }
@@ -107,7 +127,7 @@ export class MetricsCollector {
         `Invalid buckets of histogram "${definition.name}": expected finite numbers`,
       );
     }
-    return this.define('histogram', definition, (name, help, labelNames, declared) => {
+    return this.define('histogram', definition, (name, help, labelNames, declared, collect) => {
       const bounds = buckets === undefined ? DEFAULT_BUCKETS : [...new Set(buckets)].sort((a, b) => a - b);
       const metric = new Histogram<L>({
         name,
@@ -115,6 +135,7 @@ export class MetricsCollector {
         labelNames: labelNames as L[],
         buckets: [...bounds],
         registers: [this.registry],
+        ...collect,
       });
       return new HistogramMetric<L>(name, metric, declared);
     }) as HistogramMetric<L>;
@@ -153,7 +174,13 @@ export class MetricsCollector {
   private define(
     kind: Kind,
     definition: MetricDefinition,
-    create: (name: string, help: string, labelNames: string[], declared: ReadonlySet<string>) => Entry['handle'],
+    create: (
+      name: string,
+      help: string,
+      labelNames: string[],
+      declared: ReadonlySet<string>,
+      collect: { collect?: () => void | Promise<void> },
+    ) => Entry['handle'],
   ): Entry['handle'] {
     const d = optionalObject('definition', definition) as Partial<MetricDefinition>;
     if (typeof d.name !== 'string' || !METRIC_NAME.test(this.prefix + d.name) || d.name.startsWith('__')) {
@@ -186,7 +213,20 @@ export class MetricsCollector {
         `Metric "${name}" is already registered in this registry by someone else`,
       );
     }
-    const handle = create(name, d.help, labelNames, new Set(labelNames));
+    const collect = d.collect;
+    if (collect !== undefined && typeof collect !== 'function') {
+      throw new MonitoringError(
+        'INVALID_OPTION',
+        `collect of metric "${d.name}" must be a function, got ${describeValue(collect)}`,
+      );
+    }
+    const handle = create(
+      name,
+      d.help,
+      labelNames,
+      new Set(labelNames),
+      collect === undefined ? {} : { collect: () => collect() },
+    );
     this.entries.set(name, { kind, labels, handle });
     return handle;
   }

@@ -142,6 +142,10 @@ describe('PerformanceMonitor', () => {
     expect(duplicateFamilies(split)).toEqual(['h: samples in two groups']);
     const renamed = '# TYPE perf_gc_duration_seconds histogram\n# TYPE nodejs_gc_duration_seconds histogram\n';
     expect(duplicateFamilies(renamed)).toHaveLength(1);
+    const counted = '# TYPE http_requests_total counter\n# TYPE http_request_duration_seconds histogram\n';
+    expect(duplicateFamilies(counted)).toEqual([
+      'http_requests_total and http_request_duration_seconds: the same quantity under two names',
+    ]);
     expect(() => {
       assertNoDuplicateFamilies(once + once);
     }).toThrow(/a_total/);

@@ -75,9 +75,11 @@ export function valueOf(exposition: Exposition, name: string, labels: Record<str
 
 /**
  * Families that measure the same quantity under two names: @infra/monitoring's process gauges and
- * prom-client's default metrics. Exporting both doubles what dashboards sum and alerts count.
+ * prom-client's default metrics, and a request counter beside the request-duration histogram (whose
+ * `_count` counts the same requests). Exporting both doubles what dashboards sum and alerts count.
  */
 const SAME_QUANTITY: readonly (readonly [string, string])[] = [
+  ['http_requests_total', 'http_request_duration_seconds'],
   ['perf_gc_duration_seconds', 'nodejs_gc_duration_seconds'],
   ['perf_heap_used_bytes', 'nodejs_heap_size_used_bytes'],
   ['perf_heap_total_bytes', 'nodejs_heap_size_total_bytes'],

@@ -44,14 +44,18 @@ describe('@infra/monitoring/fastify', () => {
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     const parsed = parsePrometheus(response.body);
-    const count = (labels: Record<string, string>) => valueOf(parsed, 'http_requests_total', labels);
+    const count = (labels: Record<string, string>) => valueOf(parsed, 'http_request_duration_seconds_count', labels);
     expect(count({ method: 'GET', route: '/users/:id', status_class: '2xx' })).toBe(3);
     expect(count({ method: 'POST', route: '/users', status_class: '2xx' })).toBe(1);
     expect(count({ method: 'GET', route: '/boom', status_class: '5xx' })).toBe(1);
     expect(count({ method: 'GET', route: '/v1/items/:itemId', status_class: '2xx' })).toBe(1);
     expect(count({ method: 'GET', route: 'unmatched', status_class: '4xx' })).toBe(2);
-    expect(valueOf(parsed, 'http_request_duration_seconds_count', { route: '/users/:id' })).toBe(3);
-    const routes = new Set(parsed.samples.filter((s) => s.name === 'http_requests_total').map((s) => s.labels.route));
+    expect(valueOf(parsed, 'http_request_duration_seconds_bucket', { route: '/users/:id', le: '+Inf' })).toBe(3);
+    // The histogram's _count is the request count: no second family says it again.
+    expect(parsed.samples.some((s) => s.name === 'http_requests_total')).toBe(false);
+    const routes = new Set(
+      parsed.samples.filter((s) => s.name === 'http_request_duration_seconds_count').map((s) => s.labels.route),
+    );
     expect([...routes].sort()).toEqual(['/boom', '/users', '/users/:id', '/v1/items/:itemId', 'unmatched']);
     expect(response.body).not.toContain('/users/1');
   });
@@ -66,9 +70,9 @@ describe('@infra/monitoring/fastify', () => {
     const text = await (await fetch(`${address}/_metrics`)).text();
     const parsed = parsePrometheus(text);
     expect(valueOf(parsed, 'jobs_done_total')).toBe(4);
-    expect(valueOf(parsed, 'http_requests_total', { route: '/users/:id' })).toBe(1);
-    expect(valueOf(parsed, 'http_requests_total', { route: '__none__' })).toBe(1);
-    expect(valueOf(parsed, 'http_requests_total', { route: '/_metrics' })).toBeUndefined();
+    expect(valueOf(parsed, 'http_request_duration_seconds_count', { route: '/users/:id' })).toBe(1);
+    expect(valueOf(parsed, 'http_request_duration_seconds_count', { route: '__none__' })).toBe(1);
+    expect(valueOf(parsed, 'http_request_duration_seconds_count', { route: '/_metrics' })).toBeUndefined();
   });
 
   it('captures 5xx errors with scrubbed request context in the error monitor', async () => {
@@ -126,6 +130,6 @@ describe('@infra/monitoring/fastify', () => {
     const other = new MetricsCollector();
     const noHttp = await app({ collector: other, recordHttp: false });
     await noHttp.inject('/users/1');
-    expect(other.has('http_requests_total')).toBe(false);
+    expect(other.has('http_request_duration_seconds')).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyPluginCallback, FastifyReply
 import { metricsCollector as defaultCollector } from '../defaults.js';
 import type { ErrorMonitor } from '../error-monitor.js';
 import { InvalidOptionError } from '../errors.js';
-import type { BoundCounter, BoundHistogram } from '../metric-handles.js';
+import type { BoundHistogram } from '../metric-handles.js';
 import type { MetricsCollector } from '../metrics-collector.js';
 import { optionalBoolean, optionalObject } from '../validate.js';
 
@@ -27,13 +27,8 @@ export interface MetricsPluginOptions {
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other'];
 
-/** The bound series of one route, method and status class. */
-interface StatusSeries {
-  requests: BoundCounter;
-  duration: BoundHistogram;
-}
-/** By status class index. */
-type RouteSeries = (StatusSeries | undefined)[];
+/** By status class index, the bound duration series of one route and method. */
+type RouteSeries = (BoundHistogram | undefined)[];
 
 const plugin: FastifyPluginCallback<MetricsPluginOptions> = (fastify, options, done) => {
   try {
@@ -64,11 +59,8 @@ function setup(fastify: FastifyInstance, options: MetricsPluginOptions): void {
   let capture: ((request: FastifyRequest, reply: FastifyReply) => void) | undefined;
 
   if (optionalBoolean('recordHttp', o.recordHttp, true)) {
-    const requests = collector.counter({
-      name: 'http_requests_total',
-      help: 'HTTP requests by method, route pattern and status class',
-      labelNames: ['method', 'route', 'status_class'],
-    });
+    // One histogram: its _count is the request count (rate, errors by status class), so a separate
+    // request counter would export the same numbers twice and double the cost of every request.
     const duration = collector.histogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration by method, route pattern and status class',
@@ -78,24 +70,19 @@ function setup(fastify: FastifyInstance, options: MetricsPluginOptions): void {
     // Per route pattern and method, the bound series of each status class (prom-client's label
     // children), found once: the hook then neither builds label objects nor checks label names.
     const byRoute = new Map<string, Map<string, RouteSeries>>();
-    const seriesOf = (route: string, method: string, status: number): StatusSeries => {
+    const seriesOf = (route: string, method: string, status: number): BoundHistogram => {
       let byMethod = byRoute.get(route);
       if (byMethod === undefined) byRoute.set(route, (byMethod = new Map<string, RouteSeries>()));
       let byStatus = byMethod.get(method);
       if (byStatus === undefined) byMethod.set(method, (byStatus = []));
       // Created on first use, so that /metrics shows only the series that have happened.
       const status_class = STATUS_CLASSES[status] ?? 'other';
-      return (byStatus[status] ??= {
-        requests: requests.labels({ method, route, status_class }),
-        duration: duration.labels({ method, route, status_class }),
-      });
+      return (byStatus[status] ??= duration.labels({ method, route, status_class }));
     };
     record = (request, reply) => {
       const route = routeOf(request, unmatched);
       if (excluded.has(route)) return;
-      const series = seriesOf(route, methodOf(request), statusIndex(reply.statusCode));
-      series.requests.inc();
-      series.duration.observe(reply.elapsedTime / 1000);
+      seriesOf(route, methodOf(request), statusIndex(reply.statusCode)).observe(reply.elapsedTime / 1000);
     };
   }
 
@@ -149,8 +136,8 @@ Object.assign(plugin, {
 });
 
 /**
- * Fastify plugin recording `http_requests_total` and `http_request_duration_seconds` per method,
- * route pattern and status class, and serving the collector at `GET /metrics`.
+ * Fastify plugin recording `http_request_duration_seconds` (whose `_count` counts the requests) per
+ * method, route pattern and status class, and serving the collector at `GET /metrics`.
  */
 export const metricsPlugin: FastifyPluginCallback<MetricsPluginOptions> = plugin;
 
