@@ -12,6 +12,8 @@
 // (the same request, its own bench/server.mjs), and prints this tree's throughput and CPU against it.
 // BENCH_TRACING=1 adds the cached read with the OpenTelemetry SDK on, its batch span processor
 // exporting OTLP/HTTP protobuf to a receiver this process serves (it counts, and drops, what arrives).
+// BENCH_PROCESSES=N (default 1) runs the rounds N times, each time with a fresh process per target:
+// two processes of one build can differ by 15 %, so comparing builds takes several sets.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -26,6 +28,9 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 6);
 const withNocache = process.env.BENCH_NOCACHE !== '0';
 const baseline = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : undefined;
 const withTracing = process.env.BENCH_TRACING === '1';
+const processSets = Number(process.env.BENCH_PROCESSES ?? 1);
+if (!Number.isInteger(processSets) || processSets < 1)
+  throw new Error(`BENCH_PROCESSES must be a whole number of 1 or more (got "${process.env.BENCH_PROCESSES}")`);
 const path = '/v1/challenges/00000000-0000-4000-8000-000000000004';
 const serverScript = fileURLToPath(new URL('./server.mjs', import.meta.url));
 
@@ -86,71 +91,87 @@ async function startReceiver() {
   return { url: `http://127.0.0.1:${server.address().port}`, counts, close: () => server.close() };
 }
 
-const stack = await startTarget('stack');
-const nocache = withNocache ? await startTarget('nocache') : undefined;
 const receiver = withTracing ? await startReceiver() : undefined;
-const traced =
-  receiver === undefined
-    ? undefined
-    : await startTarget('stack', undefined, {
-        env: {
-          OTEL_TRACES_EXPORTER: 'otlp',
-          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-          OTEL_SERVICE_NAME: 'challenges-bench',
-        },
-      });
-const base =
-  baseline === undefined
-    ? undefined
-    : await startTarget('stack', undefined, { script: resolve(baseline, 'bench', 'server.mjs') });
-const body = await fetch(`${stack.url}${path}`).then((r) => r.text());
-if (!body.includes('"success":true')) throw new Error(`unexpected answer from the service: ${body.slice(0, 200)}`);
-const bare = await startTarget('bare', body);
-const bareBody = await fetch(`${bare.url}${path}`).then((r) => r.text());
-if (bareBody !== body) throw new Error('the bare route does not answer the same JSON as the service');
+const names = [
+  'bare Fastify route (same JSON)',
+  'whole stack, cache on',
+  ...(baseline === undefined ? [] : [`baseline (${baseline}), cache on`]),
+  ...(withTracing ? ['whole stack, cache on, tracing (OTLP batch)'] : []),
+  ...(withNocache ? ['whole stack, cache off'] : []),
+];
+// One entry per round of every process set, in the same order for every target: entry i of two
+// targets ran in the same round.
+const results = new Map(names.map((name) => [name, []]));
 
-for (const [name, target] of [
-  ['baseline', base],
-  ['traced', traced],
-]) {
-  if (target === undefined) continue;
-  const answer = await fetch(`${target.url}${path}`).then((r) => r.text());
-  // Each service seeded its own database at start: only the timestamps may differ.
-  const undated = (text) => text.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 'T');
-  if (undated(answer) !== undated(body))
-    throw new Error(`the ${name} target does not answer the same JSON: ${answer.slice(0, 200)}`);
+/** Starts one process per target, checks their answers, runs the rounds, and stops them. */
+async function runProcessSet() {
+  const stack = await startTarget('stack');
+  const nocache = withNocache ? await startTarget('nocache') : undefined;
+  const traced =
+    receiver === undefined
+      ? undefined
+      : await startTarget('stack', undefined, {
+          env: {
+            OTEL_TRACES_EXPORTER: 'otlp',
+            OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+            OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+            OTEL_SERVICE_NAME: 'challenges-bench',
+          },
+        });
+  const base =
+    baseline === undefined
+      ? undefined
+      : await startTarget('stack', undefined, { script: resolve(baseline, 'bench', 'server.mjs') });
+  const body = await fetch(`${stack.url}${path}`).then((r) => r.text());
+  if (!body.includes('"success":true')) throw new Error(`unexpected answer from the service: ${body.slice(0, 200)}`);
+  const bare = await startTarget('bare', body);
+  const bareBody = await fetch(`${bare.url}${path}`).then((r) => r.text());
+  if (bareBody !== body) throw new Error('the bare route does not answer the same JSON as the service');
+
+  for (const [name, target] of [
+    ['baseline', base],
+    ['traced', traced],
+  ]) {
+    if (target === undefined) continue;
+    const answer = await fetch(`${target.url}${path}`).then((r) => r.text());
+    // Each service seeded its own database at start: only the timestamps may differ.
+    const undated = (text) => text.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 'T');
+    if (undated(answer) !== undated(body))
+      throw new Error(`the ${name} target does not answer the same JSON: ${answer.slice(0, 200)}`);
+  }
+
+  const targets = [bare, stack, base, traced, nocache].filter((target) => target !== undefined);
+  try {
+    for (const target of targets) await load(target.url, 2); // warm-up: JIT, pools, caches
+    // Rounds interleave the targets so that drift in the machine's load hits all of them alike.
+    for (let round = 0; round < rounds; round++) {
+      for (const [index, target] of targets.entries()) {
+        const name = names[index];
+        const cpuBefore = cpuSeconds(target.child.pid);
+        const result = await load(target.url, duration);
+        const cpuAfter = cpuSeconds(target.child.pid);
+        if (result.non2xx > 0 || result.errors > 0)
+          throw new Error(`${name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+        const cpuPerRequest =
+          cpuBefore === undefined || cpuAfter === undefined
+            ? undefined
+            : ((cpuAfter - cpuBefore) * 1e6) / result.requests.total;
+        results.get(name).push({ ...result, cpuPerRequest });
+      }
+    }
+  } finally {
+    await Promise.all(targets.map((target) => stopTarget(target)));
+  }
 }
 
-const targets = [
-  ['bare Fastify route (same JSON)', bare],
-  ['whole stack, cache on', stack],
-  ...(base === undefined ? [] : [[`baseline (${baseline}), cache on`, base]]),
-  ...(traced === undefined ? [] : [['whole stack, cache on, tracing (OTLP batch)', traced]]),
-  ...(nocache === undefined ? [] : [['whole stack, cache off', nocache]]),
-];
-const results = new Map(targets.map(([name]) => [name, []]));
 try {
-  for (const [, target] of targets) await load(target.url, 2); // warm-up: JIT, pools, caches
-  // Rounds interleave the targets so that drift in the machine's load hits all of them alike.
-  for (let round = 0; round < rounds; round++) {
-    for (const [name, target] of targets) {
-      const cpuBefore = cpuSeconds(target.child.pid);
-      const result = await load(target.url, duration);
-      const cpuAfter = cpuSeconds(target.child.pid);
-      if (result.non2xx > 0 || result.errors > 0)
-        throw new Error(`${name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-      const cpuPerRequest =
-        cpuBefore === undefined || cpuAfter === undefined
-          ? undefined
-          : ((cpuAfter - cpuBefore) * 1e6) / result.requests.total;
-      results.get(name).push({ ...result, cpuPerRequest });
-    }
-  }
+  // Two processes of the same build can differ by 15 % (JIT and memory layout): fresh sets of
+  // processes make that part of the spread, instead of one process's luck deciding the figure.
+  for (let set = 0; set < processSets; set++) await runProcessSet();
 } finally {
-  await Promise.all(targets.map(([, target]) => stopTarget(target)));
   receiver?.close();
 }
+const targets = names.map((name) => [name]);
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -171,7 +192,7 @@ const summary = targets.map(([name]) => {
   };
 });
 console.log(
-  `\nGET ${path}  (${connections} connections, ${rounds} x ${duration} s per target, medians of rounds, Node ${process.version})\n`,
+  `\nGET ${path}  (${connections} connections, ${processSets} process set(s) x ${rounds} rounds x ${duration} s per target, medians of rounds, Node ${process.version})\n`,
 );
 console.log('| target | req/s | p50 ms | p99 ms | vs bare (paired) | server CPU µs/request |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
@@ -219,11 +240,11 @@ function versus(name, otherName) {
   return `throughput ${(throughput * 100).toFixed(1)} %${cpu === undefined ? '' : `, CPU per request ${(100 / cpu).toFixed(1)} %`} (by round: ${rounds.join(', ')})`;
 }
 const stackName = targets[1][0];
-if (base !== undefined)
+if (baseline !== undefined)
   console.log(
     `this tree vs baseline, cache on: ${versus(stackName, targets.find(([name]) => name.startsWith('baseline'))[0])}`,
   );
-if (traced !== undefined) {
+if (withTracing) {
   console.log(`tracing on vs off, cache on: ${versus('whole stack, cache on, tracing (OTLP batch)', stackName)}`);
   console.log(
     `OTLP receiver: ${receiver.counts.requests} export requests, ${(receiver.counts.bytes / 1e6).toFixed(1)} MB`,
