@@ -264,7 +264,6 @@ function subscribe(source: EventSource, handlers: Handlers): () => void {
   };
 }
 
-// Label values come from other packages' events: keep them short and never undefined.
 /** Adds to `cache_requests_total` what `entry` counted since the last read. */
 function addLookups(requests: CounterMetric<'cache' | 'result'>, entry: CountedCache): void {
   const stats = entry.stats();
@@ -282,6 +281,7 @@ function count(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
 }
 
+// Label values come from other packages' events: keep them short and never undefined.
 function text(value: unknown): string {
   return typeof value === 'string' && value.length > 0 ? value.slice(0, 80) : 'unknown';
 }
