@@ -8,7 +8,7 @@ import {
   check,
   isCacheError,
 } from './errors.js';
-import { LoadCoordinator, type LoadHost, type Lookup } from './load-coordinator.js';
+import { LoadCoordinator, type LoadHost, type CacheLookup } from './load-coordinator.js';
 import { jsonSerializer, type Serializer } from './serializer.js';
 import type { CacheStore, StoreRecord, StoreWrite } from './store.js';
 import type {
@@ -26,8 +26,8 @@ import type {
 import { tracer } from './telemetry.js';
 import { assertKey, assertTags, ttlMs } from './validate.js';
 
-/** The counters `stats()` reports as they are. */
-type Counters = Pick<
+/** The counters `stats()` reports as they are (a driver subclass reads them as `this.counters`). */
+export type CacheCounters = Pick<
   CacheStats,
   'hits' | 'misses' | 'sets' | 'deletes' | 'errors' | 'loads' | 'loadErrors' | 'stampedeDedups' | 'staleServed'
 >;
@@ -40,7 +40,7 @@ export class BaseCacheService implements CacheService {
   readonly name: string;
   protected readonly store: CacheStore;
   protected readonly events: EventHub<CacheEvents> = new EventHub<CacheEvents>();
-  protected readonly counters: Counters = {
+  protected readonly counters: CacheCounters = {
     hits: 0,
     misses: 0,
     sets: 0,
@@ -284,7 +284,7 @@ export class BaseCacheService implements CacheService {
   // ---- internals ----
 
   /** Reads a key, counting a hit or a miss; a store failure is a miss (fail open). */
-  protected lookup(key: string, operation: CacheOperation = 'get'): Promise<Lookup> {
+  protected lookup(key: string, operation: CacheOperation = 'get'): Promise<CacheLookup> {
     let pending: Promise<StoreRecord | undefined> | StoreRecord | undefined;
     try {
       pending = this.store.get(key);
@@ -300,7 +300,7 @@ export class BaseCacheService implements CacheService {
     key: string,
     operation: CacheOperation,
     pending: Promise<StoreRecord | undefined>,
-  ): Promise<Lookup> {
+  ): Promise<CacheLookup> {
     let record: StoreRecord | undefined;
     try {
       record = await pending;
@@ -311,7 +311,7 @@ export class BaseCacheService implements CacheService {
   }
 
   /** A store failure is a miss (fail open), or `CACHE_UNAVAILABLE` when the cache does not fail open. */
-  private lookupFailed(key: string, operation: CacheOperation, error: unknown): Promise<Lookup> {
+  private lookupFailed(key: string, operation: CacheOperation, error: unknown): Promise<CacheLookup> {
     try {
       this.absorb(operation, key, error);
     } catch (unavailable) {
@@ -322,7 +322,7 @@ export class BaseCacheService implements CacheService {
   }
 
   /** Decodes a record and counts the hit or miss. */
-  private found(key: string, record: StoreRecord | undefined, now: number = this.now()): Lookup {
+  private found(key: string, record: StoreRecord | undefined, now: number = this.now()): CacheLookup {
     const found = this.decodeRecord(key, record, now);
     if (found.state === 'fresh') this.countHit(key);
     else this.countMiss(key);
@@ -330,7 +330,7 @@ export class BaseCacheService implements CacheService {
   }
 
   /** Reads a key without counting it, for a peer waiting on another instance's load. */
-  private async peek(key: string): Promise<Lookup> {
+  private async peek(key: string): Promise<CacheLookup> {
     try {
       return this.decodeRecord(key, await this.store.get(key), this.now());
     } catch {
@@ -400,7 +400,7 @@ export class BaseCacheService implements CacheService {
     return Promise.resolve();
   }
 
-  private decodeRecord(key: string, record: StoreRecord | undefined, now: number): Lookup {
+  private decodeRecord(key: string, record: StoreRecord | undefined, now: number): CacheLookup {
     if (record === undefined) return { state: 'miss', value: undefined };
     let value: unknown;
     if (this.serializer) {
@@ -437,7 +437,7 @@ export class BaseCacheService implements CacheService {
   }
 }
 
-function freshValue(found: Lookup, span: TelemetrySpan | undefined): unknown {
+function freshValue(found: CacheLookup, span: TelemetrySpan | undefined): unknown {
   span?.setAttribute('cache.hit', found.state === 'fresh');
   return found.state === 'fresh' ? found.value : undefined;
 }

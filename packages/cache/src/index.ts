@@ -1,5 +1,6 @@
 export * from './types.js';
 export * from './base-cache.js';
+export type { CacheLookup } from './load-coordinator.js';
 export * from './memory-cache.js';
 export * from './cache-manager.js';
 export * from './serializer.js';

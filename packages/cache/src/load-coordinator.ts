@@ -5,8 +5,10 @@ import type { CacheEvents, GetOrSetDefaults, GetOrSetOptions, Loader, LockOption
 import { assertTags, ttlMs } from './validate.js';
 
 /** A read as `getOrSet` sees it: stale values inside their grace period count. */
-export interface Lookup {
+export interface CacheLookup {
+  /** `fresh` inside its TTL, `stale` past it but inside the grace period, `miss` otherwise. */
   state: 'fresh' | 'stale' | 'miss';
+  /** The value read (`undefined` on a miss). */
   value: unknown;
 }
 
@@ -16,9 +18,9 @@ export interface LoadHost {
   readonly now: () => number;
   lock(): StoreLock | undefined;
   /** Reads and counts a hit or miss; never throws for a store failure. */
-  lookup(key: string): Promise<Lookup>;
+  lookup(key: string): Promise<CacheLookup>;
   /** Reads without counting; never throws for a store failure. */
-  peek(key: string): Promise<Lookup>;
+  peek(key: string): Promise<CacheLookup>;
   write(key: string, value: unknown, options: SetOptions): Promise<void>;
   emit<K extends keyof CacheEvents>(event: K, payload: CacheEvents[K]): void;
 }
@@ -47,7 +49,7 @@ export class LoadCoordinator {
   private readonly flights = new Map<string, Flight>();
   private closed = false;
   /** Reads in progress per key, shared by the callers that arrive meanwhile. */
-  private readonly lookups = new Map<string, Promise<Lookup>>();
+  private readonly lookups = new Map<string, Promise<CacheLookup>>();
   private readonly host: LoadHost;
   private readonly defaults: GetOrSetDefaults;
   /** The settings of a call without options: the cache's defaults, resolved and checked once. */
@@ -93,7 +95,7 @@ export class LoadCoordinator {
    * before a load that started and finished while their read was on the wire, and load again;
    * sharing the read makes every caller resume together, in time to join the one load.
    */
-  private lookup(key: string): Promise<Lookup> {
+  private lookup(key: string): Promise<CacheLookup> {
     let pending = this.lookups.get(key);
     if (!pending) {
       pending = this.host.lookup(key).finally(() => {
@@ -199,7 +201,7 @@ export class LoadCoordinator {
     key: string,
     lock: Required<LockOptions>,
     signal: AbortSignal,
-  ): Promise<Lookup | undefined> {
+  ): Promise<CacheLookup | undefined> {
     const deadline = this.host.now() + lock.waitMs;
     while (!signal.aborted && this.host.now() < deadline) {
       await pause(lock.pollMs);

@@ -9,7 +9,13 @@ export { MessageHeaders } from './envelope.js';
 export type { MessageEnvelope, PublishOptions, PublishedMessage } from './envelope.js';
 export { jsonSerializer } from './serializer.js';
 export type { Serializer } from './serializer.js';
-export type { PayloadSchema, PayloadValidator, SafeParseSchema, StandardSchemaLike } from './schema.js';
+export type {
+  PayloadSchema,
+  PayloadValidator,
+  SafeParseSchema,
+  StandardSchemaLike,
+  StandardSchemaResult,
+} from './schema.js';
 export { currentMessageContext, parseTraceparent, runWithMessageContext } from './context.js';
 export type { MessageContext, Traceparent } from './context.js';
 export * from './events.js';

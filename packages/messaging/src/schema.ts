@@ -11,10 +11,11 @@ export interface SafeParseSchema {
 /** A Standard Schema (https://standardschema.dev): zod ≥ 3.24, valibot, arktype, … */
 export interface StandardSchemaLike {
   readonly '~standard': {
-    validate(value: unknown): StandardResult | Promise<StandardResult>;
+    validate(value: unknown): StandardSchemaResult | Promise<StandardSchemaResult>;
   };
 }
-type StandardResult = { value: unknown; issues?: undefined } | { issues: readonly unknown[] };
+/** What a Standard Schema's `validate` returns: the value, or the issues that refuse it. */
+export type StandardSchemaResult = { value: unknown; issues?: undefined } | { issues: readonly unknown[] };
 
 export type PayloadSchema = PayloadValidator | SafeParseSchema | StandardSchemaLike;
 

@@ -1,7 +1,7 @@
 export * from './defaults.js';
 export * from './metrics-collector.js';
 export { CounterMetric, GaugeMetric, HistogramMetric } from './metric-handles.js';
-export type { Labels } from './metric-handles.js';
+export type { BoundCounter, BoundHistogram, Labels } from './metric-handles.js';
 export * from './error-monitor.js';
 export * from './error-event.js';
 export * from './scrub.js';

@@ -125,6 +125,7 @@ export class BoundHistogram {
     this.child = metric.labels(labelValues);
   }
 
+  /** Records `value` in the series' buckets (anything but a number, or NaN, is `INVALID_OPTION`). */
   observe(value: number): void {
     this.child.observe(amount(this.name, value));
   }

@@ -16,7 +16,8 @@ import { ResponseCache } from './response-cache.js';
 import { startGenAiSpan } from './telemetry.js';
 import { INFRA_ERROR_TYPE } from './to-client-error.js';
 
-type SdkRequestOptions = NonNullable<Parameters<OpenAI['completions']['create']>[1]>;
+/** The SDK's per-request options (the second argument of its `create` methods). */
+export type SdkRequestOptions = NonNullable<Parameters<OpenAI['completions']['create']>[1]>;
 
 /** Guards of the protected clients, so a client can route a fallback through another one. */
 const guards = new WeakMap<object, Guard>();

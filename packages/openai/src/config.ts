@@ -24,7 +24,8 @@ export interface OpenAIConfigInput {
   maxRetries?: unknown;
 }
 
-type Env = Record<string, string | undefined>;
+/** Environment variables by name, as `process.env` holds them. */
+export type OpenAIEnv = Record<string, string | undefined>;
 
 /** Environment variables read by `configFactory.fromEnv`, per setting. */
 export const ENV_VARIABLES = {
@@ -106,7 +107,7 @@ function sealed(config: OpenAIConfig): OpenAIConfig {
  * variable (names in {@link ENV_VARIABLES}), else its default. A bad value throws
  * `INVALID_CONFIG` naming the variable (or option) — and never showing the API key.
  */
-export function createOpenAIConfig(input: OpenAIConfigInput = {}, env: Env = {}): OpenAIConfig {
+export function createOpenAIConfig(input: OpenAIConfigInput = {}, env: OpenAIEnv = {}): OpenAIConfig {
   if (typeof (input as unknown) !== 'object' || (input as unknown) === null)
     throw new InvalidConfigError('input', 'OpenAI config input must be an object');
   const pick = (key: keyof typeof ENV_VARIABLES): [string, unknown] =>
@@ -124,7 +125,7 @@ export function createOpenAIConfig(input: OpenAIConfigInput = {}, env: Env = {})
 /** The documented config factory. */
 export const configFactory: {
   /** From environment variables (default `process.env`), with optional overrides. */
-  fromEnv(env?: Env, overrides?: OpenAIConfigInput): OpenAIConfig;
+  fromEnv(env?: OpenAIEnv, overrides?: OpenAIConfigInput): OpenAIConfig;
   /** From an object only; no environment variable is read. */
   create(input: OpenAIConfigInput): OpenAIConfig;
 } = {

@@ -1,5 +1,6 @@
 export { errorHandlerPlugin, sendProblem } from './error-handler-plugin.js';
 export type { ErrorHandlerOptions } from './error-handler-plugin.js';
+export type { PluginLoggerOption } from './log-target.js';
 export { paginationPlugin } from './pagination-plugin.js';
 export type { CursorBody, PaginatedBody, PaginationPluginOptions } from './pagination-plugin.js';
 export { corsPlugin } from './cors-plugin.js';
