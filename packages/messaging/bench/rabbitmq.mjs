@@ -3,8 +3,9 @@
 // does the same work with the same data, on quorum queues:
 //   publish: BATCH messages at a time on a confirm channel, each batch waited for until RabbitMQ
 //            confirmed all of it, persistent, to a topic exchange with one queue bound. The bus builds its
-//            envelope (a UUID, correlation id, a new traceparent, content type) and serializes strictly;
-//            the raw side sends JSON.stringify of the payload with the same headers and properties.
+//            envelope (a UUID, correlation id, content type; no traceparent without an OpenTelemetry
+//            SDK) and serializes strictly; the raw side sends JSON.stringify of the payload with the same
+//            headers and properties.
 //   consume: a queue prefilled with COUNT messages, consumed with the same prefetch (PREFETCH) and one
 //            ack per message; each side parses each message as JSON. Timed from before the consumer
 //            starts until every message is acknowledged and the consumer's channel is closed (the bus:
@@ -51,7 +52,6 @@ const until = async (check) => {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 5));
 };
 const measure = (body) => measureMessages(count, body);
-const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
 const publisher = new MessageBus({
   adapter: await createRabbitMqAdapter({ url, exchangePrefix, prefetch }),
@@ -83,7 +83,6 @@ const rawPublish = async (topic) =>
           timestamp: Math.floor(now / 1000),
           headers: {
             'correlation-id': id,
-            traceparent,
             'content-type': 'application/json',
             'x-infra-timestamp': String(now),
             'x-infra-key': `k${j % 64}`,
